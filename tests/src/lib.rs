@@ -1,0 +1,188 @@
+//! The QEMU runner used by every end-to-end scenario.
+//!
+//! A scenario is one boot: build the images once per test binary, boot them with
+//! a command line, capture the serial console, and judge the run by both the
+//! isa-debug-exit status and a verdict line on serial. A triple fault (status 0),
+//! a timeout or a missing verdict line fails the scenario, and the report shows
+//! the last lines the machine printed.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use xen_core::debug_exit::DebugExit;
+use xtask::images::{Images, Profile, build_images};
+use xtask::qemu::QemuConfig;
+
+/// The line the hypervisor prints last on a successful run.
+pub const SUCCESS_VERDICT: &str = "*** hypervisor halted: success";
+/// The line the hypervisor prints last on a failed run.
+pub const FAILURE_VERDICT: &str = "*** hypervisor halted: failure";
+/// How long one boot may take before it counts as hung. Generous: CI machines
+/// run several TCG boots at once on two cores.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many serial lines a failure report shows.
+const TAIL_LINES: usize = 40;
+
+/// The release images, built once per test binary.
+pub fn images() -> &'static Images {
+    static IMAGES: OnceLock<Images> = OnceLock::new();
+    IMAGES.get_or_init(|| build_images(Profile::Release).unwrap_or_else(|e| panic!("building images: {e}")))
+}
+
+/// One boot to run.
+pub struct Boot {
+    config: QemuConfig,
+    timeout: Duration,
+}
+
+impl Boot {
+    /// A boot of the default images with `command_line`.
+    pub fn new(command_line: &str) -> Self {
+        let images = images();
+        let mut config = QemuConfig::new(images.hypervisor.clone(), Some(images.bundle.clone()));
+        config.command_line = command_line.to_string();
+        Boot {
+            config,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Boots with another bundle (or none).
+    pub fn with_bundle(mut self, bundle: Option<PathBuf>) -> Self {
+        self.config.bundle = bundle;
+        self
+    }
+
+    /// Boots with `mib` MiB of RAM.
+    pub fn with_memory(mut self, mib: u32) -> Self {
+        self.config.memory_mib = mib;
+        self
+    }
+
+    /// Runs QEMU to its end or to the timeout.
+    pub fn run(&self) -> Outcome {
+        let started = Instant::now();
+        let mut child = self
+            .config
+            .command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start qemu-system-x86_64 (Debian package qemu-system-x86): {e}"));
+        let lines = read_lines(&mut child);
+        let status = wait_with_timeout(&mut child, self.timeout);
+        let elapsed = started.elapsed();
+        // The reader threads end when QEMU's pipes close.
+        let serial: Vec<String> = lines.iter().collect();
+        Outcome {
+            status,
+            serial,
+            elapsed,
+        }
+    }
+}
+
+/// Collects stdout and stderr lines on reader threads.
+fn read_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let out_sender = sender.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out_sender.send(line.trim_end_matches('\r').to_string());
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(format!("[qemu stderr] {line}"));
+        }
+    });
+    receiver
+}
+
+/// Polls the child every 5 ms; kills it at the timeout (then `None`).
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<i32> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for qemu") {
+            return Some(status.code().unwrap_or(-1));
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// How a boot ended.
+pub struct Outcome {
+    /// QEMU's exit status, `None` after a timeout.
+    pub status: Option<i32>,
+    /// Every line printed on serial (and QEMU's stderr, tagged).
+    pub serial: Vec<String>,
+    /// Wall time from spawn to exit.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The verdict QEMU's status stands for.
+    pub fn verdict(&self) -> Option<DebugExit> {
+        self.status.and_then(DebugExit::from_qemu_status)
+    }
+
+    /// Whether some serial line contains `text`.
+    pub fn printed(&self, text: &str) -> bool {
+        self.serial.iter().any(|line| line.contains(text))
+    }
+
+    /// The first serial line containing `text`.
+    pub fn line_with(&self, text: &str) -> Option<&str> {
+        self.serial.iter().find(|line| line.contains(text)).map(String::as_str)
+    }
+
+    /// Panics with the tail of serial unless the run ended with `verdict`, both
+    /// by exit status and by its verdict line.
+    pub fn expect_verdict(&self, verdict: DebugExit) {
+        let line = match verdict {
+            DebugExit::Success => SUCCESS_VERDICT,
+            DebugExit::Failure => FAILURE_VERDICT,
+        };
+        let problem = match self.status {
+            None => Some("timed out (hung, or too slow)".to_string()),
+            Some(0) => Some("exit status 0: the machine triple-faulted".to_string()),
+            Some(_) if self.verdict() != Some(verdict) => Some(format!(
+                "exit status {:?}, expected {}",
+                self.status,
+                verdict.qemu_status()
+            )),
+            Some(_) if !self.printed(line) => Some(format!("no verdict line `{line}` on serial")),
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            panic!(
+                "{problem} after {:?}; last serial lines:\n{}",
+                self.elapsed,
+                self.tail()
+            );
+        }
+    }
+
+    /// Panics with the tail of serial unless some line contains `text`.
+    pub fn expect_line(&self, text: &str) -> &str {
+        self.line_with(text)
+            .unwrap_or_else(|| panic!("no serial line contains `{text}`; last serial lines:\n{}", self.tail()))
+    }
+
+    /// The last lines printed, for failure reports.
+    pub fn tail(&self) -> String {
+        let start = self.serial.len().saturating_sub(TAIL_LINES);
+        self.serial[start..].join("\n")
+    }
+}

@@ -1,0 +1,31 @@
+//! `sched_op` sub-operations and arguments of `sched.h`.
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// Give up the CPU voluntarily.
+pub const SCHEDOP_YIELD: u32 = 0;
+/// Block until an event is pending.
+pub const SCHEDOP_BLOCK: u32 = 1;
+/// Shut the domain down; argument [`SchedShutdown`].
+pub const SCHEDOP_SHUTDOWN: u32 = 2;
+/// Block until one of a set of ports is pending.
+pub const SCHEDOP_POLL: u32 = 3;
+
+/// Shutdown reason: exited normally.
+pub const SHUTDOWN_POWEROFF: u32 = 0;
+/// Shutdown reason: restart.
+pub const SHUTDOWN_REBOOT: u32 = 1;
+/// Shutdown reason: suspend.
+pub const SHUTDOWN_SUSPEND: u32 = 2;
+/// Shutdown reason: crashed.
+pub const SHUTDOWN_CRASH: u32 = 3;
+/// Shutdown reason: watchdog expired.
+pub const SHUTDOWN_WATCHDOG: u32 = 4;
+
+/// `struct sched_shutdown`: argument of [`SCHEDOP_SHUTDOWN`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SchedShutdown {
+    /// One of the `SHUTDOWN_*` reasons.
+    pub reason: u32,
+}

@@ -1,0 +1,66 @@
+//! The hypervisor's IDT: a gate for every exception vector.
+
+use super::gdt::{CRITICAL_IST, HYPERVISOR_CS};
+use x86_64::VirtAddr;
+use x86_64::instructions::tables::lidt;
+use x86_64::structures::DescriptorTablePointer;
+
+/// One 16-byte 64-bit interrupt gate.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Gate {
+    low: u64,
+    high: u64,
+}
+
+#[repr(C, align(16))]
+struct Idt([Gate; 256]);
+
+static mut IDT: Idt = Idt([Gate { low: 0, high: 0 }; 256]);
+
+unsafe extern "C" {
+    /// Entry stubs for vectors 0–31, from `exception_entry.S`.
+    static EXCEPTION_STUBS: [u64; 32];
+}
+
+/// Vectors that must run on a known-good stack: #DF (the stack may be what
+/// failed), NMI and #MC (they can arrive anywhere).
+const CRITICAL_VECTORS: [usize; 3] = [2, 8, 18];
+
+/// An interrupt gate (interrupts off on entry), DPL 0, to `handler`.
+fn interrupt_gate(handler: u64, ist: u8) -> Gate {
+    let low = (handler & 0xffff)
+        | u64::from(HYPERVISOR_CS) << 16
+        | u64::from(ist) << 32
+        | 0x8e << 40 // present, DPL 0, 64-bit interrupt gate
+        | ((handler >> 16) & 0xffff) << 48;
+    Gate {
+        low,
+        high: handler >> 32,
+    }
+}
+
+/// Fills the exception gates and loads the IDT.
+pub fn init() {
+    // SAFETY: boot is single-threaded and the IDT is not loaded yet, so nothing
+    // else reads or writes it; the stub table is immutable data from assembly.
+    unsafe {
+        let idt = &mut (*(&raw mut IDT)).0;
+        let stubs = &*(&raw const EXCEPTION_STUBS);
+        for (vector, &stub) in stubs.iter().enumerate() {
+            let ist = if CRITICAL_VECTORS.contains(&vector) {
+                CRITICAL_IST
+            } else {
+                0
+            };
+            idt[vector] = interrupt_gate(stub, ist);
+        }
+    }
+    let pointer = DescriptorTablePointer {
+        limit: (core::mem::size_of::<Idt>() - 1) as u16,
+        base: VirtAddr::new(&raw const IDT as u64),
+    };
+    // SAFETY: the IDT is static and every present gate points at an entry stub
+    // that saves state and calls `exception_dispatch`.
+    unsafe { lidt(&pointer) };
+}

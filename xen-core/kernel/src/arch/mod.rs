@@ -1,0 +1,20 @@
+//! The x86_64 side of the arch seam: everything that touches the CPU or devices.
+//!
+//! All of the image's unsafe code lives below this module, each block with a
+//! `// SAFETY:` line; the rest of the image is safe Rust over these wrappers.
+#![allow(unsafe_code)]
+
+pub mod boot_info;
+pub mod control_registers;
+pub mod deliberate_fault;
+pub mod entry;
+pub mod gdt;
+pub mod idt;
+pub mod paging;
+pub mod physical_memory;
+pub mod qemu_exit;
+pub mod serial;
+pub mod trap_frame;
+
+core::arch::global_asm!(include_str!("boot.S"), options(att_syntax));
+core::arch::global_asm!(include_str!("exception_entry.S"), options(att_syntax));

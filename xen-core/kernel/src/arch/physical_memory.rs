@@ -1,0 +1,78 @@
+//! Windows onto physical memory: the boot identity map, then the direct map.
+
+use heapless::Vec;
+use spin::Once;
+use xen_core::arch::PhysicalMemory;
+use xen_core::mm::layout::DIRECT_MAP_BASE;
+use xen_core::mm::mfn::PAGE_SIZE;
+use xen_core::mm::{Mfn, PhysRange};
+
+/// Physical memory seen through a window at a fixed virtual offset.
+#[derive(Clone, Copy)]
+pub struct PhysicalWindow {
+    offset: u64,
+}
+
+impl PhysicalWindow {
+    /// The boot identity map of the low 4 GiB, live until the hypervisor's own
+    /// page tables are loaded. Only page-table frames being built are touched
+    /// through it, and the frame allocator hands out nothing above 4 GiB.
+    pub const IDENTITY: PhysicalWindow = PhysicalWindow { offset: 0 };
+    /// The direct map in slots 262–271, live once our own tables are loaded.
+    pub const DIRECT_MAP: PhysicalWindow = PhysicalWindow {
+        offset: DIRECT_MAP_BASE,
+    };
+
+    fn pointer(self, address: u64) -> *mut u64 {
+        self.offset.wrapping_add(address) as *mut u64
+    }
+}
+
+impl PhysicalMemory for PhysicalWindow {
+    fn read_u64(&self, address: u64) -> u64 {
+        // SAFETY: callers pass addresses of page-table frames they allocated,
+        // which the current window maps; volatile because the CPU also reads
+        // (and sets A/D bits in) these words.
+        unsafe { self.pointer(address).read_volatile() }
+    }
+
+    fn write_u64(&mut self, address: u64, value: u64) {
+        // SAFETY: as for `read_u64`; the frame belongs to the page-table builder,
+        // so no Rust reference to it exists.
+        unsafe { self.pointer(address).write_volatile(value) }
+    }
+
+    fn zero_frame(&mut self, mfn: Mfn) {
+        for word in 0..PAGE_SIZE / 8 {
+            self.write_u64(mfn.address() + word * 8, 0);
+        }
+    }
+}
+
+/// Physical ranges the direct map covers, recorded when it goes live.
+static DIRECT_MAPPED: Once<Vec<PhysRange, 64>> = Once::new();
+
+/// Records what the direct map covers; called once, right after loading CR3.
+pub fn set_direct_mapped(ranges: Vec<PhysRange, 64>) {
+    DIRECT_MAPPED.call_once(|| ranges);
+}
+
+/// The bytes of a reserved physical range, read through the direct map.
+///
+/// Only for ranges reserved in the memory map for the life of the hypervisor
+/// (the boot bundle): the frame allocator never hands their frames out, and
+/// nothing writes them, so a shared `'static` slice is sound. Returns `None`
+/// if the direct map does not cover the whole range.
+pub fn reserved_bytes(range: PhysRange) -> Option<&'static [u8]> {
+    let covered = DIRECT_MAPPED
+        .get()?
+        .iter()
+        .any(|mapped| mapped.start <= range.start && range.end <= mapped.end);
+    if !covered || range.is_empty() {
+        return None;
+    }
+    let start = PhysicalWindow::DIRECT_MAP.pointer(range.start) as *const u8;
+    // SAFETY: the direct map covers the whole range (checked above); the range is
+    // reserved, so no frame in it is ever allocated or written (see above).
+    Some(unsafe { core::slice::from_raw_parts(start, range.len() as usize) })
+}

@@ -1,0 +1,190 @@
+//! The boot sequence: from the loader's hand-over to the first verdict.
+
+use crate::arch::boot_info::BootInfo;
+use crate::arch::deliberate_fault::DeliberateFault;
+use crate::arch::physical_memory::reserved_bytes;
+use crate::arch::qemu_exit::exit;
+use crate::arch::{gdt, idt, paging};
+use crate::console;
+use core::fmt;
+use spin::Mutex;
+use xen_core::boot::bundle::BootBundle;
+use xen_core::boot::command_line::CommandLine;
+use xen_core::boot::memory_map::{MemoryMap, RegionKind};
+use xen_core::debug_exit::DebugExit;
+use xen_core::mm::PhysRange;
+use xen_core::mm::direct_map::direct_map_ranges;
+use xen_core::mm::frame_allocator::FrameAllocator;
+use xen_core::mm::mfn::PAGE_SIZE;
+
+/// Bitmap words for the frame allocator: 4 GiB of frames, all the boot identity
+/// map can reach while the first page tables are built.
+const FRAME_WORDS: usize = (4 << 30) / PAGE_SIZE as usize / 64;
+
+/// All free machine frames.
+static FRAMES: Mutex<FrameAllocator<FRAME_WORDS>> = Mutex::new(FrameAllocator::new());
+
+/// The low 1 MiB: real-mode IVT, BIOS data, option ROMs, and on PVH the
+/// loader's start info, module list and command line.
+const FIRMWARE_AREA: PhysRange = PhysRange::new(0, 0x10_0000);
+
+/// Prints a fatal boot error and ends the run with the failure code.
+fn fatal(args: fmt::Arguments<'_>) -> ! {
+    error!("{}", args);
+    console::always(format_args!("*** hypervisor halted: failure"));
+    exit(DebugExit::Failure)
+}
+
+/// Runs the boot sequence on the boot CPU; never returns.
+pub fn start(start_info: u64) -> ! {
+    console::init();
+    gdt::init();
+    idt::init();
+
+    let boot = BootInfo::copy_from_loader(start_info).unwrap_or_else(|e| fatal(format_args!("boot: {e}")));
+    let command_line = CommandLine::new(boot.command_line());
+    let log_level = command_line.log_level();
+    if let Ok(level) = log_level {
+        console::set_max_level(level);
+    }
+    info!(
+        "xen-core {} (x86_64, PVH boot, linked in Xen's reserved slots)",
+        env!("CARGO_PKG_VERSION")
+    );
+    info!("command line: \"{}\"", boot.command_line());
+    if let Err(value) = log_level {
+        warn!("unknown loglvl={value}, keeping the default level");
+    }
+
+    debug!(
+        "boot: hvm_start_info at {start_info:#x}, {} module(s)",
+        boot.module_count
+    );
+    let memory_map = build_memory_map(&boot);
+    let direct_map = add_free_frames(&memory_map);
+    let paging = paging::build_and_switch(direct_map, &mut *FRAMES.lock())
+        .unwrap_or_else(|e| fatal(format_args!("paging: {e}")));
+    info!(
+        "paging: own page tables at {}, direct map at slot 262, no-execute {}",
+        paging.table.root(),
+        if paging.no_execute { "on" } else { "unsupported" }
+    );
+    info!(
+        "frames: {} free after building page tables",
+        FRAMES.lock().free_frames()
+    );
+
+    if let Some(name) = command_line.crash() {
+        let fault = DeliberateFault::from_name(name).unwrap_or_else(|| {
+            fatal(format_args!(
+                "crash={name}: unknown; use ud, pf, gp, de, stack or panic"
+            ))
+        });
+        warn!("crash={name}: taking a {fault:?} on purpose");
+        fault.take();
+        fatal(format_args!("crash={name}: the fault did not happen"));
+    }
+
+    list_bundle(&boot);
+    info!("boot complete: no domain builder yet, nothing to run");
+    console::always(format_args!("*** hypervisor halted: success"));
+    exit(DebugExit::Success)
+}
+
+/// The firmware map with everything the loader placed reserved.
+fn build_memory_map(boot: &BootInfo) -> MemoryMap {
+    let mut map = MemoryMap::from_firmware(boot.memory_map.iter().copied())
+        .unwrap_or_else(|e| fatal(format_args!("memory map: {e}")));
+    if boot.dropped_memmap_entries > 0 {
+        warn!(
+            "memory map: {} entries beyond our table were ignored",
+            boot.dropped_memmap_entries
+        );
+    }
+    let mut reserve = |range, what| {
+        map.reserve(range, what)
+            .unwrap_or_else(|e| fatal(format_args!("memory map: {e}")));
+    };
+    reserve(FIRMWARE_AREA, "firmware and loader data");
+    reserve(paging::image_physical_range(), "hypervisor image");
+    if let Some(module) = boot.module {
+        reserve(PhysRange::from_start_size(module.paddr, module.size), "boot bundle");
+    }
+    info!(
+        "memory map ({} regions, {} MiB of RAM):",
+        map.regions().count(),
+        map.total_ram() >> 20
+    );
+    for region in map.regions() {
+        info!("  {} {}", region.range, region.kind.name());
+    }
+    for reservation in map.reservations() {
+        info!("  reserved {} {}", reservation.range, reservation.what);
+    }
+    map
+}
+
+/// Hands the usable RAM to the frame allocator; returns what to direct-map.
+fn add_free_frames(map: &MemoryMap) -> heapless::Vec<PhysRange, 64> {
+    let mut frames = FRAMES.lock();
+    let mut beyond = 0;
+    for range in map.usable_ranges() {
+        beyond += frames.add_free_range(range).beyond_capacity;
+    }
+    if beyond > 0 {
+        warn!("frames: {beyond} frames above 4 GiB are not used yet");
+    }
+    info!(
+        "frames: {} free ({} MiB)",
+        frames.free_frames(),
+        frames.free_frames() * PAGE_SIZE >> 20
+    );
+    let memory = map
+        .regions()
+        .filter(|region| {
+            matches!(
+                region.kind,
+                RegionKind::Ram | RegionKind::Acpi | RegionKind::Nvs | RegionKind::Pmem
+            )
+        })
+        .map(|region| region.range);
+    let (ranges, dropped) = direct_map_ranges(memory);
+    if dropped > 0 {
+        warn!("paging: {dropped} memory ranges left out of the direct map");
+    }
+    ranges
+}
+
+/// Finds the boot bundle, checks it and lists what it holds.
+fn list_bundle(boot: &BootInfo) {
+    let module = boot
+        .module
+        .unwrap_or_else(|| fatal(format_args!("bundle: no boot module; pass the bundle with -initrd")));
+    if boot.module_count > 1 {
+        warn!("bundle: {} modules passed, only the first is used", boot.module_count);
+    }
+    let range = PhysRange::from_start_size(module.paddr, module.size);
+    let bytes = reserved_bytes(range)
+        .unwrap_or_else(|| fatal(format_args!("bundle: module at {range} is outside mapped memory")));
+    let bundle = BootBundle::parse(bytes).unwrap_or_else(|e| fatal(format_args!("{e}")));
+    info!(
+        "bundle: {} bytes at {:#x}, {} files:",
+        module.size,
+        module.paddr,
+        bundle.archive().files().count()
+    );
+    for file in bundle.archive().files() {
+        info!("  file {:<24} {:>9} bytes", file.name, file.data.len());
+    }
+    for (index, domain) in bundle.manifest().domains.iter().enumerate() {
+        let role = if index == 0 { "dom0" } else { "domU" };
+        info!(
+            "  domain {:<8} {role} kernel {} ({} bytes), {} MiB, cmdline \"{}\"",
+            domain.name,
+            domain.kernel,
+            bundle.kernel_image(domain).len(),
+            domain.memory_bytes >> 20,
+            domain.cmdline
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Machine frame numbers.
+
+use core::fmt;
+
+/// Size of a small page and of a frame, in bytes.
+pub const PAGE_SIZE: u64 = 4096;
+/// log2 of [`PAGE_SIZE`].
+pub const PAGE_SHIFT: u32 = 12;
+
+/// A machine frame number: a host-physical address divided by [`PAGE_SIZE`].
+///
+/// A newtype so that machine frames cannot be mixed up with guest pseudo-physical
+/// frame numbers or with byte addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Mfn(pub u64);
+
+impl Mfn {
+    /// The frame that contains physical byte address `address`.
+    pub const fn containing(address: u64) -> Self {
+        Mfn(address >> PAGE_SHIFT)
+    }
+
+    /// The physical byte address of the frame's first byte.
+    pub const fn address(self) -> u64 {
+        self.0 << PAGE_SHIFT
+    }
+}
+
+impl fmt::Display for Mfn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mfn {:#x}", self.0)
+    }
+}

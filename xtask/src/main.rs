@@ -1,0 +1,166 @@
+//! `cargo xtask`: build, run and test xen-core.
+
+use clap::{Parser, Subcommand};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+use xtask::images::{BARE_METAL_CRATES, Profile, bare_metal_cargo, build_images};
+use xtask::prerequisites::{BARE_METAL_TARGET, ensure_bare_metal_target, ensure_qemu, ensure_xen_headers};
+use xtask::qemu::QemuConfig;
+use xtask::{Result, workspace_root};
+
+#[derive(Parser)]
+#[command(about = "Build, run and test xen-core")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the hypervisor, the guest images and the boot bundle.
+    Build {
+        /// Build unoptimised images (for stepping through in gdb).
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Boot the hypervisor and the bundle in QEMU (TCG), serial on this terminal.
+    Run {
+        /// Boot unoptimised images.
+        #[arg(long)]
+        debug: bool,
+        /// Start QEMU's gdbstub on tcp::1234, paused until a debugger continues.
+        #[arg(long)]
+        gdb: bool,
+        /// The hypervisor command line, e.g. "loglvl=debug".
+        #[arg(long, default_value = "")]
+        cmdline: String,
+        /// Guest RAM in MiB.
+        #[arg(long, default_value_t = 128)]
+        memory: u32,
+        /// Extra QEMU arguments, after `--`.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
+    Test,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Task::Build { debug } => build(debug),
+        Task::Run {
+            debug,
+            gdb,
+            cmdline,
+            memory,
+            qemu_args,
+        } => run(debug, gdb, cmdline, memory, qemu_args),
+        Task::Test => test(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("xtask: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn profile(debug: bool) -> Profile {
+    if debug { Profile::Debug } else { Profile::Release }
+}
+
+fn build(debug: bool) -> Result<ExitCode> {
+    let images = build_images(profile(debug))?;
+    println!("hypervisor: {}", images.hypervisor.display());
+    println!("bundle:     {}", images.bundle.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(debug: bool, gdb: bool, cmdline: String, memory: u32, qemu_args: Vec<String>) -> Result<ExitCode> {
+    ensure_qemu()?;
+    let images = build_images(profile(debug))?;
+    let mut config = QemuConfig::new(images.hypervisor.clone(), Some(images.bundle));
+    config.command_line = cmdline;
+    config.memory_mib = memory;
+    config.gdb = gdb;
+    config.extra_args = qemu_args;
+    if gdb {
+        eprintln!("xtask: QEMU waits for gdb on tcp::1234; in another terminal:");
+        eprintln!("  gdb {} -ex 'target remote :1234'", images.hypervisor.display());
+    }
+    let status = config
+        .command()
+        .status()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
+    Ok(
+        match xen_core::debug_exit::DebugExit::from_qemu_status(status.code().unwrap_or(-1)) {
+            Some(xen_core::debug_exit::DebugExit::Success) => ExitCode::SUCCESS,
+            Some(xen_core::debug_exit::DebugExit::Failure) => {
+                eprintln!("xtask: the hypervisor reported a failure");
+                ExitCode::FAILURE
+            }
+            None => {
+                eprintln!("xtask: QEMU ended without a verdict ({status}); status 0 is a triple fault");
+                ExitCode::FAILURE
+            }
+        },
+    )
+}
+
+/// Runs one step of `cargo xtask test`, timing it.
+fn step(name: &str, command: &mut Command) -> Result<()> {
+    eprintln!("xtask test: {name}");
+    let started = Instant::now();
+    let status = command.status().map_err(|e| format!("{name}: {e}"))?;
+    eprintln!(
+        "xtask test: {name}: {} in {:.1} s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed").into())
+    }
+}
+
+fn host_cargo() -> Command {
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo.current_dir(workspace_root());
+    cargo
+}
+
+fn test() -> Result<ExitCode> {
+    let started = Instant::now();
+    ensure_bare_metal_target()?;
+    ensure_qemu()?;
+    ensure_xen_headers()?;
+    eprintln!("xtask test: building images");
+    build_images(Profile::Release)?;
+    step(
+        "host tests",
+        host_cargo().args(["test", "--workspace", "--exclude", "tests"]),
+    )?;
+    step("QEMU scenarios", host_cargo().args(["test", "-p", "tests"]))?;
+    step(
+        "clippy (host workspace)",
+        host_cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    for directory in BARE_METAL_CRATES {
+        let mut clippy = bare_metal_cargo(&workspace_root().join(directory));
+        clippy.args(["clippy", "--target", BARE_METAL_TARGET, "--", "-D", "warnings"]);
+        step(&format!("clippy ({directory})"), &mut clippy)?;
+    }
+    step(
+        "rustfmt (host workspace)",
+        host_cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    for directory in BARE_METAL_CRATES {
+        let mut fmt = bare_metal_cargo(&workspace_root().join(directory));
+        fmt.args(["fmt", "--check"]);
+        step(&format!("rustfmt ({directory})"), &mut fmt)?;
+    }
+    eprintln!("xtask test: all passed in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
