@@ -137,7 +137,7 @@ fn add_free_frames(map: &MemoryMap) -> heapless::Vec<PhysRange, 64> {
     info!(
         "frames: {} free ({} MiB)",
         frames.free_frames(),
-        frames.free_frames() * PAGE_SIZE >> 20
+        (frames.free_frames() * PAGE_SIZE) >> 20
     );
     let memory = map
         .regions()

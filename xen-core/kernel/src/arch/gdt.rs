@@ -6,6 +6,8 @@
 //! hypervisor's own selectors sit in the reserved range too, as in Xen.
 
 use core::ptr::addr_of;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, FS, GS, SS, Segment};
 use x86_64::instructions::tables::{lgdt, load_tss};
@@ -46,54 +48,68 @@ pub struct TaskStateSegment {
 /// IST slot (1-based, as gates count) used by #DF, NMI and #MC.
 pub const CRITICAL_IST: u8 = 1;
 
+/// 57 KiB of descriptors, written in place: building it as a value would put it
+/// on the 64 KiB boot stack. Atomics because the CPU itself writes the TSS busy
+/// bit into it.
 #[repr(C, align(16))]
-struct Gdt([u64; GDT_ENTRIES]);
+struct Gdt([AtomicU64; GDT_ENTRIES]);
 
-static mut GDT: Gdt = Gdt([0; GDT_ENTRIES]);
-static mut TSS: TaskStateSegment = TaskStateSegment {
-    reserved0: 0,
-    privilege_stacks: [0; 3],
-    reserved1: 0,
-    interrupt_stacks: [0; 7],
-    reserved2: 0,
-    reserved3: 0,
-    io_map_base: core::mem::size_of::<TaskStateSegment>() as u16,
-};
+static GDT: Gdt = Gdt([const { AtomicU64::new(0) }; GDT_ENTRIES]);
+static TSS: Once<TaskStateSegment> = Once::new();
 
 unsafe extern "C" {
     static __boot_stack_top: u8;
     static __ist_stack_top: u8;
 }
 
+impl TaskStateSegment {
+    /// A TSS with the boot stack for ring-0 entry and the critical IST stack.
+    fn new() -> Self {
+        let mut interrupt_stacks = [0; 7];
+        interrupt_stacks[usize::from(CRITICAL_IST - 1)] = addr_of!(__ist_stack_top) as u64;
+        TaskStateSegment {
+            reserved0: 0,
+            privilege_stacks: [addr_of!(__boot_stack_top) as u64, 0, 0],
+            reserved1: 0,
+            interrupt_stacks,
+            reserved2: 0,
+            reserved3: 0,
+            io_map_base: core::mem::size_of::<TaskStateSegment>() as u16,
+        }
+    }
+}
+
+impl Gdt {
+    /// Writes Xen's selectors plus a 64-bit TSS descriptor for `tss`.
+    fn fill(&self, tss: &'static TaskStateSegment) {
+        let tss_base = tss as *const TaskStateSegment as u64;
+        let tss_limit = core::mem::size_of::<TaskStateSegment>() as u64 - 1;
+        let tss_low = (tss_limit & 0xffff)
+            | (tss_base & 0xff_ffff) << 16
+            | 0x89 << 40 // present, 64-bit TSS (available)
+            | ((tss_limit >> 16) & 0xf) << 48
+            | ((tss_base >> 24) & 0xff) << 56;
+        let set =
+            |selector: u16, descriptor: u64| self.0[usize::from(selector >> 3)].store(descriptor, Ordering::Relaxed);
+        set(HYPERVISOR_CS, 0x00af_9b00_0000_ffff);
+        set(HYPERVISOR_DS, 0x00cf_9300_0000_ffff);
+        set(FLAT_RING3_CS32, 0x00cf_fb00_0000_ffff);
+        set(FLAT_RING3_DS, 0x00cf_f300_0000_ffff);
+        set(FLAT_RING3_CS64, 0x00af_fb00_0000_ffff);
+        set(TSS_SELECTOR, tss_low);
+        set(TSS_SELECTOR + 8, tss_base >> 32);
+    }
+}
+
 /// Builds the GDT and TSS, loads them and reloads every segment register.
 ///
 /// Called once, early, on the boot CPU, before interrupts are ever enabled.
 pub fn init() {
-    let tss_base = &raw const TSS as u64;
-    let tss_limit = core::mem::size_of::<TaskStateSegment>() as u64 - 1;
-    let tss_low = (tss_limit & 0xffff)
-        | (tss_base & 0xff_ffff) << 16
-        | 0x89 << 40 // present, 64-bit TSS (available)
-        | ((tss_limit >> 16) & 0xf) << 48
-        | ((tss_base >> 24) & 0xff) << 56;
-    // SAFETY: boot is single-threaded and nothing has loaded these tables yet, so
-    // no other reference to GDT or TSS exists while they are written.
-    unsafe {
-        let gdt = &mut (*(&raw mut GDT)).0;
-        gdt[usize::from(HYPERVISOR_CS >> 3)] = 0x00af_9b00_0000_ffff;
-        gdt[usize::from(HYPERVISOR_DS >> 3)] = 0x00cf_9300_0000_ffff;
-        gdt[usize::from(FLAT_RING3_CS32 >> 3)] = 0x00cf_fb00_0000_ffff;
-        gdt[usize::from(FLAT_RING3_DS >> 3)] = 0x00cf_f300_0000_ffff;
-        gdt[usize::from(FLAT_RING3_CS64 >> 3)] = 0x00af_fb00_0000_ffff;
-        gdt[usize::from(TSS_SELECTOR >> 3)] = tss_low;
-        gdt[usize::from(TSS_SELECTOR >> 3) + 1] = tss_base >> 32;
-        let tss = &mut *(&raw mut TSS);
-        tss.privilege_stacks[0] = addr_of!(__boot_stack_top) as u64;
-        tss.interrupt_stacks[usize::from(CRITICAL_IST - 1)] = addr_of!(__ist_stack_top) as u64;
-    }
+    let tss = TSS.call_once(TaskStateSegment::new);
+    GDT.fill(tss);
     let pointer = DescriptorTablePointer {
         limit: (GDT_ENTRIES * 8 - 1) as u16,
-        base: VirtAddr::new(&raw const GDT as u64),
+        base: VirtAddr::new(&GDT as *const Gdt as u64),
     };
     // SAFETY: the table is static, so it outlives every use; its code and data
     // descriptors are valid flat 64-bit segments, so reloading CS and SS with them

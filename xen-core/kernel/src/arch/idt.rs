@@ -1,6 +1,7 @@
 //! The hypervisor's IDT: a gate for every exception vector.
 
 use super::gdt::{CRITICAL_IST, HYPERVISOR_CS};
+use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
@@ -16,7 +17,8 @@ struct Gate {
 #[repr(C, align(16))]
 struct Idt([Gate; 256]);
 
-static mut IDT: Idt = Idt([Gate { low: 0, high: 0 }; 256]);
+/// Built once by [`init`].
+static IDT: Once<Idt> = Once::new();
 
 unsafe extern "C" {
     /// Entry stubs for vectors 0–31, from `exception_entry.S`.
@@ -40,14 +42,13 @@ fn interrupt_gate(handler: u64, ist: u8) -> Gate {
     }
 }
 
-/// Fills the exception gates and loads the IDT.
-pub fn init() {
-    // SAFETY: boot is single-threaded and the IDT is not loaded yet, so nothing
-    // else reads or writes it; the stub table is immutable data from assembly.
-    unsafe {
-        let idt = &mut (*(&raw mut IDT)).0;
-        let stubs = &*(&raw const EXCEPTION_STUBS);
-        for (vector, &stub) in stubs.iter().enumerate() {
+impl Idt {
+    /// Gates for the 32 exception vectors; the rest not present.
+    fn new() -> Self {
+        // SAFETY: the stub table is immutable data emitted by exception_entry.S.
+        let stubs = unsafe { EXCEPTION_STUBS };
+        let mut idt = [Gate { low: 0, high: 0 }; 256];
+        for (vector, stub) in stubs.into_iter().enumerate() {
             let ist = if CRITICAL_VECTORS.contains(&vector) {
                 CRITICAL_IST
             } else {
@@ -55,10 +56,16 @@ pub fn init() {
             };
             idt[vector] = interrupt_gate(stub, ist);
         }
+        Idt(idt)
     }
+}
+
+/// Fills the exception gates and loads the IDT.
+pub fn init() {
+    let idt = IDT.call_once(Idt::new);
     let pointer = DescriptorTablePointer {
         limit: (core::mem::size_of::<Idt>() - 1) as u16,
-        base: VirtAddr::new(&raw const IDT as u64),
+        base: VirtAddr::new(idt as *const Idt as u64),
     };
     // SAFETY: the IDT is static and every present gate points at an entry stub
     // that saves state and calls `exception_dispatch`.
