@@ -62,6 +62,12 @@ impl Boot {
         self
     }
 
+    /// Gives up on the boot after `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// Runs QEMU to its end or to the timeout.
     pub fn run(&self) -> Outcome {
         let started = Instant::now();

@@ -77,7 +77,7 @@ pub fn start(start_info: u64) -> ! {
     if let Some(name) = command_line.crash() {
         let fault = DeliberateFault::from_name(name).unwrap_or_else(|| {
             fatal(format_args!(
-                "crash={name}: unknown; use ud, pf, gp, de, stack or panic"
+                "crash={name}: unknown; use ud, pf, gp, de, stack, panic or triple"
             ))
         });
         warn!("crash={name}: taking a {fault:?} on purpose");

@@ -18,7 +18,15 @@ pub enum DeliberateFault {
     StackOverflow,
     /// A Rust panic.
     Panic,
+    /// An exception with an empty IDT: nothing can be delivered, so the CPU
+    /// shuts down (QEMU exits with status 0 under `-no-reboot`). Proves that
+    /// runners tell a dead machine from a verdict.
+    TripleFault,
 }
+
+use x86_64::VirtAddr;
+use x86_64::instructions::tables::lidt;
+use x86_64::structures::DescriptorTablePointer;
 
 /// The unmapped address the page-fault switch reads.
 pub const UNMAPPED_ADDRESS: u64 = 0x0000_0000_dead_b000;
@@ -33,6 +41,7 @@ impl DeliberateFault {
             "de" => Self::DivideError,
             "stack" => Self::StackOverflow,
             "panic" => Self::Panic,
+            "triple" => Self::TripleFault,
             _ => return None,
         })
     }
@@ -59,6 +68,18 @@ impl DeliberateFault {
                 core::hint::black_box(recurse(0));
             }
             Self::Panic => panic!("deliberate panic from the command line"),
+            Self::TripleFault => {
+                let empty = DescriptorTablePointer {
+                    limit: 0,
+                    base: VirtAddr::zero(),
+                };
+                // SAFETY: deliberately fatal: with no IDT the `ud2` that follows
+                // cannot be delivered and the machine resets; nothing runs after.
+                unsafe {
+                    lidt(&empty);
+                    core::arch::asm!("ud2");
+                }
+            }
         }
     }
 }
