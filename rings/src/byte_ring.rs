@@ -69,9 +69,9 @@ impl ByteRingLayout {
             self.prod_offset + 4,
         ];
         self.size.is_power_of_two()
-            && self.data_offset % 4 == 0
-            && self.cons_offset % 4 == 0
-            && self.prod_offset % 4 == 0
+            && self.data_offset.is_multiple_of(4)
+            && self.cons_offset.is_multiple_of(4)
+            && self.prod_offset.is_multiple_of(4)
             && end.iter().all(|&end| end <= words * 4)
     }
 

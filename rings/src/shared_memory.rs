@@ -52,7 +52,7 @@ pub fn owned_words(bytes: usize) -> std::vec::Vec<AtomicU32> {
 /// whole words.
 #[cfg(not(loom))]
 pub unsafe fn words_from_raw<'a>(base: *mut u8, bytes: usize) -> &'a [AtomicU32] {
-    debug_assert!(base as usize % core::mem::align_of::<AtomicU32>() == 0);
+    debug_assert!((base as usize).is_multiple_of(core::mem::align_of::<AtomicU32>()));
     // SAFETY: AtomicU32 has the size and alignment of u32; the caller
     // guarantees alignment, validity for `bytes` bytes over 'a, and that all
     // in-program access goes through this slice, so creating shared references

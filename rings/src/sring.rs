@@ -81,7 +81,7 @@ impl<'m, M: SharedMemory + ?Sized, Req: RingEntry, Rsp: RingEntry> SharedRing<'m
     pub fn new(memory: &'m M) -> Result<Self, RingError> {
         const {
             assert!(
-                size_of::<Req>() % 4 == 0 && size_of::<Rsp>() % 4 == 0,
+                size_of::<Req>().is_multiple_of(4) && size_of::<Rsp>().is_multiple_of(4),
                 "ring entries must be whole 32-bit words"
             );
         }
