@@ -142,6 +142,11 @@ fn test() -> Result<ExitCode> {
         "host tests",
         host_cargo().args(["test", "--workspace", "--exclude", "tests"]),
     )?;
+    let mut loom = host_cargo();
+    loom.args(["test", "-p", "rings", "--test", "loom_notify", "--release"])
+        .env("RUSTFLAGS", "--cfg loom")
+        .env("CARGO_TARGET_DIR", workspace_root().join("target").join("loom"));
+    step("loom models (rings)", &mut loom)?;
     step("QEMU scenarios", host_cargo().args(["test", "-p", "tests"]))?;
     step(
         "clippy (host workspace)",
