@@ -43,6 +43,8 @@ enum Task {
     },
     /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
     Test,
+    /// The rings benchmarks (criterion): our ring against crossbeam, rtrb and C ring.h.
+    Bench,
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
             qemu_args,
         } => run(debug, gdb, cmdline, memory, qemu_args),
         Task::Test => test(),
+        Task::Bench => bench(),
     };
     match result {
         Ok(code) => code,
@@ -167,5 +170,21 @@ fn test() -> Result<ExitCode> {
         step(&format!("rustfmt ({directory})"), &mut fmt)?;
     }
     eprintln!("xtask test: all passed in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the rings benchmarks and says where criterion put its report.
+fn bench() -> Result<ExitCode> {
+    ensure_xen_headers()?;
+    let status = host_cargo()
+        .args(["bench", "-p", "rings"])
+        .status()
+        .map_err(|e| format!("cargo bench: {e}"))?;
+    if !status.success() {
+        return Err("cargo bench -p rings failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), Into::into);
+    println!("report: {}", target.join("criterion/report/index.html").display());
+    println!("results are recorded in docs/benchmarks.md");
     Ok(ExitCode::SUCCESS)
 }
