@@ -19,19 +19,64 @@ pub trait SharedMemory {
     fn load(&self, index: usize, ordering: Ordering) -> u32;
     /// Stores word `index`; panics like [`SharedMemory::load`].
     fn store(&self, index: usize, value: u32, ordering: Ordering);
+
+    /// Copies `out.len()` bytes (a multiple of 4) from word `first` on, with
+    /// relaxed loads. Implementations may check bounds once for the run.
+    #[inline]
+    fn read_run(&self, first: usize, out: &mut [u8]) {
+        for (index, chunk) in out.chunks_exact_mut(4).enumerate() {
+            chunk.copy_from_slice(&self.load(first + index, Ordering::Relaxed).to_ne_bytes());
+        }
+    }
+
+    /// Copies `data` (a multiple of 4 bytes) into words from `first` on, with
+    /// relaxed stores.
+    #[inline]
+    fn write_run(&self, first: usize, data: &[u8]) {
+        for (index, chunk) in data.chunks_exact(4).enumerate() {
+            let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            self.store(first + index, word, Ordering::Relaxed);
+        }
+    }
 }
 
+// `#[inline]`: these are the innermost operations of every ring access and are
+// not generic, so without it each word would cost a call from other crates.
 impl SharedMemory for [AtomicU32] {
+    #[inline]
     fn words(&self) -> usize {
         self.len()
     }
 
+    #[inline]
     fn load(&self, index: usize, ordering: Ordering) -> u32 {
         self[index].load(ordering)
     }
 
+    #[inline]
     fn store(&self, index: usize, value: u32, ordering: Ordering) {
         self[index].store(value, ordering)
+    }
+
+    // One bounds check per run instead of one per word: entries are copied on
+    // every message, and the per-word checks were measurable.
+    #[inline]
+    fn read_run(&self, first: usize, out: &mut [u8]) {
+        let words = &self[first..first + out.len() / 4];
+        for (word, chunk) in words.iter().zip(out.chunks_exact_mut(4)) {
+            chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
+        }
+    }
+
+    #[inline]
+    fn write_run(&self, first: usize, data: &[u8]) {
+        let words = &self[first..first + data.len() / 4];
+        for (word, chunk) in words.iter().zip(data.chunks_exact(4)) {
+            word.store(
+                u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]),
+                Ordering::Relaxed,
+            );
+        }
     }
 }
 
@@ -58,19 +103,4 @@ pub unsafe fn words_from_raw<'a>(base: *mut u8, bytes: usize) -> &'a [AtomicU32]
     // in-program access goes through this slice, so creating shared references
     // to atomics over it is sound.
     unsafe { core::slice::from_raw_parts(base.cast::<AtomicU32>(), bytes / 4) }
-}
-
-/// Copies `out.len()` bytes (a multiple of 4) from word `first` on.
-pub(crate) fn read_words(memory: &(impl SharedMemory + ?Sized), first: usize, out: &mut [u8]) {
-    for (index, chunk) in out.chunks_exact_mut(4).enumerate() {
-        chunk.copy_from_slice(&memory.load(first + index, Ordering::Relaxed).to_ne_bytes());
-    }
-}
-
-/// Copies `data` (a multiple of 4 bytes) into words from `first` on.
-pub(crate) fn write_words(memory: &(impl SharedMemory + ?Sized), first: usize, data: &[u8]) {
-    for (index, chunk) in data.chunks_exact(4).enumerate() {
-        let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        memory.store(first + index, word, Ordering::Relaxed);
-    }
 }

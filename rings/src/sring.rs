@@ -11,7 +11,7 @@
 //! Indices are free-running `u32`s that wrap at 2^32; a slot is `index & (size - 1)`.
 
 use crate::RingError;
-use crate::shared_memory::{SharedMemory, read_words, write_words};
+use crate::shared_memory::SharedMemory;
 use crate::sync::Ordering;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
@@ -123,25 +123,25 @@ impl<'m, M: SharedMemory + ?Sized, Req: RingEntry, Rsp: RingEntry> SharedRing<'m
     /// Copies the request in slot `index` out of shared memory.
     pub(crate) fn read_request(&self, index: u32) -> Req {
         let mut request = Req::new_zeroed();
-        read_words(self.memory, self.slot_word(index), request.as_mut_bytes());
+        self.memory.read_run(self.slot_word(index), request.as_mut_bytes());
         request
     }
 
     /// Copies the response in slot `index` out of shared memory.
     pub(crate) fn read_response(&self, index: u32) -> Rsp {
         let mut response = Rsp::new_zeroed();
-        read_words(self.memory, self.slot_word(index), response.as_mut_bytes());
+        self.memory.read_run(self.slot_word(index), response.as_mut_bytes());
         response
     }
 
     /// Writes a request into slot `index`.
     pub(crate) fn write_request(&self, index: u32, request: &Req) {
-        write_words(self.memory, self.slot_word(index), request.as_bytes());
+        self.memory.write_run(self.slot_word(index), request.as_bytes());
     }
 
     /// Writes a response into slot `index`.
     pub(crate) fn write_response(&self, index: u32, response: &Rsp) {
-        write_words(self.memory, self.slot_word(index), response.as_bytes());
+        self.memory.write_run(self.slot_word(index), response.as_bytes());
     }
 
     /// Loads a header word.
@@ -158,6 +158,7 @@ impl<'m, M: SharedMemory + ?Sized, Req: RingEntry, Rsp: RingEntry> SharedRing<'m
 /// The notify rule of `RING_PUSH_*_AND_CHECK_NOTIFY`: the peer asked to be
 /// woken at `event`; we moved the producer index from `old` to `new`. Notify
 /// iff `event` lies in `(old, new]`, computed with wrapping arithmetic.
+#[inline]
 pub const fn needs_notify(old: u32, new: u32, event: u32) -> bool {
     new.wrapping_sub(event) < new.wrapping_sub(old)
 }
