@@ -1,78 +1,15 @@
 //! Conformance: our layouts and numbers equal those of Debian's `libxen-dev` headers.
 //!
-//! A small C program prints `sizeof`, `offsetof` and constant values computed by the
-//! real headers; each line is compared with the value Rust computes for the same
-//! item. The headers come from the `libxen-dev` package, which `cargo xtask test`
-//! installs.
+//! This file covers the boot structures, ELF notes, hypercall numbers and
+//! `sched_op`; the other header areas have their own `*_matches_libxen.rs`
+//! files. The probe harness lives in `common/mod.rs`.
 
+mod common;
+
+use common::assert_layouts;
 use std::mem::{offset_of, size_of};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use xen_abi::elfnote::*;
 use xen_abi::hvm_start_info::*;
-
-/// Compiles and runs a C program printing each expression, returns the values.
-fn c_values(headers: &[&str], expressions: &[&str]) -> Vec<u64> {
-    let probe = PathBuf::from("/usr/include/xen/xen.h");
-    assert!(
-        probe.exists(),
-        "Xen public headers missing: install the Debian package libxen-dev (cargo xtask test does)"
-    );
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-layout");
-    std::fs::create_dir_all(&dir).unwrap();
-    // Tests run in parallel threads: every probe gets its own files.
-    static PROBES: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "probe-{}-{}",
-        std::process::id(),
-        PROBES.fetch_add(1, Ordering::Relaxed)
-    );
-    let source = dir.join(format!("{name}.c"));
-    let binary = dir.join(&name);
-    let mut c = String::from(
-        "#define __XEN_INTERFACE_VERSION__ __XEN_LATEST_INTERFACE_VERSION__\n\
-         #include <stdint.h>\n#include <stddef.h>\n#include <stdio.h>\n",
-    );
-    for header in headers {
-        c.push_str(&format!("#include <{header}>\n"));
-    }
-    c.push_str("int main(void) {\n");
-    for expression in expressions {
-        c.push_str(&format!(
-            "    printf(\"%llu\\n\", (unsigned long long)({expression}));\n"
-        ));
-    }
-    c.push_str("    return 0;\n}\n");
-    std::fs::write(&source, c).unwrap();
-    let status = Command::new("cc")
-        .arg("-o")
-        .arg(&binary)
-        .arg(&source)
-        .status()
-        .expect("run the C compiler (cc)");
-    assert!(status.success(), "C probe failed to compile: {}", source.display());
-    let output = Command::new(&binary).output().expect("run the C probe");
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| line.parse().unwrap())
-        .collect()
-}
-
-/// Checks each `(C expression, Rust value)` pair.
-fn assert_layouts(headers: &[&str], pairs: &[(&str, usize)]) {
-    let expressions: Vec<&str> = pairs.iter().map(|(c, _)| *c).collect();
-    let values = c_values(headers, &expressions);
-    assert_eq!(values.len(), pairs.len());
-    let mismatches: Vec<String> = pairs
-        .iter()
-        .zip(values)
-        .filter(|((_, rust), c)| *rust as u64 != *c)
-        .map(|((expr, rust), c)| format!("{expr}: C says {c}, Rust says {rust}"))
-        .collect();
-    assert!(mismatches.is_empty(), "layout mismatches:\n{}", mismatches.join("\n"));
-}
 
 #[test]
 fn hvm_start_info_layouts_match_the_xen_header() {
