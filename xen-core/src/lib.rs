@@ -14,5 +14,6 @@ extern crate std;
 pub mod arch;
 pub mod boot;
 pub mod debug_exit;
+pub mod domain;
 pub mod log_level;
 pub mod mm;

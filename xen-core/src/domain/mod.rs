@@ -1,0 +1,9 @@
+//! Guest domains: what the domain builder reads from a PV kernel image.
+//!
+//! A PV kernel is an ELF executable that tells the hypervisor how to load it through
+//! notes named "Xen". [`elf_image`] checks the file and finds its segments and notes;
+//! [`guest_notes`] reads the notes as Xen's libelf does and checks that the result
+//! describes a 64-bit PV guest that fits in its own part of the address space.
+
+pub mod elf_image;
+pub mod guest_notes;
