@@ -19,6 +19,46 @@ pub trait PhysicalMemory {
     fn zero_frame(&mut self, mfn: Mfn);
 }
 
+/// A guest virtual address at which an access faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestFault {
+    /// The first byte that could not be accessed.
+    pub address: u64,
+}
+
+/// Raw access to the running guest's virtual memory, as its page tables map it.
+///
+/// Implementations must recover from faults (an unmapped page, a write to a
+/// read-only page) and report them as [`GuestFault`]; they do not check that
+/// the range is guest space, which `crate::guest_copy` does before calling.
+pub trait GuestMemory {
+    /// Copies `out.len()` bytes from guest virtual `address`.
+    fn read(&mut self, address: u64, out: &mut [u8]) -> Result<(), GuestFault>;
+    /// Copies `data` to guest virtual `address`.
+    fn write(&mut self, address: u64, data: &[u8]) -> Result<(), GuestFault>;
+}
+
+/// What hypercall handlers need from the machine, bundled so that portable
+/// code takes one generic parameter.
+pub trait Platform {
+    /// The running guest's virtual memory.
+    type Guest: GuestMemory;
+    /// Physical memory (hypervisor-owned pages such as shared_info).
+    type Memory: PhysicalMemory;
+    /// The running guest's virtual memory.
+    fn guest(&mut self) -> &mut Self::Guest;
+    /// Physical memory.
+    fn memory(&mut self) -> &mut Self::Memory;
+    /// Writes bytes to the hypervisor console.
+    fn console_write(&mut self, bytes: &[u8]);
+    /// Reads what console input is waiting, up to `out.len()` bytes.
+    fn console_read(&mut self, out: &mut [u8]) -> usize;
+    /// Writes a byte, word or doubleword to an I/O port (emulated `out`).
+    fn port_write(&mut self, port: u16, size: u8, value: u32);
+    /// Reads from an I/O port (emulated `in`).
+    fn port_read(&mut self, port: u16, size: u8) -> u32;
+}
+
 /// A source of free machine frames.
 pub trait FrameSource {
     /// Takes one free frame, or `None` when memory is exhausted.
@@ -61,6 +101,91 @@ pub mod fake {
 
         fn zero_frame(&mut self, mfn: Mfn) {
             self.frames.insert(mfn.0, [0; 512]);
+        }
+    }
+
+    /// Guest virtual memory as a sparse set of pages, each readable and
+    /// optionally writable; everything else faults.
+    #[derive(Default)]
+    pub struct FakeGuestMemory {
+        /// Mapped pages by page number: contents and whether writes are allowed.
+        pub pages: BTreeMap<u64, (std::vec::Vec<u8>, bool)>,
+    }
+
+    impl FakeGuestMemory {
+        /// Maps a zeroed page at `address` (page-aligned).
+        pub fn map(&mut self, address: u64, writable: bool) {
+            self.pages
+                .insert(address / PAGE_SIZE, (std::vec![0; PAGE_SIZE as usize], writable));
+        }
+    }
+
+    impl GuestMemory for FakeGuestMemory {
+        fn read(&mut self, address: u64, out: &mut [u8]) -> Result<(), GuestFault> {
+            for (offset, byte) in out.iter_mut().enumerate() {
+                let at = address.wrapping_add(offset as u64);
+                let (page, _) = self.pages.get(&(at / PAGE_SIZE)).ok_or(GuestFault { address: at })?;
+                *byte = page[(at % PAGE_SIZE) as usize];
+            }
+            Ok(())
+        }
+
+        fn write(&mut self, address: u64, data: &[u8]) -> Result<(), GuestFault> {
+            for (offset, byte) in data.iter().enumerate() {
+                let at = address.wrapping_add(offset as u64);
+                match self.pages.get_mut(&(at / PAGE_SIZE)) {
+                    Some((page, true)) => page[(at % PAGE_SIZE) as usize] = *byte,
+                    _ => return Err(GuestFault { address: at }),
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A whole fake machine for hypercall tests.
+    #[derive(Default)]
+    pub struct FakePlatform {
+        /// The guest's virtual memory.
+        pub guest: FakeGuestMemory,
+        /// Physical memory (shared_info lives here).
+        pub memory: FakeMemory,
+        /// Everything written to the console.
+        pub console: std::vec::Vec<u8>,
+        /// Console input waiting to be read.
+        pub input: std::vec::Vec<u8>,
+        /// Port writes: port, size, value.
+        pub port_writes: std::vec::Vec<(u16, u8, u32)>,
+    }
+
+    impl Platform for FakePlatform {
+        type Guest = FakeGuestMemory;
+        type Memory = FakeMemory;
+
+        fn guest(&mut self) -> &mut FakeGuestMemory {
+            &mut self.guest
+        }
+
+        fn memory(&mut self) -> &mut FakeMemory {
+            &mut self.memory
+        }
+
+        fn console_write(&mut self, bytes: &[u8]) {
+            self.console.extend_from_slice(bytes);
+        }
+
+        fn console_read(&mut self, out: &mut [u8]) -> usize {
+            let count = out.len().min(self.input.len());
+            out[..count].copy_from_slice(&self.input[..count]);
+            self.input.drain(..count);
+            count
+        }
+
+        fn port_write(&mut self, port: u16, size: u8, value: u32) {
+            self.port_writes.push((port, size, value));
+        }
+
+        fn port_read(&mut self, port: u16, _size: u8) -> u32 {
+            u32::from(port) ^ 0x5a5a
         }
     }
 

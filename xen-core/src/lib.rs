@@ -15,5 +15,8 @@ pub mod arch;
 pub mod boot;
 pub mod debug_exit;
 pub mod domain;
+pub mod guest_copy;
+pub mod hypercall;
 pub mod log_level;
 pub mod mm;
+pub mod trap_frame;

@@ -5,5 +5,10 @@
 //! [`guest_notes`] reads the notes as Xen's libelf does and checks that the result
 //! describes a 64-bit PV guest that fits in its own part of the address space.
 
+pub mod boot_layout;
+pub mod bounce;
 pub mod elf_image;
 pub mod guest_notes;
+pub mod privileged_op;
+pub mod pv_domain;
+pub mod vcpu;

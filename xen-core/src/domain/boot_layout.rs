@@ -1,0 +1,359 @@
+//! Where the PV domain builder puts things in a new domain's address space.
+//!
+//! Xen's PV builder lays a domain out in one contiguous virtual region starting
+//! at `VIRT_BASE`, pseudo-physical page N at `VIRT_BASE + N * 4096`, in this
+//! order, each element page-aligned: the kernel image, the module, the p2m list,
+//! start_info, (domU only) the xenstore and console ring pages, the bootstrap
+//! page tables, one stack page. The end is rounded up to 4 MiB with at least
+//! 512 KiB free after the stack. The page tables map the whole region, so their
+//! count depends on the end, which depends on their count: computed by
+//! iterating until it is stable.
+
+use crate::mm::mfn::PAGE_SIZE;
+use core::fmt;
+
+/// Granularity the region's end is rounded to.
+const END_ALIGN: u64 = 4 << 20;
+/// Free space required between the stack page and the end.
+const MIN_SLACK: u64 = 512 << 10;
+
+/// What the builder must place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutRequest {
+    /// `VIRT_BASE`: virtual address of pseudo-physical page 0.
+    pub virt_base: u64,
+    /// First virtual address of the kernel image (at or above `virt_base`).
+    pub kernel_start: u64,
+    /// End of the kernel image (exclusive).
+    pub kernel_end: u64,
+    /// Size of the boot module, 0 for none.
+    pub module_bytes: u64,
+    /// Pages of memory the domain gets.
+    pub nr_pages: u64,
+    /// Whether to place xenstore and console ring pages (domU, not dom0).
+    pub ring_pages: bool,
+}
+
+/// A page-aligned virtual range `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VirtualRange {
+    /// First address.
+    pub start: u64,
+    /// End (exclusive).
+    pub end: u64,
+}
+
+impl VirtualRange {
+    /// Number of pages in the range.
+    pub const fn pages(&self) -> u64 {
+        (self.end - self.start) / PAGE_SIZE
+    }
+}
+
+/// The computed layout; every address is virtual, in the domain's space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootLayout {
+    /// `VIRT_BASE`.
+    pub virt_base: u64,
+    /// The kernel image, rounded out to pages.
+    pub kernel: VirtualRange,
+    /// The module (empty if none).
+    pub module: VirtualRange,
+    /// The p2m list: `nr_pages` 8-byte entries.
+    pub p2m: VirtualRange,
+    /// The start_info page.
+    pub start_info: u64,
+    /// The xenstore ring page (domU only).
+    pub xenstore: Option<u64>,
+    /// The console ring page (domU only).
+    pub console: Option<u64>,
+    /// The bootstrap page tables: the L4 first, then L3s, L2s, L1s.
+    pub page_tables: VirtualRange,
+    /// The boot stack page; the initial RSP is its end.
+    pub stack: u64,
+    /// End of the mapped region (`v_end`): 4 MiB aligned.
+    pub end: u64,
+    /// How many page-table frames of each level: L4, L3, L2, L1.
+    pub tables_per_level: [u64; 4],
+}
+
+/// Why a domain cannot be laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutError {
+    /// The kernel starts below `VIRT_BASE` or ends before it starts.
+    KernelOutsideRegion,
+    /// The region does not fit in the domain's memory.
+    TooLittleMemory {
+        /// Pages the region needs.
+        needed: u64,
+        /// Pages the domain has.
+        available: u64,
+    },
+    /// An address computation overflowed: the image is placed too high.
+    AddressOverflow,
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayoutError::KernelOutsideRegion => write!(f, "domain layout: kernel image lies below VIRT_BASE"),
+            LayoutError::TooLittleMemory { needed, available } => write!(
+                f,
+                "domain layout: the boot region needs {needed} pages ({} MiB), the domain has {available}",
+                (needed * PAGE_SIZE) >> 20
+            ),
+            LayoutError::AddressOverflow => write!(f, "domain layout: addresses overflow the address space"),
+        }
+    }
+}
+
+/// Rounds `value` up to a multiple of `align` (a power of two), or fails.
+fn round_up(value: u64, align: u64) -> Result<u64, LayoutError> {
+    value
+        .checked_next_multiple_of(align)
+        .ok_or(LayoutError::AddressOverflow)
+}
+
+/// Page-table frames per level (L4, L3, L2, L1) needed to map `[start, end)`
+/// with 4 KiB pages: one table per distinct 512 GiB, 1 GiB and 2 MiB span.
+pub fn tables_needed(start: u64, end: u64) -> [u64; 4] {
+    let spans = |shift: u32| {
+        if end <= start {
+            0
+        } else {
+            ((end - 1) >> shift) - (start >> shift) + 1
+        }
+    };
+    [1, spans(39), spans(30), spans(21)]
+}
+
+impl BootLayout {
+    /// Lays out a domain as Xen's PV builder does.
+    pub fn compute(request: &LayoutRequest) -> Result<BootLayout, LayoutError> {
+        if request.kernel_start < request.virt_base || request.kernel_end < request.kernel_start {
+            return Err(LayoutError::KernelOutsideRegion);
+        }
+        let kernel_start = request.kernel_start - request.kernel_start % PAGE_SIZE;
+        let kernel = VirtualRange {
+            start: kernel_start,
+            end: round_up(request.kernel_end, PAGE_SIZE)?,
+        };
+        let module_end = round_up(
+            kernel
+                .end
+                .checked_add(request.module_bytes)
+                .ok_or(LayoutError::AddressOverflow)?,
+            PAGE_SIZE,
+        )?;
+        let module = VirtualRange {
+            start: kernel.end,
+            end: module_end,
+        };
+        let p2m_bytes = request.nr_pages.checked_mul(8).ok_or(LayoutError::AddressOverflow)?;
+        let p2m = VirtualRange {
+            start: module.end,
+            end: round_up(
+                module.end.checked_add(p2m_bytes).ok_or(LayoutError::AddressOverflow)?,
+                PAGE_SIZE,
+            )?,
+        };
+        let start_info = p2m.end;
+        let mut next = start_info + PAGE_SIZE;
+        let (xenstore, console) = if request.ring_pages {
+            next += 2 * PAGE_SIZE;
+            (Some(start_info + PAGE_SIZE), Some(start_info + 2 * PAGE_SIZE))
+        } else {
+            (None, None)
+        };
+        let tables_start = next;
+        // Iterate: more tables may move the end far enough to need more tables.
+        let mut table_count = 1;
+        let (tables, stack, end, per_level) = loop {
+            let tables_end = tables_start
+                .checked_add(table_count * PAGE_SIZE)
+                .ok_or(LayoutError::AddressOverflow)?;
+            let stack = tables_end;
+            let stack_end = stack.checked_add(PAGE_SIZE).ok_or(LayoutError::AddressOverflow)?;
+            let mut end = round_up(stack_end, END_ALIGN)?;
+            if end - stack_end < MIN_SLACK {
+                end = end.checked_add(END_ALIGN).ok_or(LayoutError::AddressOverflow)?;
+            }
+            let per_level = tables_needed(request.virt_base, end);
+            let needed: u64 = per_level.iter().sum();
+            if needed <= table_count {
+                break (
+                    VirtualRange {
+                        start: tables_start,
+                        end: tables_end,
+                    },
+                    stack,
+                    end,
+                    per_level,
+                );
+            }
+            table_count = needed;
+        };
+        let needed = (end - request.virt_base) / PAGE_SIZE;
+        if needed > request.nr_pages {
+            return Err(LayoutError::TooLittleMemory {
+                needed,
+                available: request.nr_pages,
+            });
+        }
+        Ok(BootLayout {
+            virt_base: request.virt_base,
+            kernel,
+            module,
+            p2m,
+            start_info,
+            xenstore,
+            console,
+            page_tables: tables,
+            stack,
+            end,
+            tables_per_level: per_level,
+        })
+    }
+
+    /// The pseudo-physical frame number of virtual address `va` in the region.
+    pub const fn pfn(&self, va: u64) -> u64 {
+        (va - self.virt_base) / PAGE_SIZE
+    }
+
+    /// Pages the bootstrap region covers (PFNs `0..mapped_pages()`).
+    pub const fn mapped_pages(&self) -> u64 {
+        (self.end - self.virt_base) / PAGE_SIZE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+    const TOP: u64 = 0xFFFF_FFFF_8000_0000;
+
+    fn dom0(kernel_bytes: u64, nr_pages: u64) -> LayoutRequest {
+        LayoutRequest {
+            virt_base: TOP,
+            kernel_start: TOP,
+            kernel_end: TOP + kernel_bytes,
+            module_bytes: 0,
+            nr_pages,
+            ring_pages: false,
+        }
+    }
+
+    #[test]
+    fn elements_follow_each_other_in_xens_order() {
+        let layout = BootLayout::compute(&dom0(3 * PAGE_SIZE + 100, 8192)).unwrap();
+        assert_eq!(
+            layout.kernel,
+            VirtualRange {
+                start: TOP,
+                end: TOP + 4 * PAGE_SIZE
+            }
+        );
+        assert_eq!(layout.module.pages(), 0);
+        // 8192 entries of 8 bytes: 16 pages of p2m.
+        assert_eq!(
+            layout.p2m,
+            VirtualRange {
+                start: TOP + 4 * PAGE_SIZE,
+                end: TOP + 20 * PAGE_SIZE
+            }
+        );
+        assert_eq!(layout.start_info, TOP + 20 * PAGE_SIZE);
+        assert_eq!(layout.xenstore, None);
+        assert_eq!(layout.page_tables.start, TOP + 21 * PAGE_SIZE);
+        assert_eq!(layout.stack, layout.page_tables.end);
+        assert_eq!(layout.end % (4 * MIB), 0);
+        assert!(layout.end - (layout.stack + PAGE_SIZE) >= 512 * 1024);
+    }
+
+    #[test]
+    fn page_tables_cover_the_whole_region() {
+        for kernel in [PAGE_SIZE, 3 * MIB, 9 * MIB + 5] {
+            let layout = BootLayout::compute(&dom0(kernel, 16384)).unwrap();
+            let needed: u64 = tables_needed(layout.virt_base, layout.end).iter().sum();
+            assert_eq!(layout.page_tables.pages(), needed, "kernel of {kernel} bytes");
+        }
+        // 4 MiB at the top 2 GiB: one L4, one L3, one L2, two L1s.
+        let layout = BootLayout::compute(&dom0(PAGE_SIZE, 8192)).unwrap();
+        assert_eq!(layout.end, TOP + 4 * MIB);
+        assert_eq!(layout.tables_per_level, [1, 1, 1, 2]);
+    }
+
+    #[test]
+    fn domus_get_xenstore_and_console_pages_after_start_info() {
+        let request = LayoutRequest {
+            ring_pages: true,
+            ..dom0(PAGE_SIZE, 8192)
+        };
+        let layout = BootLayout::compute(&request).unwrap();
+        assert_eq!(layout.xenstore, Some(layout.start_info + PAGE_SIZE));
+        assert_eq!(layout.console, Some(layout.start_info + 2 * PAGE_SIZE));
+        assert_eq!(layout.page_tables.start, layout.start_info + 3 * PAGE_SIZE);
+    }
+
+    #[test]
+    fn a_mini_os_image_at_va_zero_lays_out_from_zero() {
+        let request = LayoutRequest {
+            virt_base: 0,
+            kernel_start: 0,
+            kernel_end: 0x5_0000,
+            module_bytes: 0,
+            nr_pages: 8192,
+            ring_pages: true,
+        };
+        let layout = BootLayout::compute(&request).unwrap();
+        assert_eq!(layout.pfn(layout.start_info), layout.start_info / PAGE_SIZE);
+        assert_eq!(layout.end % (4 * MIB), 0);
+    }
+
+    #[test]
+    fn slack_below_512_kib_adds_another_4_mib() {
+        // Make the stack end just below a 4 MiB boundary.
+        let mut kernel = 4 * MIB - 64 * 1024;
+        loop {
+            let layout = BootLayout::compute(&dom0(kernel, 65536)).unwrap();
+            let stack_end = layout.stack + PAGE_SIZE;
+            assert!(layout.end - stack_end >= 512 * 1024);
+            assert!(layout.end - stack_end < 512 * 1024 + 4 * MIB);
+            if stack_end % (4 * MIB) > 4 * MIB - 512 * 1024 || kernel > 8 * MIB {
+                break;
+            }
+            kernel += 64 * 1024;
+        }
+    }
+
+    #[test]
+    fn too_little_memory_is_refused() {
+        let error = BootLayout::compute(&dom0(8 * MIB, 1024)).unwrap_err();
+        assert!(
+            matches!(error, LayoutError::TooLittleMemory { available: 1024, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn hostile_placements_are_refused_not_overflowed() {
+        let mut request = dom0(PAGE_SIZE, 8192);
+        request.kernel_start = TOP - PAGE_SIZE;
+        assert_eq!(BootLayout::compute(&request), Err(LayoutError::KernelOutsideRegion));
+        let high = LayoutRequest {
+            virt_base: u64::MAX - 3 * PAGE_SIZE,
+            kernel_start: u64::MAX - 3 * PAGE_SIZE,
+            kernel_end: u64::MAX - 2 * PAGE_SIZE,
+            module_bytes: 0,
+            nr_pages: 8192,
+            ring_pages: false,
+        };
+        assert_eq!(BootLayout::compute(&high), Err(LayoutError::AddressOverflow));
+        let huge = LayoutRequest {
+            nr_pages: u64::MAX / 4,
+            ..dom0(PAGE_SIZE, 0)
+        };
+        assert_eq!(BootLayout::compute(&huge), Err(LayoutError::AddressOverflow));
+    }
+}

@@ -1,0 +1,115 @@
+//! Delivering an exception to the guest's own handler: the bounce frame.
+//!
+//! The frame written on the guest stack (lowest address first, §4.5 of the
+//! ABI notes): RCX, R11, [error code], RIP, CS (saved upcall mask in bits
+//! 32–39), RFLAGS (IF = the virtual IF), RSP, SS. The handler then runs at
+//! CS 0xe033 / SS 0xe02b on that stack, and starts by popping RCX and R11.
+
+use super::pv_domain::PvDomain;
+use crate::arch::{PhysicalMemory, Platform};
+use crate::guest_copy::copy_to_guest;
+use crate::trap_frame::TrapFrame;
+use core::fmt;
+use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
+
+/// RFLAGS bits.
+const IF: u64 = 1 << 9;
+const IOPL: u64 = 3 << 12;
+const TF: u64 = 1 << 8;
+const NT: u64 = 1 << 14;
+const RF: u64 = 1 << 16;
+const VM: u64 = 1 << 17;
+const AC: u64 = 1 << 18;
+/// The page-fault error-code bit that says "user mode".
+const PF_USER: u64 = 1 << 2;
+/// Byte offset of `vcpu_info[0].arch.cr2` in shared_info.
+const CR2_OFFSET: u64 = 16;
+
+/// Vectors whose exceptions carry an error code.
+pub const fn has_error_code(vector: u8) -> bool {
+    matches!(vector, 8 | 10 | 11 | 12 | 13 | 14 | 17 | 21 | 29 | 30)
+}
+
+/// Why an exception could not be delivered; the domain must be crashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BounceError {
+    /// The guest registered no handler for the vector.
+    NoHandler(u8),
+    /// The bounce frame could not be written at this guest stack address.
+    BadStack(u64),
+}
+
+impl fmt::Display for BounceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BounceError::NoHandler(vector) => write!(f, "no trap handler for vector {vector}"),
+            BounceError::BadStack(rsp) => write!(f, "cannot write a bounce frame at rsp {rsp:#x}"),
+        }
+    }
+}
+
+/// Sends exception `vector` to the guest's handler, editing `frame` so that
+/// the return to the guest lands there. `cr2` is given for page faults.
+pub fn bounce_exception(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    platform: &mut impl Platform,
+    vector: u8,
+    error_code: Option<u64>,
+    cr2: Option<u64>,
+) -> Result<(), BounceError> {
+    let handler = domain.vcpu.traps[usize::from(vector)];
+    if handler.address == 0 {
+        return Err(BounceError::NoHandler(vector));
+    }
+    let masked = domain.events_masked(platform.memory());
+    // A kernel-mode origin shows as RPL 0 in the saved CS; user mode keeps 3.
+    let saved_cs = if domain.vcpu.kernel_mode {
+        frame.cs & !3
+    } else {
+        frame.cs
+    };
+    let saved_rflags = (frame.rflags & !(IF | IOPL)) | if masked { 0 } else { IF };
+    let mut words = [0u64; 8];
+    let mut count = 0;
+    let mut push = |value: u64| {
+        words[count] = value;
+        count += 1;
+    };
+    push(frame.rcx);
+    push(frame.r11);
+    if let Some(code) = error_code {
+        let code = if vector == 14 && domain.vcpu.kernel_mode {
+            code & !PF_USER
+        } else {
+            code
+        };
+        push(code);
+    }
+    push(frame.rip);
+    push(saved_cs | (u64::from(masked) << 32));
+    push(saved_rflags);
+    push(frame.rsp);
+    push(frame.ss);
+    let size = (count * 8) as u64;
+    let rsp = (frame.rsp & !15).wrapping_sub(size);
+    let mut bytes = [0u8; 64];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(&words[..count]) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    copy_to_guest(platform.guest(), rsp, &bytes[..count * 8]).map_err(|_| BounceError::BadStack(rsp))?;
+    if let Some(address) = cr2 {
+        platform
+            .memory()
+            .write_u64(domain.shared_info.address() + CR2_OFFSET, address);
+    }
+    frame.rip = handler.address;
+    frame.cs = u64::from(FLAT_KERNEL_CS);
+    frame.ss = u64::from(FLAT_KERNEL_SS);
+    frame.rsp = rsp;
+    frame.rflags &= !(TF | NT | RF | VM | AC);
+    if handler.mask_events {
+        domain.set_events_masked(platform.memory(), true);
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Emulation of the privileged instructions a PV guest kernel may use.
+//!
+//! Guest kernels run at CPL 3, so privileged instructions raise #GP(0) and land
+//! here. Allowed: `wrmsr`/`rdmsr` of the FS and GS bases (Mini-OS sets its
+//! per-CPU GS base this way), and port I/O for a domain granted an I/O
+//! privilege level with `physdev_op(set_iopl)`. Anything else is a #GP for the
+//! guest's own handler.
+
+use super::pv_domain::PvDomain;
+use crate::arch::Platform;
+use crate::guest_copy::copy_from_guest;
+use crate::mm::layout::is_canonical;
+use crate::trap_frame::TrapFrame;
+
+/// `MSR_FS_BASE`.
+const MSR_FS_BASE: u32 = 0xc000_0100;
+/// `MSR_GS_BASE`: the guest kernel's GS base.
+const MSR_GS_BASE: u32 = 0xc000_0101;
+/// `MSR_SHADOW_GS_BASE`: for a PV guest, the user-mode GS base.
+const MSR_SHADOW_GS_BASE: u32 = 0xc000_0102;
+
+/// What became of a #GP(0) raised by guest code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emulation {
+    /// Emulated; RIP moved past the instruction.
+    Done,
+    /// Not allowed (or malformed): deliver #GP(0) to the guest (XSA-193 for
+    /// non-canonical bases).
+    GeneralProtection,
+}
+
+/// Emulates the instruction at the guest's RIP, if it is one we allow.
+pub fn emulate_privileged(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Platform) -> Emulation {
+    let mut code = [0u8; 3];
+    // Read as much as is there: an instruction at the end of a mapping is short.
+    let fetched = (1..=code.len())
+        .rev()
+        .find(|&length| copy_from_guest(platform.guest(), frame.rip, &mut code[..length]).is_ok());
+    let Some(fetched) = fetched else {
+        return Emulation::GeneralProtection;
+    };
+    let code = &code[..fetched];
+    match code {
+        [0x0f, 0x30, ..] => write_msr(domain, frame),
+        [0x0f, 0x32, ..] => read_msr(domain, frame),
+        _ => port_io(domain, frame, platform, code),
+    }
+}
+
+fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
+    let value = (frame.rdx << 32) | (frame.rax & 0xffff_ffff);
+    if !is_canonical(value) {
+        return Emulation::GeneralProtection;
+    }
+    let vcpu = &mut domain.vcpu;
+    match frame.rcx as u32 {
+        MSR_FS_BASE => vcpu.fs_base = value,
+        MSR_GS_BASE => vcpu.gs_base_kernel = value,
+        MSR_SHADOW_GS_BASE => vcpu.gs_base_user = value,
+        _ => return Emulation::GeneralProtection,
+    }
+    frame.rip = frame.rip.wrapping_add(2);
+    Emulation::Done
+}
+
+fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
+    let vcpu = &domain.vcpu;
+    let value = match frame.rcx as u32 {
+        MSR_FS_BASE => vcpu.fs_base,
+        MSR_GS_BASE => vcpu.gs_base_kernel,
+        MSR_SHADOW_GS_BASE => vcpu.gs_base_user,
+        _ => return Emulation::GeneralProtection,
+    };
+    frame.rax = value & 0xffff_ffff;
+    frame.rdx = value >> 32;
+    frame.rip = frame.rip.wrapping_add(2);
+    Emulation::Done
+}
+
+/// `in`/`out` with an 8-bit immediate or DX port, 1, 2 (0x66 prefix) or 4 bytes.
+fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Platform, code: &[u8]) -> Emulation {
+    // Virtual IOPL: the guest kernel counts as ring 1.
+    let required = if domain.vcpu.kernel_mode { 1 } else { 3 };
+    if domain.vcpu.iopl < required {
+        return Emulation::GeneralProtection;
+    }
+    let (operand_16, opcode, rest) = match code {
+        [0x66, opcode, rest @ ..] => (true, *opcode, rest),
+        [opcode, rest @ ..] => (false, *opcode, rest),
+        [] => return Emulation::GeneralProtection,
+    };
+    let wide = opcode & 1 == 1;
+    let size: u8 = match (wide, operand_16) {
+        (false, _) => 1,
+        (true, true) => 2,
+        (true, false) => 4,
+    };
+    let (port, length) = match opcode {
+        0xe4..=0xe7 => match rest.first() {
+            Some(&immediate) => (u16::from(immediate), 2),
+            None => return Emulation::GeneralProtection,
+        },
+        0xec..=0xef => ((frame.rdx & 0xffff) as u16, 1),
+        _ => return Emulation::GeneralProtection,
+    };
+    let is_out = opcode & 2 == 2;
+    if is_out {
+        let mask = if size == 4 {
+            0xffff_ffff
+        } else {
+            (1u64 << (size * 8)) - 1
+        };
+        platform.port_write(port, size, (frame.rax & mask) as u32);
+    } else {
+        let value = u64::from(platform.port_read(port, size));
+        frame.rax = match size {
+            1 => (frame.rax & !0xff) | (value & 0xff),
+            2 => (frame.rax & !0xffff) | (value & 0xffff),
+            _ => value & 0xffff_ffff, // 32-bit results zero-extend, as on hardware
+        };
+    }
+    frame.rip = frame.rip.wrapping_add(length + u64::from(operand_16));
+    Emulation::Done
+}

@@ -1,0 +1,133 @@
+//! A PV domain: identity, lifecycle, its vCPU, its console line.
+
+use super::vcpu::Vcpu;
+use crate::arch::{PhysicalMemory, Platform};
+use crate::mm::Mfn;
+use core::fmt;
+use heapless::{String, Vec};
+
+/// A domain id (`domid_t`).
+pub type DomId = u16;
+
+/// Why a domain stopped running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainState {
+    /// Runs (or is runnable).
+    Running,
+    /// Shut itself down with `SCHEDOP_shutdown` and this `SHUTDOWN_*` reason.
+    Shutdown(u32),
+    /// Crashed by the hypervisor for breaking the rules.
+    Crashed,
+}
+
+/// Longest console line buffered before it is flushed anyway.
+const CONSOLE_LINE: usize = 128;
+
+/// A paravirtualized domain.
+pub struct PvDomain {
+    /// Its id; 0 is dom0.
+    pub id: DomId,
+    /// Name from the boot manifest.
+    pub name: String<32>,
+    /// Whether it is the privileged control domain.
+    pub privileged: bool,
+    /// Its one vCPU (multi-vCPU domains come later).
+    pub vcpu: Vcpu,
+    /// Lifecycle state.
+    pub state: DomainState,
+    /// The shared_info frame (hypervisor-owned, mapped by the guest).
+    pub shared_info: Mfn,
+    /// Pages of memory it owns.
+    pub nr_pages: u64,
+    /// Why the hypervisor crashed it, once it has.
+    pub crash_reason: Option<&'static str>,
+    /// Console output not yet ended by a newline (non-privileged domains).
+    console_line: Vec<u8, CONSOLE_LINE>,
+}
+
+/// Byte offset of `evtchn_upcall_mask` in vCPU 0's `vcpu_info` (the virtual IF).
+const UPCALL_MASK_OFFSET: u64 = 1;
+
+impl PvDomain {
+    /// A running domain with a default vCPU.
+    pub fn new(id: DomId, name: &str, privileged: bool, shared_info: Mfn, nr_pages: u64) -> Self {
+        let mut short = String::new();
+        for c in name.chars() {
+            if short.push(c).is_err() {
+                break;
+            }
+        }
+        PvDomain {
+            id,
+            name: short,
+            privileged,
+            vcpu: Vcpu::default(),
+            state: DomainState::Running,
+            shared_info,
+            nr_pages,
+            crash_reason: None,
+            console_line: Vec::new(),
+        }
+    }
+
+    /// Stops the domain for breaking the rules; `reason` ends up in the log.
+    pub fn crash(&mut self, reason: &'static str) {
+        if self.state == DomainState::Running {
+            self.state = DomainState::Crashed;
+            self.crash_reason = Some(reason);
+        }
+    }
+
+    /// Whether the domain may still run.
+    pub fn is_running(&self) -> bool {
+        self.state == DomainState::Running
+    }
+
+    /// Writes console output as Xen does: the control domain's bytes go out
+    /// as they are (it may be interactive); other domains' output is
+    /// collected into lines prefixed with `(d<id>) `.
+    pub fn console_write(&mut self, platform: &mut impl Platform, bytes: &[u8]) {
+        if self.privileged {
+            platform.console_write(bytes);
+            return;
+        }
+        for &byte in bytes {
+            let full = self.console_line.push(byte).is_err();
+            if byte == b'\n' || full {
+                self.flush_console(platform);
+                if full {
+                    let _ = self.console_line.push(byte);
+                }
+            }
+        }
+    }
+
+    /// Prints what is buffered as one `(d<id>) ` line.
+    pub fn flush_console(&mut self, platform: &mut impl Platform) {
+        if self.console_line.is_empty() {
+            return;
+        }
+        let mut prefix: String<16> = String::new();
+        let _ = fmt::write(&mut prefix, format_args!("(d{}) ", self.id));
+        platform.console_write(prefix.as_bytes());
+        platform.console_write(&self.console_line);
+        if self.console_line.last() != Some(&b'\n') {
+            platform.console_write(b"\n");
+        }
+        self.console_line.clear();
+    }
+
+    /// The vCPU's `evtchn_upcall_mask`: events masked (the virtual IF clear).
+    pub fn events_masked(&self, memory: &impl PhysicalMemory) -> bool {
+        let word = memory.read_u64(self.shared_info.address());
+        (word >> (UPCALL_MASK_OFFSET * 8)) & 0xff != 0
+    }
+
+    /// Sets or clears `evtchn_upcall_mask`.
+    pub fn set_events_masked(&self, memory: &mut impl PhysicalMemory, masked: bool) {
+        let address = self.shared_info.address();
+        let shift = UPCALL_MASK_OFFSET * 8;
+        let word = memory.read_u64(address) & !(0xff << shift);
+        memory.write_u64(address, word | (u64::from(masked) << shift));
+    }
+}

@@ -1,0 +1,64 @@
+//! `set_callbacks`, `callback_op` and `stack_switch`: where the hypervisor
+//! enters the guest kernel.
+
+use super::{Completion, HypercallContext};
+use crate::arch::Platform;
+use crate::guest_copy::read_from_guest;
+use crate::mm::layout::is_canonical;
+use xen_abi::errno::Errno;
+use xen_abi::trap::{
+    CALLBACKOP_REGISTER, CALLBACKOP_UNREGISTER, CALLBACKTYPE_EVENT, CALLBACKTYPE_FAILSAFE, CALLBACKTYPE_SYSCALL,
+    CallbackRegister, CallbackUnregister,
+};
+
+/// `set_callbacks(event, failsafe, syscall)`.
+pub fn set_callbacks<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    let [event, failsafe, syscall, ..] = args;
+    if ![event, failsafe, syscall].into_iter().all(is_canonical) {
+        return Err(Errno::EINVAL);
+    }
+    let callbacks = &mut context.domain.vcpu.callbacks;
+    callbacks.event = event;
+    callbacks.failsafe = failsafe;
+    callbacks.syscall = syscall;
+    Ok(Completion::Value(0))
+}
+
+/// `callback_op(cmd, arg)`: registers or clears one callback by type.
+pub fn callback_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    let [command, argument, ..] = args;
+    let (kind, address) = match u32::try_from(command) {
+        Ok(CALLBACKOP_REGISTER) => {
+            let register: CallbackRegister = read_from_guest(context.platform.guest(), argument)?;
+            (register.kind, register.address)
+        }
+        Ok(CALLBACKOP_UNREGISTER) => {
+            let unregister: CallbackUnregister = read_from_guest(context.platform.guest(), argument)?;
+            (unregister.kind, 0)
+        }
+        _ => return Err(Errno::ENOSYS),
+    };
+    if !is_canonical(address) {
+        return Err(Errno::EINVAL);
+    }
+    let callbacks = &mut context.domain.vcpu.callbacks;
+    match kind {
+        CALLBACKTYPE_EVENT => callbacks.event = address,
+        CALLBACKTYPE_FAILSAFE => callbacks.failsafe = address,
+        CALLBACKTYPE_SYSCALL => callbacks.syscall = address,
+        // NMI, sysenter and the 32-bit entries are not supported.
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(Completion::Value(0))
+}
+
+/// `stack_switch(ss, rsp)`: the kernel stack for bounces from user mode. The
+/// selector gets RPL 3, since guest kernels run in ring 3.
+pub fn stack_switch<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    let [ss, rsp, ..] = args;
+    let Ok(ss) = u16::try_from(ss) else {
+        return Err(Errno::EINVAL);
+    };
+    context.domain.vcpu.kernel_stack = (ss | 3, rsp);
+    Ok(Completion::Value(0))
+}

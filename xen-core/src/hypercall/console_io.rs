@@ -1,0 +1,58 @@
+//! `console_io`: the emergency console.
+
+use super::{Completion, HypercallContext};
+use crate::arch::Platform;
+use crate::guest_copy::{copy_from_guest, copy_to_guest};
+use xen_abi::errno::Errno;
+use xen_abi::hypercall::{CONSOLEIO_READ, CONSOLEIO_WRITE};
+
+/// Bytes copied per step.
+const CHUNK: usize = 128;
+/// Bytes written per call before it preempts itself: a guest may ask for any
+/// length, and the hypervisor must not spend unbounded time on one call.
+const PER_CALL: u64 = 16 * 1024;
+
+/// `console_io(cmd, count, buffer)`.
+pub fn console_io<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    let [command, count, buffer, ..] = args;
+    match u32::try_from(command) {
+        Ok(CONSOLEIO_WRITE) => write(context, count, buffer),
+        Ok(CONSOLEIO_READ) => read(context, count, buffer),
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+fn write<P: Platform>(context: &mut HypercallContext<'_, P>, count: u64, buffer: u64) -> Result<Completion, Errno> {
+    let now = count.min(PER_CALL);
+    let mut chunk = [0u8; CHUNK];
+    let mut done = 0;
+    while done < now {
+        let length = (now - done).min(CHUNK as u64) as usize;
+        let address = buffer.checked_add(done).ok_or(Errno::EFAULT)?;
+        copy_from_guest(context.platform.guest(), address, &mut chunk[..length])?;
+        context.domain.console_write(context.platform, &chunk[..length]);
+        done += length as u64;
+    }
+    if now < count {
+        return Ok(Completion::Continue([
+            u64::from(CONSOLEIO_WRITE),
+            count - now,
+            buffer + now,
+            0,
+            0,
+        ]));
+    }
+    Ok(Completion::Value(0))
+}
+
+/// Reads waiting console input; only the control domain owns the console.
+fn read<P: Platform>(context: &mut HypercallContext<'_, P>, count: u64, buffer: u64) -> Result<Completion, Errno> {
+    if !context.domain.privileged {
+        return Err(Errno::EPERM);
+    }
+    let mut chunk = [0u8; CHUNK];
+    let wanted = count.min(CHUNK as u64) as usize;
+    let got = context.platform.console_read(&mut chunk[..wanted]);
+    copy_to_guest(context.platform.guest(), buffer, &chunk[..got])?;
+    Ok(Completion::Value(got as i64))
+}

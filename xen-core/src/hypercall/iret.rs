@@ -1,0 +1,53 @@
+//! `iret`: return from an exception or event frame through the hypervisor.
+
+use super::{Completion, HypercallContext};
+use crate::arch::Platform;
+use crate::guest_copy::read_from_guest;
+use xen_abi::errno::Errno;
+use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, IretContext, VGCF_IN_SYSCALL};
+
+/// RFLAGS bits the guest may not set or clear.
+const IF: u64 = 1 << 9;
+const IOPL: u64 = 3 << 12;
+const VM: u64 = 1 << 17;
+
+/// `iret`: the guest jumped to slot 23 of its hypercall page with an
+/// `iret_context` at its stack pointer. Restores that context in full.
+///
+/// Refused inside a multicall (XSA-213: the rest of the batch would run in a
+/// context the caller never had). A return to user mode needs a user page
+/// table, which PV user mode (not supported yet) would provide: the domain is
+/// crashed, as Xen does when it has none.
+pub fn iret<P: Platform>(context: &mut HypercallContext<'_, P>, _args: [u64; 5]) -> Result<Completion, Errno> {
+    if context.in_multicall {
+        return Err(Errno::EINVAL);
+    }
+    let saved: IretContext = match read_from_guest(context.platform.guest(), context.frame.rsp) {
+        Ok(saved) => saved,
+        Err(_) => {
+            context.domain.crash("iret with an unreadable frame");
+            return Ok(Completion::FrameReplaced);
+        }
+    };
+    if saved.cs & 3 == 3 {
+        context.domain.crash("iret to user mode, which is not supported");
+        return Ok(Completion::FrameReplaced);
+    }
+    let frame = &mut *context.frame;
+    frame.rip = saved.rip;
+    frame.cs = u64::from(FLAT_KERNEL_CS);
+    frame.ss = u64::from(FLAT_KERNEL_SS);
+    frame.rsp = saved.rsp;
+    frame.rflags = (saved.rflags | IF) & !(IOPL | VM);
+    if saved.flags & VGCF_IN_SYSCALL == 0 {
+        frame.r11 = saved.r11;
+        frame.rcx = saved.rcx;
+    }
+    frame.rax = saved.rax;
+    let masked = saved.rflags & IF == 0;
+    context.domain.set_events_masked(context.platform.memory(), masked);
+    if !frame.is_safe_guest_return() {
+        context.domain.crash("iret to a non-canonical address");
+    }
+    Ok(Completion::FrameReplaced)
+}

@@ -1,0 +1,109 @@
+//! Hypercalls: one table, indexed by number.
+//!
+//! Each handler gets the calling domain, the trap frame (for `iret`, which
+//! replaces the guest's state) and the platform, plus the five argument
+//! registers, and returns a [`Completion`] or an [`Errno`]. Numbers outside the
+//! table, and ones we do not implement, return `-ENOSYS`.
+
+mod callbacks;
+mod console_io;
+pub mod hypercall_page;
+mod iret;
+mod multicall;
+mod physdev_op;
+mod sched_op;
+mod segment_base;
+mod trap_table;
+mod version;
+mod vm_assist;
+
+use crate::arch::Platform;
+use crate::domain::pv_domain::PvDomain;
+use crate::trap_frame::TrapFrame;
+use xen_abi::errno::Errno;
+use xen_abi::hypercall as number;
+
+/// How a hypercall finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// Return this value in RAX.
+    Value(i64),
+    /// The frame already holds the state to resume (`iret`): leave RAX alone.
+    FrameReplaced,
+    /// Preempted: resume by re-executing the hypercall with these arguments
+    /// (the caller rewinds RIP over the `syscall`, or, in a multicall, stores
+    /// them in the entry).
+    Continue([u64; 5]),
+}
+
+/// What a handler works with.
+pub struct HypercallContext<'a, P: Platform> {
+    /// The calling domain.
+    pub domain: &'a mut PvDomain,
+    /// The caller's registers.
+    pub frame: &'a mut TrapFrame,
+    /// The machine.
+    pub platform: &'a mut P,
+    /// Whether this call is an entry of a multicall (some calls refuse).
+    pub in_multicall: bool,
+}
+
+/// A hypercall handler.
+type Handler<P> = fn(&mut HypercallContext<'_, P>, [u64; 5]) -> Result<Completion, Errno>;
+
+/// The table: the handler for hypercall `nr`, if we implement it.
+fn handler<P: Platform>(nr: u64) -> Option<Handler<P>> {
+    let Ok(nr) = u32::try_from(nr) else { return None };
+    Some(match nr {
+        number::SET_TRAP_TABLE => trap_table::set_trap_table,
+        number::STACK_SWITCH => callbacks::stack_switch,
+        number::SET_CALLBACKS => callbacks::set_callbacks,
+        number::FPU_TASKSWITCH => segment_base::fpu_taskswitch,
+        number::MULTICALL => multicall::multicall,
+        number::XEN_VERSION => version::xen_version,
+        number::CONSOLE_IO => console_io::console_io,
+        number::VM_ASSIST => vm_assist::vm_assist,
+        number::IRET => iret::iret,
+        number::SET_SEGMENT_BASE => segment_base::set_segment_base,
+        number::SCHED_OP => sched_op::sched_op,
+        number::CALLBACK_OP => callbacks::callback_op,
+        number::PHYSDEV_OP => physdev_op::physdev_op,
+        _ => return None,
+    })
+}
+
+/// Runs hypercall `nr` with `args`.
+pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, args: [u64; 5]) -> Completion {
+    match handler::<P>(nr) {
+        Some(handler) => handler(context, args).unwrap_or_else(|errno| Completion::Value(errno.as_return())),
+        None => Completion::Value(Errno::ENOSYS.as_return()),
+    }
+}
+
+/// Runs the hypercall the frame describes (RAX and the argument registers)
+/// and writes the outcome back into the frame: the result in RAX, or for a
+/// continuation the new arguments and RIP moved back over the `syscall`.
+pub fn handle_hypercall<P: Platform>(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut P) {
+    let (nr, args) = frame.hypercall();
+    let completion = {
+        let mut context = HypercallContext {
+            domain,
+            frame: &mut *frame,
+            platform,
+            in_multicall: false,
+        };
+        dispatch(&mut context, nr, args)
+    };
+    match completion {
+        Completion::Value(value) => frame.rax = value as u64,
+        Completion::FrameReplaced => {}
+        Completion::Continue(args) => {
+            [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8] = args;
+            // `syscall` is two bytes; running it again resumes the work.
+            frame.rip = frame.rip.wrapping_sub(2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,70 @@
+//! `multicall`: a batch of hypercalls in one trap.
+
+use super::{Completion, HypercallContext, dispatch};
+use crate::arch::Platform;
+use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
+use xen_abi::errno::Errno;
+use xen_abi::hypercall::{IRET, MULTICALL};
+use xen_abi::multicall::MulticallEntry;
+
+/// Size of a `multicall_entry`.
+const ENTRY_SIZE: u64 = 64;
+/// Byte offset of `result` in an entry.
+const RESULT_OFFSET: u64 = 8;
+/// Entries run per call before the batch preempts itself.
+const PER_CALL: u64 = 64;
+
+/// `multicall(list, count)`: runs each entry in order and stores its result in
+/// the entry. Nested multicalls and `iret` are refused per entry with
+/// `-EINVAL`. A preempted entry keeps its new arguments in the list and the
+/// batch resumes from it. The batch stops early if an entry ends the domain.
+pub fn multicall<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    let [list, count, ..] = args;
+    for index in 0..count.min(PER_CALL) {
+        let address = element_address(list, index, ENTRY_SIZE)?;
+        let mut entry: MulticallEntry = read_from_guest(context.platform.guest(), address)?;
+        let completion = if entry.op == u64::from(MULTICALL) || entry.op == u64::from(IRET) {
+            Completion::Value(Errno::EINVAL.as_return())
+        } else {
+            let arguments = [
+                entry.args[0],
+                entry.args[1],
+                entry.args[2],
+                entry.args[3],
+                entry.args[4],
+            ];
+            let mut inner = HypercallContext {
+                domain: &mut *context.domain,
+                frame: &mut *context.frame,
+                platform: &mut *context.platform,
+                in_multicall: true,
+            };
+            dispatch(&mut inner, entry.op, arguments)
+        };
+        match completion {
+            Completion::Value(value) => {
+                write_to_guest(context.platform.guest(), address + RESULT_OFFSET, &(value as u64))?;
+            }
+            // Refused above; nothing inside a batch replaces the frame.
+            Completion::FrameReplaced => {}
+            Completion::Continue(arguments) => {
+                entry.args[..5].copy_from_slice(&arguments);
+                write_to_guest(context.platform.guest(), address, &entry)?;
+                return Ok(Completion::Continue([address, count - index, 0, 0, 0]));
+            }
+        }
+        if !context.domain.is_running() {
+            return Ok(Completion::Value(0));
+        }
+    }
+    if count > PER_CALL {
+        return Ok(Completion::Continue([
+            element_address(list, PER_CALL, ENTRY_SIZE)?,
+            count - PER_CALL,
+            0,
+            0,
+            0,
+        ]));
+    }
+    Ok(Completion::Value(0))
+}

@@ -1,0 +1,35 @@
+//! `set_segment_base` and `fpu_taskswitch`: per-vCPU register state the guest
+//! cannot set itself from ring 3.
+
+use super::{Completion, HypercallContext};
+use crate::arch::Platform;
+use crate::mm::layout::is_canonical;
+use xen_abi::errno::Errno;
+use xen_abi::trap::{SEGBASE_FS, SEGBASE_GS_KERNEL, SEGBASE_GS_USER};
+
+/// `set_segment_base(which, base)`. A non-canonical base would fault when
+/// loaded into the MSR inside the hypervisor (XSA-193): refused.
+pub fn set_segment_base<P: Platform>(
+    context: &mut HypercallContext<'_, P>,
+    args: [u64; 5],
+) -> Result<Completion, Errno> {
+    let [which, base, ..] = args;
+    if !is_canonical(base) {
+        return Err(Errno::EINVAL);
+    }
+    let vcpu = &mut context.domain.vcpu;
+    match u32::try_from(which) {
+        Ok(SEGBASE_FS) => vcpu.fs_base = base,
+        Ok(SEGBASE_GS_USER) => vcpu.gs_base_user = base,
+        Ok(SEGBASE_GS_KERNEL) => vcpu.gs_base_kernel = base,
+        // Loading a user GS selector needs user mode: not supported yet.
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(Completion::Value(0))
+}
+
+/// `fpu_taskswitch(set)`: sets or clears the virtual CR0.TS.
+pub fn fpu_taskswitch<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    context.domain.vcpu.fpu_task_switched = args[0] != 0;
+    Ok(Completion::Value(0))
+}

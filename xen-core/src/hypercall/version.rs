@@ -1,0 +1,80 @@
+//! `xen_version`: what the hypervisor is and offers.
+
+use super::{Completion, HypercallContext};
+use crate::arch::Platform;
+use crate::guest_copy::{copy_to_guest, write_to_guest};
+use xen_abi::errno::Errno;
+use xen_abi::mmu::HYPERVISOR_VIRT_START;
+use xen_abi::version::*;
+
+/// The Xen interface release whose ABI we implement; guests compare it.
+pub const INTERFACE_VERSION: (u32, u32) = (4, 17);
+
+/// Writes `text` into a fixed-size guest buffer, NUL-padded.
+fn write_string<P: Platform>(
+    context: &mut HypercallContext<'_, P>,
+    buffer: u64,
+    text: &[u8],
+    size: usize,
+) -> Result<Completion, Errno> {
+    let mut bytes = [0u8; 64];
+    let mut written = 0;
+    while written < size {
+        let length = (size - written).min(bytes.len());
+        bytes.fill(0);
+        if written < text.len() {
+            let from = &text[written..text.len().min(written + length)];
+            bytes[..from.len()].copy_from_slice(from);
+        }
+        copy_to_guest(context.platform.guest(), buffer + written as u64, &bytes[..length])?;
+        written += length;
+    }
+    Ok(Completion::Value(0))
+}
+
+/// `xen_version(cmd, buffer)`.
+pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+    let [command, buffer, ..] = args;
+    let (major, minor) = INTERFACE_VERSION;
+    match u32::try_from(command) {
+        Ok(XENVER_VERSION) => Ok(Completion::Value(i64::from((major << 16) | minor))),
+        Ok(XENVER_EXTRAVERSION) => write_string(context, buffer, b"-xen-core", XEN_EXTRAVERSION_LEN),
+        Ok(XENVER_CAPABILITIES) => write_string(context, buffer, b"xen-3.0-x86_64", XEN_CAPABILITIES_INFO_LEN),
+        Ok(XENVER_CHANGESET) => write_string(
+            context,
+            buffer,
+            concat!("xen-core ", env!("CARGO_PKG_VERSION")).as_bytes(),
+            XEN_CHANGESET_INFO_LEN,
+        ),
+        Ok(XENVER_COMPILE_INFO) => {
+            let mut info = <XenCompileInfo as zerocopy::FromZeros>::new_zeroed();
+            info.compiler[..5].copy_from_slice(b"rustc");
+            info.compile_by[..8].copy_from_slice(b"xen-core");
+            write_to_guest(context.platform.guest(), buffer, &info)?;
+            Ok(Completion::Value(0))
+        }
+        Ok(XENVER_PLATFORM_PARAMETERS) => {
+            let parameters = XenPlatformParameters {
+                virt_start: HYPERVISOR_VIRT_START,
+            };
+            write_to_guest(context.platform.guest(), buffer, &parameters)?;
+            Ok(Completion::Value(0))
+        }
+        Ok(XENVER_GET_FEATURES) => {
+            let mut info: XenFeatureInfo = crate::guest_copy::read_from_guest(context.platform.guest(), buffer)?;
+            if info.submap_idx >= XENFEAT_NR_SUBMAPS {
+                return Err(Errno::EINVAL);
+            }
+            info.submap = if context.domain.privileged {
+                1 << XENFEAT_DOM0
+            } else {
+                0
+            };
+            write_to_guest(context.platform.guest(), buffer, &info)?;
+            Ok(Completion::Value(0))
+        }
+        Ok(XENVER_PAGESIZE) => Ok(Completion::Value(4096)),
+        Ok(XENVER_GUEST_HANDLE) => write_string(context, buffer, &[], 16),
+        _ => Err(Errno::ENOSYS),
+    }
+}
