@@ -17,6 +17,18 @@ pub trait PhysicalMemory {
     fn write_u64(&mut self, address: u64, value: u64);
     /// Fills frame `mfn` with zeroes.
     fn zero_frame(&mut self, mfn: Mfn);
+
+    /// Writes `data` at physical `address`, any alignment. The default works
+    /// word by word; implementations may copy directly.
+    fn write_bytes(&mut self, address: u64, data: &[u8]) {
+        for (offset, &byte) in data.iter().enumerate() {
+            let at = address + offset as u64;
+            let word = at & !7;
+            let shift = (at & 7) * 8;
+            let value = self.read_u64(word) & !(0xff << shift);
+            self.write_u64(word, value | (u64::from(byte) << shift));
+        }
+    }
 }
 
 /// A guest virtual address at which an access faulted.
@@ -57,6 +69,14 @@ pub trait Platform {
     fn port_write(&mut self, port: u16, size: u8, value: u32);
     /// Reads from an I/O port (emulated `in`).
     fn port_read(&mut self, port: u16, size: u8) -> u32;
+}
+
+/// The machine-to-physical table: for every machine frame, the guest
+/// pseudo-physical frame it backs (all-ones for none). Guests read it at
+/// `MACH2PHYS_VIRT_START`; the hypervisor keeps it current.
+pub trait MachineToPhys {
+    /// Records that machine frame `mfn` backs guest frame `pfn`.
+    fn set(&mut self, mfn: Mfn, pfn: u64);
 }
 
 /// A source of free machine frames.
@@ -139,6 +159,19 @@ pub mod fake {
                 }
             }
             Ok(())
+        }
+    }
+
+    /// An M2P table as a map.
+    #[derive(Default)]
+    pub struct FakeM2p {
+        /// Entries set so far.
+        pub entries: BTreeMap<u64, u64>,
+    }
+
+    impl MachineToPhys for FakeM2p {
+        fn set(&mut self, mfn: Mfn, pfn: u64) {
+            self.entries.insert(mfn.0, pfn);
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod boot_layout;
 pub mod bounce;
+pub mod builder;
 pub mod elf_image;
 pub mod guest_notes;
 pub mod privileged_op;

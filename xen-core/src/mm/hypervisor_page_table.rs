@@ -112,6 +112,11 @@ impl HypervisorPageTable {
         Ok(HypervisorPageTable { root })
     }
 
+    /// Reads L4 entry `slot` (for copying the hypervisor's slots into guest L4s).
+    pub fn l4_entry(&self, memory: &impl PhysicalMemory, slot: usize) -> u64 {
+        memory.read_u64(self.root.address() + (slot as u64 & 511) * 8)
+    }
+
     /// The L4 frame, what CR3 is loaded with.
     pub const fn root(&self) -> Mfn {
         self.root
@@ -133,6 +138,9 @@ impl HypervisorPageTable {
         if !va.is_multiple_of(size.bytes()) || !pa.is_multiple_of(size.bytes()) || pa & !ADDRESS_MASK != 0 {
             return Err(MapError::Misaligned { va, pa });
         }
+        // A user-accessible leaf needs USER on every level above it too; the
+        // leaf's own RW bit still decides writes.
+        let table_flags = TABLE_FLAGS | (flags & PteFlags::USER);
         let mut table = self.root;
         for level in (size.leaf_level() + 1..=4).rev() {
             let slot = entry_address(table, va, level);
@@ -140,11 +148,12 @@ impl HypervisorPageTable {
             table = if entry & PteFlags::PRESENT.bits() == 0 {
                 let next = frames.allocate_frame().ok_or(MapError::OutOfFrames)?;
                 memory.zero_frame(next);
-                memory.write_u64(slot, next.address() | TABLE_FLAGS.bits());
+                memory.write_u64(slot, next.address() | table_flags.bits());
                 next
             } else if entry & PteFlags::HUGE.bits() != 0 {
                 return Err(MapError::AlreadyMapped(va));
             } else {
+                memory.write_u64(slot, entry | table_flags.bits());
                 Mfn::containing(entry & ADDRESS_MASK)
             };
         }

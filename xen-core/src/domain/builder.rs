@@ -1,0 +1,351 @@
+//! The PV domain builder: from a checked guest image to a domain ready to
+//! run its first instruction, laid out exactly as Xen's builder would.
+//!
+//! In order: lay out the bootstrap region ([`BootLayout`]); allocate every
+//! page of the domain, p2m list first so each page's entry can be written as
+//! it is allocated; record each frame in the M2P; copy the image's segments
+//! (frames start zeroed, so bss needs nothing); fill the hypercall page; write
+//! start_info; build the bootstrap page tables, with the tables themselves
+//! mapped read-only and the hypervisor's L4 slots copied in; allocate
+//! shared_info with events masked; set the initial registers (xen-pv-abi 7.3).
+
+use super::boot_layout::{BootLayout, LayoutError, LayoutRequest};
+use super::elf_image::ElfImage;
+use super::guest_notes::GuestNotes;
+use super::pv_domain::{DomId, PvDomain};
+use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
+use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page};
+use crate::mm::Mfn;
+use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
+use crate::mm::mfn::PAGE_SIZE;
+use crate::trap_frame::TrapFrame;
+use core::fmt;
+use xen_abi::start_info::{MAX_GUEST_CMDLINE, SifFlags, StartInfo, XEN_START_INFO_MAGIC};
+use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
+use zerocopy::{FromZeros, IntoBytes};
+
+/// Largest domain the builder makes: 1 GiB, so that the frames backing the
+/// p2m list fit in a fixed table of [`MAX_P2M_PAGES`].
+pub const MAX_DOMAIN_PAGES: u64 = 1 << 18;
+/// p2m pages of the largest domain.
+const MAX_P2M_PAGES: usize = (MAX_DOMAIN_PAGES / 512) as usize;
+/// p2m entries per page.
+const ENTRIES_PER_PAGE: u64 = PAGE_SIZE / 8;
+
+/// Page-table entry bits the builder writes.
+const PRESENT: u64 = 1 << 0;
+const RW: u64 = 1 << 1;
+const USER: u64 = 1 << 2;
+const ACCESSED: u64 = 1 << 5;
+const DIRTY: u64 = 1 << 6;
+/// Software bit 52: an L1 entry the guest wrote without USER (xen-pv-abi 4.1).
+const GUEST_KERNEL: u64 = 1 << 52;
+/// Leaf entries: Xen's builder writes PRESENT|RW|ACCESSED, and validation
+/// adds USER (guest kernels run in ring 3) with the guest-kernel tag.
+const L1_FLAGS: u64 = PRESENT | RW | ACCESSED | USER | GUEST_KERNEL;
+/// Upper-level entries.
+const TABLE_FLAGS: u64 = PRESENT | RW | ACCESSED | DIRTY | USER;
+/// RFLAGS at the first instruction: IF, and the always-one bit 1.
+const INITIAL_RFLAGS: u64 = 0x202;
+
+/// What to build.
+pub struct BuildRequest<'a> {
+    /// The checked image.
+    pub image: &'a ElfImage<'a>,
+    /// Its checked notes.
+    pub notes: &'a GuestNotes<'a>,
+    /// Domain id.
+    pub domid: DomId,
+    /// Name, for logs.
+    pub name: &'a str,
+    /// Pages of memory.
+    pub nr_pages: u64,
+    /// The guest command line.
+    pub cmdline: &'a str,
+    /// Whether this is the control domain (dom0).
+    pub privileged: bool,
+    /// The hypervisor's L4, whose slots 256–271 every guest L4 shares.
+    pub hypervisor_l4: Mfn,
+}
+
+/// A domain ready to run.
+pub struct BuiltDomain {
+    /// The domain.
+    pub domain: PvDomain,
+    /// Registers at its first instruction.
+    pub frame: TrapFrame,
+    /// Its L4: what CR3 holds while it runs.
+    pub l4: Mfn,
+    /// Where everything was put.
+    pub layout: BootLayout,
+}
+
+/// Why a domain could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    /// The layout failed (too little memory, bad placement).
+    Layout(LayoutError),
+    /// More memory than the builder supports.
+    TooLarge(u64),
+    /// The machine ran out of frames.
+    OutOfMemory,
+    /// The command line does not fit start_info.
+    CommandLineTooLong(usize),
+    /// INIT_P2M asks for a p2m mapping the builder does not make.
+    InitP2mUnsupported,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Layout(error) => write!(f, "{error}"),
+            BuildError::TooLarge(pages) => {
+                write!(
+                    f,
+                    "domain builder: {pages} pages asked, at most {MAX_DOMAIN_PAGES} (1 GiB) supported"
+                )
+            }
+            BuildError::OutOfMemory => write!(f, "domain builder: out of memory"),
+            BuildError::CommandLineTooLong(length) => {
+                write!(
+                    f,
+                    "domain builder: command line of {length} bytes, at most {} fit",
+                    MAX_GUEST_CMDLINE - 1
+                )
+            }
+            BuildError::InitP2mUnsupported => write!(f, "domain builder: INIT_P2M placement is not supported"),
+        }
+    }
+}
+
+/// The domain's memory while it is being built: pfn → mfn through the p2m
+/// list it is writing.
+struct DomainMemory<'m, M: PhysicalMemory> {
+    memory: &'m mut M,
+    p2m_frames: [Mfn; MAX_P2M_PAGES],
+    nr_pages: u64,
+}
+
+impl<M: PhysicalMemory> DomainMemory<'_, M> {
+    fn mfn(&self, pfn: u64) -> Mfn {
+        let page = self.p2m_frames[(pfn / ENTRIES_PER_PAGE) as usize];
+        Mfn(self.memory.read_u64(page.address() + (pfn % ENTRIES_PER_PAGE) * 8))
+    }
+
+    fn set_mfn(&mut self, pfn: u64, mfn: Mfn) {
+        let page = self.p2m_frames[(pfn / ENTRIES_PER_PAGE) as usize];
+        self.memory
+            .write_u64(page.address() + (pfn % ENTRIES_PER_PAGE) * 8, mfn.0);
+    }
+
+    /// Writes `data` at guest virtual `va`, page by page.
+    fn write_virtual(&mut self, layout: &BootLayout, va: u64, data: &[u8]) {
+        let mut done = 0;
+        while done < data.len() {
+            let at = va + done as u64;
+            let in_page = (PAGE_SIZE - at % PAGE_SIZE) as usize;
+            let length = in_page.min(data.len() - done);
+            let mfn = self.mfn(layout.pfn(at));
+            self.memory
+                .write_bytes(mfn.address() + at % PAGE_SIZE, &data[done..done + length]);
+            done += length;
+        }
+    }
+}
+
+/// Builds a PV domain.
+pub fn build_pv_domain(
+    request: &BuildRequest<'_>,
+    memory: &mut impl PhysicalMemory,
+    frames: &mut impl FrameSource,
+    m2p: &mut impl MachineToPhys,
+) -> Result<BuiltDomain, BuildError> {
+    let notes = request.notes;
+    if request.nr_pages > MAX_DOMAIN_PAGES {
+        return Err(BuildError::TooLarge(request.nr_pages));
+    }
+    if notes.init_p2m.is_some() {
+        return Err(BuildError::InitP2mUnsupported);
+    }
+    if request.cmdline.len() >= MAX_GUEST_CMDLINE {
+        return Err(BuildError::CommandLineTooLong(request.cmdline.len()));
+    }
+    let layout = BootLayout::compute(&LayoutRequest {
+        virt_base: notes.virt_base,
+        kernel_start: notes.virt_kstart,
+        kernel_end: notes.virt_kend,
+        module_bytes: 0,
+        nr_pages: request.nr_pages,
+        ring_pages: !request.privileged,
+    })
+    .map_err(BuildError::Layout)?;
+
+    let mut domain = DomainMemory {
+        memory,
+        p2m_frames: [Mfn(0); MAX_P2M_PAGES],
+        nr_pages: request.nr_pages,
+    };
+    allocate_memory(&mut domain, &layout, frames, m2p)?;
+    load_segments(&mut domain, &layout, request.image, notes);
+    if let Some(page) = notes.hypercall_page {
+        let mut stubs = [0u8; HYPERCALL_PAGE_SIZE];
+        fill_hypercall_page(&mut stubs);
+        domain.write_virtual(&layout, page, &stubs);
+    }
+    let l4 = build_page_tables(&mut domain, &layout, request.hypervisor_l4);
+
+    let shared_info = frames.allocate_frame().ok_or(BuildError::OutOfMemory)?;
+    domain.memory.zero_frame(shared_info);
+    let guest = PvDomain::new(
+        request.domid,
+        request.name,
+        request.privileged,
+        shared_info,
+        request.nr_pages,
+    );
+    // Events start masked on every vCPU (xen-pv-abi 6.4).
+    for vcpu in 0..32u64 {
+        domain.memory.write_bytes(shared_info.address() + vcpu * 64 + 1, &[1]);
+    }
+    write_start_info(&mut domain, &layout, request, shared_info);
+
+    let frame = TrapFrame {
+        rip: notes.entry,
+        cs: u64::from(FLAT_KERNEL_CS),
+        rflags: INITIAL_RFLAGS,
+        rsp: layout.stack + PAGE_SIZE,
+        ss: u64::from(FLAT_KERNEL_SS),
+        rsi: layout.start_info,
+        ..TrapFrame::default()
+    };
+    Ok(BuiltDomain {
+        domain: guest,
+        frame,
+        l4,
+        layout,
+    })
+}
+
+/// Allocates and zeroes every page, writing the p2m list and the M2P.
+fn allocate_memory<M: PhysicalMemory>(
+    domain: &mut DomainMemory<'_, M>,
+    layout: &BootLayout,
+    frames: &mut impl FrameSource,
+    m2p: &mut impl MachineToPhys,
+) -> Result<(), BuildError> {
+    let mut take = |memory: &mut M| -> Result<Mfn, BuildError> {
+        let mfn = frames.allocate_frame().ok_or(BuildError::OutOfMemory)?;
+        memory.zero_frame(mfn);
+        Ok(mfn)
+    };
+    // The p2m pages first: every other page's entry is written into them.
+    let first_p2m_pfn = layout.pfn(layout.p2m.start);
+    let p2m_pages = domain.nr_pages.div_ceil(ENTRIES_PER_PAGE);
+    for page in 0..p2m_pages as usize {
+        domain.p2m_frames[page] = take(domain.memory)?;
+    }
+    for pfn in 0..domain.nr_pages {
+        let p2m_page = pfn.checked_sub(first_p2m_pfn).filter(|&index| index < p2m_pages);
+        let mfn = match p2m_page {
+            Some(index) => domain.p2m_frames[index as usize],
+            None => take(domain.memory)?,
+        };
+        domain.set_mfn(pfn, mfn);
+        m2p.set(mfn, pfn);
+    }
+    // Unused entries of the last p2m page are all-ones (no frame).
+    for pfn in domain.nr_pages..p2m_pages * ENTRIES_PER_PAGE {
+        domain.set_mfn(pfn, Mfn(u64::MAX));
+    }
+    Ok(())
+}
+
+/// Copies each loadable segment's file bytes to its place.
+fn load_segments<M: PhysicalMemory>(
+    domain: &mut DomainMemory<'_, M>,
+    layout: &BootLayout,
+    image: &ElfImage<'_>,
+    notes: &GuestNotes<'_>,
+) {
+    for segment in image.segments() {
+        if let Some((start, _)) = notes.load_range(segment) {
+            domain.write_virtual(layout, start, segment.data(image));
+        }
+    }
+}
+
+/// Builds the page tables mapping `[virt_base, end)` in the frames the layout
+/// reserved for them, and returns the L4.
+fn build_page_tables<M: PhysicalMemory>(
+    domain: &mut DomainMemory<'_, M>,
+    layout: &BootLayout,
+    hypervisor_l4: Mfn,
+) -> Mfn {
+    let first_table_pfn = layout.pfn(layout.page_tables.start);
+    let table_pfns = first_table_pfn..first_table_pfn + layout.page_tables.pages();
+    let l4 = domain.mfn(first_table_pfn);
+    let mut next_table = first_table_pfn + 1;
+    for slot in FIRST_HYPERVISOR_L4_SLOT..=LAST_HYPERVISOR_L4_SLOT {
+        let entry = domain.memory.read_u64(hypervisor_l4.address() + slot as u64 * 8);
+        domain.memory.write_u64(l4.address() + slot as u64 * 8, entry);
+    }
+    let mut va = layout.virt_base;
+    while va < layout.end {
+        let mut table = l4;
+        for level in [4u32, 3, 2] {
+            let slot = table.address() + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
+            let entry = domain.memory.read_u64(slot);
+            table = if entry & PRESENT != 0 {
+                Mfn::containing(entry & 0x000f_ffff_ffff_f000)
+            } else {
+                let fresh = domain.mfn(next_table);
+                next_table += 1;
+                domain.memory.write_u64(slot, fresh.address() | TABLE_FLAGS);
+                fresh
+            };
+        }
+        let pfn = layout.pfn(va);
+        // Page tables are mapped read-only: guests change them by hypercall.
+        let flags = if table_pfns.contains(&pfn) {
+            L1_FLAGS & !RW
+        } else {
+            L1_FLAGS
+        };
+        let l1_slot = table.address() + ((va >> 12) & 511) * 8;
+        domain.memory.write_u64(l1_slot, domain.mfn(pfn).address() | flags);
+        va += PAGE_SIZE;
+    }
+    l4
+}
+
+/// Writes start_info (xen-pv-abi 6.1).
+fn write_start_info<M: PhysicalMemory>(
+    domain: &mut DomainMemory<'_, M>,
+    layout: &BootLayout,
+    request: &BuildRequest<'_>,
+    shared_info: Mfn,
+) {
+    let mut info = StartInfo::new_zeroed();
+    info.magic[..XEN_START_INFO_MAGIC.len()].copy_from_slice(XEN_START_INFO_MAGIC);
+    info.nr_pages = request.nr_pages;
+    info.shared_info = shared_info.address();
+    let flags = if request.privileged {
+        SifFlags::PRIVILEGED | SifFlags::INITDOMAIN
+    } else {
+        SifFlags::empty()
+    };
+    info.flags = flags.bits();
+    info.pt_base = layout.page_tables.start;
+    info.nr_pt_frames = layout.page_tables.pages();
+    info.mfn_list = layout.p2m.start;
+    info.cmd_line[..request.cmdline.len()].copy_from_slice(request.cmdline.as_bytes());
+    if let (Some(store), Some(console)) = (layout.xenstore, layout.console) {
+        info.store_mfn = domain.mfn(layout.pfn(store)).0;
+        let console_mfn = domain.mfn(layout.pfn(console)).0;
+        info.console.domu_mut().mfn = console_mfn;
+    }
+    domain.write_virtual(layout, layout.start_info, info.as_bytes());
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+//! The builder over a fake machine: every rule of xen-pv-abi 7, checked by
+//! walking the page tables it wrote.
+
+use super::*;
+use crate::arch::fake::{FakeFrames, FakeM2p, FakeMemory};
+use crate::domain::elf_image::test_elf::{KERNEL_BASE, mini_os, ours};
+use std::collections::BTreeSet;
+use std::vec::Vec;
+use zerocopy::FromBytes;
+
+const HYPERVISOR_L4: Mfn = Mfn(0x10);
+
+struct Machine {
+    memory: FakeMemory,
+    frames: FakeFrames,
+    m2p: FakeM2p,
+}
+
+fn machine(frames: u64) -> Machine {
+    let mut memory = FakeMemory::default();
+    // A hypervisor L4 with something in every reserved slot.
+    for slot in 256..272u64 {
+        memory.write_u64(HYPERVISOR_L4.address() + slot * 8, 0xabc000 + slot * 0x1000 + 0x63);
+    }
+    Machine {
+        memory,
+        frames: FakeFrames {
+            next: 0x100,
+            end: 0x100 + frames,
+        },
+        m2p: FakeM2p::default(),
+    }
+}
+
+fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -> Result<BuiltDomain, BuildError> {
+    let image = ElfImage::parse(bytes).unwrap();
+    let notes = GuestNotes::from_image(&image).unwrap();
+    let request = BuildRequest {
+        image: &image,
+        notes: &notes,
+        domid: if privileged { 0 } else { 1 },
+        name: "test",
+        nr_pages,
+        cmdline: "console=hvc0",
+        privileged,
+        hypervisor_l4: HYPERVISOR_L4,
+    };
+    build_pv_domain(&request, &mut machine.memory, &mut machine.frames, &mut machine.m2p)
+}
+
+/// Walks a guest's page tables: physical address and leaf flags for `va`.
+fn walk(memory: &FakeMemory, l4: Mfn, va: u64) -> Option<(u64, u64)> {
+    let mut table = l4;
+    for level in [4u32, 3, 2, 1] {
+        let entry = memory.read_u64(table.address() + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+        if entry & PRESENT == 0 {
+            return None;
+        }
+        if level == 1 {
+            return Some((
+                (entry & 0x000f_ffff_ffff_f000) | (va & 0xfff),
+                entry & !0x000f_ffff_ffff_f000,
+            ));
+        }
+        assert_eq!(entry & TABLE_FLAGS, TABLE_FLAGS, "level {level} entry for {va:#x}");
+        table = Mfn::containing(entry & 0x000f_ffff_ffff_f000);
+    }
+    None
+}
+
+fn read_virtual(memory: &FakeMemory, l4: Mfn, va: u64, length: usize) -> Vec<u8> {
+    (0..length as u64)
+        .map(|offset| {
+            let (pa, _) = walk(memory, l4, va + offset).expect("mapped");
+            (memory.read_u64(pa & !7) >> ((pa & 7) * 8)) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn dom0_starts_at_its_entry_with_start_info_in_rsi() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let frame = built.frame;
+    assert_eq!(frame.rip, KERNEL_BASE);
+    assert_eq!((frame.cs, frame.ss, frame.rflags), (0xe033, 0xe02b, 0x202));
+    assert_eq!(frame.rsi, built.layout.start_info);
+    assert_eq!(frame.rsp, built.layout.stack + PAGE_SIZE);
+    assert_eq!((frame.rax, frame.rdi, frame.rbx), (0, 0, 0), "other registers zero");
+    assert!(frame.is_safe_guest_return());
+}
+
+#[test]
+fn the_image_is_loaded_where_its_notes_say() {
+    let bytes = ours().build();
+    let image = ElfImage::parse(&bytes).unwrap();
+    let mut m = machine(8192);
+    let built = build(&bytes, 4096, true, &mut m).unwrap();
+    let text = &image.segments()[0];
+    let loaded = read_virtual(&m.memory, built.l4, KERNEL_BASE, 64);
+    assert_eq!(&loaded[..], &text.data(&image)[..64]);
+    // The writable segment's bss (mem_size > file_size) reads as zero.
+    let bss = read_virtual(&m.memory, built.l4, KERNEL_BASE + 0x3000 + 0x10, 32);
+    assert!(bss.iter().all(|&b| b == 0));
+}
+
+#[test]
+fn the_hypercall_page_holds_the_stubs() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let slot = read_virtual(&m.memory, built.l4, KERNEL_BASE + 0x1000 + 18 * 32, 8);
+    assert_eq!(&slot[..], &[0x51, 0x41, 0x53, 0xb8, 18, 0, 0, 0]);
+}
+
+#[test]
+fn start_info_describes_the_domain() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let bytes = read_virtual(
+        &m.memory,
+        built.l4,
+        built.layout.start_info,
+        core::mem::size_of::<StartInfo>(),
+    );
+    let info = StartInfo::read_from_bytes(&bytes).unwrap();
+    assert_eq!(&info.magic[..14], b"xen-3.0-x86_64");
+    assert_eq!(info.magic[14], 0);
+    assert_eq!(info.nr_pages, 4096);
+    assert_eq!(info.shared_info, built.domain.shared_info.address());
+    assert_eq!(info.flags, (SifFlags::PRIVILEGED | SifFlags::INITDOMAIN).bits());
+    assert_eq!(info.pt_base, built.layout.page_tables.start);
+    assert_eq!(info.nr_pt_frames, built.layout.page_tables.pages());
+    assert_eq!(info.mfn_list, built.layout.p2m.start);
+    assert_eq!(&info.cmd_line[..13], b"console=hvc0\0");
+    assert_eq!(info.store_mfn, 0, "dom0 has no xenstore page");
+}
+
+#[test]
+fn p2m_and_m2p_agree_and_no_frame_is_used_twice() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let p2m = read_virtual(&m.memory, built.l4, built.layout.p2m.start, 4096 * 8);
+    let mut seen = BTreeSet::new();
+    for (pfn, entry) in p2m.chunks_exact(8).enumerate() {
+        let mfn = u64::from_le_bytes(entry.try_into().unwrap());
+        assert!(seen.insert(mfn), "mfn {mfn:#x} twice");
+        assert_eq!(m.m2p.entries.get(&mfn), Some(&(pfn as u64)), "m2p of pfn {pfn}");
+    }
+    assert!(
+        !seen.contains(&built.domain.shared_info.0),
+        "shared_info is the hypervisor's page"
+    );
+}
+
+#[test]
+fn page_tables_are_mapped_read_only_and_everything_else_writable() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let layout = built.layout;
+    let mut va = layout.virt_base;
+    while va < layout.end {
+        let (_, flags) = walk(&m.memory, built.l4, va).unwrap_or_else(|| panic!("{va:#x} unmapped"));
+        let is_table = layout.page_tables.start <= va && va < layout.page_tables.end;
+        assert_eq!(flags & RW != 0, !is_table, "{va:#x}");
+        assert_ne!(flags & USER, 0, "guest kernels run in ring 3");
+        va += PAGE_SIZE;
+    }
+    assert_eq!(
+        walk(&m.memory, built.l4, layout.end),
+        None,
+        "nothing mapped past the end"
+    );
+}
+
+#[test]
+fn the_guest_l4_shares_the_hypervisor_slots_and_nothing_else_above_them() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    for slot in 256..272u64 {
+        assert_eq!(
+            m.memory.read_u64(built.l4.address() + slot * 8),
+            m.memory.read_u64(HYPERVISOR_L4.address() + slot * 8)
+        );
+    }
+    let used: Vec<u64> = (0..512u64)
+        .filter(|&slot| m.memory.read_u64(built.l4.address() + slot * 8) != 0)
+        .collect();
+    assert_eq!(
+        used.len(),
+        17,
+        "the 16 hypervisor slots and the kernel's slot 511: {used:?}"
+    );
+}
+
+#[test]
+fn events_start_masked_in_every_vcpu_info() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    assert!(built.domain.events_masked(&m.memory));
+    for vcpu in 0..32u64 {
+        let word = m.memory.read_u64(built.domain.shared_info.address() + vcpu * 64);
+        assert_eq!((word >> 8) & 0xff, 1, "vcpu {vcpu}");
+    }
+}
+
+#[test]
+fn domus_get_ring_pages_in_start_info() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, false, &mut m).unwrap();
+    let bytes = read_virtual(
+        &m.memory,
+        built.l4,
+        built.layout.start_info,
+        core::mem::size_of::<StartInfo>(),
+    );
+    let info = StartInfo::read_from_bytes(&bytes).unwrap();
+    let store_va = built.layout.xenstore.unwrap();
+    assert_eq!(info.store_mfn << 12, walk(&m.memory, built.l4, store_va).unwrap().0);
+    assert_eq!(info.flags, 0);
+}
+
+#[test]
+fn a_mini_os_image_builds_at_virtual_address_zero() {
+    let mut m = machine(8192);
+    let built = build(&mini_os().build(), 4096, false, &mut m).unwrap();
+    assert_eq!(built.frame.rip, 0);
+    assert_eq!(built.layout.virt_base, 0);
+    assert!(walk(&m.memory, built.l4, 0).is_some());
+}
+
+#[test]
+fn oversized_or_unsatisfiable_requests_are_refused() {
+    let mut m = machine(8192);
+    assert_eq!(
+        build(&ours().build(), MAX_DOMAIN_PAGES + 1, true, &mut m).err(),
+        Some(BuildError::TooLarge(MAX_DOMAIN_PAGES + 1))
+    );
+    let mut small = machine(100);
+    assert_eq!(
+        build(&ours().build(), 4096, true, &mut small).err(),
+        Some(BuildError::OutOfMemory)
+    );
+    let mut m = machine(8192);
+    assert!(matches!(
+        build(&ours().build(), 16, true, &mut m).err(),
+        Some(BuildError::Layout(_))
+    ));
+}
