@@ -20,6 +20,8 @@ use xtask::qemu::QemuConfig;
 pub const SUCCESS_VERDICT: &str = "*** hypervisor halted: success";
 /// The line the hypervisor prints last on a failed run.
 pub const FAILURE_VERDICT: &str = "*** hypervisor halted: failure";
+/// The line the hypervisor prints last when dom0 crashed.
+pub const GUEST_CRASHED_VERDICT: &str = "*** hypervisor halted: dom0 crashed";
 /// How long one boot may take before it counts as hung. Generous: CI machines
 /// run several TCG boots at once on two cores.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -159,6 +161,7 @@ impl Outcome {
         let line = match verdict {
             DebugExit::Success => SUCCESS_VERDICT,
             DebugExit::Failure => FAILURE_VERDICT,
+            DebugExit::GuestCrashed => GUEST_CRASHED_VERDICT,
         };
         let problem = match self.status {
             None => Some("timed out (hung, or too slow)".to_string()),

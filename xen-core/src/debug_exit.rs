@@ -16,6 +16,9 @@ pub enum DebugExit {
     Success = 0x10,
     /// A crash report, a panic or a fatal boot error.
     Failure = 0x11,
+    /// dom0 crashed (or was crashed for breaking the rules); the hypervisor
+    /// itself is fine.
+    GuestCrashed = 0x12,
 }
 
 impl DebugExit {
@@ -34,6 +37,7 @@ impl DebugExit {
         match status {
             s if s == Self::Success.qemu_status() => Some(Self::Success),
             s if s == Self::Failure.qemu_status() => Some(Self::Failure),
+            s if s == Self::GuestCrashed.qemu_status() => Some(Self::GuestCrashed),
             _ => None,
         }
     }
@@ -47,7 +51,8 @@ mod tests {
     fn statuses_round_trip_and_never_collide_with_a_triple_fault() {
         assert_eq!(DebugExit::Success.qemu_status(), 33);
         assert_eq!(DebugExit::Failure.qemu_status(), 35);
-        for verdict in [DebugExit::Success, DebugExit::Failure] {
+        assert_eq!(DebugExit::GuestCrashed.qemu_status(), 37);
+        for verdict in [DebugExit::Success, DebugExit::Failure, DebugExit::GuestCrashed] {
             assert_eq!(DebugExit::from_qemu_status(verdict.qemu_status()), Some(verdict));
         }
         assert_eq!(DebugExit::from_qemu_status(0), None);

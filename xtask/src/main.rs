@@ -96,19 +96,22 @@ fn run(debug: bool, gdb: bool, cmdline: String, memory: u32, qemu_args: Vec<Stri
         .command()
         .status()
         .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
-    Ok(
-        match xen_core::debug_exit::DebugExit::from_qemu_status(status.code().unwrap_or(-1)) {
-            Some(xen_core::debug_exit::DebugExit::Success) => ExitCode::SUCCESS,
-            Some(xen_core::debug_exit::DebugExit::Failure) => {
-                eprintln!("xtask: the hypervisor reported a failure");
-                ExitCode::FAILURE
-            }
-            None => {
-                eprintln!("xtask: QEMU ended without a verdict ({status}); status 0 is a triple fault");
-                ExitCode::FAILURE
-            }
-        },
-    )
+    use xen_core::debug_exit::DebugExit;
+    Ok(match DebugExit::from_qemu_status(status.code().unwrap_or(-1)) {
+        Some(DebugExit::Success) => ExitCode::SUCCESS,
+        Some(DebugExit::Failure) => {
+            eprintln!("xtask: the hypervisor reported a failure");
+            ExitCode::FAILURE
+        }
+        Some(DebugExit::GuestCrashed) => {
+            eprintln!("xtask: dom0 crashed (the hypervisor itself is fine)");
+            ExitCode::FAILURE
+        }
+        None => {
+            eprintln!("xtask: QEMU ended without a verdict ({status}); status 0 is a triple fault");
+            ExitCode::FAILURE
+        }
+    })
 }
 
 /// Runs one step of `cargo xtask test`, timing it.

@@ -2,19 +2,26 @@
 
 use crate::arch::boot_info::BootInfo;
 use crate::arch::deliberate_fault::DeliberateFault;
+use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
-use crate::arch::{gdt, idt, paging};
+use crate::arch::{entry, gdt, idt, paging, pic, syscall};
 use crate::console;
+use crate::guest_trap;
+use crate::m2p::M2P;
 use core::fmt;
 use spin::Mutex;
 use xen_core::boot::bundle::BootBundle;
 use xen_core::boot::command_line::CommandLine;
 use xen_core::boot::memory_map::{MemoryMap, RegionKind};
 use xen_core::debug_exit::DebugExit;
+use xen_core::domain::builder::{BuildRequest, build_pv_domain};
+use xen_core::domain::elf_image::ElfImage;
+use xen_core::domain::guest_notes::GuestNotes;
 use xen_core::mm::PhysRange;
 use xen_core::mm::direct_map::direct_map_ranges;
 use xen_core::mm::frame_allocator::FrameAllocator;
+use xen_core::mm::hypervisor_page_table::HypervisorPageTable;
 use xen_core::mm::mfn::PAGE_SIZE;
 
 /// Bitmap words for the frame allocator: 4 GiB of frames, all the boot identity
@@ -40,6 +47,8 @@ pub fn start(start_info: u64) -> ! {
     console::init();
     gdt::init();
     idt::init();
+    pic::disable();
+    syscall::init();
 
     let boot = BootInfo::copy_from_loader(start_info).unwrap_or_else(|e| fatal(format_args!("boot: {e}")));
     let command_line = CommandLine::new(boot.command_line());
@@ -85,10 +94,58 @@ pub fn start(start_info: u64) -> ! {
         fatal(format_args!("crash={name}: the fault did not happen"));
     }
 
-    list_bundle(&boot);
-    info!("boot complete: no domain builder yet, nothing to run");
-    console::always(format_args!("*** hypervisor halted: success"));
-    exit(DebugExit::Success)
+    let bundle = list_bundle(&boot);
+    start_dom0(&bundle, paging.table, &memory_map)
+}
+
+/// Builds dom0 from the bundle's first domain and runs it; never returns.
+fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memory_map: &MemoryMap) -> ! {
+    let Some(spec) = bundle.manifest().domains.first() else {
+        fatal(format_args!("bundle: the manifest names no domain"))
+    };
+    let image =
+        ElfImage::parse(bundle.kernel_image(spec)).unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
+    let notes = GuestNotes::from_image(&image).unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
+    info!(
+        "dom0: {} \"{}\", entry {:#x}, hypercall page {:#x}, {} MiB",
+        spec.kernel,
+        notes.guest_os,
+        notes.entry,
+        notes.hypercall_page.unwrap_or(0),
+        spec.memory_bytes >> 20
+    );
+    let machine_frames = memory_map.highest_ram_address().div_ceil(PAGE_SIZE);
+    let mut m2p = M2P.lock();
+    m2p.create(machine_frames, &mut table, &mut *FRAMES.lock())
+        .unwrap_or_else(|e| fatal(format_args!("m2p: {e}")));
+    debug!(
+        "m2p: {} entries at {:#x}",
+        m2p.entries(),
+        xen_abi::mmu::MACH2PHYS_VIRT_START
+    );
+    let request = BuildRequest {
+        image: &image,
+        notes: &notes,
+        domid: 0,
+        name: spec.name,
+        nr_pages: spec.memory_bytes / PAGE_SIZE,
+        cmdline: spec.cmdline,
+        privileged: true,
+        hypervisor_l4: table.root(),
+    };
+    let mut memory = PhysicalWindow::DIRECT_MAP;
+    let built = build_pv_domain(&request, &mut memory, &mut *FRAMES.lock(), &mut *m2p)
+        .unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
+    let layout = &built.layout;
+    info!(
+        "dom0: start_info at {:#x}, page tables {:#x}-{:#x}, stack {:#x}, region ends {:#x}",
+        layout.start_info, layout.page_tables.start, layout.page_tables.end, layout.stack, layout.end
+    );
+    info!("frames: {} free after building dom0", FRAMES.lock().free_frames());
+    drop(m2p);
+    paging::load_root(built.l4);
+    guest_trap::install(built.domain);
+    entry::enter_guest(built.frame)
 }
 
 /// The firmware map with everything the loader placed reserved.
@@ -156,7 +213,7 @@ fn add_free_frames(map: &MemoryMap) -> heapless::Vec<PhysRange, 64> {
 }
 
 /// Finds the boot bundle, checks it and lists what it holds.
-fn list_bundle(boot: &BootInfo) {
+fn list_bundle(boot: &BootInfo) -> BootBundle<'static> {
     let module = boot
         .module
         .unwrap_or_else(|| fatal(format_args!("bundle: no boot module; pass the bundle with -initrd")));
@@ -187,4 +244,5 @@ fn list_bundle(boot: &BootInfo) {
             domain.cmdline
         );
     }
+    bundle
 }

@@ -36,6 +36,11 @@ pub fn always(args: fmt::Arguments<'_>) {
     let _ = writeln!(serial, "(XEN) {args}");
 }
 
+/// The console UART, locked: for guest console output, written byte by byte.
+pub fn lock() -> spin::MutexGuard<'static, Serial> {
+    CONSOLE.lock()
+}
+
 /// A writer for crash reports that takes no lock: the crash may have happened
 /// while the console lock was held, and the UART needs no shared state.
 pub fn emergency_writer() -> Serial {

@@ -3,17 +3,17 @@
 
 use crate::arch::control_registers::{cr2, cr3};
 use crate::arch::qemu_exit::exit;
-use crate::arch::trap_frame::TrapFrame;
 use crate::console::emergency_writer;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::debug_exit::DebugExit;
+use xen_core::trap_frame::TrapFrame;
 
 /// Set by the first crash: a fault while reporting must not report forever.
 static CRASHING: AtomicBool = AtomicBool::new(false);
 
 /// Mnemonic and name of exception `vector`.
-fn exception_name(vector: u64) -> &'static str {
+pub fn exception_name(vector: u64) -> &'static str {
     match vector {
         0 => "#DE divide error",
         1 => "#DB debug",

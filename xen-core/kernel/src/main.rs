@@ -14,6 +14,9 @@ mod console;
 mod arch;
 mod boot;
 mod crash_report;
+mod guest_trap;
+mod m2p;
+mod platform;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {

@@ -37,7 +37,9 @@ pvh_start32:
     wrmsr
 
     mov %cr0, %eax
-    or $0x80000001, %eax                /* CR0.PG | CR0.PE */
+    /* CR0.PG | CR0.WP | CR0.PE: WP makes ring 0 honour read-only pages, so a
+     * guest cannot have the hypervisor write into its read-only page tables. */
+    or $0x80010001, %eax
     mov %eax, %cr0
 
     lgdt boot_gdt_pointer

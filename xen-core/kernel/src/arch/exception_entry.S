@@ -1,21 +1,27 @@
-/* Exception entry stubs: one per vector 0-31. Each pushes a dummy error code
- * where the CPU pushes none, then the vector, so every frame has one shape, and
- * joins exception_common, which saves the general registers as a TrapFrame and
- * calls exception_dispatch(&mut TrapFrame). */
+/* Every way into the hypervisor: exception stubs for vectors 0-31, the
+ * `int 0x82` hypercall gate and the `syscall` entry. Each builds the same frame
+ * (a dummy error code where the CPU pushes none, then a vector number), joins
+ * trap_common, which saves the general registers as a TrapFrame and calls
+ * trap_dispatch(&mut TrapFrame), and returns to whatever the frame then says
+ * with iretq. */
+
+/* Size of a TrapFrame: 15 general registers, vector, error code, and the
+ * five words of an interrupt frame (xen_core::trap_frame::TrapFrame). */
+    .set TRAP_FRAME_SIZE, 22 * 8
 
     .macro exception_without_code vector
     .balign 16
 exception_\vector:
     push $0
     push $\vector
-    jmp exception_common
+    jmp trap_common
     .endm
 
     .macro exception_with_code vector
     .balign 16
 exception_\vector:
     push $\vector
-    jmp exception_common
+    jmp trap_common
     .endm
 
     .text
@@ -51,8 +57,31 @@ exception_\vector:
     exception_with_code 29
     exception_with_code 30
     exception_without_code 31
+    /* The remapped PIC's vectors: spurious IRQs arrive here, and are ignored. */
+    .irp vector, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    exception_without_code \vector
+    .endr
+    exception_without_code 0x82
 
-exception_common:
+/* `syscall` from ring 3: RCX = guest RIP, R11 = guest RFLAGS, RSP still the
+ * guest's; RFLAGS.IF is already clear (SFMASK). Switch to the hypervisor stack
+ * (one CPU: a static scratch slot for the guest RSP suffices) and build the
+ * frame the CPU would have pushed for an interrupt from ring 3. */
+    .balign 16
+    .global syscall_entry
+syscall_entry:
+    mov %rsp, syscall_guest_rsp(%rip)
+    lea __boot_stack_top(%rip), %rsp
+    push $0xe02b                        /* SS: FLAT_KERNEL_SS */
+    push syscall_guest_rsp(%rip)        /* RSP */
+    push %r11                           /* RFLAGS */
+    push $0xe033                        /* CS: FLAT_KERNEL_CS */
+    push %rcx                           /* RIP */
+    push $0                             /* error code */
+    push $0x100                         /* vector: SYSCALL_VECTOR */
+    jmp trap_common
+
+trap_common:
     push %rax
     push %rbx
     push %rcx
@@ -70,7 +99,8 @@ exception_common:
     push %r15
     cld
     mov %rsp, %rdi
-    call exception_dispatch
+    call trap_dispatch
+trap_exit:
     pop %r15
     pop %r14
     pop %r13
@@ -89,6 +119,41 @@ exception_common:
     add $16, %rsp                       /* vector and error code */
     iretq
 
+/* enter_guest(frame): starts (or resumes) a guest from a TrapFrame held
+ * elsewhere: copies it to the top of the hypervisor stack, where every entry
+ * from ring 3 leaves its frame, and returns through the common exit. Whatever
+ * ran on that stack before is abandoned. */
+    .global enter_guest
+enter_guest:
+    mov %rdi, %rsi
+    lea __boot_stack_top(%rip), %rsp
+    sub $TRAP_FRAME_SIZE, %rsp
+    mov %rsp, %rdi
+    mov $(TRAP_FRAME_SIZE / 8), %ecx
+    cld
+    rep movsq
+    jmp trap_exit
+
+/* copy_guest_bytes(dst, src, len) -> bytes not copied. The one routine that
+ * touches guest virtual memory: a page fault at the `rep movsb` resumes at
+ * the fixup with RCX = what was left (see trap_dispatch). */
+    .global copy_guest_bytes
+copy_guest_bytes:
+    mov %rdx, %rcx
+    .global copy_guest_bytes_fault_point
+copy_guest_bytes_fault_point:
+    rep movsb
+    .global copy_guest_bytes_fixup
+copy_guest_bytes_fixup:
+    mov %rcx, %rax
+    ret
+
+
+    .bss
+    .balign 8
+syscall_guest_rsp:
+    .quad 0
+
     .section .rodata
     .balign 8
     .global EXCEPTION_STUBS
@@ -96,3 +161,11 @@ EXCEPTION_STUBS:
     .irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad exception_\vector
     .endr
+    .global PIC_STUBS
+PIC_STUBS:
+    .irp vector, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    .quad exception_\vector
+    .endr
+    .global HYPERCALL_GATE_STUB
+HYPERCALL_GATE_STUB:
+    .quad exception_0x82

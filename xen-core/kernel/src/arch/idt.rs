@@ -1,6 +1,7 @@
 //! The hypervisor's IDT: a gate for every exception vector.
 
 use super::gdt::{CRITICAL_IST, HYPERVISOR_CS};
+use super::pic::PIC_VECTORS;
 use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
@@ -23,18 +24,29 @@ static IDT: Once<Idt> = Once::new();
 unsafe extern "C" {
     /// Entry stubs for vectors 0–31, from `exception_entry.S`.
     static EXCEPTION_STUBS: [u64; 32];
+    /// Entry stubs for the remapped PIC's vectors 32-47.
+    static PIC_STUBS: [u64; 16];
+    /// Entry stub of the `int 0x82` gate.
+    static HYPERCALL_GATE_STUB: u64;
 }
 
 /// Vectors that must run on a known-good stack: #DF (the stack may be what
 /// failed), NMI and #MC (they can arrive anywhere).
 const CRITICAL_VECTORS: [usize; 3] = [2, 8, 18];
 
-/// An interrupt gate (interrupts off on entry), DPL 0, to `handler`.
-fn interrupt_gate(handler: u64, ist: u8) -> Gate {
+/// Vectors guests may raise themselves: `int3`, `into`. Every other software
+/// `int n` from a guest meets a DPL-0 gate, raises #GP, and is checked
+/// against the guest's own trap table (xen-pv-abi 4.4).
+const GUEST_VECTORS: [usize; 2] = [3, 4];
+/// The `int 0x82` hypercall gate, also open to ring 3.
+const HYPERCALL_GATE: usize = 0x82;
+
+/// An interrupt gate (interrupts off on entry) to `handler`, at DPL `dpl`.
+fn interrupt_gate(handler: u64, ist: u8, dpl: u8) -> Gate {
     let low = (handler & 0xffff)
         | u64::from(HYPERVISOR_CS) << 16
         | u64::from(ist) << 32
-        | 0x8e << 40 // present, DPL 0, 64-bit interrupt gate
+        | (0x8e | u64::from(dpl) << 5) << 40 // present, 64-bit interrupt gate
         | ((handler >> 16) & 0xffff) << 48;
     Gate {
         low,
@@ -54,7 +66,16 @@ impl Idt {
             } else {
                 0
             };
-            idt[vector] = interrupt_gate(stub, ist);
+            let dpl = if GUEST_VECTORS.contains(&vector) { 3 } else { 0 };
+            idt[vector] = interrupt_gate(stub, ist, dpl);
+        }
+        // SAFETY: immutable data emitted by exception_entry.S.
+        let gate = unsafe { HYPERCALL_GATE_STUB };
+        idt[HYPERCALL_GATE] = interrupt_gate(gate, 0, 3);
+        // SAFETY: immutable data emitted by exception_entry.S.
+        let pic_stubs = unsafe { PIC_STUBS };
+        for (vector, stub) in PIC_VECTORS.zip(pic_stubs) {
+            idt[vector as usize] = interrupt_gate(stub, 0, 0);
         }
         Idt(idt)
     }

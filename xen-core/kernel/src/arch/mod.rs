@@ -9,11 +9,16 @@ pub mod control_registers;
 pub mod deliberate_fault;
 pub mod entry;
 pub mod gdt;
+pub mod guest_memory;
 pub mod idt;
 pub mod paging;
 pub mod physical_memory;
+pub mod pic;
+pub mod port_io;
 pub mod qemu_exit;
+pub mod segment_base;
 pub mod serial;
+pub mod syscall;
 pub mod trap_frame;
 
 core::arch::global_asm!(include_str!("boot.S"), options(att_syntax));

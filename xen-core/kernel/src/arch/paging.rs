@@ -109,3 +109,12 @@ const IMAGE_PHYS_START: u64 = 0x10_0000;
 pub fn image_physical_range() -> PhysRange {
     PhysRange::new(IMAGE_PHYS_START, addr_of!(__image_end) as u64 - HYPERVISOR_IMAGE_BASE)
 }
+
+/// Loads `l4` into CR3: switches to a guest's page tables, which share the
+/// hypervisor's slots, so the hypervisor keeps running unchanged.
+pub fn load_root(l4: xen_core::mm::Mfn) {
+    let root = PhysFrame::containing_address(PhysAddr::new(l4.address()));
+    // SAFETY: `l4` was built by the domain builder with the hypervisor's L4
+    // slots 256-271 copied in, so code, stack and data stay mapped.
+    unsafe { Cr3::write(root, Cr3Flags::empty()) };
+}

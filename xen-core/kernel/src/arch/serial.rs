@@ -16,6 +16,8 @@ const FIFO_CONTROL: u16 = 2;
 const LINE_CONTROL: u16 = 3;
 const MODEM_CONTROL: u16 = 4;
 const LINE_STATUS: u16 = 5;
+/// Line status: a received byte is waiting.
+const DATA_READY: u8 = 1 << 0;
 /// Line status: the transmit holding register can take a byte.
 const TRANSMIT_EMPTY: u8 = 1 << 5;
 
@@ -43,6 +45,16 @@ impl Serial {
         self.write_register(LINE_CONTROL, 0x03); // 8 data bits, no parity, 1 stop
         self.write_register(FIFO_CONTROL, 0xc7); // enable and clear FIFOs
         self.write_register(MODEM_CONTROL, 0x03); // DTR and RTS
+    }
+
+    /// The I/O ports the UART occupies (base..base + 8).
+    pub const fn ports(self) -> core::ops::Range<u16> {
+        self.base..self.base + 8
+    }
+
+    /// A received byte, if one is waiting; never blocks.
+    pub fn try_read_byte(self) -> Option<u8> {
+        (self.read_register(LINE_STATUS) & DATA_READY != 0).then(|| self.read_register(DATA))
     }
 
     /// Sends one byte, waiting until the transmitter can take it.

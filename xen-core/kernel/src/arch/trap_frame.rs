@@ -1,42 +1,39 @@
-//! The register frame the exception stubs build, and the Rust side of the entry.
+//! The Rust side of every entry: decides who a trap belongs to.
 
-/// General registers as `exception_common` pushes them, then the vector, the
-/// error code and the frame the CPU pushed.
-#[repr(C)]
-#[derive(Debug)]
-#[allow(missing_docs)] // register names speak for themselves
-pub struct TrapFrame {
-    pub r15: u64,
-    pub r14: u64,
-    pub r13: u64,
-    pub r12: u64,
-    pub r11: u64,
-    pub r10: u64,
-    pub r9: u64,
-    pub r8: u64,
-    pub rbp: u64,
-    pub rdi: u64,
-    pub rsi: u64,
-    pub rdx: u64,
-    pub rcx: u64,
-    pub rbx: u64,
-    pub rax: u64,
-    /// Exception vector (0–31).
-    pub vector: u64,
-    /// Error code, 0 for vectors where the CPU pushes none.
-    pub error_code: u64,
-    pub rip: u64,
-    pub cs: u64,
-    pub rflags: u64,
-    pub rsp: u64,
-    pub ss: u64,
+use xen_core::trap_frame::TrapFrame;
+
+unsafe extern "C" {
+    /// The `rep movsb` of `copy_guest_bytes` that may fault on a guest address.
+    static copy_guest_bytes_fault_point: u8;
+    /// Where `copy_guest_bytes` resumes after such a fault.
+    static copy_guest_bytes_fixup: u8;
 }
 
-/// Called by `exception_common` with the saved frame.
+/// Vector of a page fault.
+const PAGE_FAULT: u64 = 14;
+
+/// Called by `trap_common` with the saved frame; returns to what the frame
+/// then holds.
 ///
-/// Today every exception is the hypervisor's own fault (no guest runs yet), so
-/// each one ends in a crash report.
+/// - A PIC vector: spurious, ignored.
+/// - From ring 3: the guest's business (hypercall, or an exception to bounce).
+/// - A page fault at the guest-copy instruction: the guest passed a bad
+///   pointer; resume at the fixup, which reports the bytes left.
+/// - Anything else in ring 0 is a hypervisor bug: crash report.
 #[unsafe(no_mangle)]
-extern "C" fn exception_dispatch(frame: &mut TrapFrame) {
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    // A masked PIC can still raise a spurious IRQ 7 or 15: nothing to do,
+    // and nothing to acknowledge for a spurious one.
+    if super::pic::PIC_VECTORS.contains(&frame.vector) {
+        return;
+    }
+    if frame.from_guest() {
+        crate::guest_trap::handle(frame);
+        return;
+    }
+    if frame.vector == PAGE_FAULT && frame.rip == &raw const copy_guest_bytes_fault_point as u64 {
+        frame.rip = &raw const copy_guest_bytes_fixup as u64;
+        return;
+    }
     crate::crash_report::report_exception(frame);
 }

@@ -1,0 +1,33 @@
+//! `syscall` as the hypercall instruction: MSR setup.
+
+use super::gdt::{FLAT_RING3_CS32, HYPERVISOR_CS};
+use x86_64::VirtAddr;
+use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+
+unsafe extern "C" {
+    /// The entry stub in `exception_entry.S`.
+    static syscall_entry: u8;
+}
+
+/// Points `syscall` at our entry: kernel CS/SS from 0xe008, `sysret` base
+/// 0xe023 (so 64-bit `sysret` loads CS 0xe033 and SS 0xe02b, Xen's flat guest
+/// selectors), interrupts and the risky flags cleared on entry.
+pub fn init() {
+    // SAFETY: the selectors exist in our GDT with the layout STAR needs (see
+    // gdt.rs), LSTAR points at an entry stub that switches to the hypervisor
+    // stack before touching memory, and SFMASK clears IF so nothing interrupts
+    // the stub before it does.
+    unsafe {
+        Star::write_raw(FLAT_RING3_CS32, HYPERVISOR_CS);
+        LStar::write(VirtAddr::new(&raw const syscall_entry as u64));
+        SFMask::write(
+            RFlags::INTERRUPT_FLAG
+                | RFlags::TRAP_FLAG
+                | RFlags::DIRECTION_FLAG
+                | RFlags::ALIGNMENT_CHECK
+                | RFlags::NESTED_TASK,
+        );
+        Efer::update(|flags| flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS));
+    }
+}

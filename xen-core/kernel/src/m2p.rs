@@ -1,0 +1,66 @@
+//! The machine-to-physical table, read-only for guests at MACH2PHYS_VIRT_START.
+
+use crate::arch::physical_memory::PhysicalWindow;
+use heapless::Vec;
+use spin::Mutex;
+use xen_abi::mmu::MACH2PHYS_VIRT_START;
+use xen_core::arch::{FrameSource, MachineToPhys, PhysicalMemory};
+use xen_core::mm::Mfn;
+use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PteFlags};
+use xen_core::mm::mfn::PAGE_SIZE;
+
+/// Most M2P frames: entries for 4 GiB of machine memory, what the frame
+/// allocator covers.
+const MAX_FRAMES: usize = 2048;
+/// Entries per frame.
+const ENTRIES_PER_FRAME: u64 = PAGE_SIZE / 8;
+
+/// The table's frames, written through the direct map.
+pub struct KernelM2p {
+    frames: Vec<Mfn, MAX_FRAMES>,
+}
+
+/// The one table (16 KiB of frame numbers: kept off the stack).
+pub static M2P: Mutex<KernelM2p> = Mutex::new(KernelM2p { frames: Vec::new() });
+
+impl KernelM2p {
+    /// Allocates entries for machine frames `0..machine_frames`, all invalid
+    /// (all-ones), and maps them read-only and user-readable at
+    /// MACH2PHYS_VIRT_START, where every guest finds them from its first
+    /// instruction on.
+    pub fn create(
+        &mut self,
+        machine_frames: u64,
+        table: &mut HypervisorPageTable,
+        frames: &mut impl FrameSource,
+    ) -> Result<(), MapError> {
+        let mut memory = PhysicalWindow::DIRECT_MAP;
+        let count = machine_frames.div_ceil(ENTRIES_PER_FRAME).min(MAX_FRAMES as u64);
+        for index in 0..count {
+            let mfn = frames.allocate_frame().ok_or(MapError::OutOfFrames)?;
+            for word in 0..ENTRIES_PER_FRAME {
+                memory.write_u64(mfn.address() + word * 8, u64::MAX);
+            }
+            let va = MACH2PHYS_VIRT_START + index * PAGE_SIZE;
+            let flags = PteFlags::USER | PteFlags::NO_EXECUTE;
+            table.map_range(&mut memory, frames, va, mfn.address(), PAGE_SIZE, flags)?;
+            let _ = self.frames.push(mfn);
+        }
+        Ok(())
+    }
+
+    /// Machine frames the table covers.
+    pub fn entries(&self) -> u64 {
+        self.frames.len() as u64 * ENTRIES_PER_FRAME
+    }
+}
+
+impl MachineToPhys for KernelM2p {
+    fn set(&mut self, mfn: Mfn, pfn: u64) {
+        // Frames outside the table have no entry to set (none are allocated).
+        if let Some(frame) = self.frames.get((mfn.0 / ENTRIES_PER_FRAME) as usize) {
+            let mut memory = PhysicalWindow::DIRECT_MAP;
+            memory.write_u64(frame.address() + (mfn.0 % ENTRIES_PER_FRAME) * 8, pfn);
+        }
+    }
+}
