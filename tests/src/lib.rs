@@ -52,6 +52,15 @@ impl Boot {
         }
     }
 
+    /// Boots the example guest `guest` as dom0 (its own bundle).
+    pub fn with_guest(mut self, guest: &str) -> Self {
+        let bundle = images()
+            .bundle_for(guest)
+            .unwrap_or_else(|| panic!("no example guest named {guest}"));
+        self.config.bundle = Some(bundle.clone());
+        self
+    }
+
     /// Boots with another bundle (or none).
     pub fn with_bundle(mut self, bundle: Option<PathBuf>) -> Self {
         self.config.bundle = bundle;

@@ -28,8 +28,31 @@ impl Profile {
 pub struct Images {
     /// The hypervisor ELF, booted with QEMU's `-kernel` (PVH entry).
     pub hypervisor: PathBuf,
-    /// The boot bundle, passed as the PVH module with `-initrd`.
+    /// The default boot bundle (the first of [`GUESTS`] as dom0), passed as
+    /// the PVH module with `-initrd`.
     pub bundle: PathBuf,
+    /// One bundle per example guest, by guest name.
+    pub guest_bundles: Vec<(String, PathBuf)>,
+    /// Each guest's ELF image, by name (e.g. to boot on real Xen).
+    pub guest_images: Vec<(String, PathBuf)>,
+}
+
+impl Images {
+    /// The bundle that boots `guest` as dom0.
+    pub fn bundle_for(&self, guest: &str) -> Option<&PathBuf> {
+        self.guest_bundles
+            .iter()
+            .find(|(name, _)| name == guest)
+            .map(|(_, path)| path)
+    }
+
+    /// The ELF image of `guest`.
+    pub fn image_of(&self, guest: &str) -> Option<&PathBuf> {
+        self.guest_images
+            .iter()
+            .find(|(name, _)| name == guest)
+            .map(|(_, path)| path)
+    }
 }
 
 /// A bare-metal crate and the binary it produces.
@@ -44,13 +67,18 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
     directory: "xen-core/kernel",
     binary: "xen-kernel",
 };
-const HELLO_GUEST: BareMetalCrate = BareMetalCrate {
-    directory: "guest-sdk/examples/hello",
-    binary: "hello",
-};
+
+/// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
+/// own bundle; the first is the default guest of `cargo xtask run`.
+pub const GUESTS: [&str; 3] = ["hello", "divide_by_zero", "abi_checks"];
 
 /// Every bare-metal crate, for tools that walk them all (clippy, fmt).
-pub const BARE_METAL_CRATES: [&str; 2] = [HYPERVISOR.directory, HELLO_GUEST.directory];
+pub fn bare_metal_crates() -> Vec<String> {
+    let guests = GUESTS.iter().map(|guest| format!("guest-sdk/examples/{guest}"));
+    std::iter::once(HYPERVISOR.directory.to_string())
+        .chain(guests)
+        .collect()
+}
 
 /// Where bare-metal builds go: apart from the host workspace's target dir.
 pub fn bare_metal_target_dir() -> PathBuf {
@@ -73,7 +101,11 @@ pub fn bare_metal_cargo(directory: &Path) -> Command {
 }
 
 fn build(krate: &BareMetalCrate, profile: Profile) -> Result<PathBuf> {
-    let directory = workspace_root().join(krate.directory);
+    build_crate(krate.directory, krate.binary, profile)
+}
+
+fn build_crate(relative: &str, binary: &str, profile: Profile) -> Result<PathBuf> {
+    let directory = workspace_root().join(relative);
     let mut cargo = bare_metal_cargo(&directory);
     cargo.args(["build", "--quiet", "--target", BARE_METAL_TARGET]);
     if profile == Profile::Release {
@@ -81,31 +113,43 @@ fn build(krate: &BareMetalCrate, profile: Profile) -> Result<PathBuf> {
     }
     let status = cargo.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("building {} failed", krate.directory).into());
+        return Err(format!("building {relative} failed").into());
     }
     Ok(bare_metal_target_dir()
         .join(BARE_METAL_TARGET)
         .join(profile.directory())
-        .join(krate.binary))
+        .join(binary))
 }
 
-/// The manifest of the default bundle. The first domain is dom0.
-const DEFAULT_MANIFEST: &str = "\
-# xen-core boot manifest, written by `cargo xtask build`.
-xen-core-manifest 1
-domain dom0 kernel=hello.elf memory=32M cmdline=hello from the boot bundle
-";
+/// The manifest of a bundle booting `guest` as dom0.
+fn manifest_for(guest: &str) -> String {
+    format!(
+        "# xen-core boot manifest, written by `cargo xtask build`.\n\
+         xen-core-manifest 1\n\
+         domain dom0 kernel={guest}.elf memory=32M cmdline=hello from the boot bundle\n"
+    )
+}
 
-/// Builds the hypervisor and the guest images and writes the boot bundle.
+/// Builds the hypervisor and the guest images and writes the boot bundles.
 pub fn build_images(profile: Profile) -> Result<Images> {
     ensure_bare_metal_target()?;
     let hypervisor = build(&HYPERVISOR, profile)?;
-    let hello = build(&HELLO_GUEST, profile)?;
-    let bundle = workspace_root()
-        .join("target")
-        .join("bundle")
-        .join(format!("boot-{}.tar", profile.directory()));
-    let hello_image = std::fs::read(&hello).map_err(|e| format!("{}: {e}", hello.display()))?;
-    bundle::write_bundle(&bundle, DEFAULT_MANIFEST, &[("hello.elf", &hello_image)])?;
-    Ok(Images { hypervisor, bundle })
+    let bundles = workspace_root().join("target").join("bundle");
+    let mut guest_bundles = Vec::new();
+    let mut guest_images = Vec::new();
+    for guest in GUESTS {
+        let elf = build_crate(&format!("guest-sdk/examples/{guest}"), guest, profile)?;
+        let image = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let bundle = bundles.join(format!("{guest}-{}.tar", profile.directory()));
+        bundle::write_bundle(&bundle, &manifest_for(guest), &[(&format!("{guest}.elf"), &image)])?;
+        guest_bundles.push((guest.to_string(), bundle));
+        guest_images.push((guest.to_string(), elf));
+    }
+    let bundle = guest_bundles[0].1.clone();
+    Ok(Images {
+        hypervisor,
+        bundle,
+        guest_bundles,
+        guest_images,
+    })
 }

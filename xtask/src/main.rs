@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
-use xtask::images::{BARE_METAL_CRATES, Profile, bare_metal_cargo, build_images};
+use xtask::images::{Profile, bare_metal_cargo, bare_metal_crates, build_images};
 use xtask::prerequisites::{BARE_METAL_TARGET, ensure_bare_metal_target, ensure_qemu, ensure_xen_headers};
 use xtask::qemu::QemuConfig;
 use xtask::{Result, workspace_root};
@@ -158,8 +158,8 @@ fn test() -> Result<ExitCode> {
         "clippy (host workspace)",
         host_cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
-    for directory in BARE_METAL_CRATES {
-        let mut clippy = bare_metal_cargo(&workspace_root().join(directory));
+    for directory in bare_metal_crates() {
+        let mut clippy = bare_metal_cargo(&workspace_root().join(&directory));
         clippy.args(["clippy", "--target", BARE_METAL_TARGET, "--", "-D", "warnings"]);
         step(&format!("clippy ({directory})"), &mut clippy)?;
     }
@@ -167,8 +167,8 @@ fn test() -> Result<ExitCode> {
         "rustfmt (host workspace)",
         host_cargo().args(["fmt", "--all", "--check"]),
     )?;
-    for directory in BARE_METAL_CRATES {
-        let mut fmt = bare_metal_cargo(&workspace_root().join(directory));
+    for directory in bare_metal_crates() {
+        let mut fmt = bare_metal_cargo(&workspace_root().join(&directory));
         fmt.args(["fmt", "--check"]);
         step(&format!("rustfmt ({directory})"), &mut fmt)?;
     }

@@ -1304,7 +1304,7 @@ mod tests {
         };
         let image = ElfImage::parse(&bytes).unwrap_or_else(|error| panic!("{error}"));
         let notes = GuestNotes::from_image(&image).unwrap_or_else(|error| panic!("{error}"));
-        assert_eq!(notes.guest_os, "xen-core-hello");
+        assert_eq!(notes.guest_os, "xen-core-guest");
         assert_eq!(notes.loader, Some("generic"));
         let Some(header) = readelf(&["-hW"]) else {
             return;

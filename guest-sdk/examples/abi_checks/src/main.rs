@@ -1,0 +1,85 @@
+//! Checks hypercall and exception semantics from inside a guest, one line
+//! of output per check for the QEMU scenario to read.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use guest_sdk::fault::{DIVIDE_INSTRUCTION_LENGTH, breakpoint, divide_by_zero};
+use guest_sdk::hypercall::{console_write_at, multicall, raw, xen_version};
+use guest_sdk::println;
+use guest_sdk::start_info::StartInfo;
+use guest_sdk::traps::{TrapFrame, install};
+use xen_abi::hypercall as nr;
+use xen_abi::multicall::MulticallEntry;
+
+/// What the #DE handler saw: vector, CS, SS, and 1 once it ran.
+static DIVIDE: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// What the #BP handler saw: vector and RIP.
+static BREAKPOINT: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+
+fn on_divide_error(frame: &mut TrapFrame) {
+    DIVIDE[0].store(frame.vector, Ordering::Relaxed);
+    DIVIDE[1].store(frame.cs & 0xffff, Ordering::Relaxed);
+    DIVIDE[2].store(frame.ss, Ordering::Relaxed);
+    DIVIDE[3].store(1, Ordering::Relaxed);
+    frame.rip += DIVIDE_INSTRUCTION_LENGTH;
+}
+
+fn on_breakpoint(frame: &mut TrapFrame) {
+    BREAKPOINT[0].store(frame.vector, Ordering::Relaxed);
+    BREAKPOINT[1].store(frame.rip, Ordering::Relaxed);
+}
+
+fn main(_info: &'static StartInfo) -> ! {
+    match xen_version() {
+        Ok((major, minor)) => println!("check xen_version: {major}.{minor}"),
+        Err(error) => println!("check xen_version: failed {error}"),
+    }
+
+    if let Err(error) = install(&[(0, on_divide_error), (3, on_breakpoint)]) {
+        println!("check traps: set_trap_table failed {error}");
+    }
+    divide_by_zero();
+    let [vector, cs, ss, ran] = DIVIDE.each_ref().map(|value| value.load(Ordering::Relaxed));
+    println!("check divide handler: ran {ran} vector {vector} cs {cs:#x} ss {ss:#x}, resumed");
+    breakpoint();
+    let [vector, rip] = BREAKPOINT.each_ref().map(|value| value.load(Ordering::Relaxed));
+    println!("check breakpoint handler: vector {vector}, rip after int3 {}", rip != 0);
+
+    match console_write_at(0xdead_0000, 16) {
+        Err(error) => println!("check console_io bad pointer: {error}"),
+        Ok(value) => println!("check console_io bad pointer: returned {value}"),
+    }
+    println!("check unknown hypercall: {}", raw(47, [0; 5]));
+
+    let text = b"multicall console line\n";
+    let mut batch = [
+        MulticallEntry {
+            op: u64::from(nr::CONSOLE_IO),
+            result: 1,
+            args: [0, text.len() as u64, text.as_ptr() as u64, 0, 0, 0],
+        },
+        MulticallEntry {
+            op: u64::from(nr::XEN_VERSION),
+            result: 1,
+            args: [0; 6],
+        },
+        MulticallEntry {
+            op: 99,
+            result: 1,
+            args: [0; 6],
+        },
+        MulticallEntry {
+            op: u64::from(nr::IRET),
+            result: 1,
+            args: [0; 6],
+        },
+    ];
+    let outcome = multicall(&mut batch);
+    let results = batch.map(|entry| entry.result as i64);
+    println!("check multicall: {outcome:?} results {results:?}");
+    println!("abi checks done");
+    guest_sdk::sched::power_off()
+}
+
+guest_sdk::entry!(main);

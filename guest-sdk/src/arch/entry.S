@@ -1,0 +1,138 @@
+/* The guest's Xen ELF notes, entry point, hypercall page and exception stubs. */
+
+    .macro xen_note_begin type
+    .balign 4
+    .long 4                         /* namesz: "Xen\0" */
+    .long 2f - 1f                   /* descsz */
+    .long \type
+    .asciz "Xen"
+    .balign 4
+1:
+    .endm
+
+    .macro xen_note_end
+2:  .balign 4
+    .endm
+
+    .section .note.Xen, "a", @note
+    xen_note_begin 6                            /* GUEST_OS */
+    .asciz "xen-core-guest"
+    xen_note_end
+    xen_note_begin 5                            /* XEN_VERSION */
+    .asciz "xen-3.0"
+    xen_note_end
+    xen_note_begin 8                            /* LOADER */
+    .asciz "generic"
+    xen_note_end
+    xen_note_begin 3                            /* VIRT_BASE: guest.ld links here */
+    .quad 0xFFFFFFFF80000000
+    xen_note_end
+    xen_note_begin 4                            /* PADDR_OFFSET: p_paddr = p_vaddr */
+    .quad 0xFFFFFFFF80000000
+    xen_note_end
+    xen_note_begin 1                            /* ENTRY */
+    .quad _start
+    xen_note_end
+    xen_note_begin 2                            /* HYPERCALL_PAGE */
+    .quad hypercall_page
+    xen_note_end
+
+/* Entered in guest kernel mode with RSI = start_info's virtual address and
+ * RSP at the top of the builder's boot stack. */
+    .section .text.entry, "ax"
+    .global _start
+_start:
+    cld
+    mov %rsi, %rdi
+    and $-16, %rsp
+    call guest_sdk_start
+    ud2
+
+/* Filled with hypercall stubs by the hypervisor before the first instruction. */
+    .section .hypercall_page, "ax"
+    .balign 4096
+    .global hypercall_page
+hypercall_page:
+    .fill 4096, 1, 0xcc
+
+/* Exception stubs. The hypervisor's bounce frame holds RCX and R11 on top of
+ * an interrupt frame; pop them back, add the vector (and a zero error code
+ * where the CPU has none) so every frame has one shape, save the registers
+ * as a guest_sdk::traps::TrapFrame and call guest_sdk_trap. Return with a
+ * plain iretq: CPL 3 to CPL 3, with RPL 3 set on the saved CS and SS, which
+ * the hypervisor cleared to mark kernel mode. */
+    .macro guest_trap_without_code vector
+    .balign 16
+guest_trap_\vector:
+    pop %rcx
+    pop %r11
+    push $0
+    push $\vector
+    jmp guest_trap_common
+    .endm
+
+    .macro guest_trap_with_code vector
+    .balign 16
+guest_trap_\vector:
+    pop %rcx
+    pop %r11
+    push $\vector                   /* the error code is already below it */
+    jmp guest_trap_common
+    .endm
+
+    .text
+    .irp vector, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+    guest_trap_without_code \vector
+    .endr
+    .irp vector, 8,10,11,12,13,14,17,21,29,30
+    guest_trap_with_code \vector
+    .endr
+
+guest_trap_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    mov %rsp, %rbx
+    and $-16, %rsp
+    call guest_sdk_trap
+    mov %rbx, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp                   /* vector, error code */
+    orq $3, 8(%rsp)                 /* CS: RPL 3 */
+    orq $3, 32(%rsp)                /* SS: RPL 3 */
+    iretq
+
+    .section .rodata
+    .balign 8
+    .global GUEST_TRAP_STUBS
+GUEST_TRAP_STUBS:
+    .irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad guest_trap_\vector
+    .endr

@@ -1,0 +1,14 @@
+//! The instructions behind `guest_sdk::fault`.
+
+/// `div %ecx` with ECX = 0.
+pub fn divide_by_zero() {
+    // SAFETY: raises #DE; if a handler resumes past the `div`, only the
+    // declared registers have changed.
+    unsafe { core::arch::asm!("xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _) }
+}
+
+/// `int3`.
+pub fn breakpoint() {
+    // SAFETY: raises #BP after the instruction; nothing else changes.
+    unsafe { core::arch::asm!("int3") }
+}

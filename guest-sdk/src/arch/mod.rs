@@ -1,0 +1,54 @@
+//! The bare-metal side: entry, notes, hypercall page, trap stubs, panics.
+//! All of the SDK's unsafe code is here, each block with a `// SAFETY:` line.
+#![allow(unsafe_code)]
+
+pub mod fault;
+pub mod hypercall;
+
+use crate::start_info::StartInfo;
+use crate::traps::TrapFrame;
+
+core::arch::global_asm!(include_str!("entry.S"), options(att_syntax));
+
+unsafe extern "C" {
+    /// Entry stubs for vectors 0-31, from entry.S.
+    static GUEST_TRAP_STUBS: [u64; 32];
+}
+
+unsafe extern "Rust" {
+    /// The guest kernel's main, named with `guest_sdk::entry!`.
+    #[link_name = "guest_sdk_main"]
+    fn guest_main(info: &'static StartInfo) -> !;
+}
+
+/// Address of the entry stub for `vector` (0-31).
+pub fn trap_stub(vector: u8) -> u64 {
+    // SAFETY: an immutable table of addresses emitted by entry.S.
+    let stubs = unsafe { &*(&raw const GUEST_TRAP_STUBS) };
+    stubs[usize::from(vector) % 32]
+}
+
+/// Called by `_start` with RSI as the builder left it: the virtual address of
+/// start_info.
+#[unsafe(no_mangle)]
+extern "C" fn guest_sdk_start(start_info: u64) -> ! {
+    // SAFETY: the domain builder (Xen's or xen-core's) maps start_info at this
+    // address, read-write, for the life of the domain, and nothing else in the
+    // guest writes it.
+    let info: &'static StartInfo = unsafe { &*(start_info as *const StartInfo) };
+    // SAFETY: `guest_sdk::entry!` defines this function in the guest crate
+    // with exactly this signature.
+    unsafe { guest_main(info) }
+}
+
+/// Called by the trap stubs with the saved registers.
+#[unsafe(no_mangle)]
+extern "C" fn guest_sdk_trap(frame: &mut TrapFrame) {
+    crate::traps::dispatch(frame);
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    crate::println!("guest panic: {}", info);
+    crate::sched::crash()
+}

@@ -1,0 +1,17 @@
+//! Exceptions raised on purpose, for testing how they are delivered.
+
+/// Length of the faulting instruction of [`divide_by_zero`] (`div %ecx`): a
+/// handler that wants to resume moves `rip` past it.
+pub const DIVIDE_INSTRUCTION_LENGTH: u64 = 2;
+
+/// Executes a `div` by zero: #DE, vector 0.
+pub fn divide_by_zero() {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::divide_by_zero();
+}
+
+/// Executes `int3`: #BP, vector 3, delivered after the instruction.
+pub fn breakpoint() {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::breakpoint();
+}

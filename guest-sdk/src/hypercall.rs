@@ -1,0 +1,96 @@
+//! Typed hypercall wrappers.
+//!
+//! Each call goes through slot `nr` of the hypercall page, which the
+//! hypervisor filled before our first instruction. Arguments that are
+//! pointers are passed as the addresses of Rust values; the hypervisor
+//! copies from and to them and reports a bad one as `EFAULT`.
+
+use crate::XenError;
+use xen_abi::hypercall as nr;
+use xen_abi::multicall::MulticallEntry;
+use xen_abi::physdev::{PHYSDEVOP_SET_IOPL, PhysdevSetIopl};
+use xen_abi::trap::TrapInfo;
+use xen_abi::version::{XENVER_GET_FEATURES, XENVER_VERSION, XenFeatureInfo};
+
+/// Makes hypercall `number` with `args`; returns RAX as the hypervisor set it.
+pub fn raw(number: u32, args: [u64; 5]) -> i64 {
+    #[cfg(target_os = "none")]
+    {
+        crate::arch::hypercall::call(number, args)
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        // Host builds have no hypervisor to call.
+        let _ = (number, args);
+        xen_abi::errno::Errno::ENOSYS.as_return()
+    }
+}
+
+/// `console_io(CONSOLEIO_write)`: writes bytes to the hypervisor console.
+pub fn console_write(bytes: &[u8]) -> Result<(), XenError> {
+    console_write_at(bytes.as_ptr() as u64, bytes.len() as u64).map(|_| ())
+}
+
+/// `console_io(CONSOLEIO_write)` with any address: for tests of the
+/// hypervisor's pointer checks.
+pub fn console_write_at(address: u64, count: u64) -> Result<i64, XenError> {
+    XenError::check(raw(
+        nr::CONSOLE_IO,
+        [u64::from(nr::CONSOLEIO_WRITE), count, address, 0, 0],
+    ))
+}
+
+/// `xen_version(XENVER_version)`: (major, minor).
+pub fn xen_version() -> Result<(u16, u16), XenError> {
+    let version = XenError::check(raw(nr::XEN_VERSION, [u64::from(XENVER_VERSION), 0, 0, 0, 0]))?;
+    Ok(((version >> 16) as u16, version as u16))
+}
+
+/// `xen_version(XENVER_get_features)` for feature submap `index`.
+pub fn features(index: u32) -> Result<u32, XenError> {
+    let mut info = XenFeatureInfo {
+        submap_idx: index,
+        submap: 0,
+    };
+    XenError::check(raw(
+        nr::XEN_VERSION,
+        [u64::from(XENVER_GET_FEATURES), &mut info as *mut _ as u64, 0, 0, 0],
+    ))?;
+    Ok(info.submap)
+}
+
+/// `set_trap_table`: installs `entries`, which must end with an entry whose
+/// address is 0, as the ABI requires.
+pub fn set_trap_table(entries: &[TrapInfo]) -> Result<(), XenError> {
+    let terminated = entries.last().is_some_and(|last| last.address == 0);
+    if !terminated {
+        return Err(XenError {
+            code: xen_abi::errno::Errno::EINVAL.as_return(),
+        });
+    }
+    XenError::check(raw(nr::SET_TRAP_TABLE, [entries.as_ptr() as u64, 0, 0, 0, 0])).map(|_| ())
+}
+
+/// `set_callbacks(event, failsafe, syscall)`.
+pub fn set_callbacks(event: u64, failsafe: u64, syscall: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::SET_CALLBACKS, [event, failsafe, syscall, 0, 0])).map(|_| ())
+}
+
+/// `multicall`: runs `entries` in one trap; each entry's `result` is filled in.
+pub fn multicall(entries: &mut [MulticallEntry]) -> Result<(), XenError> {
+    XenError::check(raw(
+        nr::MULTICALL,
+        [entries.as_mut_ptr() as u64, entries.len() as u64, 0, 0, 0],
+    ))
+    .map(|_| ())
+}
+
+/// `physdev_op(PHYSDEVOP_set_iopl)`: asks for I/O privilege (dom0 drivers).
+pub fn set_iopl(iopl: u32) -> Result<(), XenError> {
+    let request = PhysdevSetIopl { iopl };
+    XenError::check(raw(
+        nr::PHYSDEV_OP,
+        [u64::from(PHYSDEVOP_SET_IOPL), &request as *const _ as u64, 0, 0, 0],
+    ))
+    .map(|_| ())
+}

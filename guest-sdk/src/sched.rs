@@ -1,0 +1,34 @@
+//! `sched_op`: giving up the CPU and ending the domain.
+
+use crate::XenError;
+use crate::hypercall::raw;
+use xen_abi::hypercall::SCHED_OP;
+use xen_abi::sched::{SCHEDOP_SHUTDOWN, SCHEDOP_YIELD, SHUTDOWN_CRASH, SHUTDOWN_POWEROFF, SchedShutdown};
+
+/// Gives up the CPU to other domains.
+pub fn yield_now() -> Result<(), XenError> {
+    XenError::check(raw(SCHED_OP, [u64::from(SCHEDOP_YIELD), 0, 0, 0, 0])).map(|_| ())
+}
+
+/// Shuts the domain down with `reason` (`SHUTDOWN_*`); never returns.
+pub fn shutdown(reason: u32) -> ! {
+    let argument = SchedShutdown { reason };
+    raw(
+        SCHED_OP,
+        [u64::from(SCHEDOP_SHUTDOWN), &argument as *const _ as u64, 0, 0, 0],
+    );
+    // A shutdown that returns is a hypervisor bug: stop here rather than run on.
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Powers the domain off: a clean end.
+pub fn power_off() -> ! {
+    shutdown(SHUTDOWN_POWEROFF)
+}
+
+/// Ends the domain with reason `crash`.
+pub fn crash() -> ! {
+    shutdown(SHUTDOWN_CRASH)
+}

@@ -1,0 +1,66 @@
+//! Guest scenarios: example guests from guest-sdk run as dom0 and check the
+//! hypercall ABI from the inside.
+
+use std::sync::OnceLock;
+use tests::{Boot, Outcome};
+use xen_core::debug_exit::DebugExit;
+
+#[test]
+fn hello_as_dom0_prints_and_powers_off() {
+    let outcome = Boot::new("").with_guest("hello").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("hello from the xen-core demo guest");
+    outcome.expect_line("running as dom0 with 8192 pages, command line \"hello from the boot bundle\"");
+    outcome.expect_line("domain 0 (dom0) powered off");
+}
+
+#[test]
+fn a_guest_dividing_by_zero_without_a_handler_is_crashed_and_reported() {
+    let outcome = Boot::new("").with_guest("divide_by_zero").run();
+    outcome.expect_verdict(DebugExit::GuestCrashed);
+    outcome.expect_line("dividing by zero with no trap handler");
+    let report = outcome.expect_line("exception 0 (#DE divide error) at rip 0xffffffff8");
+    assert!(report.contains("no trap handler for vector 0"), "{report}");
+    outcome.expect_line("domain 0 (dom0) crashed: unhandled exception");
+    assert!(!outcome.printed("still running after #DE"), "{}", outcome.tail());
+}
+
+/// The abi_checks guest, booted once for all the checks below.
+fn abi_checks() -> &'static Outcome {
+    static OUTCOME: OnceLock<Outcome> = OnceLock::new();
+    OUTCOME.get_or_init(|| {
+        let outcome = Boot::new("").with_guest("abi_checks").run();
+        outcome.expect_verdict(DebugExit::Success);
+        outcome.expect_line("abi checks done");
+        outcome
+    })
+}
+
+#[test]
+fn a_trap_handler_receives_the_exception_with_xens_frame_and_resumes() {
+    // Kernel-mode origin: RPL cleared in the saved CS (0xe030), SS 0xe02b.
+    abi_checks().expect_line("check divide handler: ran 1 vector 0 cs 0xe030 ss 0xe02b, resumed");
+    abi_checks().expect_line("check breakpoint handler: vector 3, rip after int3 true");
+}
+
+#[test]
+fn console_io_with_a_bad_pointer_is_efault_and_the_guest_goes_on() {
+    abi_checks().expect_line("check console_io bad pointer: EFAULT (-14)");
+}
+
+#[test]
+fn an_unknown_hypercall_is_enosys() {
+    abi_checks().expect_line("check unknown hypercall: -38");
+}
+
+#[test]
+fn multicall_runs_a_batch_and_reports_each_result() {
+    // console_io 0, xen_version 4.17 = 0x40011, unknown -ENOSYS, iret -EINVAL.
+    abi_checks().expect_line("multicall console line");
+    abi_checks().expect_line("check multicall: Ok(()) results [0, 262161, -38, -22]");
+}
+
+#[test]
+fn xen_version_reports_the_interface_we_implement() {
+    abi_checks().expect_line("check xen_version: 4.17");
+}
