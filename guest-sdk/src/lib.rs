@@ -28,6 +28,7 @@
 #[cfg(target_os = "none")]
 mod arch;
 pub mod console;
+pub mod debug_exit;
 pub mod fault;
 pub mod hypercall;
 pub mod sched;

@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -81,25 +81,29 @@ impl Boot {
 
     /// Runs QEMU to its end or to the timeout.
     pub fn run(&self) -> Outcome {
-        let started = Instant::now();
-        let mut child = self
-            .config
-            .command()
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start qemu-system-x86_64 (Debian package qemu-system-x86): {e}"));
-        let lines = read_lines(&mut child);
-        let status = wait_with_timeout(&mut child, self.timeout);
-        let elapsed = started.elapsed();
-        // The reader threads end when QEMU's pipes close.
-        let serial: Vec<String> = lines.iter().collect();
-        Outcome {
-            status,
-            serial,
-            elapsed,
-        }
+        run_command(self.config.command(), self.timeout)
+    }
+}
+
+/// Runs any QEMU command (ours, or real Xen's) to its end or to `timeout`,
+/// capturing serial.
+pub fn run_command(mut command: Command, timeout: Duration) -> Outcome {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start qemu-system-x86_64 (Debian package qemu-system-x86): {e}"));
+    let lines = read_lines(&mut child);
+    let status = wait_with_timeout(&mut child, timeout);
+    let elapsed = started.elapsed();
+    // The reader threads end when QEMU's pipes close.
+    let serial: Vec<String> = lines.iter().collect();
+    Outcome {
+        status,
+        serial,
+        elapsed,
     }
 }
 

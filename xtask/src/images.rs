@@ -122,13 +122,17 @@ fn build_crate(relative: &str, binary: &str, profile: Profile) -> Result<PathBuf
 }
 
 /// The manifest of a bundle booting `guest` as dom0.
-fn manifest_for(guest: &str) -> String {
+fn manifest_for(guest: &str, memory_mib: u32, cmdline: &str) -> String {
     format!(
         "# xen-core boot manifest, written by `cargo xtask build`.\n\
          xen-core-manifest 1\n\
-         domain dom0 kernel={guest}.elf memory=32M cmdline=hello from the boot bundle\n"
+         domain dom0 kernel={guest}.elf memory={memory_mib}M cmdline={cmdline}\n"
     )
 }
+
+/// Name of the bundle that boots hello as real Xen's oracle scenario does:
+/// 64 MiB (Xen's `dom0_mem=64M`) and `debug-exit` on its command line.
+pub const HELLO_AS_ON_REAL_XEN: &str = "hello-debug-exit";
 
 /// Builds the hypervisor and the guest images and writes the boot bundles.
 pub fn build_images(profile: Profile) -> Result<Images> {
@@ -141,11 +145,25 @@ pub fn build_images(profile: Profile) -> Result<Images> {
         let elf = build_crate(&format!("guest-sdk/examples/{guest}"), guest, profile)?;
         let image = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
         let bundle = bundles.join(format!("{guest}-{}.tar", profile.directory()));
-        bundle::write_bundle(&bundle, &manifest_for(guest), &[(&format!("{guest}.elf"), &image)])?;
+        let name = format!("{guest}.elf");
+        bundle::write_bundle(
+            &bundle,
+            &manifest_for(guest, 32, "hello from the boot bundle"),
+            &[(&name, &image)],
+        )?;
+        if guest == "hello" {
+            let oracle = bundles.join(format!("{HELLO_AS_ON_REAL_XEN}-{}.tar", profile.directory()));
+            bundle::write_bundle(&oracle, &manifest_for(guest, 64, "debug-exit"), &[(&name, &image)])?;
+            guest_bundles.push((HELLO_AS_ON_REAL_XEN.to_string(), oracle));
+        }
         guest_bundles.push((guest.to_string(), bundle));
         guest_images.push((guest.to_string(), elf));
     }
-    let bundle = guest_bundles[0].1.clone();
+    let bundle = guest_bundles
+        .iter()
+        .find(|(name, _)| name == GUESTS[0])
+        .map(|(_, path)| path.clone());
+    let bundle = bundle.ok_or("no bundle for the default guest")?;
     Ok(Images {
         hypervisor,
         bundle,

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod images;
 pub mod prerequisites;
 pub mod qemu;
+pub mod real_xen;
 
 /// Errors of build steps: one line that says what failed and how to fix it.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -4,6 +4,7 @@
 
 pub mod fault;
 pub mod hypercall;
+pub mod port;
 
 use crate::start_info::StartInfo;
 use crate::traps::TrapFrame;

@@ -138,8 +138,16 @@ fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memo
         .unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
     let layout = &built.layout;
     info!(
-        "dom0: start_info at {:#x}, page tables {:#x}-{:#x}, stack {:#x}, region ends {:#x}",
-        layout.start_info, layout.page_tables.start, layout.page_tables.end, layout.stack, layout.end
+        "dom0: kernel {:#x}-{:#x}, p2m {:#x}-{:#x}, start_info {:#x}, page tables {:#x}-{:#x}, stack {:#x}, end {:#x}",
+        layout.kernel.start,
+        notes.virt_kend,
+        layout.p2m.start,
+        layout.p2m.end,
+        layout.start_info,
+        layout.page_tables.start,
+        layout.page_tables.end,
+        layout.stack,
+        layout.end
     );
     info!("frames: {} free after building dom0", FRAMES.lock().free_frames());
     drop(m2p);

@@ -1,4 +1,8 @@
 //! The smallest guest-sdk kernel: prints what it was given and powers off.
+//!
+//! With `debug-exit` on its command line it instead leaves QEMU through the
+//! isa-debug-exit port, which works the same on real Xen (where a powered-off
+//! dom0 just halts the machine): the real-Xen scenario boots it that way.
 #![no_std]
 #![no_main]
 
@@ -13,6 +17,12 @@ fn main(info: &'static StartInfo) -> ! {
         info.nr_pages,
         command_line(info)
     );
+    if command_line(info).contains("debug-exit") {
+        println!("leaving QEMU through the debug-exit port");
+        if let Err(error) = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS) {
+            println!("debug-exit refused: {error}");
+        }
+    }
     guest_sdk::sched::power_off()
 }
 

@@ -1,0 +1,112 @@
+//! Real Xen as the oracle: the same guest binary boots as dom0 on Debian's
+//! Xen 4.17 and on xen-core, prints the same lines, leaves QEMU the same way,
+//! and is laid out at the same addresses by both domain builders.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+use tests::{Boot, Outcome, images, run_command};
+use xtask::images::HELLO_AS_ON_REAL_XEN;
+use xtask::real_xen::{ensure_real_xen, real_xen_command};
+
+/// Real Xen under TCG takes about a second to reach dom0; leave room for a
+/// loaded CI machine.
+const REAL_XEN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Lines the guest printed (not the hypervisor's, not QEMU's).
+fn guest_lines(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .serial
+        .iter()
+        .filter(|line| !line.starts_with("(XEN)") && !line.starts_with("[qemu") && !line.trim().is_empty())
+        .cloned()
+        .collect()
+}
+
+/// The dom0 layout as xen-core logs it: kernel, p2m, start_info, page tables,
+/// stack, end.
+fn our_layout(outcome: &Outcome) -> Vec<u64> {
+    let line = outcome.expect_line("dom0: kernel 0x");
+    line.split(|c: char| c == ' ' || c == ',' || c == '-')
+        .filter_map(|word| word.strip_prefix("0x"))
+        .map(|hex| u64::from_str_radix(hex, 16).unwrap())
+        .collect()
+}
+
+/// The same addresses from real Xen's "VIRTUAL MEMORY ARRANGEMENT".
+fn xen_layout(outcome: &Outcome) -> Vec<u64> {
+    let range = |label: &str| -> (u64, u64) {
+        let line = outcome.expect_line(label);
+        let (start, end) = line.rsplit_once(' ').unwrap().1.split_once("->").unwrap();
+        (
+            u64::from_str_radix(start, 16).unwrap(),
+            u64::from_str_radix(end, 16).unwrap(),
+        )
+    };
+    let (kernel_start, kernel_end) = range("Loaded kernel:");
+    let (p2m_start, p2m_end) = range("Phys-Mach map:");
+    let (start_info, _) = range("Start info:");
+    let (tables_start, tables_end) = range("Page tables:");
+    let (stack, _) = range("Boot stack:");
+    let (_, end) = range("TOTAL:");
+    std::vec![
+        kernel_start,
+        kernel_end,
+        p2m_start,
+        p2m_end,
+        start_info,
+        tables_start,
+        tables_end,
+        stack,
+        end
+    ]
+}
+
+/// hello booted once on each hypervisor, shared by the tests (and so the
+/// download of real Xen happens once).
+fn both_runs() -> &'static (Outcome, Outcome) {
+    static RUNS: OnceLock<(Outcome, Outcome)> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
+        let hello = images().image_of("hello").expect("hello is built");
+        let real = run_command(real_xen_command(&xen, hello, "debug-exit", 64), REAL_XEN_TIMEOUT);
+        let ours = Boot::new("").with_guest(HELLO_AS_ON_REAL_XEN).run();
+        (real, ours)
+    })
+}
+
+#[test]
+fn hello_boots_prints_and_exits_the_same_on_real_xen_and_on_xen_core() {
+    let (real, ours) = both_runs();
+    assert_eq!(real.status, Some(33), "real Xen run; last lines:\n{}", real.tail());
+    assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
+
+    let expected = guest_lines(ours);
+    assert_eq!(expected.len(), 3, "hello's three lines: {expected:?}");
+    assert_eq!(
+        expected[1],
+        "running as dom0 with 16384 pages, command line \"debug-exit\""
+    );
+    let printed = guest_lines(real);
+    let mut from = 0;
+    for line in &expected {
+        let at = printed[from..].iter().position(|real_line| real_line == line);
+        assert!(
+            at.is_some(),
+            "real Xen's guest did not print {line:?}; it printed {printed:?}"
+        );
+        from += at.unwrap_or(0) + 1;
+    }
+}
+
+#[test]
+fn our_domain_builder_lays_dom0_out_exactly_as_real_xen_does() {
+    let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
+    let hello = images().image_of("hello").expect("hello is built");
+    let real = run_command(real_xen_command(&xen, hello, "debug-exit", 64), REAL_XEN_TIMEOUT);
+    let ours = Boot::new("").with_guest(HELLO_AS_ON_REAL_XEN).run();
+    assert_eq!(
+        our_layout(&ours),
+        xen_layout(&real),
+        "kernel, p2m, start_info, page tables, stack, end"
+    );
+}
