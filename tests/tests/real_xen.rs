@@ -26,7 +26,7 @@ fn guest_lines(outcome: &Outcome) -> Vec<String> {
 /// stack, end.
 fn our_layout(outcome: &Outcome) -> Vec<u64> {
     let line = outcome.expect_line("dom0: kernel 0x");
-    line.split(|c: char| c == ' ' || c == ',' || c == '-')
+    line.split([' ', ',', '-'])
         .filter_map(|word| word.strip_prefix("0x"))
         .map(|hex| u64::from_str_radix(hex, 16).unwrap())
         .collect()
