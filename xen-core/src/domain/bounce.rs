@@ -113,3 +113,125 @@ pub fn bounce_exception(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::GuestMemory;
+    use crate::arch::fake::FakePlatform;
+    use crate::domain::pv_domain::PvDomain;
+    use crate::mm::Mfn;
+    use xen_abi::trap::TrapInfo;
+
+    const STACK: u64 = 0x40_0000;
+    const HANDLER: u64 = 0xffff_ffff_8000_7000;
+
+    fn setup(mask_events: bool) -> (PvDomain, TrapFrame, FakePlatform) {
+        let mut platform = FakePlatform::default();
+        platform.guest.map(STACK - 4096, true);
+        let mut domain = PvDomain::new(0, "test", true, Mfn(0x80), 16);
+        let flags = if mask_events { 4 } else { 0 };
+        for vector in [0u8, 13, 14] {
+            domain
+                .vcpu
+                .set_trap(&TrapInfo {
+                    vector,
+                    flags,
+                    cs: 0xe033,
+                    _pad0: 0,
+                    address: HANDLER,
+                })
+                .unwrap();
+        }
+        let frame = TrapFrame {
+            rip: 0xffff_ffff_8000_1234,
+            cs: 0xe033,
+            rflags: 0x246,
+            rsp: STACK - 0x108, // not 16-aligned: the bounce aligns it first
+            ss: 0xe02b,
+            rcx: 0xc,
+            r11: 0x11,
+            ..TrapFrame::default()
+        };
+        (domain, frame, platform)
+    }
+
+    fn words(platform: &mut FakePlatform, at: u64, count: usize) -> std::vec::Vec<u64> {
+        let mut bytes = std::vec![0u8; count * 8];
+        platform.guest.read(at, &mut bytes).unwrap();
+        bytes
+            .chunks_exact(8)
+            .map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn the_frame_follows_xens_layout_and_the_handler_runs_next() {
+        let (mut domain, mut frame, mut platform) = setup(false);
+        let interrupted = frame;
+        bounce_exception(&mut domain, &mut frame, &mut platform, 0, None, None).unwrap();
+        // Like hardware: align the interrupted RSP to 16, then push.
+        assert_eq!(frame.rsp, (interrupted.rsp & !15) - 7 * 8);
+        let saved = words(&mut platform, frame.rsp, 7);
+        // RCX, R11, RIP, CS (RPL cleared: kernel mode), RFLAGS, RSP, SS.
+        assert_eq!(
+            saved,
+            [0xc, 0x11, interrupted.rip, 0xe030, 0x246, interrupted.rsp, 0xe02b]
+        );
+        assert_eq!((frame.rip, frame.cs, frame.ss), (HANDLER, 0xe033, 0xe02b));
+    }
+
+    #[test]
+    fn error_codes_and_the_saved_event_mask_are_in_the_frame() {
+        let (mut domain, mut frame, mut platform) = setup(true);
+        domain.set_events_masked(&mut platform.memory, false);
+        bounce_exception(&mut domain, &mut frame, &mut platform, 13, Some(0x18), None).unwrap();
+        let saved = words(&mut platform, frame.rsp, 8);
+        assert_eq!(saved[2], 0x18, "error code after RCX and R11");
+        assert_eq!(saved[4] >> 32, 0, "events were unmasked when it happened");
+        assert_ne!(saved[5] & (1 << 9), 0, "IF reflects the virtual IF");
+        assert!(
+            domain.events_masked(&platform.memory),
+            "mask_events handler: masked on entry"
+        );
+    }
+
+    #[test]
+    fn page_faults_report_cr2_and_kernel_mode_in_the_error_code() {
+        let (mut domain, mut frame, mut platform) = setup(false);
+        bounce_exception(
+            &mut domain,
+            &mut frame,
+            &mut platform,
+            14,
+            Some(0b110),
+            Some(0xdead_b000),
+        )
+        .unwrap();
+        assert_eq!(
+            words(&mut platform, frame.rsp, 3)[2],
+            0b010,
+            "USER cleared: guest kernel mode"
+        );
+        let cr2 = platform.memory.read_u64(domain.shared_info.address() + 16);
+        assert_eq!(cr2, 0xdead_b000);
+    }
+
+    #[test]
+    fn no_handler_or_an_unwritable_stack_cannot_be_delivered() {
+        let (mut domain, mut frame, mut platform) = setup(false);
+        assert_eq!(
+            bounce_exception(&mut domain, &mut frame, &mut platform, 6, None, None),
+            Err(BounceError::NoHandler(6))
+        );
+        frame.rsp = 0xdead_0000;
+        let result = bounce_exception(&mut domain, &mut frame, &mut platform, 0, None, None);
+        assert!(matches!(result, Err(BounceError::BadStack(_))));
+        frame.rsp = 0xFFFF_8300_0000_1000; // the hypervisor's direct map
+        let result = bounce_exception(&mut domain, &mut frame, &mut platform, 0, None, None);
+        assert!(
+            matches!(result, Err(BounceError::BadStack(_))),
+            "never written on the guest's behalf"
+        );
+    }
+}

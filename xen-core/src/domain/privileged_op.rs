@@ -122,3 +122,120 @@ fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Pla
     frame.rip = frame.rip.wrapping_add(length + u64::from(operand_16));
     Emulation::Done
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::GuestMemory;
+    use crate::arch::fake::FakePlatform;
+    use crate::mm::Mfn;
+
+    const CODE: u64 = 0x10_0000;
+
+    fn run(code: &[u8], iopl: u8, frame: TrapFrame) -> (Emulation, TrapFrame, PvDomain, FakePlatform) {
+        let mut platform = FakePlatform::default();
+        platform.guest.map(CODE, true);
+        platform.guest.write(CODE, code).unwrap();
+        let mut domain = PvDomain::new(0, "test", true, Mfn(0x80), 16);
+        domain.vcpu.iopl = iopl;
+        let mut frame = TrapFrame { rip: CODE, ..frame };
+        let result = emulate_privileged(&mut domain, &mut frame, &mut platform);
+        (result, frame, domain, platform)
+    }
+
+    #[test]
+    fn wrmsr_sets_the_gs_base_and_moves_past_the_instruction() {
+        let frame = TrapFrame {
+            rcx: 0xc000_0101,
+            rdx: 0xffff_ffff,
+            rax: 0x8000_1000,
+            ..TrapFrame::default()
+        };
+        let (result, frame, domain, _) = run(&[0x0f, 0x30], 0, frame);
+        assert_eq!(result, Emulation::Done);
+        assert_eq!(domain.vcpu.gs_base_kernel, 0xffff_ffff_8000_1000);
+        assert_eq!(frame.rip, CODE + 2);
+    }
+
+    #[test]
+    fn a_non_canonical_base_or_another_msr_is_a_general_protection() {
+        let frame = TrapFrame {
+            rcx: 0xc000_0100,
+            rdx: 0x8000_0000,
+            ..TrapFrame::default()
+        };
+        assert_eq!(run(&[0x0f, 0x30], 0, frame).0, Emulation::GeneralProtection, "XSA-193");
+        let frame = TrapFrame {
+            rcx: 0x1b,
+            ..TrapFrame::default()
+        }; // APIC base
+        assert_eq!(run(&[0x0f, 0x30], 0, frame).0, Emulation::GeneralProtection);
+    }
+
+    #[test]
+    fn port_io_needs_the_virtual_iopl() {
+        let frame = TrapFrame {
+            rdx: 0xf4,
+            rax: 0x10,
+            ..TrapFrame::default()
+        };
+        let (result, _, _, platform) = run(&[0xee], 0, frame);
+        assert_eq!(result, Emulation::GeneralProtection);
+        assert!(platform.port_writes.is_empty());
+        let (result, after, _, platform) = run(&[0xee], 1, frame);
+        assert_eq!(result, Emulation::Done);
+        assert_eq!(platform.port_writes, [(0xf4, 1, 0x10)]);
+        assert_eq!(after.rip, CODE + 1);
+    }
+
+    #[test]
+    fn port_io_decodes_sizes_immediates_and_reads() {
+        // out %ax, $0x80 (66 e7 80)
+        let frame = TrapFrame {
+            rax: 0x1234_5678,
+            ..TrapFrame::default()
+        };
+        let (_, after, _, platform) = run(&[0x66, 0xe7, 0x80], 1, frame);
+        assert_eq!(platform.port_writes, [(0x80, 2, 0x5678)]);
+        assert_eq!(after.rip, CODE + 3);
+        // in $0x60, %al (e4 60): the fake port reads port ^ 0x5a5a.
+        let frame = TrapFrame {
+            rax: 0xffff_ffff_ffff_ffff,
+            ..TrapFrame::default()
+        };
+        let (_, after, _, _) = run(&[0xe4, 0x60], 1, frame);
+        assert_eq!(after.rax, 0xffff_ffff_ffff_ff3a, "only AL changes");
+        // in %dx, %eax (ed): 32-bit results zero-extend.
+        let frame = TrapFrame {
+            rdx: 0x60,
+            rax: u64::MAX,
+            ..TrapFrame::default()
+        };
+        let (_, after, _, _) = run(&[0xed], 1, frame);
+        assert_eq!(after.rax, 0x5a3a);
+    }
+
+    #[test]
+    fn anything_else_or_unreadable_code_is_a_general_protection() {
+        assert_eq!(
+            run(&[0xfa], 3, TrapFrame::default()).0,
+            Emulation::GeneralProtection,
+            "cli"
+        );
+        assert_eq!(
+            run(&[0xf4], 3, TrapFrame::default()).0,
+            Emulation::GeneralProtection,
+            "hlt"
+        );
+        let mut platform = FakePlatform::default();
+        let mut domain = PvDomain::new(0, "test", true, Mfn(0x80), 16);
+        let mut frame = TrapFrame {
+            rip: 0xdead_0000,
+            ..TrapFrame::default()
+        };
+        assert_eq!(
+            emulate_privileged(&mut domain, &mut frame, &mut platform),
+            Emulation::GeneralProtection
+        );
+    }
+}
