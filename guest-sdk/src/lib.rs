@@ -33,6 +33,7 @@ pub mod fault;
 pub mod hypercall;
 pub mod sched;
 pub mod start_info;
+pub mod time;
 pub mod traps;
 pub mod xen_error;
 

@@ -5,6 +5,7 @@
 //! would try to link them for the host).
 
 pub mod bundle;
+pub mod hypercall_bench;
 pub mod images;
 pub mod prerequisites;
 pub mod qemu;

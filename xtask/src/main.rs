@@ -43,8 +43,12 @@ enum Task {
     },
     /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
     Test,
-    /// The rings benchmarks (criterion): our ring against crossbeam, rtrb and C ring.h.
-    Bench,
+    /// Benchmarks: hypercall costs against real Xen, and the rings (criterion).
+    Bench {
+        /// Which benchmarks: all, hypercalls (xen-core against real Xen) or rings.
+        #[arg(default_value = "all")]
+        which: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
             qemu_args,
         } => run(debug, gdb, cmdline, memory, qemu_args),
         Task::Test => test(),
-        Task::Bench => bench(),
+        Task::Bench { which } => bench(&which),
     };
     match result {
         Ok(code) => code,
@@ -176,8 +180,38 @@ fn test() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the rings benchmarks and says where criterion put its report.
-fn bench() -> Result<ExitCode> {
+/// Runs the benchmarks: hypercall costs on xen-core and real Xen, then the
+/// rings benchmarks (criterion).
+fn bench(which: &str) -> Result<ExitCode> {
+    if !matches!(which, "all" | "hypercalls" | "rings") {
+        return Err(format!("unknown benchmark set {which:?}: use all, hypercalls or rings").into());
+    }
+    if which != "rings" {
+        bench_hypercalls()?;
+    }
+    if which != "hypercalls" {
+        bench_rings()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hypercall table: the same guest on xen-core and on real Xen.
+fn bench_hypercalls() -> Result<()> {
+    let figures = xtask::hypercall_bench::measure()?;
+    println!("hypercall cost, guest instructions per call (QEMU TCG -cpu max -icount shift=0,align=off):");
+    println!("{:<16} {:>9} {:>9} {:>7}", "measure", "xen-core", "Xen 4.17", "ratio");
+    for (index, name) in xtask::hypercall_bench::MEASURES.iter().enumerate() {
+        let (ours, theirs) = (figures.xen_core[index], figures.real_xen[index]);
+        println!(
+            "{name:<16} {ours:>9} {theirs:>9} {:>7.2}",
+            ours as f64 / theirs.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+/// The rings benchmarks (criterion).
+fn bench_rings() -> Result<()> {
     ensure_xen_headers()?;
     let status = host_cargo()
         .args(["bench", "-p", "rings"])
@@ -189,5 +223,5 @@ fn bench() -> Result<ExitCode> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), Into::into);
     println!("report: {}", target.join("criterion/report/index.html").display());
     println!("results are recorded in docs/benchmarks.md");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

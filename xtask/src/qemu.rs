@@ -14,6 +14,8 @@ pub struct QemuConfig {
     pub command_line: String,
     /// Guest RAM in MiB.
     pub memory_mib: u32,
+    /// QEMU CPU model (`-cpu`).
+    pub cpu: String,
     /// Start QEMU's gdbstub on tcp::1234 and wait for the debugger.
     pub gdb: bool,
     /// Arguments appended as they are.
@@ -28,6 +30,7 @@ impl QemuConfig {
             bundle,
             command_line: String::new(),
             memory_mib: 128,
+            cpu: "qemu64".to_string(),
             gdb: false,
             extra_args: Vec::new(),
         }
@@ -40,7 +43,7 @@ impl QemuConfig {
     /// but cannot run a ring-0 hypervisor's guests correctly.
     pub fn command(&self) -> Command {
         let mut qemu = Command::new("qemu-system-x86_64");
-        qemu.args(["-machine", "q35", "-accel", "tcg", "-cpu", "qemu64"])
+        qemu.args(["-machine", "q35", "-accel", "tcg", "-cpu", &self.cpu])
             .args(["-m", &format!("{}M", self.memory_mib)])
             .args(["-display", "none", "-nodefaults", "-no-reboot"])
             .args(["-serial", "stdio", "-monitor", "none"])

@@ -5,6 +5,7 @@
 pub mod fault;
 pub mod hypercall;
 pub mod port;
+pub mod time;
 
 use crate::start_info::StartInfo;
 use crate::traps::TrapFrame;

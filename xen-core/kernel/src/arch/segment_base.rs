@@ -12,14 +12,17 @@ static LOADED: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 pub fn load(fs: u64, gs: u64) {
     // Both were checked canonical when the guest set them (hypercall or
     // emulated wrmsr); `VirtAddr::try_new` keeps a bug from faulting here.
-    if LOADED[0].swap(fs, Ordering::Relaxed) != fs
+    // Compare first: on the hypercall path the bases almost never change.
+    if LOADED[0].load(Ordering::Relaxed) != fs
         && let Ok(base) = VirtAddr::try_new(fs)
     {
+        LOADED[0].store(fs, Ordering::Relaxed);
         FsBase::write(base);
     }
-    if LOADED[1].swap(gs, Ordering::Relaxed) != gs
+    if LOADED[1].load(Ordering::Relaxed) != gs
         && let Ok(base) = VirtAddr::try_new(gs)
     {
+        LOADED[1].store(gs, Ordering::Relaxed);
         GsBase::write(base);
     }
 }

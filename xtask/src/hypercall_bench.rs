@@ -1,0 +1,63 @@
+//! The hypercall benchmark: the same guest binary timed on xen-core and on
+//! real Xen 4.17, under identical QEMU flags.
+//!
+//! `-icount shift=0,align=off` makes the guest's TSC advance one tick per
+//! guest instruction, so the figures are instruction counts per call,
+//! identical run to run, and independent of the host's load: not time.
+
+use crate::Result;
+use crate::images::{Profile, build_images};
+use crate::prerequisites::ensure_qemu;
+use crate::qemu::QemuConfig;
+use crate::real_xen::{ensure_real_xen, real_xen_command};
+use std::process::Command;
+
+/// What the bench guest measures, as it names the lines it prints.
+pub const MEASURES: [&str; 4] = ["loop", "xen_version", "console_io", "sched_op_yield"];
+
+/// Instructions per call on each hypervisor, in [`MEASURES`] order.
+pub struct HypercallFigures {
+    /// On xen-core.
+    pub xen_core: Vec<u64>,
+    /// On real Xen 4.17.
+    pub real_xen: Vec<u64>,
+}
+
+/// Reads `bench <name>: <n> per ...` lines from a run's output.
+fn figures(output: &str) -> Result<Vec<u64>> {
+    MEASURES
+        .iter()
+        .map(|name| {
+            let prefix = format!("bench {name}: ");
+            output
+                .lines()
+                .find_map(|line| line.trim_end().strip_prefix(&prefix))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|number| number.parse().ok())
+                .ok_or_else(|| format!("the bench guest printed no figure for {name}").into())
+        })
+        .collect()
+}
+
+fn run(mut command: Command) -> Result<String> {
+    let output = command.output().map_err(|e| format!("qemu: {e}"))?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Boots the bench guest on both hypervisors and collects the figures.
+pub fn measure() -> Result<HypercallFigures> {
+    ensure_qemu()?;
+    let images = build_images(Profile::Release)?;
+    let icount = ["-icount".to_string(), "shift=0,align=off".to_string()];
+    let mut ours = QemuConfig::new(images.hypervisor.clone(), images.bundle_for("bench").cloned());
+    ours.cpu = "max".to_string();
+    ours.extra_args = icount.to_vec();
+    let xen = ensure_real_xen()?;
+    let guest = images.image_of("bench").ok_or("bench guest not built")?;
+    let mut theirs = real_xen_command(&xen, guest, "debug-exit", 64);
+    theirs.args(icount);
+    Ok(HypercallFigures {
+        xen_core: figures(&run(ours.command())?)?,
+        real_xen: figures(&run(theirs)?)?,
+    })
+}
