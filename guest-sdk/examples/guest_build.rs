@@ -2,8 +2,7 @@
 //! links with the SDK's script, as a fixed-address (non-PIE) executable.
 
 fn main() {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    println!("cargo:rustc-link-arg-bins=-T{dir}/../../guest.ld");
+    let script = std::env::var("DEP_GUEST_SDK_LINKER_SCRIPT").expect("guest-sdk publishes its linker script");
+    println!("cargo:rustc-link-arg-bins=-T{script}");
     println!("cargo:rustc-link-arg-bins=--no-pie");
-    println!("cargo:rerun-if-changed=../../guest.ld");
 }

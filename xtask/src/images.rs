@@ -134,6 +134,55 @@ fn manifest_for(guest: &str, memory_mib: u32, cmdline: &str) -> String {
 /// 64 MiB (Xen's `dom0_mem=64M`) and `debug-exit` on its command line.
 pub const HELLO_AS_ON_REAL_XEN: &str = "hello-debug-exit";
 
+/// Builds the bare-metal crate in `directory` (e.g. a guest kernel outside
+/// the tree) and returns its executable, as cargo reports it.
+pub fn build_guest_crate(directory: &Path, profile: Profile) -> Result<PathBuf> {
+    ensure_bare_metal_target()?;
+    let mut cargo = bare_metal_cargo(directory);
+    cargo.args([
+        "build",
+        "--quiet",
+        "--target",
+        BARE_METAL_TARGET,
+        "--message-format=json",
+    ]);
+    if profile == Profile::Release {
+        cargo.arg("--release");
+    }
+    let output = cargo
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("building {} failed", directory.display()).into());
+    }
+    // Cargo's JSON messages name each built executable; take the last.
+    let messages = String::from_utf8_lossy(&output.stdout);
+    let executable = messages
+        .lines()
+        .filter_map(|line| line.split("\"executable\":\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .next_back()
+        .ok_or_else(|| format!("{} built no executable", directory.display()))?;
+    Ok(PathBuf::from(executable))
+}
+
+/// Writes a bundle booting the guest ELF at `image` as dom0.
+pub fn bundle_for_guest(image: &Path, memory_mib: u32, cmdline: &str) -> Result<PathBuf> {
+    let name = image.file_name().and_then(|name| name.to_str()).unwrap_or("guest");
+    let bytes = std::fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let bundle = workspace_root()
+        .join("target")
+        .join("bundle")
+        .join(format!("custom-{name}.tar"));
+    bundle::write_bundle(
+        &bundle,
+        &manifest_for(name, memory_mib, cmdline),
+        &[(&format!("{name}.elf"), &bytes)],
+    )?;
+    Ok(bundle)
+}
+
 /// Builds the hypervisor and the guest images and writes the boot bundles.
 pub fn build_images(profile: Profile) -> Result<Images> {
     ensure_bare_metal_target()?;

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
-use xtask::images::{Profile, bare_metal_cargo, bare_metal_crates, build_images};
+use xtask::images::{Profile, bare_metal_cargo, bare_metal_crates, build_guest_crate, build_images, bundle_for_guest};
 use xtask::prerequisites::{BARE_METAL_TARGET, ensure_bare_metal_target, ensure_qemu, ensure_xen_headers};
 use xtask::qemu::QemuConfig;
 use xtask::{Result, workspace_root};
@@ -15,6 +15,33 @@ struct Cli {
     command: Task,
 }
 
+/// Options of `cargo xtask run`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Boot unoptimised images.
+    #[arg(long)]
+    debug: bool,
+    /// Start QEMU's gdbstub on tcp::1234, paused until a debugger continues.
+    #[arg(long)]
+    gdb: bool,
+    /// The hypervisor command line, e.g. "loglvl=debug".
+    #[arg(long, default_value = "")]
+    cmdline: String,
+    /// The machine's RAM in MiB (QEMU's -m).
+    #[arg(long, default_value_t = 128)]
+    memory: u32,
+    /// Boot this guest as dom0 instead of the demo: a guest crate's
+    /// directory (built for bare metal) or a guest ELF file.
+    #[arg(long)]
+    guest: Option<std::path::PathBuf>,
+    /// Command line of the guest given with --guest.
+    #[arg(long, default_value = "")]
+    guest_cmdline: String,
+    /// Extra QEMU arguments, after `--`.
+    #[arg(last = true)]
+    qemu_args: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum Task {
     /// Build the hypervisor, the guest images and the boot bundle.
@@ -24,23 +51,7 @@ enum Task {
         debug: bool,
     },
     /// Boot the hypervisor and the bundle in QEMU (TCG), serial on this terminal.
-    Run {
-        /// Boot unoptimised images.
-        #[arg(long)]
-        debug: bool,
-        /// Start QEMU's gdbstub on tcp::1234, paused until a debugger continues.
-        #[arg(long)]
-        gdb: bool,
-        /// The hypervisor command line, e.g. "loglvl=debug".
-        #[arg(long, default_value = "")]
-        cmdline: String,
-        /// Guest RAM in MiB.
-        #[arg(long, default_value_t = 128)]
-        memory: u32,
-        /// Extra QEMU arguments, after `--`.
-        #[arg(last = true)]
-        qemu_args: Vec<String>,
-    },
+    Run(RunArgs),
     /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
     Test,
     /// Benchmarks: hypercall costs against real Xen, and the rings (criterion).
@@ -54,13 +65,7 @@ enum Task {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Task::Build { debug } => build(debug),
-        Task::Run {
-            debug,
-            gdb,
-            cmdline,
-            memory,
-            qemu_args,
-        } => run(debug, gdb, cmdline, memory, qemu_args),
+        Task::Run(args) => run(args),
         Task::Test => test(),
         Task::Bench { which } => bench(&which),
     };
@@ -84,15 +89,27 @@ fn build(debug: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(debug: bool, gdb: bool, cmdline: String, memory: u32, qemu_args: Vec<String>) -> Result<ExitCode> {
+fn run(args: RunArgs) -> Result<ExitCode> {
     ensure_qemu()?;
-    let images = build_images(profile(debug))?;
-    let mut config = QemuConfig::new(images.hypervisor.clone(), Some(images.bundle));
-    config.command_line = cmdline;
-    config.memory_mib = memory;
-    config.gdb = gdb;
-    config.extra_args = qemu_args;
-    if gdb {
+    let profile = profile(args.debug);
+    let images = build_images(profile)?;
+    let bundle = match &args.guest {
+        None => images.bundle.clone(),
+        Some(guest) => {
+            let image = if guest.is_dir() {
+                build_guest_crate(guest, profile)?
+            } else {
+                guest.clone()
+            };
+            bundle_for_guest(&image, 32, &args.guest_cmdline)?
+        }
+    };
+    let mut config = QemuConfig::new(images.hypervisor.clone(), Some(bundle));
+    config.command_line = args.cmdline;
+    config.memory_mib = args.memory;
+    config.gdb = args.gdb;
+    config.extra_args = args.qemu_args;
+    if args.gdb {
         eprintln!("xtask: QEMU waits for gdb on tcp::1234; in another terminal:");
         eprintln!("  gdb {} -ex 'target remote :1234'", images.hypervisor.display());
     }
