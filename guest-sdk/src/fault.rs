@@ -15,3 +15,10 @@ pub fn breakpoint() {
     #[cfg(target_os = "none")]
     crate::arch::fault::breakpoint();
 }
+
+/// Executes an x87 instruction (`fninit`): #NM, vector 7, while the virtual
+/// CR0.TS is set (see [`crate::hypercall::fpu_taskswitch`]).
+pub fn fpu_instruction() {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::fpu_instruction();
+}

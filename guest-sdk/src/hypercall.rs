@@ -26,6 +26,21 @@ pub fn raw(number: u32, args: [u64; 5]) -> i64 {
     }
 }
 
+/// Makes hypercall `number` through the `int 0x82` gate rather than the
+/// hypercall page: an alternative entry xen-core offers. Real Xen keeps that
+/// gate for 32-bit guests, so portable guests use [`raw`].
+pub fn raw_int82(number: u32, args: [u64; 5]) -> i64 {
+    #[cfg(target_os = "none")]
+    {
+        crate::arch::hypercall::call_int82(number, args)
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        let _ = (number, args);
+        xen_abi::errno::Errno::ENOSYS.as_return()
+    }
+}
+
 /// `console_io(CONSOLEIO_write)`: writes bytes to the hypervisor console.
 pub fn console_write(bytes: &[u8]) -> Result<(), XenError> {
     console_write_at(bytes.as_ptr() as u64, bytes.len() as u64).map(|_| ())
@@ -69,6 +84,11 @@ pub fn set_trap_table(entries: &[TrapInfo]) -> Result<(), XenError> {
         });
     }
     XenError::check(raw(nr::SET_TRAP_TABLE, [entries.as_ptr() as u64, 0, 0, 0, 0])).map(|_| ())
+}
+
+/// `fpu_taskswitch(set)`: sets or clears the virtual CR0.TS.
+pub fn fpu_taskswitch(set: bool) -> Result<(), XenError> {
+    XenError::check(raw(nr::FPU_TASKSWITCH, [u64::from(set), 0, 0, 0, 0])).map(|_| ())
 }
 
 /// `set_callbacks(event, failsafe, syscall)`.

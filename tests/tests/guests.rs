@@ -64,3 +64,15 @@ fn multicall_runs_a_batch_and_reports_each_result() {
 fn xen_version_reports_the_interface_we_implement() {
     abi_checks().expect_line("check xen_version: 4.17");
 }
+
+#[test]
+fn the_int_0x82_gate_is_a_hypercall_entry_too() {
+    abi_checks().expect_line("check int 0x82 xen_version: 0x40011");
+}
+
+#[test]
+fn fpu_taskswitch_makes_the_next_fpu_instruction_trap_once() {
+    // No #NM without the virtual TS; one after setting it (the hypervisor
+    // clears it as it bounces), and the second FPU instruction runs freely.
+    abi_checks().expect_line("check fpu_taskswitch: Ok(()), #NM before 0, after 1");
+}

@@ -12,3 +12,10 @@ pub fn breakpoint() {
     // SAFETY: raises #BP after the instruction; nothing else changes.
     unsafe { core::arch::asm!("int3") }
 }
+
+/// `fninit`.
+pub fn fpu_instruction() {
+    // SAFETY: resets the x87 state, which nothing in the guest relies on
+    // (soft-float target); with CR0.TS set it raises #NM first.
+    unsafe { core::arch::asm!("fninit") }
+}

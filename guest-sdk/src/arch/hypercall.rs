@@ -36,3 +36,23 @@ pub fn call(number: u32, args: [u64; 5]) -> i64 {
     }
     result
 }
+
+/// Makes hypercall `number` through the `int 0x82` gate instead of the
+/// hypercall page (same registers). xen-core accepts it from 64-bit guests.
+pub fn call_int82(number: u32, args: [u64; 5]) -> i64 {
+    let result: i64;
+    // SAFETY: the gate enters the hypervisor like `syscall` does; only RAX and
+    // the argument registers may change, as declared.
+    unsafe {
+        core::arch::asm!(
+            "int 0x82",
+            inlateout("rax") u64::from(number) => result,
+            inlateout("rdi") args[0] => _,
+            inlateout("rsi") args[1] => _,
+            inlateout("rdx") args[2] => _,
+            inlateout("r10") args[3] => _,
+            inlateout("r8") args[4] => _,
+        );
+    }
+    result
+}

@@ -3,7 +3,7 @@
 
 use crate::arch::control_registers::cr2;
 use crate::arch::qemu_exit::exit;
-use crate::arch::segment_base;
+use crate::arch::{fpu, segment_base};
 use crate::console;
 use crate::platform::KernelPlatform;
 use spin::Mutex;
@@ -24,6 +24,7 @@ pub fn install(domain: PvDomain) {
 }
 
 /// Vectors with their own handling.
+const DEVICE_NOT_AVAILABLE: u8 = 7;
 const GENERAL_PROTECTION: u8 = 13;
 const PAGE_FAULT: u8 = 14;
 
@@ -51,11 +52,18 @@ pub fn handle(frame: &mut TrapFrame) {
         domain_ended(domain, frame);
     }
     segment_base::load(domain.vcpu.fs_base, domain.vcpu.gs_base_kernel);
+    fpu::set_task_switched(domain.vcpu.fpu_task_switched);
 }
 
 /// An exception raised by guest code.
 fn handle_exception(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut KernelPlatform, vector: u8) {
     let result = match vector {
+        // The guest's virtual CR0.TS was set: like Xen, clear it and let the
+        // guest's handler decide (it usually restores FPU state).
+        DEVICE_NOT_AVAILABLE => {
+            domain.vcpu.fpu_task_switched = false;
+            bounce_exception(domain, frame, platform, vector, None, None)
+        }
         GENERAL_PROTECTION if frame.error_code == 0 => match emulate_privileged(domain, frame, platform) {
             Emulation::Done => Ok(()),
             Emulation::GeneralProtection => bounce_exception(domain, frame, platform, vector, Some(0), None),

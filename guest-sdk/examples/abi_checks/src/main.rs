@@ -4,8 +4,8 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use guest_sdk::fault::{DIVIDE_INSTRUCTION_LENGTH, breakpoint, divide_by_zero};
-use guest_sdk::hypercall::{console_write_at, multicall, raw, xen_version};
+use guest_sdk::fault::{DIVIDE_INSTRUCTION_LENGTH, breakpoint, divide_by_zero, fpu_instruction};
+use guest_sdk::hypercall::{console_write_at, fpu_taskswitch, multicall, raw, raw_int82, xen_version};
 use guest_sdk::println;
 use guest_sdk::start_info::StartInfo;
 use guest_sdk::traps::{TrapFrame, install};
@@ -14,6 +14,8 @@ use xen_abi::multicall::MulticallEntry;
 
 /// What the #DE handler saw: vector, CS, SS, and 1 once it ran.
 static DIVIDE: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// How many times the #NM handler ran.
+static DEVICE_NOT_AVAILABLE: AtomicU64 = AtomicU64::new(0);
 /// What the #BP handler saw: vector and RIP.
 static BREAKPOINT: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 
@@ -23,6 +25,12 @@ fn on_divide_error(frame: &mut TrapFrame) {
     DIVIDE[2].store(frame.ss, Ordering::Relaxed);
     DIVIDE[3].store(1, Ordering::Relaxed);
     frame.rip += DIVIDE_INSTRUCTION_LENGTH;
+}
+
+fn on_device_not_available(_frame: &mut TrapFrame) {
+    // The hypervisor cleared the virtual TS before bouncing: returning
+    // re-executes the FPU instruction, which now succeeds.
+    DEVICE_NOT_AVAILABLE.fetch_add(1, Ordering::Relaxed);
 }
 
 fn on_breakpoint(frame: &mut TrapFrame) {
@@ -36,7 +44,7 @@ fn main(_info: &'static StartInfo) -> ! {
         Err(error) => println!("check xen_version: failed {error}"),
     }
 
-    if let Err(error) = install(&[(0, on_divide_error), (3, on_breakpoint)]) {
+    if let Err(error) = install(&[(0, on_divide_error), (3, on_breakpoint), (7, on_device_not_available)]) {
         println!("check traps: set_trap_table failed {error}");
     }
     divide_by_zero();
@@ -46,11 +54,20 @@ fn main(_info: &'static StartInfo) -> ! {
     let [vector, rip] = BREAKPOINT.each_ref().map(|value| value.load(Ordering::Relaxed));
     println!("check breakpoint handler: vector {vector}, rip after int3 {}", rip != 0);
 
+    fpu_instruction();
+    let before = DEVICE_NOT_AVAILABLE.load(Ordering::Relaxed);
+    let switched = fpu_taskswitch(true);
+    fpu_instruction();
+    fpu_instruction();
+    let after = DEVICE_NOT_AVAILABLE.load(Ordering::Relaxed);
+    println!("check fpu_taskswitch: {switched:?}, #NM before {before}, after {after}");
+
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),
         Ok(value) => println!("check console_io bad pointer: returned {value}"),
     }
     println!("check unknown hypercall: {}", raw(47, [0; 5]));
+    println!("check int 0x82 xen_version: {:#x}", raw_int82(nr::XEN_VERSION, [0; 5]));
 
     let text = b"multicall console line\n";
     let mut batch = [

@@ -17,6 +17,12 @@ fn main(info: &'static StartInfo) -> ! {
         info.nr_pages,
         command_line(info)
     );
+    // Virtual addresses and flags only: machine addresses differ between
+    // hypervisors, these must not.
+    println!(
+        "start_info: flags {:#x}, page tables at {:#x} ({} frames), p2m list at {:#x}, module {:#x}+{}",
+        info.flags, info.pt_base, info.nr_pt_frames, info.mfn_list, info.mod_start, info.mod_len
+    );
     if command_line(info).contains("debug-exit") {
         println!("leaving QEMU through the debug-exit port");
         if let Err(error) = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS) {

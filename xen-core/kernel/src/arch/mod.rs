@@ -8,6 +8,7 @@ pub mod boot_info;
 pub mod control_registers;
 pub mod deliberate_fault;
 pub mod entry;
+pub mod fpu;
 pub mod gdt;
 pub mod guest_memory;
 pub mod idt;
