@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 use tests::{Boot, Outcome, images, run_command};
-use xtask::images::HELLO_AS_ON_REAL_XEN;
+use xtask::images::{ABI_CHECKS_AS_ON_REAL_XEN, ABI_CHECKS_PORTABLE_CMDLINE, HELLO_AS_ON_REAL_XEN};
 use xtask::real_xen::{ensure_real_xen, real_xen_command};
 
 /// Real Xen under TCG takes about a second to reach dom0; leave room for a
@@ -72,7 +72,10 @@ fn both_runs() -> &'static (Outcome, Outcome) {
     RUNS.get_or_init(|| {
         let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
         let hello = images().image_of("hello").expect("hello is built");
-        let real = run_command(real_xen_command(&xen, hello, "debug-exit", 64), REAL_XEN_TIMEOUT);
+        let real = run_command(
+            real_xen_command(&xen, hello, "debug-exit", 64, "qemu64"),
+            REAL_XEN_TIMEOUT,
+        );
         let ours = Boot::new("").with_guest(HELLO_AS_ON_REAL_XEN).run();
         (real, ours)
     })
@@ -104,13 +107,32 @@ fn hello_boots_prints_and_exits_the_same_on_real_xen_and_on_xen_core() {
 
 #[test]
 fn our_domain_builder_lays_dom0_out_exactly_as_real_xen_does() {
-    let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
-    let hello = images().image_of("hello").expect("hello is built");
-    let real = run_command(real_xen_command(&xen, hello, "debug-exit", 64), REAL_XEN_TIMEOUT);
-    let ours = Boot::new("").with_guest(HELLO_AS_ON_REAL_XEN).run();
+    let (real, ours) = both_runs();
     assert_eq!(
-        our_layout(&ours),
-        xen_layout(&real),
+        our_layout(ours),
+        xen_layout(real),
         "kernel, p2m, start_info, page tables, stack, end"
     );
+}
+
+#[test]
+fn abi_checks_give_the_same_answers_on_real_xen_and_on_xen_core() {
+    let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
+    let guest = images().image_of("abi_checks").expect("abi_checks is built");
+    let command = real_xen_command(&xen, guest, ABI_CHECKS_PORTABLE_CMDLINE, 64, "qemu64");
+    let real = run_command(command, REAL_XEN_TIMEOUT);
+    assert_eq!(real.status, Some(33), "real Xen run; last lines:\n{}", real.tail());
+    let ours = Boot::new("").with_guest(ABI_CHECKS_AS_ON_REAL_XEN).run();
+    assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
+    let checks = |outcome: &Outcome| -> Vec<String> {
+        outcome
+            .serial
+            .iter()
+            .filter(|line| line.starts_with("check "))
+            .cloned()
+            .collect()
+    };
+    let expected = checks(&ours);
+    assert!(expected.len() >= 7, "the guest's checks: {expected:?}");
+    assert_eq!(checks(&real), expected, "every check answered the same");
 }

@@ -54,7 +54,7 @@ pub fn measure() -> Result<HypercallFigures> {
     ours.extra_args = icount.to_vec();
     let xen = ensure_real_xen()?;
     let guest = images.image_of("bench").ok_or("bench guest not built")?;
-    let mut theirs = real_xen_command(&xen, guest, "debug-exit", 64);
+    let mut theirs = real_xen_command(&xen, guest, "debug-exit", 64, "max");
     theirs.args(icount);
     Ok(HypercallFigures {
         xen_core: figures(&run(ours.command())?)?,

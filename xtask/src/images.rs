@@ -133,6 +133,10 @@ fn manifest_for(guest: &str, memory_mib: u32, cmdline: &str) -> String {
 /// Name of the bundle that boots hello as real Xen's oracle scenario does:
 /// 64 MiB (Xen's `dom0_mem=64M`) and `debug-exit` on its command line.
 pub const HELLO_AS_ON_REAL_XEN: &str = "hello-debug-exit";
+/// Likewise for abi_checks, limited to what real Xen offers too.
+pub const ABI_CHECKS_AS_ON_REAL_XEN: &str = "abi_checks-portable";
+/// The command line the oracle scenario gives abi_checks on both hypervisors.
+pub const ABI_CHECKS_PORTABLE_CMDLINE: &str = "portable debug-exit";
 
 /// Builds the bare-metal crate in `directory` (e.g. a guest kernel outside
 /// the tree) and returns its executable, as cargo reports it.
@@ -200,10 +204,15 @@ pub fn build_images(profile: Profile) -> Result<Images> {
             &manifest_for(guest, 32, "hello from the boot bundle"),
             &[(&name, &image)],
         )?;
-        if guest == "hello" {
-            let oracle = bundles.join(format!("{HELLO_AS_ON_REAL_XEN}-{}.tar", profile.directory()));
-            bundle::write_bundle(&oracle, &manifest_for(guest, 64, "debug-exit"), &[(&name, &image)])?;
-            guest_bundles.push((HELLO_AS_ON_REAL_XEN.to_string(), oracle));
+        let oracle = match guest {
+            "hello" => Some((HELLO_AS_ON_REAL_XEN, "debug-exit")),
+            "abi_checks" => Some((ABI_CHECKS_AS_ON_REAL_XEN, ABI_CHECKS_PORTABLE_CMDLINE)),
+            _ => None,
+        };
+        if let Some((oracle_name, cmdline)) = oracle {
+            let path = bundles.join(format!("{oracle_name}-{}.tar", profile.directory()));
+            bundle::write_bundle(&path, &manifest_for(guest, 64, cmdline), &[(&name, &image)])?;
+            guest_bundles.push((oracle_name.to_string(), path));
         }
         guest_bundles.push((guest.to_string(), bundle));
         guest_images.push((guest.to_string(), elf));

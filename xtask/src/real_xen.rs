@@ -56,11 +56,21 @@ pub fn ensure_real_xen() -> Result<PathBuf> {
 
 /// The QEMU command booting real Xen with `guest` as dom0 (QEMU's multiboot
 /// loader; boot-and-build §11): `dom0_mib` of memory, `guest_cmdline` as its
-/// command line, serial on stdout, isa-debug-exit present.
-pub fn real_xen_command(xen: &std::path::Path, guest: &std::path::Path, guest_cmdline: &str, dom0_mib: u32) -> Command {
+/// command line, CPU model `cpu`, serial on stdout, isa-debug-exit present.
+///
+/// Use `qemu64` for behaviour checks: with `-cpu max` (SMAP) Xen 4.17 under
+/// TCG failed to write even the first exception bounce frame to a guest
+/// stack and crashed dom0, on a frame xen-core and `qemu64` handle fine.
+pub fn real_xen_command(
+    xen: &std::path::Path,
+    guest: &std::path::Path,
+    guest_cmdline: &str,
+    dom0_mib: u32,
+    cpu: &str,
+) -> Command {
     let mut qemu = Command::new("qemu-system-x86_64");
     qemu.args([
-        "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-m", "512M", "-smp", "1",
+        "-machine", "q35", "-accel", "tcg", "-cpu", cpu, "-m", "512M", "-smp", "1",
     ])
     .args([
         "-display",
