@@ -36,12 +36,14 @@ pub fn handle(frame: &mut TrapFrame) {
         crate::crash_report::report_exception(frame);
     };
     let mut platform = KernelPlatform::new();
-    if frame.vector == SYSCALL_VECTOR || frame.vector == HYPERCALL_GATE_VECTOR {
-        handle_hypercall(domain, frame, &mut platform);
+    let resume_changed = if frame.vector == SYSCALL_VECTOR || frame.vector == HYPERCALL_GATE_VECTOR {
+        handle_hypercall(domain, frame, &mut platform)
     } else {
         handle_exception(domain, frame, &mut platform, frame.vector as u8);
-    }
-    if domain.is_running() && !frame.is_safe_guest_return() {
+        true
+    };
+    // An unchanged resume point is the hardware's own frame: safe as it is.
+    if resume_changed && domain.is_running() && !frame.is_safe_guest_return() {
         error!(
             "d{}: return to rip {:#x} cs {:#x} refused",
             domain.id, frame.rip, frame.cs
@@ -51,8 +53,10 @@ pub fn handle(frame: &mut TrapFrame) {
     if !domain.is_running() {
         domain_ended(domain, frame);
     }
-    segment_base::load(domain.vcpu.fs_base, domain.vcpu.gs_base_kernel);
-    fpu::set_task_switched(domain.vcpu.fpu_task_switched);
+    if let Some(state) = domain.vcpu.take_loadable_state() {
+        segment_base::load(state.fs_base, state.gs_base_kernel);
+        fpu::set_task_switched(state.fpu_task_switched);
+    }
 }
 
 /// An exception raised by guest code.
@@ -61,7 +65,7 @@ fn handle_exception(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut
         // The guest's virtual CR0.TS was set: like Xen, clear it and let the
         // guest's handler decide (it usually restores FPU state).
         DEVICE_NOT_AVAILABLE => {
-            domain.vcpu.fpu_task_switched = false;
+            domain.vcpu.update_loadable(|state| state.fpu_task_switched = false);
             bounce_exception(domain, frame, platform, vector, None, None)
         }
         GENERAL_PROTECTION if frame.error_code == 0 => match emulate_privileged(domain, frame, platform) {

@@ -7,6 +7,7 @@
 //! guest's own handler.
 
 use super::pv_domain::PvDomain;
+use super::vcpu::LoadableState;
 use crate::arch::Platform;
 use crate::guest_copy::copy_from_guest;
 use crate::mm::layout::is_canonical;
@@ -52,23 +53,23 @@ fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
     if !is_canonical(value) {
         return Emulation::GeneralProtection;
     }
-    let vcpu = &mut domain.vcpu;
-    match frame.rcx as u32 {
-        MSR_FS_BASE => vcpu.fs_base = value,
-        MSR_GS_BASE => vcpu.gs_base_kernel = value,
-        MSR_SHADOW_GS_BASE => vcpu.gs_base_user = value,
+    let set: fn(&mut LoadableState, u64) = match frame.rcx as u32 {
+        MSR_FS_BASE => |state, value| state.fs_base = value,
+        MSR_GS_BASE => |state, value| state.gs_base_kernel = value,
+        MSR_SHADOW_GS_BASE => |state, value| state.gs_base_user = value,
         _ => return Emulation::GeneralProtection,
-    }
+    };
+    domain.vcpu.update_loadable(|state| set(state, value));
     frame.rip = frame.rip.wrapping_add(2);
     Emulation::Done
 }
 
 fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
-    let vcpu = &domain.vcpu;
+    let state = domain.vcpu.loadable();
     let value = match frame.rcx as u32 {
-        MSR_FS_BASE => vcpu.fs_base,
-        MSR_GS_BASE => vcpu.gs_base_kernel,
-        MSR_SHADOW_GS_BASE => vcpu.gs_base_user,
+        MSR_FS_BASE => state.fs_base,
+        MSR_GS_BASE => state.gs_base_kernel,
+        MSR_SHADOW_GS_BASE => state.gs_base_user,
         _ => return Emulation::GeneralProtection,
     };
     frame.rax = value & 0xffff_ffff;
@@ -153,7 +154,7 @@ mod tests {
         };
         let (result, frame, domain, _) = run(&[0x0f, 0x30], 0, frame);
         assert_eq!(result, Emulation::Done);
-        assert_eq!(domain.vcpu.gs_base_kernel, 0xffff_ffff_8000_1000);
+        assert_eq!(domain.vcpu.loadable().gs_base_kernel, 0xffff_ffff_8000_1000);
         assert_eq!(frame.rip, CODE + 2);
     }
 

@@ -29,6 +29,20 @@ pub struct Callbacks {
     pub syscall: u64,
 }
 
+/// Registers of a vCPU that only the hypervisor can load (the guest runs in
+/// ring 3): they go into the CPU on the way back to the guest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadableState {
+    /// FS base.
+    pub fs_base: u64,
+    /// GS base in guest kernel mode.
+    pub gs_base_kernel: u64,
+    /// GS base in guest user mode.
+    pub gs_base_user: u64,
+    /// Virtual CR0.TS (`fpu_taskswitch`).
+    pub fpu_task_switched: bool,
+}
+
 /// The state of one vCPU that hypercalls change.
 #[derive(Clone, Debug)]
 pub struct Vcpu {
@@ -40,14 +54,12 @@ pub struct Vcpu {
     pub kernel_mode: bool,
     /// Kernel stack for user-to-kernel bounces (`stack_switch`): SS and RSP.
     pub kernel_stack: (u16, u64),
-    /// FS base, kernel GS base and user GS base (`set_segment_base`, `wrmsr`).
-    pub fs_base: u64,
-    /// GS base in guest kernel mode.
-    pub gs_base_kernel: u64,
-    /// GS base in guest user mode.
-    pub gs_base_user: u64,
-    /// Virtual CR0.TS (`fpu_taskswitch`).
-    pub fpu_task_switched: bool,
+    /// Register state the hypervisor loads into the CPU for the guest: FS and
+    /// GS bases and the virtual CR0.TS. Private, so every change goes through
+    /// a setter that marks it for loading (see [`Vcpu::take_loadable_state`]).
+    loadable: LoadableState,
+    /// Whether `loadable` changed since it was last taken.
+    loadable_changed: bool,
     /// I/O privilege level granted with `physdev_op(set_iopl)` (dom0 drivers).
     pub iopl: u8,
 }
@@ -59,10 +71,8 @@ impl Default for Vcpu {
             callbacks: Callbacks::default(),
             kernel_mode: true,
             kernel_stack: (0, 0),
-            fs_base: 0,
-            gs_base_kernel: 0,
-            gs_base_user: 0,
-            fpu_task_switched: false,
+            loadable: LoadableState::default(),
+            loadable_changed: false,
             iopl: 0,
         }
     }
@@ -81,6 +91,24 @@ impl Vcpu {
             mask_events: entry.flags & TRAP_FLAG_MASK_EVENTS != 0,
         };
         Ok(())
+    }
+
+    /// The loadable registers as they are now.
+    pub fn loadable(&self) -> LoadableState {
+        self.loadable
+    }
+
+    /// Changes the loadable registers; the change reaches the CPU on the next
+    /// return to the guest. Callers have checked the values (canonical bases).
+    pub fn update_loadable(&mut self, change: impl FnOnce(&mut LoadableState)) {
+        change(&mut self.loadable);
+        self.loadable_changed = true;
+    }
+
+    /// The loadable registers if they changed since last taken: the return
+    /// path loads them only then, so a hypercall pays one flag test.
+    pub fn take_loadable_state(&mut self) -> Option<LoadableState> {
+        core::mem::take(&mut self.loadable_changed).then_some(self.loadable)
     }
 
     /// Clears the whole virtual IDT (`set_trap_table(NULL)`).

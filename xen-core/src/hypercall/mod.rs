@@ -83,7 +83,10 @@ pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, arg
 /// Runs the hypercall the frame describes (RAX and the argument registers)
 /// and writes the outcome back into the frame: the result in RAX, or for a
 /// continuation the new arguments and RIP moved back over the `syscall`.
-pub fn handle_hypercall<P: Platform>(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut P) {
+///
+/// Returns whether the guest's resume point (RIP, CS, SS, RFLAGS) may have
+/// changed: only then must the caller check that it is safe to return to.
+pub fn handle_hypercall<P: Platform>(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut P) -> bool {
     let (nr, args) = frame.hypercall();
     let completion = {
         let mut context = HypercallContext {
@@ -95,12 +98,16 @@ pub fn handle_hypercall<P: Platform>(domain: &mut PvDomain, frame: &mut TrapFram
         dispatch(&mut context, nr, args)
     };
     match completion {
-        Completion::Value(value) => frame.rax = value as u64,
-        Completion::FrameReplaced => {}
+        Completion::Value(value) => {
+            frame.rax = value as u64;
+            false
+        }
+        Completion::FrameReplaced => true,
         Completion::Continue(args) => {
             [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8] = args;
             // `syscall` is two bytes; running it again resumes the work.
             frame.rip = frame.rip.wrapping_sub(2);
+            true
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
+use crate::domain::vcpu::LoadableState;
 use crate::mm::layout::is_canonical;
 use xen_abi::errno::Errno;
 use xen_abi::trap::{SEGBASE_FS, SEGBASE_GS_KERNEL, SEGBASE_GS_USER};
@@ -17,19 +18,22 @@ pub fn set_segment_base<P: Platform>(
     if !is_canonical(base) {
         return Err(Errno::EINVAL);
     }
-    let vcpu = &mut context.domain.vcpu;
-    match u32::try_from(which) {
-        Ok(SEGBASE_FS) => vcpu.fs_base = base,
-        Ok(SEGBASE_GS_USER) => vcpu.gs_base_user = base,
-        Ok(SEGBASE_GS_KERNEL) => vcpu.gs_base_kernel = base,
+    let set: fn(&mut LoadableState, u64) = match u32::try_from(which) {
+        Ok(SEGBASE_FS) => |state, base| state.fs_base = base,
+        Ok(SEGBASE_GS_USER) => |state, base| state.gs_base_user = base,
+        Ok(SEGBASE_GS_KERNEL) => |state, base| state.gs_base_kernel = base,
         // Loading a user GS selector needs user mode: not supported yet.
         _ => return Err(Errno::EINVAL),
-    }
+    };
+    context.domain.vcpu.update_loadable(|state| set(state, base));
     Ok(Completion::Value(0))
 }
 
 /// `fpu_taskswitch(set)`: sets or clears the virtual CR0.TS.
 pub fn fpu_taskswitch<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
-    context.domain.vcpu.fpu_task_switched = args[0] != 0;
+    context
+        .domain
+        .vcpu
+        .update_loadable(|state| state.fpu_task_switched = args[0] != 0);
     Ok(Completion::Value(0))
 }

@@ -140,7 +140,10 @@ fn continuations_rewind_rip_over_the_syscall() {
     s.frame.rax = u64::from(nr::CONSOLE_IO);
     s.frame.rsi = 1 << 20;
     s.frame.rdx = DATA;
-    handle_hypercall(&mut s.domain, &mut s.frame, &mut s.platform);
+    assert!(
+        handle_hypercall(&mut s.domain, &mut s.frame, &mut s.platform),
+        "the resume point moved"
+    );
     assert_eq!(s.frame.rip, 0x4000 - 2);
     assert_eq!(s.frame.rsi, (1 << 20) - 16 * 1024);
     assert_eq!(s.frame.rax, u64::from(nr::CONSOLE_IO), "RAX still names the hypercall");
@@ -385,7 +388,9 @@ fn set_iopl_is_for_the_control_domain_and_bounded() {
 fn segment_bases_must_be_canonical() {
     let mut s = setup(true);
     assert_eq!(s.call(nr::SET_SEGMENT_BASE, [0, 0x7000, 0, 0, 0]), Completion::Value(0));
-    assert_eq!(s.domain.vcpu.fs_base, 0x7000);
+    assert_eq!(s.domain.vcpu.loadable().fs_base, 0x7000);
+    assert!(s.domain.vcpu.take_loadable_state().is_some(), "marked for loading");
+    assert!(s.domain.vcpu.take_loadable_state().is_none(), "taken once");
     assert_eq!(
         s.call(nr::SET_SEGMENT_BASE, [2, 0x8000_0000_0000_0000, 0, 0, 0]),
         value(Errno::EINVAL)
