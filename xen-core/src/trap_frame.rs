@@ -11,8 +11,14 @@ pub const SYSCALL_VECTOR: u64 = 0x100;
 /// `vector` of the `int 0x82` hypercall gate.
 pub const HYPERCALL_GATE_VECTOR: u64 = 0x82;
 
-/// General registers as the entry code pushes them, then the vector, the error
+/// General registers as the entry code saves them, then the vector, the error
 /// code and the five words of an interrupt frame.
+///
+/// The callee-saved registers (RBX, RBP, R12–R15) come first. The `syscall`
+/// entry, the hypercall fast path, leaves their slots **undefined**: Rust
+/// code preserves those registers itself, and no hypercall reads or writes
+/// them in the frame. Code that would switch to another vCPU in the middle
+/// of a hypercall must save them explicitly.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[allow(missing_docs)] // register names speak for themselves
@@ -21,16 +27,16 @@ pub struct TrapFrame {
     pub r14: u64,
     pub r13: u64,
     pub r12: u64,
+    pub rbp: u64,
+    pub rbx: u64,
     pub r11: u64,
     pub r10: u64,
     pub r9: u64,
     pub r8: u64,
-    pub rbp: u64,
     pub rdi: u64,
     pub rsi: u64,
     pub rdx: u64,
     pub rcx: u64,
-    pub rbx: u64,
     pub rax: u64,
     /// Exception vector, [`HYPERCALL_GATE_VECTOR`] or [`SYSCALL_VECTOR`].
     pub vector: u64,

@@ -12,7 +12,9 @@ const CHUNK: usize = 128;
 /// length, and the hypervisor must not spend unbounded time on one call.
 const PER_CALL: u64 = 16 * 1024;
 
-/// `console_io(cmd, count, buffer)`.
+/// `console_io(cmd, count, buffer)`. Out of line: its copy buffer would
+/// otherwise enlarge the dispatcher's stack frame for every hypercall.
+#[inline(never)]
 pub fn console_io<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let [command, count, buffer, ..] = args;
     match u32::try_from(command) {
@@ -24,9 +26,11 @@ pub fn console_io<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64
 
 fn write<P: Platform>(context: &mut HypercallContext<'_, P>, count: u64, buffer: u64) -> Result<Completion, Errno> {
     let now = count.min(PER_CALL);
-    let mut chunk = [0u8; CHUNK];
     let mut done = 0;
     while done < now {
+        // Declared here, not before the loop: an empty write then costs no
+        // buffer initialisation.
+        let mut chunk = [0u8; CHUNK];
         let length = (now - done).min(CHUNK as u64) as usize;
         let address = buffer.checked_add(done).ok_or(Errno::EFAULT)?;
         copy_from_guest(context.platform.guest(), address, &mut chunk[..length])?;

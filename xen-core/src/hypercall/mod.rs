@@ -48,36 +48,27 @@ pub struct HypercallContext<'a, P: Platform> {
     pub in_multicall: bool,
 }
 
-/// A hypercall handler.
-type Handler<P> = fn(&mut HypercallContext<'_, P>, [u64; 5]) -> Result<Completion, Errno>;
-
-/// The table: the handler for hypercall `nr`, if we implement it.
-fn handler<P: Platform>(nr: u64) -> Option<Handler<P>> {
-    let Ok(nr) = u32::try_from(nr) else { return None };
-    Some(match nr {
-        number::SET_TRAP_TABLE => trap_table::set_trap_table,
-        number::STACK_SWITCH => callbacks::stack_switch,
-        number::SET_CALLBACKS => callbacks::set_callbacks,
-        number::FPU_TASKSWITCH => segment_base::fpu_taskswitch,
-        number::MULTICALL => multicall::multicall,
-        number::XEN_VERSION => version::xen_version,
-        number::CONSOLE_IO => console_io::console_io,
-        number::VM_ASSIST => vm_assist::vm_assist,
-        number::IRET => iret::iret,
-        number::SET_SEGMENT_BASE => segment_base::set_segment_base,
-        number::SCHED_OP => sched_op::sched_op,
-        number::CALLBACK_OP => callbacks::callback_op,
-        number::PHYSDEV_OP => physdev_op::physdev_op,
-        _ => return None,
-    })
-}
-
-/// Runs hypercall `nr` with `args`.
+/// The table: runs hypercall `nr` with `args`. A `match` on the number
+/// compiles to a jump table, like an array of handlers, and lets the compiler
+/// inline small handlers into it (an array of function pointers would not).
 pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, args: [u64; 5]) -> Completion {
-    match handler::<P>(nr) {
-        Some(handler) => handler(context, args).unwrap_or_else(|errno| Completion::Value(errno.as_return())),
-        None => Completion::Value(Errno::ENOSYS.as_return()),
-    }
+    let result = match u32::try_from(nr) {
+        Ok(number::SET_TRAP_TABLE) => trap_table::set_trap_table(context, args),
+        Ok(number::STACK_SWITCH) => callbacks::stack_switch(context, args),
+        Ok(number::SET_CALLBACKS) => callbacks::set_callbacks(context, args),
+        Ok(number::FPU_TASKSWITCH) => segment_base::fpu_taskswitch(context, args),
+        Ok(number::MULTICALL) => multicall::multicall(context, args),
+        Ok(number::XEN_VERSION) => version::xen_version(context, args),
+        Ok(number::CONSOLE_IO) => console_io::console_io(context, args),
+        Ok(number::VM_ASSIST) => vm_assist::vm_assist(context, args),
+        Ok(number::IRET) => iret::iret(context, args),
+        Ok(number::SET_SEGMENT_BASE) => segment_base::set_segment_base(context, args),
+        Ok(number::SCHED_OP) => sched_op::sched_op(context, args),
+        Ok(number::CALLBACK_OP) => callbacks::callback_op(context, args),
+        Ok(number::PHYSDEV_OP) => physdev_op::physdev_op(context, args),
+        _ => Err(Errno::ENOSYS),
+    };
+    result.unwrap_or_else(|errno| Completion::Value(errno.as_return()))
 }
 
 /// Runs the hypercall the frame describes (RAX and the argument registers)

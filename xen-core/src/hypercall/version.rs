@@ -32,12 +32,27 @@ fn write_string<P: Platform>(
     Ok(Completion::Value(0))
 }
 
-/// `xen_version(cmd, buffer)`.
+/// `xen_version(cmd, buffer)`. The sub-ops answered in RAX are kept small
+/// enough to inline into the dispatcher (guests ask the version often); the
+/// ones that fill guest buffers are out of line.
+#[inline]
 pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
-    let [command, buffer, ..] = args;
     let (major, minor) = INTERFACE_VERSION;
-    match u32::try_from(command) {
+    match u32::try_from(args[0]) {
         Ok(XENVER_VERSION) => Ok(Completion::Value(i64::from((major << 16) | minor))),
+        Ok(XENVER_PAGESIZE) => Ok(Completion::Value(4096)),
+        _ => xen_version_into_buffer(context, args),
+    }
+}
+
+/// The sub-ops that write a guest buffer.
+#[inline(never)]
+fn xen_version_into_buffer<P: Platform>(
+    context: &mut HypercallContext<'_, P>,
+    args: [u64; 5],
+) -> Result<Completion, Errno> {
+    let [command, buffer, ..] = args;
+    match u32::try_from(command) {
         Ok(XENVER_EXTRAVERSION) => write_string(context, buffer, b"-xen-core", XEN_EXTRAVERSION_LEN),
         Ok(XENVER_CAPABILITIES) => write_string(context, buffer, b"xen-3.0-x86_64", XEN_CAPABILITIES_INFO_LEN),
         Ok(XENVER_CHANGESET) => write_string(
@@ -73,7 +88,6 @@ pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
             write_to_guest(context.platform.guest(), buffer, &info)?;
             Ok(Completion::Value(0))
         }
-        Ok(XENVER_PAGESIZE) => Ok(Completion::Value(4096)),
         Ok(XENVER_GUEST_HANDLE) => write_string(context, buffer, &[], 16),
         _ => Err(Errno::ENOSYS),
     }

@@ -63,10 +63,13 @@ exception_\vector:
     .endr
     exception_without_code 0x82
 
-/* `syscall` from ring 3: RCX = guest RIP, R11 = guest RFLAGS, RSP still the
- * guest's; RFLAGS.IF is already clear (SFMASK). Switch to the hypervisor stack
- * (one CPU: a static scratch slot for the guest RSP suffices) and build the
- * frame the CPU would have pushed for an interrupt from ring 3. */
+/* `syscall` from ring 3, the hypercall fast path: RCX = guest RIP, R11 =
+ * guest RFLAGS, RSP still the guest's; RFLAGS.IF is already clear (SFMASK).
+ * Switch to the hypervisor stack (one CPU: a static scratch slot for the
+ * guest RSP suffices) and build the frame an interrupt from ring 3 would
+ * have, but save only the caller-saved registers: Rust preserves RBX, RBP and
+ * R12-R15 itself, and no hypercall touches them, so their slots stay
+ * undefined (see xen_core::trap_frame::TrapFrame). */
     .balign 16
     .global syscall_entry
 syscall_entry:
@@ -79,20 +82,43 @@ syscall_entry:
     push %rcx                           /* RIP */
     push $0                             /* error code */
     push $0x100                         /* vector: SYSCALL_VECTOR */
-    jmp trap_common
-
-trap_common:
     push %rax
-    push %rbx
     push %rcx
     push %rdx
     push %rsi
     push %rdi
-    push %rbp
     push %r8
     push %r9
     push %r10
     push %r11
+    sub $48, %rsp                       /* RBX, RBP, R12-R15: not saved */
+    mov %rsp, %rdi
+    call syscall_dispatch
+    add $48, %rsp
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rax
+    add $16, %rsp                       /* vector and error code */
+    iretq
+
+trap_common:
+    push %rax
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %rbx
+    push %rbp
     push %r12
     push %r13
     push %r14
@@ -105,16 +131,16 @@ trap_exit:
     pop %r14
     pop %r13
     pop %r12
+    pop %rbp
+    pop %rbx
     pop %r11
     pop %r10
     pop %r9
     pop %r8
-    pop %rbp
     pop %rdi
     pop %rsi
     pop %rdx
     pop %rcx
-    pop %rbx
     pop %rax
     add $16, %rsp                       /* vector and error code */
     iretq

@@ -37,3 +37,10 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     }
     crate::crash_report::report_exception(frame);
 }
+
+/// Called by `syscall_entry` with a frame whose callee-saved slots are
+/// undefined (see `TrapFrame`): a hypercall from a guest, nothing else.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    crate::guest_trap::handle(frame);
+}
