@@ -76,3 +76,8 @@ fn fpu_taskswitch_makes_the_next_fpu_instruction_trap_once() {
     // clears it as it bounces), and the second FPU instruction runs freely.
     abi_checks().expect_line("check fpu_taskswitch: Ok(()), #NM before 0, after 1");
 }
+
+#[test]
+fn guests_may_use_sse() {
+    abi_checks().expect_line("check sse: 40 + 2 = 42");
+}

@@ -8,6 +8,8 @@
 
 /// `vector` of a frame built by the `syscall` entry (not a real vector).
 pub const SYSCALL_VECTOR: u64 = 0x100;
+/// `vector` of a frame built for `syscall` from 32-bit guest code (CSTAR).
+pub const SYSCALL32_VECTOR: u64 = 0x101;
 /// `vector` of the `int 0x82` hypercall gate.
 pub const HYPERCALL_GATE_VECTOR: u64 = 0x82;
 
@@ -68,17 +70,85 @@ impl TrapFrame {
     pub fn is_safe_guest_return(&self) -> bool {
         const IF: u64 = 1 << 9;
         const IOPL: u64 = 3 << 12;
+        // 64-bit code needs a canonical RIP; 32-bit code one below 4 GiB (the
+        // segment limit), or iretq faults in ring 0.
+        let rip_ok = match self.cs {
+            0xe033 => self.rip_is_canonical(),
+            0xe023 => self.rip <= u64::from(u32::MAX),
+            _ => false,
+        };
+        rip_ok && self.ss == 0xe02b && self.rflags & IF != 0 && self.rflags & IOPL == 0
+    }
+
+    /// Whether RIP is canonical. Even a frame the CPU saved on entry may not
+    /// be: `syscall` as the last instruction below 2^47 leaves RIP (RCX) at
+    /// 0x8000_0000_0000, and `iretq` there would fault in ring 0. The one
+    /// check every return path makes, however fast.
+    pub const fn rip_is_canonical(&self) -> bool {
         let top = self.rip >> 47;
-        let canonical = top == 0 || top == 0x1_ffff;
-        canonical
-            && matches!(self.cs, 0xe033 | 0xe023)
-            && self.ss == 0xe02b
-            && self.rflags & IF != 0
-            && self.rflags & IOPL == 0
+        top == 0 || top == 0x1_ffff
     }
 
     /// Hypercall number and arguments (RAX; RDI, RSI, RDX, R10, R8).
     pub const fn hypercall(&self) -> (u64, [u64; 5]) {
         (self.rax, [self.rdi, self.rsi, self.rdx, self.r10, self.r8])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(rip: u64, cs: u64) -> TrapFrame {
+        TrapFrame {
+            rip,
+            cs,
+            ss: 0xe02b,
+            rflags: 0x202,
+            ..TrapFrame::default()
+        }
+    }
+
+    #[test]
+    fn a_syscall_at_the_top_of_the_lower_half_is_not_a_safe_return() {
+        // The instruction after it would be at 2^47: non-canonical.
+        assert!(!frame(0x0000_8000_0000_0000, 0xe033).rip_is_canonical());
+        assert!(!frame(0x0000_8000_0000_0000, 0xe033).is_safe_guest_return());
+        assert!(frame(0x0000_7fff_ffff_fffe, 0xe033).is_safe_guest_return());
+        assert!(frame(0xffff_8000_0000_0000, 0xe033).rip_is_canonical());
+    }
+
+    #[test]
+    fn thirty_two_bit_code_must_resume_below_four_gib() {
+        assert!(frame(0xffff_fff0, 0xe023).is_safe_guest_return());
+        // A continuation rewinding RIP 0 by two bytes must not be accepted.
+        assert!(!frame(0u64.wrapping_sub(2), 0xe023).is_safe_guest_return());
+        assert!(!frame(0x1_0000_0000, 0xe023).is_safe_guest_return());
+    }
+
+    #[test]
+    fn hypervisor_selectors_iopl_or_masked_interrupts_are_refused() {
+        assert!(!frame(0x1000, 0xe008).is_safe_guest_return());
+        assert!(
+            !TrapFrame {
+                rflags: 0x3202,
+                ..frame(0x1000, 0xe033)
+            }
+            .is_safe_guest_return()
+        );
+        assert!(
+            !TrapFrame {
+                rflags: 0x2,
+                ..frame(0x1000, 0xe033)
+            }
+            .is_safe_guest_return()
+        );
+        assert!(
+            !TrapFrame {
+                ss: 0xe010,
+                ..frame(0x1000, 0xe033)
+            }
+            .is_safe_guest_return()
+        );
     }
 }

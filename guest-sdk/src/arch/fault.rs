@@ -19,3 +19,24 @@ pub fn fpu_instruction() {
     // (soft-float target); with CR0.TS set it raises #NM first.
     unsafe { core::arch::asm!("fninit") }
 }
+
+/// Adds two integers through the SSE registers (`movd`, `paddd`).
+pub fn sse_sum(a: u32, b: u32) -> u32 {
+    let result: u32;
+    // SAFETY: uses xmm0 and xmm1, declared clobbered; the guest has no other
+    // SSE state (soft-float target).
+    unsafe {
+        core::arch::asm!(
+            "movd xmm0, {a:e}",
+            "movd xmm1, {b:e}",
+            "paddd xmm0, xmm1",
+            "movd {r:e}, xmm0",
+            a = in(reg) a,
+            b = in(reg) b,
+            r = lateout(reg) result,
+            out("xmm0") _,
+            out("xmm1") _,
+        );
+    }
+    result
+}

@@ -5,7 +5,7 @@ use crate::arch::deliberate_fault::DeliberateFault;
 use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
-use crate::arch::{entry, gdt, idt, paging, pic, syscall};
+use crate::arch::{entry, fpu, gdt, idt, paging, pic, syscall};
 use crate::console;
 use crate::guest_trap;
 use crate::m2p::M2P;
@@ -49,6 +49,7 @@ pub fn start(start_info: u64) -> ! {
     idt::init();
     pic::disable();
     syscall::init();
+    fpu::enable_sse_for_guests();
 
     let boot = BootInfo::copy_from_loader(start_info).unwrap_or_else(|e| fatal(format_args!("boot: {e}")));
     let command_line = CommandLine::new(boot.command_line());

@@ -13,7 +13,7 @@ use xen_core::domain::bounce::{bounce_exception, has_error_code};
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
 use xen_core::domain::pv_domain::{DomainState, PvDomain};
 use xen_core::hypercall::handle_hypercall;
-use xen_core::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL_VECTOR, TrapFrame};
+use xen_core::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL_VECTOR, SYSCALL32_VECTOR, TrapFrame};
 
 /// The running domain (one domain, one vCPU, for now).
 static DOMAIN: Mutex<Option<PvDomain>> = Mutex::new(None);
@@ -28,7 +28,18 @@ const DEVICE_NOT_AVAILABLE: u8 = 7;
 const GENERAL_PROTECTION: u8 = 13;
 const PAGE_FAULT: u8 = 14;
 
-/// Handles a trap from ring 3; returns to the guest unless its domain ended.
+/// Handles a `syscall` from ring 3: a hypercall, the fast path.
+pub fn handle_syscall(frame: &mut TrapFrame) {
+    let mut slot = DOMAIN.lock();
+    let Some(domain) = slot.as_mut() else {
+        crate::crash_report::report_exception(frame);
+    };
+    let resume_changed = handle_hypercall(domain, frame, &mut KernelPlatform::new());
+    finish(domain, frame, resume_changed);
+}
+
+/// Handles any other trap from ring 3 (exceptions, the `int 0x82` gate);
+/// returns to the guest unless its domain ended.
 pub fn handle(frame: &mut TrapFrame) {
     let mut slot = DOMAIN.lock();
     let Some(domain) = slot.as_mut() else {
@@ -36,14 +47,35 @@ pub fn handle(frame: &mut TrapFrame) {
         crate::crash_report::report_exception(frame);
     };
     let mut platform = KernelPlatform::new();
+    if frame.vector == SYSCALL32_VECTOR {
+        error!(
+            "d{} ({}): syscall from 32-bit code at rip {:#x}",
+            domain.id, domain.name, frame.rip
+        );
+        domain.crash("32-bit syscall, which 64-bit PV guests cannot use");
+        domain_ended(domain, frame);
+    }
     let resume_changed = if frame.vector == SYSCALL_VECTOR || frame.vector == HYPERCALL_GATE_VECTOR {
         handle_hypercall(domain, frame, &mut platform)
     } else {
         handle_exception(domain, frame, &mut platform, frame.vector as u8);
         true
     };
-    // An unchanged resume point is the hardware's own frame: safe as it is.
-    if resume_changed && domain.is_running() && !frame.is_safe_guest_return() {
+    finish(domain, frame, resume_changed);
+}
+
+/// The way back to the guest: refuse an unsafe resume point, end a domain
+/// that stopped, load registers the guest changed.
+#[inline(always)]
+fn finish(domain: &mut PvDomain, frame: &mut TrapFrame, resume_changed: bool) {
+    // An unchanged resume point is the hardware's own frame: right selectors
+    // and flags, but even its RIP may be non-canonical (see rip_is_canonical).
+    let safe = if resume_changed {
+        frame.is_safe_guest_return()
+    } else {
+        frame.rip_is_canonical()
+    };
+    if !safe && domain.is_running() {
         error!(
             "d{}: return to rip {:#x} cs {:#x} refused",
             domain.id, frame.rip, frame.cs

@@ -91,6 +91,17 @@ pub enum LayoutError {
     },
     /// An address computation overflowed: the image is placed too high.
     AddressOverflow,
+    /// VIRT_BASE is not page-aligned.
+    MisalignedBase(u64),
+    /// The region would reach into the hypervisor's L4 slots 256–271 (or
+    /// the non-canonical gap): its page tables would edit mappings every
+    /// address space shares.
+    OutsideGuestSpace {
+        /// Start of the region.
+        start: u64,
+        /// End of the region.
+        end: u64,
+    },
 }
 
 impl fmt::Display for LayoutError {
@@ -103,6 +114,13 @@ impl fmt::Display for LayoutError {
                 (needed * PAGE_SIZE) >> 20
             ),
             LayoutError::AddressOverflow => write!(f, "domain layout: addresses overflow the address space"),
+            LayoutError::MisalignedBase(base) => write!(f, "domain layout: VIRT_BASE {base:#x} is not page-aligned"),
+            LayoutError::OutsideGuestSpace { start, end } => {
+                write!(
+                    f,
+                    "domain layout: region {start:#x}-{end:#x} leaves the guest's address space"
+                )
+            }
         }
     }
 }
@@ -130,6 +148,9 @@ pub fn tables_needed(start: u64, end: u64) -> [u64; 4] {
 impl BootLayout {
     /// Lays out a domain as Xen's PV builder does.
     pub fn compute(request: &LayoutRequest) -> Result<BootLayout, LayoutError> {
+        if !request.virt_base.is_multiple_of(PAGE_SIZE) {
+            return Err(LayoutError::MisalignedBase(request.virt_base));
+        }
         if request.kernel_start < request.virt_base || request.kernel_end < request.kernel_start {
             return Err(LayoutError::KernelOutsideRegion);
         }
@@ -193,6 +214,12 @@ impl BootLayout {
             }
             table_count = needed;
         };
+        if !crate::guest_copy::is_guest_range(request.virt_base, end - request.virt_base) {
+            return Err(LayoutError::OutsideGuestSpace {
+                start: request.virt_base,
+                end,
+            });
+        }
         let needed = (end - request.virt_base) / PAGE_SIZE;
         if needed > request.nr_pages {
             return Err(LayoutError::TooLittleMemory {
@@ -328,6 +355,48 @@ mod tests {
     }
 
     #[test]
+    fn a_region_reaching_the_hypervisor_slots_is_refused() {
+        // A kernel ending just below 2^47: p2m, tables and the 4 MiB rounding
+        // would run into slot 256, the hypervisor's (and every guest's) M2P.
+        let top = 0x0000_8000_0000_0000;
+        let request = LayoutRequest {
+            virt_base: top - 8 * MIB,
+            kernel_start: top - 8 * MIB,
+            kernel_end: top - MIB,
+            module_bytes: 0,
+            nr_pages: 65536,
+            ring_pages: false,
+        };
+        assert!(matches!(
+            BootLayout::compute(&request),
+            Err(LayoutError::OutsideGuestSpace { .. })
+        ));
+        let hole = LayoutRequest {
+            virt_base: 0xFFFF_8000_0000_0000,
+            kernel_start: 0xFFFF_8000_0000_0000,
+            kernel_end: 0xFFFF_8000_0001_0000,
+            ..request
+        };
+        assert!(matches!(
+            BootLayout::compute(&hole),
+            Err(LayoutError::OutsideGuestSpace { .. })
+        ));
+    }
+
+    #[test]
+    fn an_unaligned_virt_base_is_refused() {
+        let request = LayoutRequest {
+            virt_base: TOP + 0x800,
+            kernel_start: TOP + 0x800,
+            ..dom0(PAGE_SIZE, 8192)
+        };
+        assert_eq!(
+            BootLayout::compute(&request),
+            Err(LayoutError::MisalignedBase(TOP + 0x800))
+        );
+    }
+
+    #[test]
     fn too_little_memory_is_refused() {
         let error = BootLayout::compute(&dom0(8 * MIB, 1024)).unwrap_err();
         assert!(
@@ -342,9 +411,9 @@ mod tests {
         request.kernel_start = TOP - PAGE_SIZE;
         assert_eq!(BootLayout::compute(&request), Err(LayoutError::KernelOutsideRegion));
         let high = LayoutRequest {
-            virt_base: u64::MAX - 3 * PAGE_SIZE,
-            kernel_start: u64::MAX - 3 * PAGE_SIZE,
-            kernel_end: u64::MAX - 2 * PAGE_SIZE,
+            virt_base: u64::MAX - 4 * PAGE_SIZE + 1,
+            kernel_start: u64::MAX - 4 * PAGE_SIZE + 1,
+            kernel_end: u64::MAX - 3 * PAGE_SIZE + 1,
             module_bytes: 0,
             nr_pages: 8192,
             ring_pages: false,

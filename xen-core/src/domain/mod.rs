@@ -10,6 +10,7 @@ pub mod bounce;
 pub mod builder;
 pub mod elf_image;
 pub mod guest_notes;
+pub mod io_ports;
 pub mod privileged_op;
 pub mod pv_domain;
 pub mod vcpu;

@@ -6,6 +6,7 @@
 //! privilege level with `physdev_op(set_iopl)`. Anything else is a #GP for the
 //! guest's own handler.
 
+use super::io_ports::guest_may_access;
 use super::pv_domain::PvDomain;
 use super::vcpu::LoadableState;
 use crate::arch::Platform;
@@ -105,15 +106,22 @@ fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Pla
         _ => return Emulation::GeneralProtection,
     };
     let is_out = opcode & 2 == 2;
+    let allowed = guest_may_access(port, size);
     if is_out {
         let mask = if size == 4 {
             0xffff_ffff
         } else {
             (1u64 << (size * 8)) - 1
         };
-        platform.port_write(port, size, (frame.rax & mask) as u32);
+        if allowed {
+            platform.port_write(port, size, (frame.rax & mask) as u32);
+        }
     } else {
-        let value = u64::from(platform.port_read(port, size));
+        let value = if allowed {
+            u64::from(platform.port_read(port, size))
+        } else {
+            u64::MAX
+        };
         frame.rax = match size {
             1 => (frame.rax & !0xff) | (value & 0xff),
             2 => (frame.rax & !0xffff) | (value & 0xffff),
@@ -208,12 +216,33 @@ mod tests {
         assert_eq!(after.rax, 0xffff_ffff_ffff_ff3a, "only AL changes");
         // in %dx, %eax (ed): 32-bit results zero-extend.
         let frame = TrapFrame {
-            rdx: 0x60,
+            rdx: 0x1f0,
             rax: u64::MAX,
             ..TrapFrame::default()
         };
         let (_, after, _, _) = run(&[0xed], 1, frame);
-        assert_eq!(after.rax, 0x5a3a);
+        assert_eq!(after.rax, 0x1f0 ^ 0x5a5a);
+    }
+
+    #[test]
+    fn the_hypervisors_ports_are_dropped_or_read_as_all_ones() {
+        // out %al, $0x21: unmasking the PIC would break the hypervisor.
+        let frame = TrapFrame {
+            rax: 0x00,
+            ..TrapFrame::default()
+        };
+        let (result, after, _, platform) = run(&[0xe6, 0x21], 1, frame);
+        assert_eq!(result, Emulation::Done, "emulated, as Xen does, but dropped");
+        assert!(platform.port_writes.is_empty());
+        assert_eq!(after.rip, CODE + 2);
+        // in %dx, %al from PCI config space.
+        let frame = TrapFrame {
+            rdx: 0xcfc,
+            rax: 0,
+            ..TrapFrame::default()
+        };
+        let (_, after, _, _) = run(&[0xec], 1, frame);
+        assert_eq!(after.rax, 0xff);
     }
 
     #[test]

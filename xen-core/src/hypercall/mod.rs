@@ -51,6 +51,8 @@ pub struct HypercallContext<'a, P: Platform> {
 /// The table: runs hypercall `nr` with `args`. A `match` on the number
 /// compiles to a jump table, like an array of handlers, and lets the compiler
 /// inline small handlers into it (an array of function pointers would not).
+/// Inlined into the trap path itself: it runs on every hypercall.
+#[inline(always)]
 pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, args: [u64; 5]) -> Completion {
     let result = match u32::try_from(nr) {
         Ok(number::SET_TRAP_TABLE) => trap_table::set_trap_table(context, args),

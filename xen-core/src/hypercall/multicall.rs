@@ -11,8 +11,9 @@ use xen_abi::multicall::MulticallEntry;
 const ENTRY_SIZE: u64 = 64;
 /// Byte offset of `result` in an entry.
 const RESULT_OFFSET: u64 = 8;
-/// Entries run per call before the batch preempts itself.
-const PER_CALL: u64 = 64;
+/// Entries run per call before the batch preempts itself: each entry is
+/// bounded, but a batch of them must be too.
+const PER_CALL: u64 = 16;
 
 /// `multicall(list, count)`: runs each entry in order and stores its result in
 /// the entry. Nested multicalls and `iret` are refused per entry with

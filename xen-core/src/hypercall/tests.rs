@@ -124,14 +124,14 @@ fn a_huge_console_write_preempts_itself_with_a_continuation() {
     let mut s = setup(true);
     let count = 1 << 40;
     match s.call(nr::CONSOLE_IO, [0, count, DATA, 0, 0]) {
-        // The first 16 KiB are mapped: written, then the call continues.
+        // The first 2 KiB are written, then the call continues.
         Completion::Continue([0, left, next, 0, 0]) => {
-            assert_eq!(left, count - 16 * 1024);
-            assert_eq!(next, DATA + 16 * 1024);
+            assert_eq!(left, count - 2 * 1024);
+            assert_eq!(next, DATA + 2 * 1024);
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(s.platform.console.len(), 16 * 1024);
+    assert_eq!(s.platform.console.len(), 2 * 1024);
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn continuations_rewind_rip_over_the_syscall() {
         "the resume point moved"
     );
     assert_eq!(s.frame.rip, 0x4000 - 2);
-    assert_eq!(s.frame.rsi, (1 << 20) - 16 * 1024);
+    assert_eq!(s.frame.rsi, (1 << 20) - 2 * 1024);
     assert_eq!(s.frame.rax, u64::from(nr::CONSOLE_IO), "RAX still names the hypercall");
 }
 
@@ -356,7 +356,7 @@ fn a_multicall_list_in_read_only_or_unmapped_memory_is_efault() {
     );
     assert_eq!(s.call(nr::MULTICALL, [0xdead_0000, 1, 0, 0, 0]), value(Errno::EFAULT));
     // An endless batch over four mapped pages of zeroed entries (op 0,
-    // set_trap_table(NULL)): preempted every 64 entries, then EFAULT where the
+    // set_trap_table(NULL)): preempted every 16 entries, then EFAULT where the
     // mapping ends. Work per call stays bounded.
     let mut args = [DATA, u64::MAX, 0, 0, 0];
     let mut calls = 0;
@@ -368,7 +368,7 @@ fn a_multicall_list_in_read_only_or_unmapped_memory_is_efault() {
         }
     };
     assert_eq!(last, value(Errno::EFAULT));
-    assert_eq!(calls, 5, "4 pages of 64 entries, then the fault");
+    assert_eq!(calls, 17, "4 pages of 64 entries, 16 per call, then the fault");
 }
 
 #[test]

@@ -65,6 +65,8 @@ fn main(info: &'static StartInfo) -> ! {
     let after = DEVICE_NOT_AVAILABLE.load(Ordering::Relaxed);
     println!("check fpu_taskswitch: {switched:?}, #NM before {before}, after {after}");
 
+    println!("check sse: 40 + 2 = {}", guest_sdk::fault::sse_sum(40, 2));
+
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),
         Ok(value) => println!("check console_io bad pointer: returned {value}"),

@@ -122,3 +122,17 @@ __ist_stack_guard:
     .skip 16384
     .global __ist_stack_top
 __ist_stack_top:
+    /* NMI and #MC get their own stacks: either can arrive while the other
+     * (or a double fault) is using its stack. */
+    .global __nmi_stack_guard
+__nmi_stack_guard:
+    .skip 4096
+    .skip 8192
+    .global __nmi_stack_top
+__nmi_stack_top:
+    .global __mce_stack_guard
+__mce_stack_guard:
+    .skip 4096
+    .skip 8192
+    .global __mce_stack_top
+__mce_stack_top:

@@ -107,6 +107,24 @@ syscall_entry:
     add $16, %rsp                       /* vector and error code */
     iretq
 
+/* `syscall` from 32-bit (compatibility mode) guest code, via CSTAR. 64-bit PV
+ * guests have no use for it, and without this stub CSTAR would be 0: the CPU
+ * would run whatever is at address 0 in ring 0. Build an ordinary frame (CS
+ * is the guest's 32-bit selector) and let trap_dispatch crash the domain. */
+    .balign 16
+    .global syscall32_entry
+syscall32_entry:
+    mov %rsp, syscall_guest_rsp(%rip)
+    lea __boot_stack_top(%rip), %rsp
+    push $0xe02b                        /* SS */
+    push syscall_guest_rsp(%rip)        /* RSP */
+    push %r11                           /* RFLAGS */
+    push $0xe023                        /* CS: FLAT_RING3_CS32 */
+    push %rcx                           /* RIP */
+    push $0                             /* error code */
+    push $0x101                         /* vector: SYSCALL32_VECTOR */
+    jmp trap_common
+
 trap_common:
     push %rax
     push %rcx

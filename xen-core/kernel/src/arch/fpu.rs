@@ -1,7 +1,7 @@
 //! The real CR0.TS, carrying the guest's virtual one (`fpu_taskswitch`).
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use x86_64::registers::control::{Cr0, Cr0Flags};
+use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
 
 /// What CR0.TS holds now (clear at boot), so the common case costs a load and
 /// a compare on every return to the guest instead of a CR0 read.
@@ -19,4 +19,13 @@ pub fn set_task_switched(switched: bool) {
     // SAFETY: TS only makes FPU instructions trap; the hypervisor itself
     // uses no FPU or SSE instructions (soft-float target).
     unsafe { Cr0::write(flags) };
+}
+
+/// Lets guests use SSE: CR4.OSFXSR (FXSAVE/FXRSTOR and SSE instructions) and
+/// CR4.OSXMMEXCPT (SIMD exceptions as #XM). Without them every SSE
+/// instruction raises #UD. The hypervisor itself is built soft-float and
+/// never touches these registers.
+pub fn enable_sse_for_guests() {
+    // SAFETY: only changes how SSE instructions behave; the hypervisor has none.
+    unsafe { Cr4::update(|flags| flags.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE)) };
 }

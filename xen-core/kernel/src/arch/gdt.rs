@@ -45,8 +45,12 @@ pub struct TaskStateSegment {
     pub io_map_base: u16,
 }
 
-/// IST slot (1-based, as gates count) used by #DF, NMI and #MC.
-pub const CRITICAL_IST: u8 = 1;
+/// IST slot (1-based, as gates count) used by #DF.
+pub const DOUBLE_FAULT_IST: u8 = 1;
+/// IST slot used by NMI.
+pub const NMI_IST: u8 = 2;
+/// IST slot used by #MC.
+pub const MACHINE_CHECK_IST: u8 = 3;
 
 /// 57 KiB of descriptors, written in place: building it as a value would put it
 /// on the 64 KiB boot stack. Atomics because the CPU itself writes the TSS busy
@@ -60,13 +64,17 @@ static TSS: Once<TaskStateSegment> = Once::new();
 unsafe extern "C" {
     static __boot_stack_top: u8;
     static __ist_stack_top: u8;
+    static __nmi_stack_top: u8;
+    static __mce_stack_top: u8;
 }
 
 impl TaskStateSegment {
     /// A TSS with the boot stack for ring-0 entry and the critical IST stack.
     fn new() -> Self {
         let mut interrupt_stacks = [0; 7];
-        interrupt_stacks[usize::from(CRITICAL_IST - 1)] = addr_of!(__ist_stack_top) as u64;
+        interrupt_stacks[usize::from(DOUBLE_FAULT_IST - 1)] = addr_of!(__ist_stack_top) as u64;
+        interrupt_stacks[usize::from(NMI_IST - 1)] = addr_of!(__nmi_stack_top) as u64;
+        interrupt_stacks[usize::from(MACHINE_CHECK_IST - 1)] = addr_of!(__mce_stack_top) as u64;
         TaskStateSegment {
             reserved0: 0,
             privilege_stacks: [addr_of!(__boot_stack_top) as u64, 0, 0],

@@ -1,6 +1,6 @@
 //! The hypervisor's IDT: a gate for every exception vector.
 
-use super::gdt::{CRITICAL_IST, HYPERVISOR_CS};
+use super::gdt::{DOUBLE_FAULT_IST, HYPERVISOR_CS, MACHINE_CHECK_IST, NMI_IST};
 use super::pic::PIC_VECTORS;
 use spin::Once;
 use x86_64::VirtAddr;
@@ -30,9 +30,17 @@ unsafe extern "C" {
     static HYPERCALL_GATE_STUB: u64;
 }
 
-/// Vectors that must run on a known-good stack: #DF (the stack may be what
-/// failed), NMI and #MC (they can arrive anywhere).
-const CRITICAL_VECTORS: [usize; 3] = [2, 8, 18];
+/// The IST stack of each vector that must run on a known-good stack: #DF
+/// (the stack may be what failed), NMI and #MC (they can arrive anywhere,
+/// even during each other), each on its own.
+fn interrupt_stack(vector: usize) -> u8 {
+    match vector {
+        2 => NMI_IST,
+        8 => DOUBLE_FAULT_IST,
+        18 => MACHINE_CHECK_IST,
+        _ => 0,
+    }
+}
 
 /// Vectors guests may raise themselves: `int3`, `into`. Every other software
 /// `int n` from a guest meets a DPL-0 gate, raises #GP, and is checked
@@ -61,11 +69,7 @@ impl Idt {
         let stubs = unsafe { EXCEPTION_STUBS };
         let mut idt = [Gate { low: 0, high: 0 }; 256];
         for (vector, stub) in stubs.into_iter().enumerate() {
-            let ist = if CRITICAL_VECTORS.contains(&vector) {
-                CRITICAL_IST
-            } else {
-                0
-            };
+            let ist = interrupt_stack(vector);
             let dpl = if GUEST_VECTORS.contains(&vector) { 3 } else { 0 };
             idt[vector] = interrupt_gate(stub, ist, dpl);
         }
@@ -89,6 +93,6 @@ pub fn init() {
         base: VirtAddr::new(idt as *const Idt as u64),
     };
     // SAFETY: the IDT is static and every present gate points at an entry stub
-    // that saves state and calls `exception_dispatch`.
+    // that saves state and calls `trap_dispatch`.
     unsafe { lidt(&pointer) };
 }

@@ -20,6 +20,8 @@ unsafe extern "C" {
     static __image_end: u8;
     static __boot_stack_guard: u8;
     static __ist_stack_guard: u8;
+    static __nmi_stack_guard: u8;
+    static __mce_stack_guard: u8;
 }
 
 /// What the new tables map, for the boot log.
@@ -59,7 +61,12 @@ pub fn build_and_switch(
     let rodata = addr_of!(__rodata_start) as u64;
     let data = addr_of!(__data_start) as u64;
     let end = addr_of!(__image_end) as u64;
-    let guards = [addr_of!(__boot_stack_guard) as u64, addr_of!(__ist_stack_guard) as u64];
+    let guards = [
+        addr_of!(__boot_stack_guard) as u64,
+        addr_of!(__ist_stack_guard) as u64,
+        addr_of!(__nmi_stack_guard) as u64,
+        addr_of!(__mce_stack_guard) as u64,
+    ];
     let mut page = text;
     while page < end {
         let flags = if page < rodata {

@@ -1,20 +1,19 @@
 //! Port I/O on behalf of a guest granted an I/O privilege level.
 
-use super::serial::Serial;
 use x86_64::instructions::port::Port;
+use xen_core::domain::io_ports::guest_may_access;
 
-/// Whether a guest may touch `port`: everything but the hypervisor's console
-/// UART, which a guest reprogramming would take from the hypervisor. The
-/// debug-exit port stays open: dom0 leaving QEMU through it is the same
-/// sequence on real Xen.
-fn guest_may_use(port: u16) -> bool {
-    !Serial::COM1.ports().contains(&port)
+/// Whether a guest may touch `size` bytes at `port` (checked again here, so
+/// no caller can bypass the policy; the debug-exit port stays open: dom0
+/// leaving QEMU through it is the same sequence on real Xen).
+fn guest_may_use(port: u16, size: u8) -> bool {
+    guest_may_access(port, size)
 }
 
 /// Writes `value` (`size` bytes) to `port`; ports the hypervisor owns are
 /// silently ignored, as unbacked ports are on real hardware.
 pub fn write(port: u16, size: u8, value: u32) {
-    if !guest_may_use(port) {
+    if !guest_may_use(port, size) {
         return;
     }
     // SAFETY: port I/O cannot touch memory; the hypervisor's own devices are
@@ -30,7 +29,7 @@ pub fn write(port: u16, size: u8, value: u32) {
 
 /// Reads `size` bytes from `port`; ports the hypervisor owns read as all-ones.
 pub fn read(port: u16, size: u8) -> u32 {
-    if !guest_may_use(port) {
+    if !guest_may_use(port, size) {
         return u32::MAX;
     }
     // SAFETY: as for `write`.

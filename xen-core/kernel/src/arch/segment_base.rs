@@ -1,28 +1,20 @@
 //! The guest's FS and GS bases, loaded before returning to it.
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{FsBase, GsBase};
 
-/// What the MSRs hold now, so unchanged bases cost no `wrmsr`.
-static LOADED: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
-
-/// Loads the guest kernel's FS and GS bases. The hypervisor itself uses
-/// neither, so they can hold the guest's values at all times.
+/// Loads the guest kernel's FS and GS bases. Called only when the guest
+/// changed them (hypercall or emulated `wrmsr`), and then always written: the
+/// guest can also reset a base behind our back by loading a selector into FS
+/// or GS in ring 3, so a cached "already loaded" value could be stale. The
+/// hypervisor itself uses neither base.
 pub fn load(fs: u64, gs: u64) {
-    // Both were checked canonical when the guest set them (hypercall or
-    // emulated wrmsr); `VirtAddr::try_new` keeps a bug from faulting here.
-    // Compare first: on the hypercall path the bases almost never change.
-    if LOADED[0].load(Ordering::Relaxed) != fs
-        && let Ok(base) = VirtAddr::try_new(fs)
-    {
-        LOADED[0].store(fs, Ordering::Relaxed);
+    // Both were checked canonical when the guest set them; `try_new` keeps a
+    // bug from faulting here.
+    if let Ok(base) = VirtAddr::try_new(fs) {
         FsBase::write(base);
     }
-    if LOADED[1].load(Ordering::Relaxed) != gs
-        && let Ok(base) = VirtAddr::try_new(gs)
-    {
-        LOADED[1].store(gs, Ordering::Relaxed);
+    if let Ok(base) = VirtAddr::try_new(gs) {
         GsBase::write(base);
     }
 }

@@ -47,11 +47,6 @@ impl Serial {
         self.write_register(MODEM_CONTROL, 0x03); // DTR and RTS
     }
 
-    /// The I/O ports the UART occupies (base..base + 8).
-    pub const fn ports(self) -> core::ops::Range<u16> {
-        self.base..self.base + 8
-    }
-
     /// A received byte, if one is waiting; never blocks.
     pub fn try_read_byte(self) -> Option<u8> {
         (self.read_register(LINE_STATUS) & DATA_READY != 0).then(|| self.read_register(DATA))

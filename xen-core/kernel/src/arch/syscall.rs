@@ -2,12 +2,17 @@
 
 use super::gdt::{FLAT_RING3_CS32, HYPERVISOR_CS};
 use x86_64::VirtAddr;
-use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+use x86_64::registers::model_specific::{Efer, EferFlags, LStar, Msr, SFMask, Star};
+
+/// `MSR_CSTAR`: the target of `syscall` from compatibility mode.
+const MSR_CSTAR: u32 = 0xc000_0083;
 use x86_64::registers::rflags::RFlags;
 
 unsafe extern "C" {
     /// The entry stub in `exception_entry.S`.
     static syscall_entry: u8;
+    /// The stub for `syscall` from 32-bit code.
+    static syscall32_entry: u8;
 }
 
 /// Points `syscall` at our entry: kernel CS/SS from 0xe008, `sysret` base
@@ -21,6 +26,8 @@ pub fn init() {
     unsafe {
         Star::write_raw(FLAT_RING3_CS32, HYPERVISOR_CS);
         LStar::write(VirtAddr::new(&raw const syscall_entry as u64));
+        // Compatibility-mode syscall: left at 0, it would run address 0 in ring 0.
+        Msr::new(MSR_CSTAR).write(&raw const syscall32_entry as u64);
         SFMask::write(
             RFlags::INTERRUPT_FLAG
                 | RFlags::TRAP_FLAG

@@ -11,6 +11,8 @@ unsafe extern "C" {
 
 /// Vector of a page fault.
 const PAGE_FAULT: u64 = 14;
+/// Vector of a non-maskable interrupt.
+const NMI: u64 = 2;
 
 /// Called by `trap_common` with the saved frame; returns to what the frame
 /// then holds.
@@ -25,6 +27,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     // A masked PIC can still raise a spurious IRQ 7 or 15: nothing to do,
     // and nothing to acknowledge for a spurious one.
     if super::pic::PIC_VECTORS.contains(&frame.vector) {
+        return;
+    }
+    // An NMI (from the host, or a watchdog) is not ours to act on, and it may
+    // have interrupted code holding the console lock: return without a word.
+    if frame.vector == NMI {
         return;
     }
     if frame.from_guest() {
@@ -42,5 +49,5 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 /// undefined (see `TrapFrame`): a hypercall from a guest, nothing else.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
-    crate::guest_trap::handle(frame);
+    crate::guest_trap::handle_syscall(frame);
 }
