@@ -75,6 +75,17 @@ fn finish(domain: &mut PvDomain, frame: &mut TrapFrame, resume_changed: bool) {
     } else {
         frame.rip_is_canonical()
     };
+    if !safe || !domain.is_running() {
+        finish_unusual(domain, frame, safe);
+    }
+    if let Some(state) = domain.vcpu.take_loadable_state() {
+        load_registers(state);
+    }
+}
+
+/// The rare ends of a trap: an unsafe resume point, or a domain that stopped.
+#[inline(never)]
+fn finish_unusual(domain: &mut PvDomain, frame: &mut TrapFrame, safe: bool) {
     if !safe && domain.is_running() {
         error!(
             "d{}: return to rip {:#x} cs {:#x} refused",
@@ -85,10 +96,13 @@ fn finish(domain: &mut PvDomain, frame: &mut TrapFrame, resume_changed: bool) {
     if !domain.is_running() {
         domain_ended(domain, frame);
     }
-    if let Some(state) = domain.vcpu.take_loadable_state() {
-        segment_base::load(state.fs_base, state.gs_base_kernel);
-        fpu::set_task_switched(state.fpu_task_switched);
-    }
+}
+
+/// Loads registers the guest changed since the last return.
+#[inline(never)]
+fn load_registers(state: xen_core::domain::vcpu::LoadableState) {
+    segment_base::load(state.fs_base, state.gs_base_kernel);
+    fpu::set_task_switched(state.fpu_task_switched);
 }
 
 /// An exception raised by guest code.

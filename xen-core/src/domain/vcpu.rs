@@ -107,8 +107,13 @@ impl Vcpu {
 
     /// The loadable registers if they changed since last taken: the return
     /// path loads them only then, so a hypercall pays one flag test.
+    #[inline]
     pub fn take_loadable_state(&mut self) -> Option<LoadableState> {
-        core::mem::take(&mut self.loadable_changed).then_some(self.loadable)
+        if !self.loadable_changed {
+            return None;
+        }
+        self.loadable_changed = false;
+        Some(self.loadable)
     }
 
     /// Clears the whole virtual IDT (`set_trap_table(NULL)`).
