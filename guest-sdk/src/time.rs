@@ -97,8 +97,8 @@ mod tests {
     fn huge_shifts_and_deltas_do_not_overflow() {
         assert_eq!(
             scale_delta(u64::MAX, u32::MAX, -63),
-            1,
-            "(2^64-1) >> 63 = 1, times just under 1"
+            0,
+            "(2^64-1) >> 63 = 1, times just under 1, floors to 0"
         );
         let expected = ((1u128 << 40) * u128::from(u32::MAX)) >> 32;
         assert_eq!(u128::from(scale_delta(1, u32::MAX, 40)), expected);
