@@ -35,3 +35,12 @@ pub fn sse_sum(a: u32, b: u32) -> u32 {
         a.wrapping_add(b)
     }
 }
+
+/// Switches to 32-bit (compatibility mode) code and executes `syscall` there,
+/// as an attacker probing CSTAR would. Only meaningful in a guest linked
+/// below 4 GiB (`DEP_GUEST_SDK_LINKER_SCRIPT_LOW`): 32-bit code runs at a
+/// 32-bit address. Does not return if the hypervisor handles it right.
+pub fn compat_mode_syscall() {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::compat_mode_syscall();
+}

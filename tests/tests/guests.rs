@@ -81,3 +81,18 @@ fn fpu_taskswitch_makes_the_next_fpu_instruction_trap_once() {
 fn guests_may_use_sse() {
     abi_checks().expect_line("check sse: 40 + 2 = 42");
 }
+
+#[test]
+fn a_syscall_from_32_bit_code_crashes_the_guest_not_the_hypervisor() {
+    // With CSTAR unset the CPU would run address 0 in ring 0.
+    let outcome = Boot::new("").with_guest("compat_syscall").run();
+    outcome.expect_verdict(DebugExit::GuestCrashed);
+    outcome.expect_line("running syscall from 32-bit code");
+    outcome.expect_line("syscall from 32-bit code at rip 0x");
+    outcome.expect_line("domain 0 (dom0) crashed: 32-bit syscall");
+    assert!(
+        !outcome.printed("still running after a 32-bit syscall"),
+        "{}",
+        outcome.tail()
+    );
+}

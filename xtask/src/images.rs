@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 4] = ["hello", "divide_by_zero", "abi_checks", "bench"];
+pub const GUESTS: [&str; 5] = ["hello", "divide_by_zero", "abi_checks", "bench", "compat_syscall"];
 
 /// Every bare-metal crate, for tools that walk them all (clippy, fmt).
 pub fn bare_metal_crates() -> Vec<String> {

@@ -24,11 +24,11 @@
     xen_note_begin 8                            /* LOADER */
     .asciz "generic"
     xen_note_end
-    xen_note_begin 3                            /* VIRT_BASE: guest.ld links here */
-    .quad 0xFFFFFFFF80000000
+    xen_note_begin 3                            /* VIRT_BASE: where the linker script links */
+    .quad __guest_virt_base
     xen_note_end
     xen_note_begin 4                            /* PADDR_OFFSET: p_paddr = p_vaddr */
-    .quad 0xFFFFFFFF80000000
+    .quad __guest_virt_base
     xen_note_end
     xen_note_begin 1                            /* ENTRY */
     .quad _start

@@ -40,3 +40,23 @@ pub fn sse_sum(a: u32, b: u32) -> u32 {
     }
     result
 }
+
+/// Far-returns to the 32-bit code selector and runs `syscall` there.
+pub fn compat_mode_syscall() {
+    // SAFETY: deliberately hostile; the hypervisor must end the domain. If
+    // it returned to the 32-bit code instead, `ud2` stops it there.
+    unsafe {
+        core::arch::asm!(
+            "push 0xe023",          // FLAT_RING3_CS32
+            "lea rax, [rip + 2f]",
+            "push rax",
+            "retfq",
+            ".code32",
+            "2:",
+            "syscall",
+            "ud2",
+            ".code64",
+            out("rax") _,
+        )
+    }
+}
