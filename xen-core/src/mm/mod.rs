@@ -1,12 +1,34 @@
 //! Memory management: frame numbers, physical ranges, the frame allocator, the
-//! hypervisor's address layout and its own page tables.
+//! hypervisor's address layout and its own page tables, and the PV MMU's frame
+//! table: reference counts, page types and guest page-table validation.
 
+mod base_pointer;
+mod demote;
 pub mod direct_map;
+pub mod domain_teardown;
+mod entry_refs;
 pub mod frame_allocator;
+pub mod frame_info;
+pub mod frame_table;
 pub mod hypervisor_page_table;
+pub mod invariants;
 pub mod layout;
 pub mod mfn;
+mod mod_entry;
+pub mod page_ref;
+pub mod page_type;
 pub mod phys_range;
+mod pin;
+mod promote;
+pub mod pte_rules;
+#[cfg(test)]
+mod pv_mmu_tests;
+pub mod typed_ref;
 
+pub use frame_info::FrameInfo;
+pub use frame_table::FrameTable;
 pub use mfn::Mfn;
+pub use page_ref::PageRef;
+pub use page_type::{PageType, TableLevel};
 pub use phys_range::PhysRange;
+pub use typed_ref::TypedRef;

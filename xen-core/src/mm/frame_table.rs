@@ -1,0 +1,99 @@
+//! The frame table: PV MMU state for machine frames `0..N`.
+//!
+//! Storage is a caller-provided `&mut [FrameInfo]` with one element per frame:
+//! the crate has no allocator, a const-generic array would put the size of
+//! physical memory into the type, and the kernel carves the slice out of boot
+//! memory once it knows how many frames exist (host tests use a `Vec`). Every
+//! frame number a guest supplies is range-checked against the slice before any
+//! state is touched (XSA-167).
+//!
+//! All operations take `&mut self`, so one CPU at a time changes the table;
+//! the kernel wraps it in a lock. The methods live next to what they implement:
+//! general references in `page_ref`, typed ones in `typed_ref`, validation in
+//! `promote` and `demote`, entry rules in `entry_refs` and `mod_entry`, pins in
+//! `pin`, base pointers in `base_pointer`, teardown in `domain_teardown`, the
+//! checker in `invariants`.
+
+use super::Mfn;
+use super::frame_info::FrameInfo;
+use super::page_type::TableLevel;
+use super::pte_rules::HYPERVISOR_L4_SLOTS;
+use crate::domain::pv_domain::DomId;
+use xen_abi::errno::Errno;
+
+/// Per-frame reference counts, types and ownership.
+pub struct FrameTable<'f> {
+    /// One element per machine frame.
+    pub(super) frames: &'f mut [FrameInfo],
+    /// What slots 256–271 of every validated L4 hold.
+    pub(super) hypervisor_slots: [u64; HYPERVISOR_L4_SLOTS],
+    /// A frame became a page table since the last [`FrameTable::take_flush_request`].
+    pub(super) flush_requested: bool,
+}
+
+impl<'f> FrameTable<'f> {
+    /// A table over `frames` (one per machine frame, all reset to free) whose
+    /// validated L4s get `hypervisor_slots` in slots 256–271.
+    pub fn new(frames: &'f mut [FrameInfo], hypervisor_slots: [u64; HYPERVISOR_L4_SLOTS]) -> Self {
+        frames.fill(FrameInfo::FREE);
+        FrameTable {
+            frames,
+            hypervisor_slots,
+            flush_requested: false,
+        }
+    }
+
+    /// Number of frames covered.
+    pub fn frame_count(&self) -> u64 {
+        self.frames.len() as u64
+    }
+
+    /// The state of every frame, by frame number.
+    pub fn frames(&self) -> &[FrameInfo] {
+        self.frames
+    }
+
+    /// The state of frame `mfn`, or `None` beyond the table.
+    pub fn frame(&self, mfn: Mfn) -> Option<&FrameInfo> {
+        usize::try_from(mfn.0).ok().and_then(|index| self.frames.get(index))
+    }
+
+    /// The state of frame `mfn` for changing, or `None` beyond the table.
+    pub(super) fn frame_mut(&mut self, mfn: Mfn) -> Option<&mut FrameInfo> {
+        usize::try_from(mfn.0).ok().and_then(|index| self.frames.get_mut(index))
+    }
+
+    /// Gives free frame `mfn` to `owner`, holding its allocation reference.
+    /// -EINVAL beyond the table, -EBUSY if the frame is not free.
+    pub fn assign(&mut self, mfn: Mfn, owner: DomId) -> Result<(), Errno> {
+        let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
+        if !frame.is_free() {
+            return Err(Errno::EBUSY);
+        }
+        *frame = FrameInfo {
+            owner: Some(owner),
+            count: 1,
+            allocated: true,
+            ..FrameInfo::FREE
+        };
+        Ok(())
+    }
+
+    /// The level of `mfn` if it is a validated page table in use, which is
+    /// what `mmu_update` asks before editing an entry in it (otherwise the
+    /// write needs a writable reference instead).
+    pub fn page_table_level(&self, mfn: Mfn) -> Option<TableLevel> {
+        let frame = self.frame(mfn)?;
+        (frame.type_count > 0 && frame.validated)
+            .then_some(frame.page_type.table_level())
+            .flatten()
+    }
+
+    /// Whether a frame became a page table since the last call; clears the
+    /// request. A guest may still hold a writable TLB entry for a frame whose
+    /// last writable mapping just went, so the caller flushes the owner's
+    /// TLBs before the guest runs again (Xen filters with timestamps instead).
+    pub fn take_flush_request(&mut self) -> bool {
+        core::mem::take(&mut self.flush_requested)
+    }
+}

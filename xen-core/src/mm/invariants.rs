@@ -1,0 +1,187 @@
+//! The invariant checker (xen-pv-abi 10.1): recounts every reference from the
+//! entries of validated tables and compares with the frame table.
+//!
+//! Checked for every frame: a free frame holds nothing; types exist only while
+//! counted; tables in use are validated; general count = allocation + pin +
+//! entries + handles; type count = entries holding that type + pin + typed
+//! handles; every entry's typed reference matches the frame's type, so no
+//! frame is both a page table and writable-mapped; every present entry of a
+//! validated table points at an owned frame (L2–L4: of the table's owner),
+//! carries only allowed flags and is in installed form; validated L4s hold the
+//! hypervisor slots. It needs no allocator: targets are recounted in chunks of
+//! [`CHUNK`] frames, one scan of the validated tables per chunk, so a check
+//! costs (N / 64) × tables × 512 entry reads: a debugging and test tool.
+
+use super::Mfn;
+use super::frame_info::FrameInfo;
+use super::frame_table::FrameTable;
+use super::layout::FIRST_HYPERVISOR_L4_SLOT;
+use super::page_type::{PageType, TableLevel};
+use super::pte_rules::{
+    ENTRIES_PER_TABLE, RW, adjust_entry, check_entry_flags, entry_address, entry_mfn, is_guest_slot, is_present,
+};
+use crate::arch::PhysicalMemory;
+use core::fmt;
+
+/// Frames recounted per scan of the tables.
+const CHUNK: usize = 64;
+
+/// A broken invariant: which frame, which rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvariantViolation {
+    /// The frame where the rule fails (a table for entry rules).
+    pub mfn: Mfn,
+    /// The rule.
+    pub rule: &'static str,
+}
+
+impl fmt::Display for InvariantViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.mfn, self.rule)
+    }
+}
+
+/// References the entries of validated tables hold on one frame.
+#[derive(Clone, Copy, Default)]
+struct Held {
+    general: u32,
+    typed: u32,
+}
+
+impl FrameTable<'_> {
+    /// Checks every invariant; returns the first violation found.
+    pub fn check_invariants(&self, memory: &impl PhysicalMemory) -> Result<(), InvariantViolation> {
+        for (index, frame) in self.frames.iter().enumerate() {
+            check_frame(frame).map_err(|rule| InvariantViolation {
+                mfn: Mfn(index as u64),
+                rule,
+            })?;
+        }
+        for chunk_start in (0..self.frames.len()).step_by(CHUNK) {
+            let mut held = [Held::default(); CHUNK];
+            for (index, frame) in self.frames.iter().enumerate() {
+                if let Some(level) = validated_table(frame) {
+                    self.check_table(memory, Mfn(index as u64), level, frame, chunk_start, &mut held)?;
+                }
+            }
+            let frames = self.frames.iter().enumerate().skip(chunk_start).take(CHUNK);
+            for ((index, frame), held) in frames.zip(held.iter()) {
+                let violation = |rule| InvariantViolation {
+                    mfn: Mfn(index as u64),
+                    rule,
+                };
+                let expected_count =
+                    u32::from(frame.allocated) + u32::from(frame.pinned) + held.general + frame.handle_refs;
+                if frame.count != expected_count {
+                    return Err(violation("general count differs from the references held"));
+                }
+                let expected_type = held.typed + u32::from(frame.pinned) + frame.handle_type_refs;
+                if frame.type_count != expected_type {
+                    return Err(violation("type count differs from the typed references held"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks and counts the entries of validated table `table` whose targets
+    /// lie in `[chunk_start, chunk_start + CHUNK)`.
+    fn check_table(
+        &self,
+        memory: &impl PhysicalMemory,
+        table: Mfn,
+        level: TableLevel,
+        info: &FrameInfo,
+        chunk_start: usize,
+        held: &mut [Held; CHUNK],
+    ) -> Result<(), InvariantViolation> {
+        let violation = |rule| InvariantViolation { mfn: table, rule };
+        for index in 0..ENTRIES_PER_TABLE {
+            let entry = memory.read_u64(entry_address(table, index));
+            if !is_guest_slot(level, index) {
+                let slot = index - FIRST_HYPERVISOR_L4_SLOT;
+                if chunk_start == 0 && self.hypervisor_slots.get(slot) != Some(&entry) {
+                    return Err(violation("hypervisor L4 slot differs from the hypervisor's entry"));
+                }
+                continue;
+            }
+            if !is_present(entry) {
+                continue;
+            }
+            if chunk_start == 0 {
+                if check_entry_flags(entry, level).is_err() {
+                    return Err(violation("entry has disallowed flags"));
+                }
+                if adjust_entry(entry, level) != entry {
+                    return Err(violation("entry is not in installed form"));
+                }
+            }
+            let target = entry_mfn(entry);
+            let Some(target_info) = self.frame(target) else {
+                return Err(violation("entry points beyond the frame table"));
+            };
+            let expected_type = match level.lower() {
+                None if entry & RW != 0 => Some(PageType::Writable),
+                None => None,
+                Some(lower) => Some(lower.page_type()),
+            };
+            if target_info.owner.is_none() {
+                return Err(violation("entry points at a free frame"));
+            }
+            if level != TableLevel::L1 && target_info.owner != info.owner {
+                return Err(violation("upper entry points at another domain's frame"));
+            }
+            if let Some(page_type) = expected_type
+                && target_info.page_type != page_type
+            {
+                return Err(violation("entry's typed reference does not match the target's type"));
+            }
+            let Some(slot) = usize::try_from(target.0)
+                .ok()
+                .and_then(|target| target.checked_sub(chunk_start))
+                .and_then(|offset| held.get_mut(offset))
+            else {
+                continue;
+            };
+            slot.general += 1;
+            slot.typed += u32::from(expected_type.is_some());
+        }
+        Ok(())
+    }
+}
+
+/// The level of a table whose entries hold references.
+fn validated_table(frame: &FrameInfo) -> Option<TableLevel> {
+    (frame.type_count > 0 && frame.validated)
+        .then_some(frame.page_type.table_level())
+        .flatten()
+}
+
+/// The rules one frame's state must follow on its own.
+fn check_frame(frame: &FrameInfo) -> Result<(), &'static str> {
+    if frame.owner.is_none() && *frame != FrameInfo::FREE {
+        return Err("a frame without owner holds state");
+    }
+    if frame.owner.is_some() && frame.count == 0 {
+        return Err("an owned frame has no reference");
+    }
+    if frame.type_count == 0 && (frame.page_type != PageType::None || frame.validated || frame.pinned) {
+        return Err("a frame without typed references keeps a type");
+    }
+    if frame.type_count > 0 && frame.page_type == PageType::None {
+        return Err("typed references without a type");
+    }
+    if frame.type_count > 0 && !frame.validated {
+        return Err("a type in use is not validated");
+    }
+    if frame.pinned && frame.page_type.table_level().is_none() {
+        return Err("a pinned frame is not a page table");
+    }
+    if frame.fresh {
+        return Err("a table is marked fresh between operations");
+    }
+    if frame.handle_type_refs > frame.handle_refs {
+        return Err("typed handles without general references");
+    }
+    Ok(())
+}

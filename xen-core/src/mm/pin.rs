@@ -1,0 +1,50 @@
+//! Pinning and unpinning page tables (xen-pv-abi 10.9): a pin keeps a table
+//! validated while no base pointer or parent entry uses it. Pins do not nest.
+
+use super::Mfn;
+use super::frame_table::FrameTable;
+use super::page_type::TableLevel;
+use crate::arch::PhysicalMemory;
+use crate::domain::pv_domain::DomId;
+use xen_abi::errno::Errno;
+
+impl FrameTable<'_> {
+    /// Pins `mfn`, a frame of `owner`, as a table of `level`, validating its
+    /// tree if needed. -EINVAL for a frame that is not `owner`'s or is already
+    /// pinned, or whatever validation reported; nothing changes on failure.
+    pub fn pin<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        mfn: Mfn,
+        owner: DomId,
+        level: TableLevel,
+    ) -> Result<(), Errno> {
+        self.get_page_raw(mfn, owner)?;
+        if self.frame(mfn).is_some_and(|frame| frame.pinned) {
+            let _ = self.put_page_raw(mfn);
+            return Err(Errno::EINVAL);
+        }
+        if let Err(error) = self.get_type_raw(memory, mfn, level.page_type()) {
+            let _ = self.put_page_raw(mfn);
+            return Err(error);
+        }
+        if let Some(frame) = self.frame_mut(mfn) {
+            frame.pinned = true;
+        }
+        Ok(())
+    }
+
+    /// Unpins `mfn`, a frame of `owner`, dropping the pin's references (and
+    /// devalidating the tree if nothing else uses it). -EINVAL for a frame
+    /// that is not `owner`'s or not pinned.
+    pub fn unpin<M: PhysicalMemory>(&mut self, memory: &mut M, mfn: Mfn, owner: DomId) -> Result<(), Errno> {
+        let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
+        if frame.owner != Some(owner) || !frame.allocated || !frame.pinned {
+            return Err(Errno::EINVAL);
+        }
+        frame.pinned = false;
+        self.put_type_raw(memory, mfn);
+        let _ = self.put_page_raw(mfn);
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! Typed references (xen-pv-abi 10.3) and [`TypedRef`], the handle holding one.
+//!
+//! A frame's type changes only while its type count is 0; a reference of
+//! another type fails while any is held. The first L1–L4 reference validates
+//! the table (`promote`), the last one devalidates it (`demote`). A
+//! `TypedRef` also holds the general reference that every typed one needs;
+//! the same rules as for [`PageRef`] keep gets and puts paired.
+
+use super::Mfn;
+use super::frame_info::MAX_REFS;
+use super::frame_table::FrameTable;
+use super::page_ref::PageRef;
+use super::page_type::{PageType, TableLevel};
+use crate::arch::PhysicalMemory;
+use crate::domain::pv_domain::DomId;
+use core::mem::ManuallyDrop;
+use xen_abi::errno::Errno;
+
+/// One typed plus one general reference on a frame, to be returned with
+/// [`FrameTable::put_page_type`] or [`FrameTable::put_page_and_type`].
+#[must_use = "a typed reference must be returned with FrameTable::put_page_and_type"]
+#[derive(Debug, PartialEq, Eq)]
+pub struct TypedRef {
+    mfn: Mfn,
+    page_type: PageType,
+}
+
+impl TypedRef {
+    /// The referenced frame.
+    pub const fn mfn(&self) -> Mfn {
+        self.mfn
+    }
+
+    /// The type the reference is for.
+    pub const fn page_type(&self) -> PageType {
+        self.page_type
+    }
+
+    fn into_mfn(self) -> Mfn {
+        ManuallyDrop::new(self).mfn
+    }
+}
+
+#[cfg(test)]
+impl Drop for TypedRef {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("TypedRef for {} dropped without put", self.mfn);
+        }
+    }
+}
+
+impl FrameTable<'_> {
+    /// Adds a typed reference of `page_type` to the general one `page` holds,
+    /// validating an L1–L4 table (its whole tree) on first use. On failure the
+    /// general reference comes back with the error (-EINVAL for a type
+    /// conflict, an overflow, a type that cannot be taken; a validation error
+    /// as the failing entry reported it) and nothing else has changed.
+    pub fn get_page_type<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        page: PageRef,
+        page_type: PageType,
+    ) -> Result<TypedRef, (PageRef, Errno)> {
+        let mfn = page.mfn();
+        if let Err(error) = self.get_type_raw(memory, mfn, page_type) {
+            return Err((page, error));
+        }
+        let mfn = page.into_mfn();
+        if let Some(frame) = self.frame_mut(mfn) {
+            frame.handle_type_refs += 1;
+        }
+        Ok(TypedRef { mfn, page_type })
+    }
+
+    /// Drops the typed reference (devalidating a table whose last one it was)
+    /// and hands back the general one.
+    pub fn put_page_type<M: PhysicalMemory>(&mut self, memory: &mut M, typed: TypedRef) -> PageRef {
+        let mfn = typed.into_mfn();
+        if let Some(frame) = self.frame_mut(mfn) {
+            frame.handle_type_refs = frame.handle_type_refs.saturating_sub(1);
+        }
+        self.put_type_raw(memory, mfn);
+        PageRef::new(mfn)
+    }
+
+    /// [`FrameTable::get_page`] then [`FrameTable::get_page_type`]; on failure
+    /// neither reference is held.
+    pub fn get_page_and_type<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        mfn: Mfn,
+        owner: DomId,
+        page_type: PageType,
+    ) -> Result<TypedRef, Errno> {
+        let page = self.get_page(mfn, owner)?;
+        self.get_page_type(memory, page, page_type).map_err(|(page, error)| {
+            self.put_page(page);
+            error
+        })
+    }
+
+    /// Drops both references of `typed`.
+    pub fn put_page_and_type<M: PhysicalMemory>(&mut self, memory: &mut M, typed: TypedRef) {
+        let page = self.put_page_type(memory, typed);
+        self.put_page(page);
+    }
+
+    /// Counts a typed reference on a frame the caller holds a general
+    /// reference on, validating and installing a table's tree if needed.
+    pub(super) fn get_type_raw<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        mfn: Mfn,
+        page_type: PageType,
+    ) -> Result<(), Errno> {
+        if self.begin_type(mfn, page_type)?
+            && let Some(level) = page_type.table_level()
+        {
+            self.validate_tree(memory, mfn, level)?;
+            self.install_tree(memory, mfn);
+        }
+        Ok(())
+    }
+
+    /// Counts a typed reference without validating; `Ok(true)` means the frame
+    /// is a table whose validation the caller now owes (see `validate_tree`).
+    pub(super) fn begin_type(&mut self, mfn: Mfn, page_type: PageType) -> Result<bool, Errno> {
+        // Descriptor pages are not validated yet, so they cannot be typed.
+        if matches!(page_type, PageType::None | PageType::SegDesc) {
+            return Err(Errno::EINVAL);
+        }
+        let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
+        if frame.count == 0 || frame.type_count >= MAX_REFS {
+            return Err(Errno::EINVAL);
+        }
+        if frame.type_count == 0 {
+            frame.page_type = page_type;
+            frame.validated = page_type.table_level().is_none();
+        } else if frame.page_type != page_type || !frame.validated {
+            // A conflicting type, or a table whose validation is under way
+            // (levels strictly decrease down a tree, so that cannot happen).
+            return Err(Errno::EINVAL);
+        }
+        frame.type_count += 1;
+        let needs_validation = !frame.validated;
+        if needs_validation {
+            self.flush_requested = true;
+        }
+        Ok(needs_validation)
+    }
+
+    /// Drops a counted typed reference; returns the level of a validated table
+    /// whose last one it was, whose entries' references the caller must drop.
+    pub(super) fn drop_type(&mut self, mfn: Mfn) -> Option<TableLevel> {
+        let frame = self.frame_mut(mfn)?;
+        if frame.type_count == 0 {
+            return None;
+        }
+        frame.type_count -= 1;
+        if frame.type_count > 0 {
+            return None;
+        }
+        let demote = if frame.validated {
+            frame.page_type.table_level()
+        } else {
+            None
+        };
+        frame.page_type = PageType::None;
+        frame.validated = false;
+        frame.fresh = false;
+        frame.pinned = false;
+        demote
+    }
+
+    /// Drops a counted typed reference, devalidating the table (and what only
+    /// it held) if it was the last.
+    pub(super) fn put_type_raw<M: PhysicalMemory>(&mut self, memory: &mut M, mfn: Mfn) {
+        if let Some(level) = self.drop_type(mfn) {
+            self.release_entries(memory, mfn, level, super::pte_rules::ENTRIES_PER_TABLE);
+        }
+    }
+}
