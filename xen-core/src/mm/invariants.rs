@@ -44,8 +44,8 @@ impl fmt::Display for InvariantViolation {
 /// References the entries of validated tables hold on one frame.
 #[derive(Clone, Copy, Default)]
 struct Held {
-    general: u32,
-    typed: u32,
+    general: u64,
+    typed: u64,
 }
 
 impl FrameTable<'_> {
@@ -71,12 +71,12 @@ impl FrameTable<'_> {
                     rule,
                 };
                 let expected_count =
-                    u32::from(frame.allocated) + u32::from(frame.pinned) + held.general + frame.handle_refs;
-                if frame.count != expected_count {
+                    u64::from(frame.allocated) + u64::from(frame.pinned) + held.general + u64::from(frame.handle_refs);
+                if u64::from(frame.count) != expected_count {
                     return Err(violation("general count differs from the references held"));
                 }
-                let expected_type = held.typed + u32::from(frame.pinned) + frame.handle_type_refs;
-                if frame.type_count != expected_type {
+                let expected_type = held.typed + u64::from(frame.pinned) + u64::from(frame.handle_type_refs);
+                if u64::from(frame.type_count) != expected_type {
                     return Err(violation("type count differs from the typed references held"));
                 }
             }
@@ -144,7 +144,7 @@ impl FrameTable<'_> {
                 continue;
             };
             slot.general += 1;
-            slot.typed += u32::from(expected_type.is_some());
+            slot.typed += u64::from(expected_type.is_some());
         }
         Ok(())
     }

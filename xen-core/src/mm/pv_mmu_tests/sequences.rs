@@ -3,24 +3,33 @@
 //! domain frees every frame.
 
 use super::*;
-use crate::mm::TypedRef;
+use crate::mm::domain_teardown::Teardown;
 use crate::mm::pte_rules::{GLOBAL, NX, PSE, USER};
+use crate::mm::{PageType, TypedRef};
 use proptest::prelude::*;
 
 /// Domains in the sequence.
 const DOMAINS: usize = 3;
 /// Frames each domain owns, starting at `domain * FRAMES_PER_DOMAIN`.
-const FRAMES_PER_DOMAIN: u64 = 12;
+const FRAMES_PER_DOMAIN: u64 = 10;
 /// Frames in the machine: the domains' plus free ones.
 const MACHINE_FRAMES: u64 = DOMAINS as u64 * FRAMES_PER_DOMAIN + 4;
 
-/// A frame picked by a sequence: usually the acting domain's.
+/// A frame named by an entry or a base switch: usually the acting domain's.
 #[derive(Clone, Copy, Debug)]
 enum Target {
     Own(u64),
     Foreign(usize, u64),
     Free(u64),
     OutOfRange(u64),
+}
+
+/// A frame of the acting domain: any, or (modulo their number) one of its
+/// page tables in use, so that edits and unpins often hit live tables.
+#[derive(Clone, Copy, Debug)]
+enum Pick {
+    Any(u64),
+    Table(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -36,7 +45,7 @@ enum Op {
     /// A validated entry edit.
     ModEntry {
         domain: usize,
-        frame: u64,
+        frame: Pick,
         index: usize,
         target: Target,
         flags: u64,
@@ -48,13 +57,23 @@ enum Op {
     },
     Unpin {
         domain: usize,
-        frame: u64,
+        frame: Pick,
     },
     SwitchBase {
         domain: usize,
         target: Target,
     },
-    /// Destroy the domain and give it fresh frames.
+    /// A writable typed reference through a handle (mmu_update's path for
+    /// frames that are not tables).
+    Hold {
+        domain: usize,
+        target: Target,
+    },
+    /// Put the domain's most recent handle.
+    Release {
+        domain: usize,
+    },
+    /// Destroy the domain and give its frames to a new one.
     Recreate {
         domain: usize,
     },
@@ -66,6 +85,13 @@ fn target() -> impl Strategy<Value = Target> {
         1 => (0..DOMAINS, 0..FRAMES_PER_DOMAIN).prop_map(|(d, f)| Target::Foreign(d, f)),
         1 => (0..4u64).prop_map(Target::Free),
         1 => prop_oneof![Just(0u64), Just(1 << 30), Just((1 << 40) - 1)].prop_map(Target::OutOfRange),
+    ]
+}
+
+fn pick() -> impl Strategy<Value = Pick> {
+    prop_oneof![
+        1 => (0..FRAMES_PER_DOMAIN).prop_map(Pick::Any),
+        2 => (0..8usize).prop_map(Pick::Table),
     ]
 }
 
@@ -81,7 +107,7 @@ fn flags() -> impl Strategy<Value = u64> {
 
 /// Entry slots: a few low ones so that trees connect, and the L4 hole.
 fn index() -> impl Strategy<Value = usize> {
-    prop_oneof![6 => 0..4usize, 1 => Just(256usize), 1 => Just(511usize)]
+    prop_oneof![6 => 0..3usize, 1 => Just(256usize), 1 => Just(511usize)]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -90,20 +116,23 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         5 => (domain.clone(), frame.clone(), index(), target(), flags())
             .prop_map(|(domain, frame, index, target, flags)| Op::Write { domain, frame, index, target, flags }),
-        5 => (domain.clone(), frame.clone(), index(), target(), flags())
+        5 => (domain.clone(), pick(), index(), target(), flags())
             .prop_map(|(domain, frame, index, target, flags)| Op::ModEntry { domain, frame, index, target, flags }),
-        3 => (domain.clone(), frame.clone(), 0..4usize).prop_map(|(domain, frame, level)| Op::Pin { domain, frame, level }),
-        2 => (domain.clone(), frame.clone()).prop_map(|(domain, frame)| Op::Unpin { domain, frame }),
+        3 => (domain.clone(), frame, 0..4usize).prop_map(|(domain, frame, level)| Op::Pin { domain, frame, level }),
+        2 => (domain.clone(), pick()).prop_map(|(domain, frame)| Op::Unpin { domain, frame }),
         2 => (domain.clone(), target()).prop_map(|(domain, target)| Op::SwitchBase { domain, target }),
+        1 => (domain.clone(), target()).prop_map(|(domain, target)| Op::Hold { domain, target }),
+        1 => domain.clone().prop_map(|domain| Op::Release { domain }),
         1 => domain.prop_map(|domain| Op::Recreate { domain }),
     ]
 }
 
-/// The machine plus each domain's id and base pointer.
+/// The machine plus each domain's id, base pointer and held handles.
 struct World {
     m: Machine,
     ids: [DomId; DOMAINS],
     bases: [Option<TypedRef>; DOMAINS],
+    held: [Vec<TypedRef>; DOMAINS],
     next_id: DomId,
 }
 
@@ -117,15 +146,14 @@ impl World {
         let ids = core::array::from_fn(|domain| domain as DomId + 1);
         for (domain, id) in ids.iter().enumerate() {
             for frame in 0..FRAMES_PER_DOMAIN {
-                m.table
-                    .assign(Mfn(domain as u64 * FRAMES_PER_DOMAIN + frame), *id)
-                    .unwrap();
+                m.table.assign(World::frame(domain, frame), *id).unwrap();
             }
         }
         World {
             m,
             ids,
             bases: Default::default(),
+            held: Default::default(),
             next_id: DOMAINS as DomId + 1,
         }
     }
@@ -143,6 +171,22 @@ impl World {
         }
     }
 
+    /// The frame `pick` names: with `Table(k)`, the k-th (modulo) frame of the
+    /// domain that is a page table in use, if there is one.
+    fn pick(&self, domain: usize, pick: Pick) -> Mfn {
+        match pick {
+            Pick::Any(frame) => World::frame(domain, frame),
+            Pick::Table(k) => {
+                let tables: Vec<Mfn> = (0..FRAMES_PER_DOMAIN)
+                    .map(|frame| World::frame(domain, frame))
+                    .filter(|&mfn| self.m.table.page_table_level(mfn).is_some())
+                    .collect();
+                let count = tables.len().max(1);
+                tables.get(k % count).copied().unwrap_or(World::frame(domain, 0))
+            }
+        }
+    }
+
     /// Runs one operation; refused operations must leave no trace.
     fn run(&mut self, op: &Op) {
         let before = self.m.snapshot();
@@ -155,7 +199,7 @@ impl World {
                 flags,
             } => {
                 let mfn = World::frame(domain, frame);
-                if self.m.info(mfn).type_count() == 0 || self.m.table.page_table_level(mfn).is_none() {
+                if self.m.table.page_table_level(mfn).is_none() {
                     self.m.write(mfn, index, entry(World::resolve(domain, target), flags));
                 }
                 return;
@@ -169,7 +213,7 @@ impl World {
             } => {
                 let value = entry(World::resolve(domain, target), flags);
                 let id = self.ids[domain];
-                let table = World::frame(domain, frame);
+                let table = self.pick(domain, frame);
                 self.m
                     .table
                     .mod_entry(&mut self.m.memory, table, index, value, id, id)
@@ -182,7 +226,8 @@ impl World {
             }
             Op::Unpin { domain, frame } => {
                 let id = self.ids[domain];
-                self.m.table.unpin(&mut self.m.memory, World::frame(domain, frame), id)
+                let mfn = self.pick(domain, frame);
+                self.m.table.unpin(&mut self.m.memory, mfn, id)
             }
             Op::SwitchBase { domain, target } => {
                 let id = self.ids[domain];
@@ -190,6 +235,21 @@ impl World {
                 self.m
                     .table
                     .new_baseptr(&mut self.m.memory, id, &mut self.bases[domain], mfn)
+            }
+            Op::Hold { domain, target } => {
+                let id = self.ids[domain];
+                let mfn = World::resolve(domain, target);
+                let typed = self
+                    .m
+                    .table
+                    .get_page_and_type(&mut self.m.memory, mfn, id, PageType::Writable);
+                typed.map(|typed| self.held[domain].push(typed))
+            }
+            Op::Release { domain } => {
+                if let Some(typed) = self.held[domain].pop() {
+                    self.m.table.put_page_and_type(&mut self.m.memory, typed);
+                }
+                Ok(())
             }
             Op::Recreate { domain } => {
                 self.destroy(domain);
@@ -212,15 +272,17 @@ impl World {
         }
     }
 
-    /// Puts the domain's base and destroys it: its frames must all come back.
+    /// Puts the domain's handles and destroys it: its frames must all come back.
     fn destroy(&mut self, domain: usize) {
-        if let Some(base) = self.bases[domain].take() {
-            self.m.table.put_page_and_type(&mut self.m.memory, base);
+        let mut handles: Vec<TypedRef> = self.held[domain].drain(..).collect();
+        handles.extend(self.bases[domain].take());
+        for typed in handles {
+            self.m.table.put_page_and_type(&mut self.m.memory, typed);
         }
         let teardown = self.m.table.destroy_domain(&mut self.m.memory, self.ids[domain]);
         assert_eq!(
             teardown,
-            crate::mm::domain_teardown::Teardown {
+            Teardown {
                 freed: FRAMES_PER_DOMAIN,
                 still_referenced: 0
             }
@@ -232,10 +294,10 @@ impl World {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_sequences_keep_the_invariants(ops in proptest::collection::vec(op(), 1..120)) {
+    fn random_sequences_keep_the_invariants(ops in proptest::collection::vec(op(), 1..150)) {
         let mut world = World::new();
         for op in &ops {
             world.run(op);
@@ -251,55 +313,50 @@ proptest! {
     }
 }
 
-/// Sequences are only useful if they build real trees: a fixed script that
-/// the generator's operations can express, as a sanity check of the harness.
+/// The generator's operations build real trees: a fixed script as a sanity
+/// check of the harness.
 #[test]
 fn the_harness_builds_and_tears_down_a_tree() {
     let mut world = World::new();
+    let own = |frame| Target::Own(frame);
+    let write = |frame, target| Op::Write {
+        domain: 0,
+        frame,
+        index: 0,
+        target: own(target),
+        flags: PRESENT | RW,
+    };
     let script = [
-        Op::Write {
-            domain: 0,
-            frame: 1,
-            index: 0,
-            target: Target::Own(2),
-            flags: PRESENT | RW,
-        },
-        Op::Write {
-            domain: 0,
-            frame: 2,
-            index: 0,
-            target: Target::Own(3),
-            flags: PRESENT | RW,
-        },
-        Op::Write {
-            domain: 0,
-            frame: 3,
-            index: 0,
-            target: Target::Own(4),
-            flags: PRESENT | RW,
-        },
-        Op::Write {
-            domain: 0,
-            frame: 4,
-            index: 0,
-            target: Target::Own(5),
-            flags: PRESENT | RW,
-        },
+        write(1, 2),
+        write(2, 3),
+        write(3, 4),
+        write(4, 5),
         Op::SwitchBase {
             domain: 0,
-            target: Target::Own(1),
+            target: own(1),
         },
         Op::ModEntry {
             domain: 0,
-            frame: 4,
+            frame: Pick::Any(4),
             index: 1,
-            target: Target::Own(6),
+            target: own(6),
             flags: PRESENT | RW,
         },
         Op::Pin {
             domain: 0,
             frame: 3,
             level: 1,
+        },
+        Op::Hold {
+            domain: 0,
+            target: own(7),
+        },
+        Op::ModEntry {
+            domain: 0,
+            frame: Pick::Table(0),
+            index: 2,
+            target: own(7),
+            flags: PRESENT | RW,
         },
     ];
     for op in &script {
@@ -308,6 +365,8 @@ fn the_harness_builds_and_tears_down_a_tree() {
     }
     assert_eq!(world.m.info(World::frame(0, 6)).type_count(), 1);
     assert!(world.m.info(World::frame(0, 3)).is_pinned());
+    // Pick::Table(0) is frame 1, the L4: writable frame 7 cannot be its L3.
+    assert_eq!(world.m.info(World::frame(0, 7)).type_count(), 1);
     world.destroy(0);
     world.m.check();
     for domain in 1..DOMAINS {
