@@ -2,6 +2,7 @@
 //! known attacks, and random operation sequences checked against the invariants.
 
 mod attacks;
+mod cost;
 mod entries;
 mod lifecycle;
 mod refs;
