@@ -14,6 +14,7 @@ pub mod hypervisor_page_table;
 pub mod invariants;
 pub mod layout;
 pub mod mfn;
+pub mod mmu_update;
 mod mod_entry;
 pub mod page_ref;
 pub mod page_type;

@@ -5,6 +5,7 @@ mod attacks;
 mod cost;
 mod entries;
 mod lifecycle;
+mod mmu_update;
 mod refs;
 mod sequences;
 

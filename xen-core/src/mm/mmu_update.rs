@@ -1,0 +1,149 @@
+//! `mmu_update`: a batch of page-table and M2P updates (xen-pv-abi 9.1, 10.11).
+//!
+//! Each request names the machine address of one 8-byte entry (low two bits:
+//! the command) and a value. An entry of a validated page table is edited
+//! through [`FrameTable::mod_entry`] with every rule of 10.8; an entry of any
+//! other frame the caller owns is written plainly, under a WRITABLE type
+//! reference, as a guest fills a future page table. The batch stops at the
+//! first failing request; `*done` tells the guest how many succeeded. A long
+//! batch preempts itself: the hypercall is re-run with the rest.
+//!
+//! This is the hypercall's logic over the frame table; dispatching it from the
+//! hypercall table waits for the kernel to keep a frame table.
+
+use super::frame_table::FrameTable;
+use super::pte_rules::{ACCESSED, DIRTY};
+use super::{Mfn, PageType};
+use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
+use crate::domain::pv_domain::DomId;
+use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
+use xen_abi::errno::Errno;
+use xen_abi::mmu::{
+    DOMID_SELF, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD,
+    MmuUpdate,
+};
+
+/// Set in the count of a resumed batch (`MMU_UPDATE_PREEMPTED`).
+pub const MMU_UPDATE_PREEMPTED: u64 = 1 << 31;
+/// Requests handled per call before the batch preempts itself.
+pub const REQUESTS_PER_CALL: u64 = 128;
+/// Size of one `mmu_update` request.
+const REQUEST_SIZE: u64 = 16;
+
+/// How a batch ended, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmuBatch {
+    /// Every request succeeded.
+    Done,
+    /// Preempted: re-run the hypercall with these arguments.
+    Continue([u64; 5]),
+}
+
+/// Whose frames a batch may touch: the page-table owner (always the caller
+/// here) and the data owner of new L1 mappings.
+fn owners(caller: DomId, foreigndom: u64) -> Result<(DomId, DomId), Errno> {
+    let data = (foreigndom & 0xffff) as DomId;
+    let tables = (foreigndom >> 16) & 0xffff;
+    // Foreign page tables (PFD) and foreign data (FD) need other domains, and
+    // control over them: with one domain, none exists to name.
+    if tables != 0 {
+        return Err(Errno::ESRCH);
+    }
+    match data {
+        DOMID_SELF => Ok((caller, caller)),
+        own if own == caller => Ok((caller, caller)),
+        // DOMID_IO (MMIO) and DOMID_XEN are not mappable by guests here.
+        _ if data >= DOMID_SELF => Err(Errno::EPERM),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+/// Runs `mmu_update(list, count, done, foreigndom)` for `caller`.
+pub fn mmu_update(
+    table: &mut FrameTable<'_>,
+    memory: &mut impl PhysicalMemory,
+    guest: &mut impl GuestMemory,
+    m2p: &mut impl MachineToPhys,
+    caller: DomId,
+    args: [u64; 5],
+) -> Result<MmuBatch, Errno> {
+    let [list, count, done_pointer, foreigndom, _] = args;
+    let (pt_owner, data_owner) = owners(caller, foreigndom)?;
+    let resumed = count & MMU_UPDATE_PREEMPTED != 0;
+    let count = count & !MMU_UPDATE_PREEMPTED;
+    // A resumed batch continues the count the guest was told so far.
+    let done_before: u32 = if resumed && done_pointer != 0 {
+        read_from_guest(guest, done_pointer)?
+    } else {
+        0
+    };
+    let report = |guest: &mut _, handled: u64| -> Result<(), Errno> {
+        if done_pointer != 0 {
+            let done = u64::from(done_before).saturating_add(handled).min(u64::from(u32::MAX)) as u32;
+            write_to_guest(guest, done_pointer, &done)?;
+        }
+        Ok(())
+    };
+    for index in 0..count.min(REQUESTS_PER_CALL) {
+        let request: MmuUpdate = read_from_guest(guest, element_address(list, index, REQUEST_SIZE)?)?;
+        if let Err(error) = apply(table, memory, m2p, &request, pt_owner, data_owner) {
+            report(guest, index)?;
+            return Err(error);
+        }
+    }
+    if count > REQUESTS_PER_CALL {
+        report(guest, REQUESTS_PER_CALL)?;
+        let next = element_address(list, REQUESTS_PER_CALL, REQUEST_SIZE)?;
+        let left = (count - REQUESTS_PER_CALL) | MMU_UPDATE_PREEMPTED;
+        return Ok(MmuBatch::Continue([next, left, done_pointer, foreigndom, 0]));
+    }
+    report(guest, count)?;
+    Ok(MmuBatch::Done)
+}
+
+/// One request.
+fn apply(
+    table: &mut FrameTable<'_>,
+    memory: &mut impl PhysicalMemory,
+    m2p: &mut impl MachineToPhys,
+    request: &MmuUpdate,
+    pt_owner: DomId,
+    data_owner: DomId,
+) -> Result<(), Errno> {
+    let command = request.ptr & 3;
+    let address = request.ptr & !3;
+    let mfn = Mfn::containing(address);
+    match command {
+        MMU_MACHPHYS_UPDATE => {
+            // Only a frame the caller owns may have its M2P entry changed.
+            let page = table.get_page(mfn, pt_owner)?;
+            m2p.set(mfn, request.val);
+            table.put_page(page);
+            Ok(())
+        }
+        MMU_NORMAL_PT_UPDATE | MMU_PT_UPDATE_PRESERVE_AD | MMU_PT_UPDATE_NO_TRANSLATE => {
+            // Entries are 8-byte aligned: bit 2 set would straddle two.
+            if !address.is_multiple_of(8) {
+                return Err(Errno::EINVAL);
+            }
+            let index = ((address % 4096) / 8) as usize;
+            let mut value = request.val;
+            if table.page_table_level(mfn).is_some() {
+                if command == MMU_PT_UPDATE_PRESERVE_AD {
+                    value |= memory.read_u64(address) & (ACCESSED | DIRTY);
+                }
+                table
+                    .mod_entry(memory, mfn, index, value, pt_owner, data_owner)
+                    .map(|_| ())
+            } else {
+                // Not a page table: a plain write, allowed only while the
+                // frame can be typed writable (it cannot if it is a table).
+                let writable = table.get_page_and_type(memory, mfn, pt_owner, PageType::Writable)?;
+                memory.write_u64(address, value);
+                table.put_page_and_type(memory, writable);
+                Ok(())
+            }
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
