@@ -8,12 +8,9 @@
 
 use super::Mfn;
 use super::frame_table::FrameTable;
-use super::layout::FIRST_HYPERVISOR_L4_SLOT;
 use super::page_type::TableLevel;
 use super::promote::MAX_DEPTH;
-use super::pte_rules::{
-    ENTRIES_PER_TABLE, HYPERVISOR_L4_SLOTS, RW, entry_address, entry_mfn, is_guest_slot, is_present,
-};
+use super::pte_rules::{ENTRIES_PER_TABLE, RW, entry_address, entry_mfn, is_guest_slot, is_present};
 use crate::arch::PhysicalMemory;
 use heapless::Vec;
 
@@ -61,11 +58,11 @@ impl FrameTable<'_> {
             if top.next >= top.end {
                 let done = *top;
                 stack.pop();
-                if done.level == TableLevel::L4 && done.end == ENTRIES_PER_TABLE {
-                    for slot in 0..HYPERVISOR_L4_SLOTS {
-                        memory.write_u64(entry_address(done.mfn, FIRST_HYPERVISOR_L4_SLOT + slot), 0);
-                    }
-                }
+                // A demoted L4 keeps its hypervisor slots, as in Xen: it may
+                // still be loaded in CR3 (the base pointer is released before
+                // the new one is loaded), and without them the hypervisor's
+                // own code and stack would vanish. Promoting it again refills
+                // them; typing it as L1–L3 validates them like any entry.
                 if done.parent_ref {
                     let _ = self.put_page_raw(done.mfn);
                 }

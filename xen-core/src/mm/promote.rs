@@ -143,9 +143,12 @@ impl FrameTable<'_> {
         });
         loop {
             if let Some(table) = pending.take() {
-                // Cannot fail (levels decrease); a table left unrewritten would
-                // only lack USER bits, which refuse access rather than grant it.
-                let _ = stack.push(table);
+                // Cannot fail: levels decrease, so the stack never holds more
+                // than four tables. (Were it to fail, the table would keep its
+                // guest-written form, including L4 slots 256-271: hence the
+                // assertion in debug builds.)
+                let pushed = stack.push(table);
+                debug_assert!(pushed.is_ok(), "page-table walk deeper than four levels");
             }
             let Some(top) = stack.last_mut() else {
                 return;

@@ -55,7 +55,9 @@ impl FrameTable<'_> {
     /// validating an L1–L4 table (its whole tree) on first use. On failure the
     /// general reference comes back with the error (-EINVAL for a type
     /// conflict, an overflow, a type that cannot be taken; a validation error
-    /// as the failing entry reported it) and nothing else has changed.
+    /// as the failing entry reported it) and nothing else has changed, except
+    /// that a TLB-flush request (see `take_flush_request`) may remain set,
+    /// which costs a needless flush at most.
     pub fn get_page_type<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,

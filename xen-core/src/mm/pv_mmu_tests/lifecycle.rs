@@ -33,8 +33,11 @@ fn pinning_validates_the_tree_and_unpinning_devalidates_it() {
             }
         );
     }
-    // The hypervisor's entries do not stay behind in a frame the guest may map.
-    assert_eq!(m.read(L4, 256), 0);
+    // The hypervisor's entries stay, as in Xen: the L4 may still be in CR3
+    // when its last reference goes (the new base is loaded afterwards), and
+    // clearing them would pull the hypervisor out from under itself. Typing
+    // the frame as L1-L3 later validates them like any guest entry.
+    assert_eq!(m.read(L4, 256), hypervisor_slots()[0]);
     m.check();
 }
 
@@ -198,4 +201,17 @@ fn the_checker_catches_a_hypervisor_slot_changed() {
     let mut m = Machine::pinned_tree();
     m.write(L4, 262, 0);
     assert_eq!(m.table.check_invariants(&m.memory).unwrap_err().mfn, L4);
+}
+
+#[test]
+fn a_former_l4_cannot_smuggle_hypervisor_entries_in_as_a_lower_level_table() {
+    let mut m = Machine::pinned_tree();
+    m.table.unpin(&mut m.memory, L4, DOM).unwrap();
+    assert_eq!(m.read(L4, 256), hypervisor_slots()[0], "kept for a possibly loaded CR3");
+    // As an L3, slot 256 would be a guest entry pointing at a hypervisor
+    // table: not a frame of the domain, so the whole pin is refused.
+    m.refused(xen_abi::errno::Errno::EINVAL, |m| m.pin(L4, TableLevel::L3));
+    // As an L4 again, the slots are simply the hypervisor's.
+    m.pin(L4, TableLevel::L4).unwrap();
+    m.check();
 }
