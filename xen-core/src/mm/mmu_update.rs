@@ -11,52 +11,22 @@
 //! This is the hypercall's logic over the frame table; dispatching it from the
 //! hypercall table waits for the kernel to keep a frame table.
 
+use super::batch_progress::{BatchProgress, MMU_UPDATE_PREEMPTED, MmuBatch, batch_owners};
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
 use super::{Mfn, PageType};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
-use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
+use crate::guest_copy::{element_address, read_from_guest};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{
-    DOMID_SELF, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD,
-    MmuUpdate,
+    MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD, MmuUpdate,
 };
 
-/// Set in the count of a resumed batch (`MMU_UPDATE_PREEMPTED`).
-pub const MMU_UPDATE_PREEMPTED: u64 = 1 << 31;
 /// Requests handled per call before the batch preempts itself.
 pub const REQUESTS_PER_CALL: u64 = 128;
 /// Size of one `mmu_update` request.
 const REQUEST_SIZE: u64 = 16;
-
-/// How a batch ended, when it did not fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MmuBatch {
-    /// Every request succeeded.
-    Done,
-    /// Preempted: re-run the hypercall with these arguments.
-    Continue([u64; 5]),
-}
-
-/// Whose frames a batch may touch: the page-table owner (always the caller
-/// here) and the data owner of new L1 mappings.
-fn owners(caller: DomId, foreigndom: u64) -> Result<(DomId, DomId), Errno> {
-    let data = (foreigndom & 0xffff) as DomId;
-    let tables = (foreigndom >> 16) & 0xffff;
-    // Foreign page tables (PFD) and foreign data (FD) need other domains, and
-    // control over them: with one domain, none exists to name.
-    if tables != 0 {
-        return Err(Errno::ESRCH);
-    }
-    match data {
-        DOMID_SELF => Ok((caller, caller)),
-        own if own == caller => Ok((caller, caller)),
-        // DOMID_IO (MMIO) and DOMID_XEN are not mappable by guests here.
-        _ if data >= DOMID_SELF => Err(Errno::EPERM),
-        _ => Err(Errno::ESRCH),
-    }
-}
 
 /// Runs `mmu_update(list, count, done, foreigndom)` for `caller`.
 pub fn mmu_update(
@@ -68,36 +38,22 @@ pub fn mmu_update(
     args: [u64; 5],
 ) -> Result<MmuBatch, Errno> {
     let [list, count, done_pointer, foreigndom, _] = args;
-    let (pt_owner, data_owner) = owners(caller, foreigndom)?;
-    let resumed = count & MMU_UPDATE_PREEMPTED != 0;
-    let count = count & !MMU_UPDATE_PREEMPTED;
-    // A resumed batch continues the count the guest was told so far.
-    let done_before: u32 = if resumed && done_pointer != 0 {
-        read_from_guest(guest, done_pointer)?
-    } else {
-        0
-    };
-    let report = |guest: &mut _, handled: u64| -> Result<(), Errno> {
-        if done_pointer != 0 {
-            let done = u64::from(done_before).saturating_add(handled).min(u64::from(u32::MAX)) as u32;
-            write_to_guest(guest, done_pointer, &done)?;
-        }
-        Ok(())
-    };
+    let (pt_owner, data_owner) = batch_owners(caller, foreigndom)?;
+    let (progress, count) = BatchProgress::start(guest, done_pointer, count)?;
     for index in 0..count.min(REQUESTS_PER_CALL) {
         let request: MmuUpdate = read_from_guest(guest, element_address(list, index, REQUEST_SIZE)?)?;
         if let Err(error) = apply(table, memory, m2p, &request, pt_owner, data_owner) {
-            report(guest, index)?;
+            progress.report(guest, index)?;
             return Err(error);
         }
     }
     if count > REQUESTS_PER_CALL {
-        report(guest, REQUESTS_PER_CALL)?;
+        progress.report(guest, REQUESTS_PER_CALL)?;
         let next = element_address(list, REQUESTS_PER_CALL, REQUEST_SIZE)?;
         let left = (count - REQUESTS_PER_CALL) | MMU_UPDATE_PREEMPTED;
         return Ok(MmuBatch::Continue([next, left, done_pointer, foreigndom, 0]));
     }
-    report(guest, count)?;
+    progress.report(guest, count)?;
     Ok(MmuBatch::Done)
 }
 

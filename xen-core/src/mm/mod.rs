@@ -3,6 +3,7 @@
 //! table: reference counts, page types and guest page-table validation.
 
 mod base_pointer;
+pub mod batch_progress;
 mod demote;
 pub mod direct_map;
 pub mod domain_teardown;
@@ -15,6 +16,7 @@ pub mod invariants;
 pub mod layout;
 pub mod mfn;
 pub mod mmu_update;
+pub mod mmuext_op;
 mod mod_entry;
 pub mod page_ref;
 pub mod page_type;

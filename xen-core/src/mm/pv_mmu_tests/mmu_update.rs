@@ -4,7 +4,8 @@
 use super::*;
 use crate::arch::GuestMemory;
 use crate::arch::fake::{FakeGuestMemory, FakeM2p};
-use crate::mm::mmu_update::{MMU_UPDATE_PREEMPTED, MmuBatch, REQUESTS_PER_CALL, mmu_update};
+use crate::mm::batch_progress::{MMU_UPDATE_PREEMPTED, MmuBatch};
+use crate::mm::mmu_update::{REQUESTS_PER_CALL, mmu_update};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{
     DOMID_IO, DOMID_SELF, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MmuUpdate,

@@ -6,6 +6,7 @@ mod cost;
 mod entries;
 mod lifecycle;
 mod mmu_update;
+mod mmuext_op;
 mod refs;
 mod sequences;
 

@@ -1,0 +1,69 @@
+//! What `mmu_update` and `mmuext_op` batches share: whose frames they touch,
+//! and the `*done` count that survives preemption (xen-pv-abi 9.1, 10.11).
+
+use crate::arch::GuestMemory;
+use crate::domain::pv_domain::DomId;
+use crate::guest_copy::{read_from_guest, write_to_guest};
+use xen_abi::errno::Errno;
+use xen_abi::mmu::DOMID_SELF;
+
+/// Set in the count of a resumed batch (`MMU_UPDATE_PREEMPTED`).
+pub const MMU_UPDATE_PREEMPTED: u64 = 1 << 31;
+
+/// How a batch ended, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmuBatch {
+    /// Every request succeeded.
+    Done,
+    /// Preempted: re-run the hypercall with these arguments.
+    Continue([u64; 5]),
+}
+
+/// The page-table owner and the data owner a batch acts for, from its
+/// `foreigndom` argument (FD in bits 0–15, PFD + 1 in bits 16–31).
+pub fn batch_owners(caller: DomId, foreigndom: u64) -> Result<(DomId, DomId), Errno> {
+    let data = (foreigndom & 0xffff) as DomId;
+    let tables = (foreigndom >> 16) & 0xffff;
+    // Foreign page tables (PFD) and foreign data (FD) need other domains, and
+    // control over them: with one domain, none exists to name.
+    if tables != 0 {
+        return Err(Errno::ESRCH);
+    }
+    match data {
+        DOMID_SELF => Ok((caller, caller)),
+        own if own == caller => Ok((caller, caller)),
+        // DOMID_IO (MMIO) and DOMID_XEN are not mappable by guests here.
+        _ if data >= DOMID_SELF => Err(Errno::EPERM),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+/// The `*done` count of a batch: where it lives in the guest, and what it
+/// held when this call began (a resumed batch continues it).
+pub struct BatchProgress {
+    pointer: u64,
+    before: u32,
+}
+
+impl BatchProgress {
+    /// Reads the count so far if the batch was resumed (`count` carries
+    /// [`MMU_UPDATE_PREEMPTED`]); returns the progress and the real count.
+    pub fn start(guest: &mut impl GuestMemory, pointer: u64, count: u64) -> Result<(BatchProgress, u64), Errno> {
+        let resumed = count & MMU_UPDATE_PREEMPTED != 0;
+        let before = if resumed && pointer != 0 {
+            read_from_guest(guest, pointer)?
+        } else {
+            0
+        };
+        Ok((BatchProgress { pointer, before }, count & !MMU_UPDATE_PREEMPTED))
+    }
+
+    /// Tells the guest that `handled` more requests of this call succeeded.
+    pub fn report(&self, guest: &mut impl GuestMemory, handled: u64) -> Result<(), Errno> {
+        if self.pointer == 0 {
+            return Ok(());
+        }
+        let done = u64::from(self.before).saturating_add(handled).min(u64::from(u32::MAX)) as u32;
+        write_to_guest(guest, self.pointer, &done)
+    }
+}
