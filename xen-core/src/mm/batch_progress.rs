@@ -3,9 +3,10 @@
 
 use crate::arch::GuestMemory;
 use crate::domain::pv_domain::DomId;
-use crate::guest_copy::{read_from_guest, write_to_guest};
+use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DOMID_SELF;
+use zerocopy::{FromBytes, IntoBytes};
 
 /// Set in the count of a resumed batch (`MMU_UPDATE_PREEMPTED`).
 pub const MMU_UPDATE_PREEMPTED: u64 = 1 << 31;
@@ -66,4 +67,40 @@ impl BatchProgress {
         let done = u64::from(self.before).saturating_add(handled).min(u64::from(u32::MAX)) as u32;
         write_to_guest(guest, self.pointer, &done)
     }
+}
+
+/// Runs a batch hypercall `(list, count, done, foreigndom)` whose requests
+/// are `size`-byte `T`s: each is read (checked at its index, XSA-212) and
+/// given to `apply` with the guest memory; the batch stops at the first
+/// failure with `*done` telling how many went through, and preempts itself
+/// after `per_call` requests.
+pub fn run_batch<T: FromBytes + IntoBytes, G: GuestMemory>(
+    guest: &mut G,
+    args: [u64; 5],
+    size: u64,
+    per_call: u64,
+    mut apply: impl FnMut(&mut G, &T) -> Result<(), Errno>,
+) -> Result<MmuBatch, Errno> {
+    let [list, count, done_pointer, foreigndom, _] = args;
+    let (progress, count) = BatchProgress::start(guest, done_pointer, count)?;
+    for index in 0..count.min(per_call) {
+        let request: T = read_from_guest(guest, element_address(list, index, size)?)?;
+        if let Err(error) = apply(guest, &request) {
+            progress.report(guest, index)?;
+            return Err(error);
+        }
+    }
+    if count > per_call {
+        progress.report(guest, per_call)?;
+        let next = element_address(list, per_call, size)?;
+        return Ok(MmuBatch::Continue([
+            next,
+            (count - per_call) | MMU_UPDATE_PREEMPTED,
+            done_pointer,
+            foreigndom,
+            0,
+        ]));
+    }
+    progress.report(guest, count)?;
+    Ok(MmuBatch::Done)
 }

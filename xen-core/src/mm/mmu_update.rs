@@ -11,13 +11,12 @@
 //! This is the hypercall's logic over the frame table; dispatching it from the
 //! hypercall table waits for the kernel to keep a frame table.
 
-use super::batch_progress::{BatchProgress, MMU_UPDATE_PREEMPTED, MmuBatch, batch_owners};
+use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
 use super::{Mfn, PageType};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
-use crate::guest_copy::{element_address, read_from_guest};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{
     MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD, MmuUpdate,
@@ -37,24 +36,14 @@ pub fn mmu_update(
     caller: DomId,
     args: [u64; 5],
 ) -> Result<MmuBatch, Errno> {
-    let [list, count, done_pointer, foreigndom, _] = args;
-    let (pt_owner, data_owner) = batch_owners(caller, foreigndom)?;
-    let (progress, count) = BatchProgress::start(guest, done_pointer, count)?;
-    for index in 0..count.min(REQUESTS_PER_CALL) {
-        let request: MmuUpdate = read_from_guest(guest, element_address(list, index, REQUEST_SIZE)?)?;
-        if let Err(error) = apply(table, memory, m2p, &request, pt_owner, data_owner) {
-            progress.report(guest, index)?;
-            return Err(error);
-        }
-    }
-    if count > REQUESTS_PER_CALL {
-        progress.report(guest, REQUESTS_PER_CALL)?;
-        let next = element_address(list, REQUESTS_PER_CALL, REQUEST_SIZE)?;
-        let left = (count - REQUESTS_PER_CALL) | MMU_UPDATE_PREEMPTED;
-        return Ok(MmuBatch::Continue([next, left, done_pointer, foreigndom, 0]));
-    }
-    progress.report(guest, count)?;
-    Ok(MmuBatch::Done)
+    let (pt_owner, data_owner) = batch_owners(caller, args[3])?;
+    run_batch(
+        guest,
+        args,
+        REQUEST_SIZE,
+        REQUESTS_PER_CALL,
+        |_, request: &MmuUpdate| apply(table, memory, m2p, request, pt_owner, data_owner),
+    )
 }
 
 /// One request.

@@ -6,14 +6,14 @@
 //! before the guest runs again, also when a later request of the batch
 //! fails (what went before it stands).
 
-use super::batch_progress::{BatchProgress, MMU_UPDATE_PREEMPTED, MmuBatch, batch_owners};
+use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
 use super::{Mfn, PageType, TableLevel, TypedRef};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
-use crate::guest_copy::{element_address, read_from_guest};
+use crate::guest_copy::read_from_guest;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::*;
 
@@ -66,42 +66,12 @@ pub fn mmuext_op(
     args: [u64; 5],
 ) -> (Result<MmuBatch, Errno>, MmuextEffects) {
     let mut effects = MmuextEffects::default();
-    let result = run(table, memory, guest, caller, base, args, &mut effects);
+    let result = batch_owners(caller, args[3]).and_then(|(owner, _)| {
+        run_batch(guest, args, OP_SIZE, OPS_PER_CALL, |guest, op: &MmuextOp| {
+            apply(table, memory, guest, owner, base, op, &mut effects)
+        })
+    });
     (result, effects)
-}
-
-fn run(
-    table: &mut FrameTable<'_>,
-    memory: &mut impl PhysicalMemory,
-    guest: &mut impl GuestMemory,
-    caller: DomId,
-    base: &mut Option<TypedRef>,
-    args: [u64; 5],
-    effects: &mut MmuextEffects,
-) -> Result<MmuBatch, Errno> {
-    let [ops, count, done_pointer, foreigndom, _] = args;
-    let (owner, _) = batch_owners(caller, foreigndom)?;
-    let (progress, count) = BatchProgress::start(guest, done_pointer, count)?;
-    for index in 0..count.min(OPS_PER_CALL) {
-        let op: MmuextOp = read_from_guest(guest, element_address(ops, index, OP_SIZE)?)?;
-        if let Err(error) = apply(table, memory, guest, owner, base, &op, effects) {
-            progress.report(guest, index)?;
-            return Err(error);
-        }
-    }
-    if count > OPS_PER_CALL {
-        progress.report(guest, OPS_PER_CALL)?;
-        let next = element_address(ops, OPS_PER_CALL, OP_SIZE)?;
-        return Ok(MmuBatch::Continue([
-            next,
-            (count - OPS_PER_CALL) | MMU_UPDATE_PREEMPTED,
-            done_pointer,
-            foreigndom,
-            0,
-        ]));
-    }
-    progress.report(guest, count)?;
-    Ok(MmuBatch::Done)
 }
 
 /// One request.
