@@ -27,6 +27,7 @@ pub mod pte_rules;
 #[cfg(test)]
 mod pv_mmu_tests;
 pub mod typed_ref;
+pub mod update_va_mapping;
 
 pub use frame_info::FrameInfo;
 pub use frame_table::FrameTable;

@@ -9,6 +9,7 @@ mod mmu_update;
 mod mmuext_op;
 mod refs;
 mod sequences;
+mod update_va_mapping;
 
 use super::frame_info::FrameInfo;
 use super::frame_table::FrameTable;
