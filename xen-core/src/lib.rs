@@ -19,4 +19,5 @@ pub mod guest_copy;
 pub mod hypercall;
 pub mod log_level;
 pub mod mm;
+pub mod rflags;
 pub mod trap_frame;

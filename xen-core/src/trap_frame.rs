@@ -6,6 +6,9 @@
 //! and edits guest state through it: hypercall arguments and results, bounces
 //! to the guest's handlers.
 
+use crate::mm::layout::is_canonical;
+use crate::rflags::{IF, IOPL};
+
 /// `vector` of a frame built by the `syscall` entry (not a real vector).
 pub const SYSCALL_VECTOR: u64 = 0x100;
 /// `vector` of a frame built for `syscall` from 32-bit guest code (CSTAR).
@@ -68,8 +71,6 @@ impl TrapFrame {
     /// (through `iret`, an emulated instruction at the edge of the address
     /// space, ...) could crash the hypervisor; callers crash the domain instead.
     pub fn is_safe_guest_return(&self) -> bool {
-        const IF: u64 = 1 << 9;
-        const IOPL: u64 = 3 << 12;
         // 64-bit code needs a canonical RIP; 32-bit code one below 4 GiB (the
         // segment limit), or iretq faults in ring 0.
         let rip_ok = match self.cs {
@@ -85,8 +86,7 @@ impl TrapFrame {
     /// 0x8000_0000_0000, and `iretq` there would fault in ring 0. The one
     /// check every return path makes, however fast.
     pub const fn rip_is_canonical(&self) -> bool {
-        let top = self.rip >> 47;
-        top == 0 || top == 0x1_ffff
+        is_canonical(self.rip)
     }
 
     /// Hypercall number and arguments (RAX; RDI, RSI, RDX, R10, R8).

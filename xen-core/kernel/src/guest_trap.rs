@@ -13,7 +13,7 @@ use xen_core::domain::bounce::{bounce_exception, has_error_code};
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
 use xen_core::domain::pv_domain::{DomainState, PvDomain};
 use xen_core::hypercall::handle_hypercall;
-use xen_core::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL_VECTOR, SYSCALL32_VECTOR, TrapFrame};
+use xen_core::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL32_VECTOR, TrapFrame};
 
 /// The running domain (one domain, one vCPU, for now).
 static DOMAIN: Mutex<Option<PvDomain>> = Mutex::new(None);
@@ -55,7 +55,8 @@ pub fn handle(frame: &mut TrapFrame) {
         domain.crash("32-bit syscall, which 64-bit PV guests cannot use");
         domain_ended(domain, frame);
     }
-    let resume_changed = if frame.vector == SYSCALL_VECTOR || frame.vector == HYPERCALL_GATE_VECTOR {
+    // `syscall` frames go to handle_syscall; here the gate is the hypercall.
+    let resume_changed = if frame.vector == HYPERCALL_GATE_VECTOR {
         handle_hypercall(domain, frame, &mut platform)
     } else {
         handle_exception(domain, frame, &mut platform, frame.vector as u8);

@@ -8,18 +8,11 @@
 use super::pv_domain::PvDomain;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::guest_copy::copy_to_guest;
+use crate::rflags::{AC, IF, IOPL, NT, RF, TF, VM};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
 
-/// RFLAGS bits.
-const IF: u64 = 1 << 9;
-const IOPL: u64 = 3 << 12;
-const TF: u64 = 1 << 8;
-const NT: u64 = 1 << 14;
-const RF: u64 = 1 << 16;
-const VM: u64 = 1 << 17;
-const AC: u64 = 1 << 18;
 /// The page-fault error-code bit that says "user mode".
 const PF_USER: u64 = 1 << 2;
 /// Byte offset of `vcpu_info[0].arch.cr2` in shared_info.

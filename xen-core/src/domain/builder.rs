@@ -18,6 +18,7 @@ use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page}
 use crate::mm::Mfn;
 use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
 use crate::mm::mfn::PAGE_SIZE;
+use crate::mm::pte_rules::{ACCESSED, ADDRESS_MASK, DIRTY, GUEST_KERNEL, PRESENT, RW, USER};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use xen_abi::start_info::{MAX_GUEST_CMDLINE, SifFlags, StartInfo, XEN_START_INFO_MAGIC};
@@ -32,14 +33,6 @@ const MAX_P2M_PAGES: usize = (MAX_DOMAIN_PAGES / 512) as usize;
 /// p2m entries per page.
 const ENTRIES_PER_PAGE: u64 = PAGE_SIZE / 8;
 
-/// Page-table entry bits the builder writes.
-const PRESENT: u64 = 1 << 0;
-const RW: u64 = 1 << 1;
-const USER: u64 = 1 << 2;
-const ACCESSED: u64 = 1 << 5;
-const DIRTY: u64 = 1 << 6;
-/// Software bit 52: an L1 entry the guest wrote without USER (xen-pv-abi 4.1).
-const GUEST_KERNEL: u64 = 1 << 52;
 /// Leaf entries: Xen's builder writes PRESENT|RW|ACCESSED, and validation
 /// adds USER (guest kernels run in ring 3) with the guest-kernel tag.
 const L1_FLAGS: u64 = PRESENT | RW | ACCESSED | USER | GUEST_KERNEL;
@@ -296,7 +289,7 @@ fn build_page_tables<M: PhysicalMemory>(
             let slot = table.address() + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
             let entry = domain.memory.read_u64(slot);
             table = if entry & PRESENT != 0 {
-                Mfn::containing(entry & 0x000f_ffff_ffff_f000)
+                Mfn::containing(entry & ADDRESS_MASK)
             } else {
                 let fresh = domain.mfn(next_table);
                 next_table += 1;

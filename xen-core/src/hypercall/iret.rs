@@ -3,13 +3,9 @@
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
 use crate::guest_copy::read_from_guest;
+use crate::rflags::{IF, IOPL, VM};
 use xen_abi::errno::Errno;
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, IretContext, VGCF_IN_SYSCALL};
-
-/// RFLAGS bits the guest may not set or clear.
-const IF: u64 = 1 << 9;
-const IOPL: u64 = 3 << 12;
-const VM: u64 = 1 << 17;
 
 /// `iret`: the guest jumped to slot 23 of its hypercall page with an
 /// `iret_context` at its stack pointer. Restores that context in full.

@@ -63,25 +63,9 @@ exception_\vector:
     .endr
     exception_without_code 0x82
 
-/* `syscall` from ring 3, the hypercall fast path: RCX = guest RIP, R11 =
- * guest RFLAGS, RSP still the guest's; RFLAGS.IF is already clear (SFMASK).
- * Switch to the hypervisor stack (one CPU: a static scratch slot for the
- * guest RSP suffices) and build the frame an interrupt from ring 3 would
- * have, but save only the caller-saved registers: Rust preserves RBX, RBP and
- * R12-R15 itself, and no hypercall touches them, so their slots stay
- * undefined (see xen_core::trap_frame::TrapFrame). */
-    .balign 16
-    .global syscall_entry
-syscall_entry:
-    mov %rsp, syscall_guest_rsp(%rip)
-    lea __boot_stack_top(%rip), %rsp
-    push $0xe02b                        /* SS: FLAT_KERNEL_SS */
-    push syscall_guest_rsp(%rip)        /* RSP */
-    push %r11                           /* RFLAGS */
-    push $0xe033                        /* CS: FLAT_KERNEL_CS */
-    push %rcx                           /* RIP */
-    push $0                             /* error code */
-    push $0x100                         /* vector: SYSCALL_VECTOR */
+/* The registers the SysV ABI lets a callee clobber, in TrapFrame order (RAX
+ * highest). trap_common saves the callee-saved ones below them too. */
+    .macro push_caller_saved
     push %rax
     push %rcx
     push %rdx
@@ -91,10 +75,9 @@ syscall_entry:
     push %r9
     push %r10
     push %r11
-    sub $48, %rsp                       /* RBX, RBP, R12-R15: not saved */
-    mov %rsp, %rdi
-    call syscall_dispatch
-    add $48, %rsp
+    .endm
+
+    .macro pop_caller_saved
     pop %r11
     pop %r10
     pop %r9
@@ -104,6 +87,39 @@ syscall_entry:
     pop %rdx
     pop %rcx
     pop %rax
+    .endm
+
+/* After `syscall` (RCX = guest RIP, R11 = guest RFLAGS, RSP still the
+ * guest's): switch to the hypervisor stack (one CPU: a static scratch slot
+ * for the guest RSP suffices) and push the frame an interrupt from ring 3
+ * would have, with code selector `cs`, then error code 0 and `vector`. */
+    .macro syscall_frame cs, vector
+    mov %rsp, syscall_guest_rsp(%rip)
+    lea __boot_stack_top(%rip), %rsp
+    push $0xe02b                        /* SS: FLAT_KERNEL_SS */
+    push syscall_guest_rsp(%rip)        /* RSP */
+    push %r11                           /* RFLAGS */
+    push $\cs                           /* CS */
+    push %rcx                           /* RIP */
+    push $0                             /* error code */
+    push $\vector
+    .endm
+
+/* `syscall` from ring 3, the hypercall fast path; RFLAGS.IF is already clear
+ * (SFMASK). Build the frame an interrupt from ring 3 would have, but save only
+ * the caller-saved registers: Rust preserves RBX, RBP and R12-R15 itself, and
+ * no hypercall touches them, so their slots stay undefined (see
+ * xen_core::trap_frame::TrapFrame). */
+    .balign 16
+    .global syscall_entry
+syscall_entry:
+    syscall_frame 0xe033, 0x100         /* FLAT_KERNEL_CS, SYSCALL_VECTOR */
+    push_caller_saved
+    sub $48, %rsp                       /* RBX, RBP, R12-R15: not saved */
+    mov %rsp, %rdi
+    call syscall_dispatch
+    add $48, %rsp
+    pop_caller_saved
     add $16, %rsp                       /* vector and error code */
     iretq
 
@@ -114,27 +130,11 @@ syscall_entry:
     .balign 16
     .global syscall32_entry
 syscall32_entry:
-    mov %rsp, syscall_guest_rsp(%rip)
-    lea __boot_stack_top(%rip), %rsp
-    push $0xe02b                        /* SS */
-    push syscall_guest_rsp(%rip)        /* RSP */
-    push %r11                           /* RFLAGS */
-    push $0xe023                        /* CS: FLAT_RING3_CS32 */
-    push %rcx                           /* RIP */
-    push $0                             /* error code */
-    push $0x101                         /* vector: SYSCALL32_VECTOR */
+    syscall_frame 0xe023, 0x101         /* FLAT_RING3_CS32, SYSCALL32_VECTOR */
     jmp trap_common
 
 trap_common:
-    push %rax
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %r8
-    push %r9
-    push %r10
-    push %r11
+    push_caller_saved
     push %rbx
     push %rbp
     push %r12
@@ -151,15 +151,7 @@ trap_exit:
     pop %r12
     pop %rbp
     pop %rbx
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rax
+    pop_caller_saved
     add $16, %rsp                       /* vector and error code */
     iretq
 

@@ -77,6 +77,17 @@ fn read_virtual(memory: &FakeMemory, l4: Mfn, va: u64, length: usize) -> Vec<u8>
         .collect()
 }
 
+/// The start info page `built` hands its guest, read through the guest's tables.
+fn start_info(memory: &FakeMemory, built: &BuiltDomain) -> StartInfo {
+    let bytes = read_virtual(
+        memory,
+        built.l4,
+        built.layout.start_info,
+        core::mem::size_of::<StartInfo>(),
+    );
+    StartInfo::read_from_bytes(&bytes).unwrap()
+}
+
 #[test]
 fn dom0_starts_at_its_entry_with_start_info_in_rsi() {
     let mut m = machine(8192);
@@ -116,13 +127,7 @@ fn the_hypercall_page_holds_the_stubs() {
 fn start_info_describes_the_domain() {
     let mut m = machine(8192);
     let built = build(&ours().build(), 4096, true, &mut m).unwrap();
-    let bytes = read_virtual(
-        &m.memory,
-        built.l4,
-        built.layout.start_info,
-        core::mem::size_of::<StartInfo>(),
-    );
-    let info = StartInfo::read_from_bytes(&bytes).unwrap();
+    let info = start_info(&m.memory, &built);
     assert_eq!(&info.magic[..14], b"xen-3.0-x86_64");
     assert_eq!(info.magic[14], 0);
     assert_eq!(info.nr_pages, 4096);
@@ -207,13 +212,7 @@ fn events_start_masked_in_every_vcpu_info() {
 fn domus_get_ring_pages_in_start_info() {
     let mut m = machine(8192);
     let built = build(&ours().build(), 4096, false, &mut m).unwrap();
-    let bytes = read_virtual(
-        &m.memory,
-        built.l4,
-        built.layout.start_info,
-        core::mem::size_of::<StartInfo>(),
-    );
-    let info = StartInfo::read_from_bytes(&bytes).unwrap();
+    let info = start_info(&m.memory, &built);
     let store_va = built.layout.xenstore.unwrap();
     assert_eq!(info.store_mfn << 12, walk(&m.memory, built.l4, store_va).unwrap().0);
     assert_eq!(info.flags, 0);
