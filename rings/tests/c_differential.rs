@@ -107,33 +107,7 @@ fn peer_binary() -> &'static Path {
         libxen::require_headers(&["xen/io/ring.h"]);
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/ring_peer.c");
         let binary = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ring_peer-{}", std::process::id()));
-        // At test run time cargo's build-script variables (TARGET, HOST,
-        // OPT_LEVEL) are absent, so cc is told everything explicitly.
-        let target = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
-        let compiler = cc::Build::new()
-            .target(&target)
-            .host(&target)
-            .opt_level(2)
-            .cargo_metadata(false)
-            .std("gnu11")
-            .include(libxen::INCLUDE_DIR)
-            .warnings(true)
-            .extra_warnings(true)
-            .warnings_into_errors(true)
-            .get_compiler();
-        let output = compiler
-            .to_command()
-            .arg(&source)
-            .arg("-o")
-            .arg(&binary)
-            .output()
-            .expect("run the C compiler");
-        assert!(
-            output.status.success(),
-            "{} failed to compile:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        libxen::compile_program(&source, &binary, &[]);
         binary
     })
 }

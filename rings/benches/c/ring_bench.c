@@ -28,26 +28,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The same barriers as tests/c/ring_peer.c (and as our Rust rings use). */
-#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#include "../../tests/c/ring_entries.h"
 
-#define __XEN_INTERFACE_VERSION__ __XEN_LATEST_INTERFACE_VERSION__
-#include <xen/io/ring.h>
-
-#define PAGE_BYTES 4096
-
-/* The entries of the Rust benchmark (and of rings/tests/common/mod.rs). */
-struct request {
-    uint64_t id;
-    uint32_t value;
-    uint32_t pad;
-};
-struct response {
-    uint32_t id;
-    int32_t status;
-};
 DEFINE_RING_TYPES(bench, struct request, struct response);
 
 /* What both threads share besides the ring page. */

@@ -7,13 +7,11 @@
 //! `CLOCK_MONOTONIC`, so process start-up is not timed, as thread start-up is
 //! not for the Rust contenders.
 
+use crate::libxen;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-
-/// Where the Xen public headers are (Debian's `libxen-dev`).
-const INCLUDE_DIR: &str = "/usr/include";
 
 /// Time for `messages` requests, sent in batches of `batch`, to be answered.
 pub fn throughput(batch: u64, messages: u64) -> Duration {
@@ -49,40 +47,10 @@ fn run(arguments: &[&str]) -> Duration {
 fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        assert!(
-            Path::new(INCLUDE_DIR).join("xen/io/ring.h").exists(),
-            "<xen/io/ring.h> missing under {INCLUDE_DIR}: install the Debian package libxen-dev"
-        );
+        libxen::require_headers(&["xen/io/ring.h"]);
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/c/ring_bench.c");
         let binary = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ring_bench");
-        // Outside a build script cargo's TARGET, HOST and OPT_LEVEL are absent,
-        // so cc is told everything explicitly (as in tests/c_differential.rs).
-        let target = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
-        let compiler = cc::Build::new()
-            .target(&target)
-            .host(&target)
-            .opt_level(2)
-            .cargo_metadata(false)
-            .std("gnu11")
-            .include(INCLUDE_DIR)
-            .flag("-pthread")
-            .warnings(true)
-            .extra_warnings(true)
-            .warnings_into_errors(true)
-            .get_compiler();
-        let output = compiler
-            .to_command()
-            .arg(&source)
-            .arg("-o")
-            .arg(&binary)
-            .output()
-            .expect("run the C compiler");
-        assert!(
-            output.status.success(),
-            "{} failed to compile:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        libxen::compile_program(&source, &binary, &["-pthread"]);
         binary
     })
 }

@@ -27,6 +27,10 @@
 
 mod array_queue;
 mod c_ring;
+#[path = "../../tests/common/mod.rs"]
+mod common;
+#[path = "../../tests/libxen/mod.rs"]
+mod libxen;
 mod messages;
 mod our_ring;
 mod ping_pong;

@@ -32,31 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * ring.h leaves the barriers to its includer (interface 0x00030208 on).
- * Our peer is another process on this machine, so C11 fences are the
- * right strength: mb orders our stores before our loads (Dekker), wmb
- * publishes entries before the index, rmb reads the index before entries.
- */
-#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#include "ring_entries.h"
 
-#define __XEN_INTERFACE_VERSION__ __XEN_LATEST_INTERFACE_VERSION__
-#include <xen/io/ring.h>
-
-#define PAGE_BYTES 4096
-
-/* The entries of rings/tests/common/mod.rs. */
-struct request {
-    uint64_t id;
-    uint32_t value;
-    uint32_t pad;
-};
-struct response {
-    uint32_t id;
-    int32_t status;
-};
 DEFINE_RING_TYPES(test, struct request, struct response);
 
 /* Page 1 of the file; word for word as CONTROL_* in c_differential.rs. */

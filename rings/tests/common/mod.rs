@@ -1,15 +1,18 @@
-//! Entry types and shared pages for the ring tests.
+//! Entry types and shared pages for the ring tests (and the ring benchmark).
 #![allow(dead_code)]
 
 use rings::sync::AtomicU32;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// A 16-byte request.
+/// A 16-byte request (`struct request` in `tests/c/ring_entries.h`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct Request {
+    /// Sequence number: the `id`-th request of an exchange.
     pub id: u64,
+    /// Payload the answer is computed from.
     pub value: u32,
+    /// Explicit padding, so the type is plain bytes.
     pub pad: u32,
 }
 
@@ -17,7 +20,9 @@ pub struct Request {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct Response {
+    /// The request's `id`, truncated.
     pub id: u32,
+    /// The answer.
     pub status: i32,
 }
 
@@ -26,6 +31,7 @@ pub fn shared(bytes: usize) -> Vec<AtomicU32> {
     (0..bytes / 4).map(|_| AtomicU32::new(0)).collect()
 }
 
+/// Request number `id` (the same in `benches/c/ring_bench.c`).
 pub fn request(id: u64) -> Request {
     Request {
         id,
@@ -34,6 +40,7 @@ pub fn request(id: u64) -> Request {
     }
 }
 
+/// The back end's answer to `request` (the same in `benches/c/ring_bench.c`).
 pub fn response_to(request: &Request) -> Response {
     Response {
         id: request.id as u32,
