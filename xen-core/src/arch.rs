@@ -5,6 +5,7 @@
 //! `cargo test` unchanged.
 
 use crate::mm::Mfn;
+use crate::mm::tlb_flush::TlbFlush;
 
 /// Access to physical memory by physical address.
 ///
@@ -57,10 +58,20 @@ pub trait Platform {
     type Guest: GuestMemory;
     /// Physical memory (hypervisor-owned pages such as shared_info).
     type Memory: PhysicalMemory;
+    /// The machine-to-physical table.
+    type M2p: MachineToPhys;
     /// The running guest's virtual memory.
     fn guest(&mut self) -> &mut Self::Guest;
     /// Physical memory.
     fn memory(&mut self) -> &mut Self::Memory;
+    /// Physical memory, the guest's memory and the M2P at once, which the
+    /// page-table hypercalls all need.
+    fn memory_parts(&mut self) -> (&mut Self::Memory, &mut Self::Guest, &mut Self::M2p);
+    /// Drops the running vCPU's TLB entries that `flush` names.
+    fn flush_tlb(&mut self, flush: TlbFlush);
+    /// Makes the validated L4 `l4` the running vCPU's page-table base (loads
+    /// CR3, which also flushes its TLB).
+    fn load_page_table_base(&mut self, l4: Mfn);
     /// Writes bytes to the hypervisor console.
     fn console_write(&mut self, bytes: &[u8]);
     /// Reads what console input is waiting, up to `out.len()` bytes.
@@ -188,11 +199,18 @@ pub mod fake {
         pub input: std::vec::Vec<u8>,
         /// Port writes: port, size, value.
         pub port_writes: std::vec::Vec<(u16, u8, u32)>,
+        /// The M2P table.
+        pub m2p: FakeM2p,
+        /// TLB flushes done, in order.
+        pub flushes: std::vec::Vec<TlbFlush>,
+        /// Page-table bases loaded, in order.
+        pub bases: std::vec::Vec<Mfn>,
     }
 
     impl Platform for FakePlatform {
         type Guest = FakeGuestMemory;
         type Memory = FakeMemory;
+        type M2p = FakeM2p;
 
         fn guest(&mut self) -> &mut FakeGuestMemory {
             &mut self.guest
@@ -200,6 +218,18 @@ pub mod fake {
 
         fn memory(&mut self) -> &mut FakeMemory {
             &mut self.memory
+        }
+
+        fn memory_parts(&mut self) -> (&mut FakeMemory, &mut FakeGuestMemory, &mut FakeM2p) {
+            (&mut self.memory, &mut self.guest, &mut self.m2p)
+        }
+
+        fn flush_tlb(&mut self, flush: TlbFlush) {
+            self.flushes.push(flush);
+        }
+
+        fn load_page_table_base(&mut self, l4: Mfn) {
+            self.bases.push(l4);
         }
 
         fn console_write(&mut self, bytes: &[u8]) {

@@ -5,10 +5,10 @@ use crate::arch::deliberate_fault::DeliberateFault;
 use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
-use crate::arch::{entry, fpu, gdt, idt, paging, pic, syscall};
+use crate::arch::{entry, fpu, frame_table_storage, gdt, idt, paging, pic, syscall};
 use crate::console;
 use crate::guest_trap;
-use crate::m2p::M2P;
+use crate::m2p::{M2P, M2pWriter};
 use core::fmt;
 use spin::Mutex;
 use xen_core::boot::bundle::BootBundle;
@@ -18,11 +18,12 @@ use xen_core::debug_exit::DebugExit;
 use xen_core::domain::builder::{BuildRequest, build_pv_domain};
 use xen_core::domain::elf_image::ElfImage;
 use xen_core::domain::guest_notes::GuestNotes;
-use xen_core::mm::PhysRange;
 use xen_core::mm::direct_map::direct_map_ranges;
 use xen_core::mm::frame_allocator::FrameAllocator;
 use xen_core::mm::hypervisor_page_table::HypervisorPageTable;
+use xen_core::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, FRAME_TABLE_VIRT_START};
 use xen_core::mm::mfn::PAGE_SIZE;
+use xen_core::mm::{FrameTable, PhysRange};
 
 /// Bitmap words for the frame allocator: 4 GiB of frames, all the boot identity
 /// map can reach while the first page tables are built.
@@ -116,14 +117,17 @@ fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memo
         spec.memory_bytes >> 20
     );
     let machine_frames = memory_map.highest_ram_address().div_ceil(PAGE_SIZE);
-    let mut m2p = M2P.lock();
-    m2p.create(machine_frames, &mut table, &mut *FRAMES.lock())
-        .unwrap_or_else(|e| fatal(format_args!("m2p: {e}")));
-    debug!(
-        "m2p: {} entries at {:#x}",
-        m2p.entries(),
-        xen_abi::mmu::MACH2PHYS_VIRT_START
-    );
+    {
+        let mut m2p = M2P.lock();
+        m2p.create(machine_frames, &mut table, &mut *FRAMES.lock())
+            .unwrap_or_else(|e| fatal(format_args!("m2p: {e}")));
+        debug!(
+            "m2p: {} entries at {:#x}",
+            m2p.entries(),
+            xen_abi::mmu::MACH2PHYS_VIRT_START
+        );
+    }
+    let mut frame_table = create_frame_table(machine_frames, &mut table);
     let request = BuildRequest {
         image: &image,
         notes: &notes,
@@ -135,8 +139,14 @@ fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memo
         hypervisor_l4: table.root(),
     };
     let mut memory = PhysicalWindow::DIRECT_MAP;
-    let built = build_pv_domain(&request, &mut memory, &mut *FRAMES.lock(), &mut *m2p)
-        .unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
+    let built = build_pv_domain(
+        &request,
+        &mut memory,
+        &mut *FRAMES.lock(),
+        &mut frame_table,
+        &mut M2pWriter,
+    )
+    .unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
     let layout = &built.layout;
     info!(
         "dom0: kernel {:#x}-{:#x}, p2m {:#x}-{:#x}, start_info {:#x}, page tables {:#x}-{:#x}, stack {:#x}, end {:#x}",
@@ -151,10 +161,25 @@ fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memo
         layout.end
     );
     info!("frames: {} free after building dom0", FRAMES.lock().free_frames());
-    drop(m2p);
     paging::load_root(built.l4);
-    guest_trap::install(built.domain);
+    guest_trap::install(built.domain, frame_table);
     entry::enter_guest(built.frame)
+}
+
+/// The frame table for machine frames `0..machine_frames`, all free, whose
+/// validated L4s get the hypervisor's slots as they are now: everything the
+/// hypervisor maps in them (image, direct map, M2P, the table itself) has
+/// its L3 by this point, so the slots never change afterwards.
+fn create_frame_table(machine_frames: u64, table: &mut HypervisorPageTable) -> FrameTable<'static> {
+    let storage = frame_table_storage::take(machine_frames, table, &mut *FRAMES.lock())
+        .unwrap_or_else(|e| fatal(format_args!("frame table: {e}")));
+    let memory = PhysicalWindow::DIRECT_MAP;
+    let slots = core::array::from_fn(|index| table.l4_entry(&memory, FIRST_HYPERVISOR_L4_SLOT + index));
+    info!(
+        "frame table: {machine_frames} frames, {} KiB at {FRAME_TABLE_VIRT_START:#x}",
+        core::mem::size_of_val(storage) >> 10
+    );
+    FrameTable::new(storage, slots)
 }
 
 /// The firmware map with everything the loader placed reserved.

@@ -13,14 +13,22 @@ use xen_core::domain::bounce::{bounce_exception, has_error_code};
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
 use xen_core::domain::pv_domain::{DomainState, PvDomain};
 use xen_core::hypercall::handle_hypercall;
+use xen_core::mm::FrameTable;
 use xen_core::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL32_VECTOR, TrapFrame};
 
-/// The running domain (one domain, one vCPU, for now).
-static DOMAIN: Mutex<Option<PvDomain>> = Mutex::new(None);
+/// What runs, behind one lock that each trap takes once: the domain (one
+/// domain, one vCPU, for now) and the frame table its hypercalls change.
+struct Running {
+    domain: PvDomain,
+    frames: FrameTable<'static>,
+}
 
-/// Makes `domain` the one that runs; called once, before entering it.
-pub fn install(domain: PvDomain) {
-    *DOMAIN.lock() = Some(domain);
+static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
+
+/// Makes `domain` the one that runs, over the frame table `frames`; called
+/// once, before entering it.
+pub fn install(domain: PvDomain, frames: FrameTable<'static>) {
+    *RUNNING.lock() = Some(Running { domain, frames });
 }
 
 /// Vectors with their own handling.
@@ -30,19 +38,19 @@ const PAGE_FAULT: u8 = 14;
 
 /// Handles a `syscall` from ring 3: a hypercall, the fast path.
 pub fn handle_syscall(frame: &mut TrapFrame) {
-    let mut slot = DOMAIN.lock();
-    let Some(domain) = slot.as_mut() else {
+    let mut slot = RUNNING.lock();
+    let Some(Running { domain, frames }) = slot.as_mut() else {
         crate::crash_report::report_exception(frame);
     };
-    let resume_changed = handle_hypercall(domain, frame, &mut KernelPlatform::new());
+    let resume_changed = handle_hypercall(domain, frames, frame, &mut KernelPlatform::new());
     finish(domain, frame, resume_changed);
 }
 
 /// Handles any other trap from ring 3 (exceptions, the `int 0x82` gate);
 /// returns to the guest unless its domain ended.
 pub fn handle(frame: &mut TrapFrame) {
-    let mut slot = DOMAIN.lock();
-    let Some(domain) = slot.as_mut() else {
+    let mut slot = RUNNING.lock();
+    let Some(Running { domain, frames }) = slot.as_mut() else {
         // Ring 3 with no domain installed: nothing of ours runs there.
         crate::crash_report::report_exception(frame);
     };
@@ -57,7 +65,7 @@ pub fn handle(frame: &mut TrapFrame) {
     }
     // `syscall` frames go to handle_syscall; here the gate is the hypercall.
     let resume_changed = if frame.vector == HYPERCALL_GATE_VECTOR {
-        handle_hypercall(domain, frame, &mut platform)
+        handle_hypercall(domain, frames, frame, &mut platform)
     } else {
         handle_exception(domain, frame, &mut platform, frame.vector as u8);
         true

@@ -23,6 +23,10 @@ pub struct KernelM2p {
 /// The one table (16 KiB of frame numbers: kept off the stack).
 pub static M2P: Mutex<KernelM2p> = Mutex::new(KernelM2p { frames: Vec::new() });
 
+/// Writes M2P entries: a handle for the platform and the domain builder,
+/// which locks the table for each entry.
+pub struct M2pWriter;
+
 impl KernelM2p {
     /// Allocates entries for machine frames `0..machine_frames`, all invalid
     /// (all-ones), and maps them read-only and user-readable at
@@ -55,10 +59,10 @@ impl KernelM2p {
     }
 }
 
-impl MachineToPhys for KernelM2p {
+impl MachineToPhys for M2pWriter {
     fn set(&mut self, mfn: Mfn, pfn: u64) {
         // Frames outside the table have no entry to set (none are allocated).
-        if let Some(frame) = self.frames.get((mfn.0 / ENTRIES_PER_FRAME) as usize) {
+        if let Some(frame) = M2P.lock().frames.get((mfn.0 / ENTRIES_PER_FRAME) as usize) {
             let mut memory = PhysicalWindow::DIRECT_MAP;
             memory.write_u64(frame.address() + (mfn.0 % ENTRIES_PER_FRAME) * 8, pfn);
         }

@@ -2,14 +2,18 @@
 
 use crate::arch::guest_memory::CurrentGuestMemory;
 use crate::arch::physical_memory::PhysicalWindow;
-use crate::arch::port_io;
 use crate::arch::serial::Serial;
+use crate::arch::{paging, port_io};
+use crate::m2p::M2pWriter;
 use xen_core::arch::Platform;
+use xen_core::mm::Mfn;
+use xen_core::mm::tlb_flush::TlbFlush;
 
 /// The real machine, while a guest's page tables are loaded.
 pub struct KernelPlatform {
     guest: CurrentGuestMemory,
     memory: PhysicalWindow,
+    m2p: M2pWriter,
 }
 
 impl KernelPlatform {
@@ -18,6 +22,7 @@ impl KernelPlatform {
         KernelPlatform {
             guest: CurrentGuestMemory,
             memory: PhysicalWindow::DIRECT_MAP,
+            m2p: M2pWriter,
         }
     }
 }
@@ -25,6 +30,7 @@ impl KernelPlatform {
 impl Platform for KernelPlatform {
     type Guest = CurrentGuestMemory;
     type Memory = PhysicalWindow;
+    type M2p = M2pWriter;
 
     fn guest(&mut self) -> &mut CurrentGuestMemory {
         &mut self.guest
@@ -32,6 +38,18 @@ impl Platform for KernelPlatform {
 
     fn memory(&mut self) -> &mut PhysicalWindow {
         &mut self.memory
+    }
+
+    fn memory_parts(&mut self) -> (&mut PhysicalWindow, &mut CurrentGuestMemory, &mut M2pWriter) {
+        (&mut self.memory, &mut self.guest, &mut self.m2p)
+    }
+
+    fn flush_tlb(&mut self, flush: TlbFlush) {
+        paging::flush_tlb(flush);
+    }
+
+    fn load_page_table_base(&mut self, l4: Mfn) {
+        paging::load_root(l4);
     }
 
     fn console_write(&mut self, bytes: &[u8]) {

@@ -6,8 +6,14 @@
 //! it is allocated; record each frame in the M2P; copy the image's segments
 //! (frames start zeroed, so bss needs nothing); fill the hypercall page; write
 //! start_info; build the bootstrap page tables, with the tables themselves
-//! mapped read-only and the hypervisor's L4 slots copied in; allocate
+//! mapped read-only and the hypervisor's L4 slots copied in; pin the L4
+//! through the frame table, which validates the whole tree as any guest
+//! table is validated, and make it the vCPU's base pointer; allocate
 //! shared_info with events masked; set the initial registers (xen-pv-abi 7.3).
+//!
+//! Every frame is given to the domain in the frame table as it is taken.
+//! If building fails half-way, the frames taken so far stay the domain's:
+//! the caller gives them back with `FrameTable::destroy_domain`.
 
 use super::boot_layout::{BootLayout, LayoutError, LayoutRequest};
 use super::elf_image::ElfImage;
@@ -15,12 +21,13 @@ use super::guest_notes::GuestNotes;
 use super::pv_domain::{DomId, PvDomain};
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
 use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page};
-use crate::mm::Mfn;
 use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
 use crate::mm::mfn::PAGE_SIZE;
 use crate::mm::pte_rules::{ACCESSED, ADDRESS_MASK, DIRTY, GUEST_KERNEL, PRESENT, RW, USER};
+use crate::mm::{FrameTable, Mfn, PageType, TableLevel};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
+use xen_abi::errno::Errno;
 use xen_abi::start_info::{MAX_GUEST_CMDLINE, SifFlags, StartInfo, XEN_START_INFO_MAGIC};
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
 use zerocopy::{FromZeros, IntoBytes};
@@ -86,6 +93,11 @@ pub enum BuildError {
     CommandLineTooLong(usize),
     /// INIT_P2M asks for a p2m mapping the builder does not make.
     InitP2mUnsupported,
+    /// The frame table refused to give a frame to the domain (it is beyond
+    /// the table or not free): a hypervisor bug.
+    FrameNotAssignable(Mfn, Errno),
+    /// The page tables the builder wrote failed validation: a builder bug.
+    PageTablesRefused(Errno),
 }
 
 impl fmt::Display for BuildError {
@@ -107,6 +119,18 @@ impl fmt::Display for BuildError {
                 )
             }
             BuildError::InitP2mUnsupported => write!(f, "domain builder: INIT_P2M placement is not supported"),
+            BuildError::FrameNotAssignable(mfn, errno) => {
+                write!(
+                    f,
+                    "domain builder: frame {mfn} cannot be given to the domain ({errno:?})"
+                )
+            }
+            BuildError::PageTablesRefused(errno) => {
+                write!(
+                    f,
+                    "domain builder: the initial page tables failed validation ({errno:?})"
+                )
+            }
         }
     }
 }
@@ -146,11 +170,13 @@ impl<M: PhysicalMemory> DomainMemory<'_, M> {
     }
 }
 
-/// Builds a PV domain.
+/// Builds a PV domain, taking its frames from `frames` and giving them to
+/// it in `table`.
 pub fn build_pv_domain(
     request: &BuildRequest<'_>,
     memory: &mut impl PhysicalMemory,
     frames: &mut impl FrameSource,
+    table: &mut FrameTable<'_>,
     m2p: &mut impl MachineToPhys,
 ) -> Result<BuiltDomain, BuildError> {
     let notes = request.notes;
@@ -178,7 +204,12 @@ pub fn build_pv_domain(
         p2m_frames: [Mfn(0); MAX_P2M_PAGES],
         nr_pages: request.nr_pages,
     };
-    allocate_memory(&mut domain, &layout, frames, m2p)?;
+    let mut frames = DomainFrames {
+        source: frames,
+        table,
+        owner: request.domid,
+    };
+    allocate_memory(&mut domain, &layout, &mut frames, m2p)?;
     load_segments(&mut domain, &layout, request.image, notes);
     if let Some(page) = notes.hypercall_page {
         let mut stubs = [0u8; HYPERCALL_PAGE_SIZE];
@@ -187,15 +218,29 @@ pub fn build_pv_domain(
     }
     let l4 = build_page_tables(&mut domain, &layout, request.hypervisor_l4);
 
-    let shared_info = frames.allocate_frame().ok_or(BuildError::OutOfMemory)?;
+    let shared_info = frames.take()?;
     domain.memory.zero_frame(shared_info);
-    let guest = PvDomain::new(
+    let mut guest = PvDomain::new(
         request.domid,
         request.name,
         request.privileged,
         shared_info,
         request.nr_pages,
     );
+    let table = &mut *frames.table;
+    table
+        .pin(domain.memory, l4, request.domid, TableLevel::L4)
+        .map_err(BuildError::PageTablesRefused)?;
+    table
+        .new_baseptr(domain.memory, request.domid, &mut guest.vcpu.kernel_base, l4)
+        .map_err(BuildError::PageTablesRefused)?;
+    let shared = table
+        .get_page_and_type(domain.memory, shared_info, request.domid, PageType::Writable)
+        .map_err(|errno| BuildError::FrameNotAssignable(shared_info, errno))?;
+    guest.shared_info_ref = Some(shared);
+    // The domain has never run, so no TLB holds a stale mapping of the frames
+    // that just became its page tables.
+    let _ = table.take_flush_request();
     // Events start masked on every vCPU (xen-pv-abi 6.4).
     for vcpu in 0..32u64 {
         domain.memory.write_bytes(shared_info.address() + vcpu * 64 + 1, &[1]);
@@ -219,15 +264,33 @@ pub fn build_pv_domain(
     })
 }
 
+/// Where the domain's frames come from, and whose they become.
+struct DomainFrames<'a, 'f, F: FrameSource> {
+    source: &'a mut F,
+    table: &'a mut FrameTable<'f>,
+    owner: DomId,
+}
+
+impl<F: FrameSource> DomainFrames<'_, '_, F> {
+    /// A free frame, now the domain's.
+    fn take(&mut self) -> Result<Mfn, BuildError> {
+        let mfn = self.source.allocate_frame().ok_or(BuildError::OutOfMemory)?;
+        self.table
+            .assign(mfn, self.owner)
+            .map_err(|errno| BuildError::FrameNotAssignable(mfn, errno))?;
+        Ok(mfn)
+    }
+}
+
 /// Allocates and zeroes every page, writing the p2m list and the M2P.
 fn allocate_memory<M: PhysicalMemory>(
     domain: &mut DomainMemory<'_, M>,
     layout: &BootLayout,
-    frames: &mut impl FrameSource,
+    frames: &mut DomainFrames<'_, '_, impl FrameSource>,
     m2p: &mut impl MachineToPhys,
 ) -> Result<(), BuildError> {
     let mut take = |memory: &mut M| -> Result<Mfn, BuildError> {
-        let mfn = frames.allocate_frame().ok_or(BuildError::OutOfMemory)?;
+        let mfn = frames.take()?;
         memory.zero_frame(mfn);
         Ok(mfn)
     };

@@ -2,7 +2,8 @@
 
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
-use crate::mm::Mfn;
+use crate::mm::domain_teardown::Teardown;
+use crate::mm::{FrameTable, Mfn, TypedRef};
 use core::fmt;
 use heapless::{String, Vec};
 
@@ -37,6 +38,10 @@ pub struct PvDomain {
     pub state: DomainState,
     /// The shared_info frame (hypervisor-owned, mapped by the guest).
     pub shared_info: Mfn,
+    /// The writable type reference that keeps shared_info, which the
+    /// hypervisor writes, from ever becoming one of the guest's page tables
+    /// (Xen's `share_xen_page_with_guest`); set by the builder.
+    pub shared_info_ref: Option<TypedRef>,
     /// Pages of memory it owns.
     pub nr_pages: u64,
     /// Why the hypervisor crashed it, once it has.
@@ -64,6 +69,7 @@ impl PvDomain {
             vcpu: Vcpu::default(),
             state: DomainState::Running,
             shared_info,
+            shared_info_ref: None,
             nr_pages,
             crash_reason: None,
             console_line: Vec::new(),
@@ -76,6 +82,18 @@ impl PvDomain {
             self.state = DomainState::Crashed;
             self.crash_reason = Some(reason);
         }
+    }
+
+    /// Gives back everything the domain holds in `table`: the base pointer,
+    /// the shared_info reference, its pins and every frame it owns.
+    pub fn release_memory(&mut self, table: &mut FrameTable<'_>, memory: &mut impl PhysicalMemory) -> Teardown {
+        for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
+            .into_iter()
+            .flatten()
+        {
+            table.put_page_and_type(memory, held);
+        }
+        table.destroy_domain(memory, self.id)
     }
 
     /// Whether the domain may still run.

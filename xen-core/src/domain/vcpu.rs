@@ -1,6 +1,7 @@
 //! A virtual CPU of a PV domain: what the guest registered and which mode it
 //! is in.
 
+use crate::mm::TypedRef;
 use crate::mm::layout::is_canonical;
 use xen_abi::errno::Errno;
 use xen_abi::trap::{TRAP_FLAG_DPL_MASK, TRAP_FLAG_MASK_EVENTS, TrapInfo};
@@ -44,7 +45,7 @@ pub struct LoadableState {
 }
 
 /// The state of one vCPU that hypercalls change.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Vcpu {
     /// The virtual IDT.
     pub traps: [TrapHandler; 256],
@@ -62,6 +63,10 @@ pub struct Vcpu {
     loadable_changed: bool,
     /// I/O privilege level granted with `physdev_op(set_iopl)` (dom0 drivers).
     pub iopl: u8,
+    /// The kernel page-table base (Xen's `guest_table`): the validated L4 in
+    /// CR3 while the vCPU runs, held by a typed reference so it cannot be
+    /// unpinned into something writable underneath the CPU.
+    pub kernel_base: Option<TypedRef>,
 }
 
 impl Default for Vcpu {
@@ -74,6 +79,7 @@ impl Default for Vcpu {
             loadable: LoadableState::default(),
             loadable_changed: false,
             iopl: 0,
+            kernel_base: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod callbacks;
 mod console_io;
 pub mod hypercall_page;
 mod iret;
+mod mmu;
 mod multicall;
 mod physdev_op;
 mod sched_op;
@@ -19,6 +20,7 @@ mod vm_assist;
 
 use crate::arch::Platform;
 use crate::domain::pv_domain::PvDomain;
+use crate::mm::FrameTable;
 use crate::trap_frame::TrapFrame;
 use xen_abi::errno::Errno;
 use xen_abi::hypercall as number;
@@ -40,6 +42,8 @@ pub enum Completion {
 pub struct HypercallContext<'a, P: Platform> {
     /// The calling domain.
     pub domain: &'a mut PvDomain,
+    /// The PV MMU's state of every machine frame.
+    pub frames: &'a mut FrameTable<'static>,
     /// The caller's registers.
     pub frame: &'a mut TrapFrame,
     /// The machine.
@@ -56,6 +60,7 @@ pub struct HypercallContext<'a, P: Platform> {
 pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, args: [u64; 5]) -> Completion {
     let result = match u32::try_from(nr) {
         Ok(number::SET_TRAP_TABLE) => trap_table::set_trap_table(context, args),
+        Ok(number::MMU_UPDATE) => mmu::mmu_update(context, args),
         Ok(number::STACK_SWITCH) => callbacks::stack_switch(context, args),
         Ok(number::SET_CALLBACKS) => callbacks::set_callbacks(context, args),
         Ok(number::FPU_TASKSWITCH) => segment_base::fpu_taskswitch(context, args),
@@ -63,10 +68,12 @@ pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, arg
         Ok(number::XEN_VERSION) => version::xen_version(context, args),
         Ok(number::CONSOLE_IO) => console_io::console_io(context, args),
         Ok(number::VM_ASSIST) => vm_assist::vm_assist(context, args),
+        Ok(number::UPDATE_VA_MAPPING) => mmu::update_va_mapping(context, args),
         Ok(number::IRET) => iret::iret(context, args),
         Ok(number::SET_SEGMENT_BASE) => segment_base::set_segment_base(context, args),
         Ok(number::SCHED_OP) => sched_op::sched_op(context, args),
         Ok(number::CALLBACK_OP) => callbacks::callback_op(context, args),
+        Ok(number::MMUEXT_OP) => mmu::mmuext_op(context, args),
         Ok(number::PHYSDEV_OP) => physdev_op::physdev_op(context, args),
         _ => Err(Errno::ENOSYS),
     };
@@ -79,11 +86,17 @@ pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, arg
 ///
 /// Returns whether the guest's resume point (RIP, CS, SS, RFLAGS) may have
 /// changed: only then must the caller check that it is safe to return to.
-pub fn handle_hypercall<P: Platform>(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut P) -> bool {
+pub fn handle_hypercall<P: Platform>(
+    domain: &mut PvDomain,
+    frames: &mut FrameTable<'static>,
+    frame: &mut TrapFrame,
+    platform: &mut P,
+) -> bool {
     let (nr, args) = frame.hypercall();
     let completion = {
         let mut context = HypercallContext {
             domain,
+            frames,
             frame: &mut *frame,
             platform,
             in_multicall: false,
@@ -105,5 +118,7 @@ pub fn handle_hypercall<P: Platform>(domain: &mut PvDomain, frame: &mut TrapFram
     }
 }
 
+#[cfg(test)]
+mod mmu_tests;
 #[cfg(test)]
 mod tests;

@@ -36,6 +36,7 @@ pub fn multicall<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
             ];
             let mut inner = HypercallContext {
                 domain: &mut *context.domain,
+                frames: &mut *context.frames,
                 frame: &mut *context.frame,
                 platform: &mut *context.platform,
                 in_multicall: true,

@@ -3,7 +3,8 @@
 use super::*;
 use crate::arch::fake::FakePlatform;
 use crate::domain::pv_domain::DomainState;
-use crate::mm::Mfn;
+use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
+use crate::mm::{FrameInfo, FrameTable, Mfn};
 use std::vec::Vec;
 use xen_abi::hypercall as nr;
 use xen_abi::multicall::MulticallEntry;
@@ -18,10 +19,12 @@ const READ_ONLY: u64 = 0x20_0000;
 /// The guest's stack page.
 const STACK: u64 = 0x30_0000;
 
-struct Setup {
-    domain: PvDomain,
-    frame: TrapFrame,
-    platform: FakePlatform,
+/// A domain calling through the hypercall table on a fake machine.
+pub(super) struct Setup {
+    pub domain: PvDomain,
+    pub frames: FrameTable<'static>,
+    pub frame: TrapFrame,
+    pub platform: FakePlatform,
 }
 
 fn setup(privileged: bool) -> Setup {
@@ -40,17 +43,21 @@ fn setup(privileged: bool) -> Setup {
         rsp: STACK + 0x800,
         ..Default::default()
     };
+    // No frame is anybody's: these tests do not touch page tables.
+    let storage = std::vec![FrameInfo::FREE; 256].leak();
     Setup {
         domain,
+        frames: FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]),
         frame,
         platform,
     }
 }
 
 impl Setup {
-    fn call(&mut self, number: u32, args: [u64; 5]) -> Completion {
+    pub fn call(&mut self, number: u32, args: [u64; 5]) -> Completion {
         let mut context = HypercallContext {
             domain: &mut self.domain,
+            frames: &mut self.frames,
             frame: &mut self.frame,
             platform: &mut self.platform,
             in_multicall: false,
@@ -58,12 +65,12 @@ impl Setup {
         dispatch(&mut context, u64::from(number), args)
     }
 
-    fn put(&mut self, address: u64, bytes: &[u8]) {
+    pub fn put(&mut self, address: u64, bytes: &[u8]) {
         use crate::arch::GuestMemory;
         self.platform.guest.write(address, bytes).unwrap();
     }
 
-    fn get(&mut self, address: u64, length: usize) -> Vec<u8> {
+    pub fn get(&mut self, address: u64, length: usize) -> Vec<u8> {
         use crate::arch::GuestMemory;
         let mut out = std::vec![0; length];
         self.platform.guest.read(address, &mut out).unwrap();
@@ -78,14 +85,11 @@ fn value(errno: Errno) -> Completion {
 #[test]
 fn unknown_and_unimplemented_hypercalls_are_enosys() {
     let mut s = setup(true);
-    assert_eq!(
-        s.call(nr::MMU_UPDATE, [0; 5]),
-        value(Errno::ENOSYS),
-        "not implemented yet"
-    );
+    assert_eq!(s.call(nr::SET_GDT, [0; 5]), value(Errno::ENOSYS), "not implemented yet");
     assert_eq!(s.call(47, [0; 5]), value(Errno::ENOSYS));
     let mut context = HypercallContext {
         domain: &mut s.domain,
+        frames: &mut s.frames,
         frame: &mut s.frame,
         platform: &mut s.platform,
         in_multicall: false,
@@ -141,7 +145,7 @@ fn continuations_rewind_rip_over_the_syscall() {
     s.frame.rsi = 1 << 20;
     s.frame.rdx = DATA;
     assert!(
-        handle_hypercall(&mut s.domain, &mut s.frame, &mut s.platform),
+        handle_hypercall(&mut s.domain, &mut s.frames, &mut s.frame, &mut s.platform),
         "the resume point moved"
     );
     assert_eq!(s.frame.rip, 0x4000 - 2);

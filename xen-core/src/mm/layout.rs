@@ -13,6 +13,12 @@ pub const LAST_HYPERVISOR_L4_SLOT: usize = 271;
 pub const RO_MPT_VIRT_START: u64 = 0xFFFF_8000_0000_0000;
 /// Where the hypervisor image is linked (slot 261; Xen's historical text address).
 pub const HYPERVISOR_IMAGE_BASE: u64 = 0xFFFF_82D0_8000_0000;
+/// The frame table: one `FrameInfo` per machine frame (slot 261, after the
+/// image; where Xen keeps its own). 128 GiB holds far more than any machine
+/// we boot needs.
+pub const FRAME_TABLE_VIRT_START: u64 = 0xFFFF_82E0_0000_0000;
+/// Size of the frame table's range.
+pub const FRAME_TABLE_VIRT_SIZE: u64 = 128 << 30;
 /// Start of the direct map of all physical memory (slots 262–271).
 pub const DIRECT_MAP_BASE: u64 = 0xFFFF_8300_0000_0000;
 /// Size of the direct map: ten L4 slots of 512 GiB.
@@ -44,6 +50,8 @@ mod tests {
         for va in [
             RO_MPT_VIRT_START,
             HYPERVISOR_IMAGE_BASE,
+            FRAME_TABLE_VIRT_START,
+            FRAME_TABLE_VIRT_START + FRAME_TABLE_VIRT_SIZE - 1,
             DIRECT_MAP_BASE,
             DIRECT_MAP_BASE + DIRECT_MAP_SIZE - 1,
         ] {
@@ -51,6 +59,11 @@ mod tests {
         }
         assert_eq!(l4_slot(HYPERVISOR_IMAGE_BASE), 261);
         assert_eq!(l4_slot(DIRECT_MAP_BASE), 262);
+        assert_eq!(
+            l4_slot(FRAME_TABLE_VIRT_START + FRAME_TABLE_VIRT_SIZE),
+            262,
+            "ends where the direct map starts"
+        );
         assert_eq!(l4_slot(DIRECT_MAP_BASE + DIRECT_MAP_SIZE - 1), 271);
     }
 

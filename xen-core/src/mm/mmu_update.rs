@@ -7,14 +7,12 @@
 //! reference, as a guest fills a future page table. The batch stops at the
 //! first failing request; `*done` tells the guest how many succeeded. A long
 //! batch preempts itself: the hypercall is re-run with the rest.
-//!
-//! This is the hypercall's logic over the frame table; dispatching it from the
-//! hypercall table waits for the kernel to keep a frame table.
 
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
-use super::{Mfn, PageType};
+use super::tlb_flush::TlbFlush;
+use super::{Mfn, PageType, TableLevel};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
@@ -27,7 +25,10 @@ pub const REQUESTS_PER_CALL: u64 = 128;
 /// Size of one `mmu_update` request.
 const REQUEST_SIZE: u64 = 16;
 
-/// Runs `mmu_update(list, count, done, foreigndom)` for `caller`.
+/// Runs `mmu_update(list, count, done, foreigndom)` for `caller`. Returns
+/// the flush the kernel owes the guest whatever the result: everything once an
+/// L2–L4 entry changed (a whole range of mappings may have gone), nothing for
+/// L1 edits, after which the guest flushes what it needs itself (9.1).
 pub fn mmu_update(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -35,18 +36,27 @@ pub fn mmu_update(
     m2p: &mut impl MachineToPhys,
     caller: DomId,
     args: [u64; 5],
-) -> Result<MmuBatch, Errno> {
-    let (pt_owner, data_owner) = batch_owners(caller, args[3])?;
-    run_batch(
-        guest,
-        args,
-        REQUEST_SIZE,
-        REQUESTS_PER_CALL,
-        |_, request: &MmuUpdate| apply(table, memory, m2p, request, pt_owner, data_owner),
-    )
+) -> (Result<MmuBatch, Errno>, TlbFlush) {
+    let mut flush = TlbFlush::None;
+    let result = batch_owners(caller, args[3]).and_then(|(pt_owner, data_owner)| {
+        run_batch(
+            guest,
+            args,
+            REQUEST_SIZE,
+            REQUESTS_PER_CALL,
+            |_, request: &MmuUpdate| {
+                let edited = apply(table, memory, m2p, request, pt_owner, data_owner)?;
+                if edited.is_some_and(|level| level != TableLevel::L1) {
+                    flush = TlbFlush::All;
+                }
+                Ok(())
+            },
+        )
+    });
+    (result, flush)
 }
 
-/// One request.
+/// One request; returns the level of the page table whose entry it edited.
 fn apply(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -54,7 +64,7 @@ fn apply(
     request: &MmuUpdate,
     pt_owner: DomId,
     data_owner: DomId,
-) -> Result<(), Errno> {
+) -> Result<Option<TableLevel>, Errno> {
     let command = request.ptr & 3;
     let address = request.ptr & !3;
     let mfn = Mfn::containing(address);
@@ -64,7 +74,7 @@ fn apply(
             let page = table.get_page(mfn, pt_owner)?;
             m2p.set(mfn, request.val);
             table.put_page(page);
-            Ok(())
+            Ok(None)
         }
         MMU_NORMAL_PT_UPDATE | MMU_PT_UPDATE_PRESERVE_AD | MMU_PT_UPDATE_NO_TRANSLATE => {
             // Entries are 8-byte aligned: bit 2 set would straddle two.
@@ -79,14 +89,14 @@ fn apply(
                 }
                 table
                     .mod_entry(memory, mfn, index, value, pt_owner, data_owner)
-                    .map(|_| ())
+                    .map(Some)
             } else {
                 // Not a page table: a plain write, allowed only while the
                 // frame can be typed writable (it cannot if it is a table).
                 let writable = table.get_page_and_type(memory, mfn, pt_owner, PageType::Writable)?;
                 memory.write_u64(address, value);
                 table.put_page_and_type(memory, writable);
-                Ok(())
+                Ok(None)
             }
         }
         _ => Err(Errno::ENOSYS),

@@ -10,6 +10,7 @@ use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
+use super::tlb_flush::TlbFlush;
 use super::{Mfn, PageType, TableLevel, TypedRef};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
@@ -22,29 +23,6 @@ use xen_abi::mmu::*;
 pub const OPS_PER_CALL: u64 = 16;
 /// Size of one `mmuext_op` request.
 const OP_SIZE: u64 = 24;
-
-/// A TLB flush the kernel owes the guest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TlbFlush {
-    /// Nothing.
-    #[default]
-    None,
-    /// One page (`invlpg`).
-    Page(u64),
-    /// Everything (a CR3 reload).
-    All,
-}
-
-impl TlbFlush {
-    /// The flush that covers both this one and `other`.
-    fn and(self, other: TlbFlush) -> TlbFlush {
-        match (self, other) {
-            (TlbFlush::None, flush) | (flush, TlbFlush::None) => flush,
-            (TlbFlush::Page(a), TlbFlush::Page(b)) if a == b => TlbFlush::Page(a),
-            _ => TlbFlush::All,
-        }
-    }
-}
 
 /// What the kernel must do after the batch, whatever its result.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

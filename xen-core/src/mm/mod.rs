@@ -26,6 +26,7 @@ mod promote;
 pub mod pte_rules;
 #[cfg(test)]
 mod pv_mmu_tests;
+pub mod tlb_flush;
 pub mod typed_ref;
 pub mod update_va_mapping;
 

@@ -3,8 +3,8 @@
 
 use super::frame_table::FrameTable;
 use super::layout::is_canonical;
-use super::mmuext_op::TlbFlush;
 use super::pte_rules::{PSE, entry_address, entry_mfn, is_present};
+use super::tlb_flush::TlbFlush;
 use super::{Mfn, TableLevel};
 use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::DomId;

@@ -9,6 +9,7 @@ pub mod control_registers;
 pub mod deliberate_fault;
 pub mod entry;
 pub mod fpu;
+pub mod frame_table_storage;
 pub mod gdt;
 pub mod guest_memory;
 pub mod idt;

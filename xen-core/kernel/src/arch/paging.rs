@@ -3,15 +3,16 @@
 use super::physical_memory::{PhysicalWindow, set_direct_mapped};
 use core::ptr::addr_of;
 use heapless::Vec;
-use x86_64::PhysAddr;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::registers::model_specific::{Efer, EferFlags};
 use x86_64::structures::paging::PhysFrame;
+use x86_64::{PhysAddr, VirtAddr};
 use xen_core::arch::FrameSource;
 use xen_core::mm::PhysRange;
 use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PteFlags};
 use xen_core::mm::layout::{DIRECT_MAP_BASE, HYPERVISOR_IMAGE_BASE};
 use xen_core::mm::mfn::PAGE_SIZE;
+use xen_core::mm::tlb_flush::TlbFlush;
 
 unsafe extern "C" {
     static __text_start: u8;
@@ -118,10 +119,28 @@ pub fn image_physical_range() -> PhysRange {
 }
 
 /// Loads `l4` into CR3: switches to a guest's page tables, which share the
-/// hypervisor's slots, so the hypervisor keeps running unchanged.
+/// hypervisor's slots, so the hypervisor keeps running unchanged. Also drops
+/// every TLB entry: CR4.PGE is off, so none is global.
 pub fn load_root(l4: xen_core::mm::Mfn) {
     let root = PhysFrame::containing_address(PhysAddr::new(l4.address()));
-    // SAFETY: `l4` was built by the domain builder with the hypervisor's L4
-    // slots 256-271 copied in, so code, stack and data stay mapped.
+    // SAFETY: callers pass a validated guest L4 (the frame table refuses any
+    // other as a base pointer), and validation fills slots 256-271 with the
+    // hypervisor's, so code, stack and data stay mapped.
     unsafe { Cr3::write(root, Cr3Flags::empty()) };
+}
+
+/// Drops the TLB entries `flush` names.
+pub fn flush_tlb(flush: TlbFlush) {
+    match flush {
+        TlbFlush::None => {}
+        TlbFlush::Page(va) => {
+            // The frame table's checks made `va` canonical; `invlpg` of a
+            // non-canonical address would fault.
+            if let Ok(address) = VirtAddr::try_new(va) {
+                x86_64::instructions::tlb::flush(address);
+            }
+        }
+        // Reloading CR3 with its own value drops all non-global entries.
+        TlbFlush::All => x86_64::instructions::tlb::flush_all(),
+    }
 }

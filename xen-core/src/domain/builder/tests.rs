@@ -4,6 +4,8 @@
 use super::*;
 use crate::arch::fake::{FakeFrames, FakeM2p, FakeMemory};
 use crate::domain::elf_image::test_elf::{KERNEL_BASE, mini_os, ours};
+use crate::mm::FrameInfo;
+use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
 use std::collections::BTreeSet;
 use std::vec::Vec;
 use zerocopy::FromBytes;
@@ -13,7 +15,14 @@ const HYPERVISOR_L4: Mfn = Mfn(0x10);
 struct Machine {
     memory: FakeMemory,
     frames: FakeFrames,
+    table: FrameTable<'static>,
     m2p: FakeM2p,
+}
+
+/// The hypervisor slot entries the frame table puts into validated L4s: the
+/// ones the fake hypervisor L4 holds.
+fn hypervisor_slots(memory: &FakeMemory) -> [u64; HYPERVISOR_L4_SLOTS] {
+    core::array::from_fn(|slot| memory.read_u64(HYPERVISOR_L4.address() + (256 + slot as u64) * 8))
 }
 
 fn machine(frames: u64) -> Machine {
@@ -22,12 +31,15 @@ fn machine(frames: u64) -> Machine {
     for slot in 256..272u64 {
         memory.write_u64(HYPERVISOR_L4.address() + slot * 8, 0xabc000 + slot * 0x1000 + 0x63);
     }
+    let storage = std::vec![FrameInfo::FREE; 0x100 + frames as usize].leak();
+    let table = FrameTable::new(storage, hypervisor_slots(&memory));
     Machine {
         memory,
         frames: FakeFrames {
             next: 0x100,
             end: 0x100 + frames,
         },
+        table,
         m2p: FakeM2p::default(),
     }
 }
@@ -45,7 +57,34 @@ fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -
         privileged,
         hypervisor_l4: HYPERVISOR_L4,
     };
-    build_pv_domain(&request, &mut machine.memory, &mut machine.frames, &mut machine.m2p)
+    build_pv_domain(
+        &request,
+        &mut machine.memory,
+        &mut machine.frames,
+        &mut machine.table,
+        &mut machine.m2p,
+    )
+}
+
+impl Machine {
+    /// Destroys the domain and checks that every frame it was given came
+    /// back free, with the frame table consistent before and after.
+    fn tear_down(&mut self, built: BuiltDomain) {
+        self.check();
+        let mut domain = built.domain;
+        let teardown = domain.release_memory(&mut self.table, &mut self.memory);
+        assert_eq!(teardown.still_referenced, 0);
+        assert_eq!(teardown.freed, self.frames.next - 0x100, "every frame the builder took");
+        assert!(self.table.frames().iter().all(FrameInfo::is_free));
+        self.check();
+    }
+
+    /// Panics if the frame table's counts disagree with the page tables.
+    fn check(&self) {
+        if let Err(violation) = self.table.check_invariants(&self.memory) {
+            panic!("invariant broken: {violation}");
+        }
+    }
 }
 
 /// Walks a guest's page tables: physical address and leaf flags for `va`.
@@ -99,6 +138,7 @@ fn dom0_starts_at_its_entry_with_start_info_in_rsi() {
     assert_eq!(frame.rsp, built.layout.stack + PAGE_SIZE);
     assert_eq!((frame.rax, frame.rdi, frame.rbx), (0, 0, 0), "other registers zero");
     assert!(frame.is_safe_guest_return());
+    m.tear_down(built);
 }
 
 #[test]
@@ -113,6 +153,7 @@ fn the_image_is_loaded_where_its_notes_say() {
     // The writable segment's bss (mem_size > file_size) reads as zero.
     let bss = read_virtual(&m.memory, built.l4, KERNEL_BASE + 0x3000 + 0x10, 32);
     assert!(bss.iter().all(|&b| b == 0));
+    m.tear_down(built);
 }
 
 #[test]
@@ -121,6 +162,7 @@ fn the_hypercall_page_holds_the_stubs() {
     let built = build(&ours().build(), 4096, true, &mut m).unwrap();
     let slot = read_virtual(&m.memory, built.l4, KERNEL_BASE + 0x1000 + 18 * 32, 8);
     assert_eq!(&slot[..], &[0x51, 0x41, 0x53, 0xb8, 18, 0, 0, 0]);
+    m.tear_down(built);
 }
 
 #[test]
@@ -138,6 +180,7 @@ fn start_info_describes_the_domain() {
     assert_eq!(info.mfn_list, built.layout.p2m.start);
     assert_eq!(&info.cmd_line[..13], b"console=hvc0\0");
     assert_eq!(info.store_mfn, 0, "dom0 has no xenstore page");
+    m.tear_down(built);
 }
 
 #[test]
@@ -155,6 +198,7 @@ fn p2m_and_m2p_agree_and_no_frame_is_used_twice() {
         !seen.contains(&built.domain.shared_info.0),
         "shared_info is the hypervisor's page"
     );
+    m.tear_down(built);
 }
 
 #[test]
@@ -175,6 +219,7 @@ fn page_tables_are_mapped_read_only_and_everything_else_writable() {
         None,
         "nothing mapped past the end"
     );
+    m.tear_down(built);
 }
 
 #[test]
@@ -195,6 +240,7 @@ fn the_guest_l4_shares_the_hypervisor_slots_and_nothing_else_above_them() {
         17,
         "the 16 hypervisor slots and the kernel's slot 511: {used:?}"
     );
+    m.tear_down(built);
 }
 
 #[test]
@@ -206,6 +252,7 @@ fn events_start_masked_in_every_vcpu_info() {
         let word = m.memory.read_u64(built.domain.shared_info.address() + vcpu * 64);
         assert_eq!((word >> 8) & 0xff, 1, "vcpu {vcpu}");
     }
+    m.tear_down(built);
 }
 
 #[test]
@@ -216,6 +263,7 @@ fn domus_get_ring_pages_in_start_info() {
     let store_va = built.layout.xenstore.unwrap();
     assert_eq!(info.store_mfn << 12, walk(&m.memory, built.l4, store_va).unwrap().0);
     assert_eq!(info.flags, 0);
+    m.tear_down(built);
 }
 
 #[test]
@@ -225,6 +273,7 @@ fn a_mini_os_image_builds_at_virtual_address_zero() {
     assert_eq!(built.frame.rip, 0);
     assert_eq!(built.layout.virt_base, 0);
     assert!(walk(&m.memory, built.l4, 0).is_some());
+    m.tear_down(built);
 }
 
 #[test]
@@ -244,4 +293,50 @@ fn oversized_or_unsatisfiable_requests_are_refused() {
         build(&ours().build(), 16, true, &mut m).err(),
         Some(BuildError::Layout(_))
     ));
+}
+
+#[test]
+fn the_initial_tables_start_pinned_validated_and_loaded_as_on_xen() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let l4 = m.table.frame(built.l4).unwrap();
+    assert_eq!(
+        (l4.page_type(), l4.is_pinned(), l4.is_validated()),
+        (PageType::L4, true, true)
+    );
+    let base = built.domain.vcpu.kernel_base.as_ref().map(|base| base.mfn());
+    assert_eq!(base, Some(built.l4), "the L4 is the vCPU's base pointer");
+    let layout = built.layout;
+    let mut va = layout.virt_base;
+    while va < layout.end {
+        let (address, _) = walk(&m.memory, built.l4, va).unwrap();
+        let frame = m.table.frame(Mfn::containing(address)).unwrap();
+        assert_eq!(frame.owner(), Some(0), "{va:#x}");
+        if layout.page_tables.start <= va && va < layout.page_tables.end {
+            assert!(frame.page_type().table_level().is_some(), "{va:#x} is a table");
+            assert!(frame.is_validated());
+        } else {
+            assert_eq!(frame.page_type(), PageType::Writable, "{va:#x} is mapped writable");
+        }
+        va += PAGE_SIZE;
+    }
+    // shared_info is the domain's, mapped nowhere yet, and typed writable
+    // for good, so it can never be made a page table.
+    let shared = m.table.frame(built.domain.shared_info).unwrap();
+    assert_eq!(
+        (shared.owner(), shared.page_type(), shared.type_count()),
+        (Some(0), PageType::Writable, 1)
+    );
+    m.tear_down(built);
+}
+
+#[test]
+fn a_frame_the_table_does_not_cover_stops_the_build() {
+    let mut m = machine(8192);
+    // A table that ends below the frames the allocator hands out.
+    m.table = FrameTable::new(std::vec![FrameInfo::FREE; 0x100].leak(), hypervisor_slots(&m.memory));
+    assert_eq!(
+        build(&ours().build(), 4096, true, &mut m).err(),
+        Some(BuildError::FrameNotAssignable(Mfn(0x100), Errno::EINVAL))
+    );
 }

@@ -6,6 +6,7 @@ use crate::arch::GuestMemory;
 use crate::arch::fake::{FakeGuestMemory, FakeM2p};
 use crate::mm::batch_progress::{MMU_UPDATE_PREEMPTED, MmuBatch};
 use crate::mm::mmu_update::{REQUESTS_PER_CALL, mmu_update};
+use crate::mm::tlb_flush::TlbFlush;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{
     DOMID_IO, DOMID_SELF, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MmuUpdate,
@@ -43,6 +44,10 @@ impl Batch {
     }
 
     fn run_args(&mut self, args: [u64; 5]) -> Result<MmuBatch, Errno> {
+        self.run_with_flush(args).0
+    }
+
+    fn run_with_flush(&mut self, args: [u64; 5]) -> (Result<MmuBatch, Errno>, TlbFlush) {
         let Machine { table, memory } = &mut self.machine;
         mmu_update(table, memory, &mut self.guest, &mut self.m2p, DOM, args)
     }
@@ -72,6 +77,20 @@ fn a_batch_of_valid_edits_is_applied_and_counted() {
     assert_eq!(b.run(&requests, u64::from(DOMID_SELF)), Ok(MmuBatch::Done));
     assert_eq!(b.done(), 2);
     assert_ne!(b.machine.read(L1, 20) & PRESENT, 0);
+    b.machine.check();
+}
+
+#[test]
+fn only_edits_above_l1_make_the_hypervisor_flush() {
+    let mut b = Batch::new();
+    let l1_edit = [edit(L1, 20, entry(SPARE, PRESENT | RW))];
+    b.guest.write(LIST, l1_edit.as_bytes()).unwrap();
+    let args = [LIST, 1, DONE, u64::from(DOMID_SELF), 0];
+    assert_eq!(b.run_with_flush(args), (Ok(MmuBatch::Done), TlbFlush::None));
+    // Unmapping L1 from the L2 drops the mappings of 512 pages at once.
+    let l2_edit = [edit(L2, 0, 0)];
+    b.guest.write(LIST, l2_edit.as_bytes()).unwrap();
+    assert_eq!(b.run_with_flush(args), (Ok(MmuBatch::Done), TlbFlush::All));
     b.machine.check();
 }
 

@@ -1,7 +1,7 @@
 //! `update_va_mapping`: the walk to the L1, the validated edit, the flush.
 
 use super::*;
-use crate::mm::mmuext_op::TlbFlush;
+use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::update_va_mapping::update_va_mapping;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{UVMF_ALL, UVMF_INVLPG, UVMF_TLB_FLUSH};
