@@ -114,3 +114,42 @@ pub fn set_iopl(iopl: u32) -> Result<(), XenError> {
     ))
     .map(|_| ())
 }
+
+/// `mmu_update(requests, count, done, DOMID_SELF)`: applies `requests` in
+/// order, stopping at the first refused one; on failure the error comes with
+/// how many went through.
+pub fn mmu_update(requests: &[xen_abi::mmu::MmuUpdate]) -> Result<(), (XenError, u32)> {
+    let mut done = 0u32;
+    let result = raw(
+        nr::MMU_UPDATE,
+        [
+            requests.as_ptr() as u64,
+            requests.len() as u64,
+            &mut done as *mut u32 as u64,
+            u64::from(xen_abi::mmu::DOMID_SELF),
+            0,
+        ],
+    );
+    XenError::check(result).map(|_| ()).map_err(|error| (error, done))
+}
+
+/// `mmuext_op(ops, count, NULL, DOMID_SELF)`.
+pub fn mmuext_op(ops: &[xen_abi::mmu::MmuextOp]) -> Result<(), XenError> {
+    XenError::check(raw(
+        nr::MMUEXT_OP,
+        [
+            ops.as_ptr() as u64,
+            ops.len() as u64,
+            0,
+            u64::from(xen_abi::mmu::DOMID_SELF),
+            0,
+        ],
+    ))
+    .map(|_| ())
+}
+
+/// `update_va_mapping(va, entry, flags)`: replaces the L1 entry that maps
+/// `va` in the current address space.
+pub fn update_va_mapping(va: u64, entry: u64, flags: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::UPDATE_VA_MAPPING, [va, entry, flags, 0, 0])).map(|_| ())
+}

@@ -31,6 +31,7 @@ pub mod console;
 pub mod debug_exit;
 pub mod fault;
 pub mod hypercall;
+pub mod page_table;
 pub mod sched;
 pub mod start_info;
 pub mod time;

@@ -70,7 +70,15 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 5] = ["hello", "divide_by_zero", "abi_checks", "bench", "compat_syscall"];
+pub const GUESTS: [&str; 7] = [
+    "hello",
+    "divide_by_zero",
+    "abi_checks",
+    "bench",
+    "compat_syscall",
+    "address_space",
+    "attacker",
+];
 
 /// Every bare-metal crate, for tools that walk them all (clippy, fmt).
 pub fn bare_metal_crates() -> Vec<String> {

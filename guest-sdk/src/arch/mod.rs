@@ -4,6 +4,7 @@
 
 pub mod fault;
 pub mod hypercall;
+pub mod page_table;
 pub mod port;
 pub mod time;
 

@@ -1,6 +1,6 @@
 //! `mmu_update`: a batch of page-table and M2P updates (xen-pv-abi 9.1, 10.11).
 //!
-//! Each request names the machine address of one 8-byte entry (low two bits:
+//! Each request names the machine address of one 8-byte entry (low three bits:
 //! the command) and a value. An entry of a validated page table is edited
 //! through [`FrameTable::mod_entry`] with every rule of 10.8; an entry of any
 //! other frame the caller owns is written plainly, under a WRITABLE type
@@ -65,8 +65,11 @@ fn apply(
     pt_owner: DomId,
     data_owner: DomId,
 ) -> Result<Option<TableLevel>, Errno> {
-    let command = request.ptr & 3;
-    let address = request.ptr & !3;
+    // As in Xen, the command is the pointer's low three bits (an entry's
+    // alignment), so a pointer with bit 2 set names no command: -ENOSYS,
+    // which real Xen 4.17 answers too.
+    let command = request.ptr & 7;
+    let address = request.ptr & !7;
     let mfn = Mfn::containing(address);
     match command {
         MMU_MACHPHYS_UPDATE => {
@@ -77,10 +80,6 @@ fn apply(
             Ok(None)
         }
         MMU_NORMAL_PT_UPDATE | MMU_PT_UPDATE_PRESERVE_AD | MMU_PT_UPDATE_NO_TRANSLATE => {
-            // Entries are 8-byte aligned: bit 2 set would straddle two.
-            if !address.is_multiple_of(8) {
-                return Err(Errno::EINVAL);
-            }
             let index = ((address % 4096) / 8) as usize;
             let mut value = request.val;
             if table.page_table_level(mfn).is_some() {

@@ -1,0 +1,173 @@
+//! A hostile guest: performs each known page-table attack (xen-pv-abi 18)
+//! for real, prints one verdict per attack, and finishes its list, which it
+//! can only do if the hypervisor refused every attack and stayed up.
+#![no_std]
+#![no_main]
+
+use guest_sdk::hypercall::{mmu_update, mmuext_op, update_va_mapping};
+use guest_sdk::page_table::{Frame, Level, PRESENT, PageTableError, RW, XenMmu, boot_manager, index};
+use guest_sdk::start_info::{StartInfo, command_line};
+use guest_sdk::{XenError, println};
+use xen_abi::mmu::{
+    MMU_MACHPHYS_UPDATE, MMUEXT_CLEAR_PAGE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE,
+    MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
+};
+
+type Manager = guest_sdk::page_table::PageTableManager<XenMmu>;
+
+/// The boot tables that map the kernel, found by walking them.
+struct BootTables {
+    l4: u64,
+    l3: u64,
+    l2: u64,
+    l1: u64,
+}
+
+fn main(info: &'static StartInfo) -> ! {
+    match attack_all(info) {
+        Ok((refused, allowed)) => println!("attacks done: {refused} refused, {allowed} allowed"),
+        Err(error) => println!("attacker setup failed: {error}"),
+    }
+    if command_line(info).contains("debug-exit") {
+        let _ = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS);
+    }
+    guest_sdk::sched::power_off()
+}
+
+/// The verdicts so far.
+#[derive(Default)]
+struct Tally {
+    refused: u32,
+    allowed: u32,
+}
+
+impl Tally {
+    /// Prints and counts the verdict; returns whether the attack went through.
+    fn verdict(&mut self, name: &str, result: Result<(), XenError>) -> bool {
+        let allowed = result.is_ok();
+        match result {
+            Err(error) => {
+                self.refused += 1;
+                println!("attack {name}: refused with {error}");
+            }
+            Ok(()) => {
+                self.allowed += 1;
+                println!("attack {name}: ALLOWED");
+            }
+        }
+        allowed
+    }
+}
+
+fn attack_all(info: &'static StartInfo) -> Result<(u32, u32), PageTableError> {
+    let mut tables = boot_manager(info);
+    let boot = walk_boot_tables(&tables, info)?;
+    let data = tables.allocate_frame()?;
+    // A page whose mapping the attacks that real Xen allows a dom0 may
+    // change, so that what follows still finds `data` as it was.
+    let scratch = tables.allocate_frame()?;
+    let mut tally = Tally::default();
+    let update = |ptr: u64, val: u64| mmu_update(&[MmuUpdate { ptr, val }]).map_err(|(error, _)| error);
+    let ext = |cmd: u32, arg1: u64| {
+        mmuext_op(&[MmuextOp {
+            cmd,
+            _pad0: 0,
+            arg1,
+            arg2: 0,
+        }])
+    };
+    let l1_slot_of_data = (boot.l1 << 12) + index(data.va, Level::L1) * 8;
+
+    tally.verdict(
+        "writable mapping of a page table",
+        update_va_mapping(data.va, (boot.l1 << 12) | PRESENT | RW, UVMF_INVLPG),
+    );
+    tally.verdict(
+        "writable mapping of a page table by mmu_update",
+        update(l1_slot_of_data, (boot.l4 << 12) | PRESENT | RW),
+    );
+    tally.verdict(
+        "pin a writable-mapped frame as an L1",
+        ext(MMUEXT_PIN_L1_TABLE, data.mfn),
+    );
+    tally.verdict(
+        "pin the kernel's L3 as an L2 (type confusion)",
+        ext(MMUEXT_PIN_L2_TABLE, boot.l3),
+    );
+    tally.verdict(
+        "L2 entry pointing at the L4 (type confusion)",
+        update((boot.l2 << 12) + 500 * 8, (boot.l4 << 12) | PRESENT),
+    );
+    let self_map = (boot.l4 << 12) + 5 * 8;
+    if tally.verdict(
+        "linear page table: L4 entry pointing at itself",
+        update(self_map, (boot.l4 << 12) | PRESENT),
+    ) {
+        // Real Xen allows read-only linear page tables; xen-core does not.
+        update(self_map, 0).map_err(PageTableError::Xen)?;
+    }
+    tally.verdict(
+        "write to a hypervisor L4 slot",
+        update((boot.l4 << 12) + 256 * 8, (boot.l3 << 12) | PRESENT),
+    );
+    if tally.verdict(
+        "map a frame we do not own",
+        update_va_mapping(scratch.va, PRESENT, UVMF_INVLPG),
+    ) {
+        // Real Xen lets dom0 map frame 0, an I/O frame; xen-core gives no
+        // domain I/O memory.
+        tables.remap(scratch.va, scratch.mfn, PRESENT | RW)?;
+    }
+    tally.verdict(
+        "map a frame beyond memory",
+        update_va_mapping(scratch.va, (0xf_ffff_ff00 << 12) | PRESENT, UVMF_INVLPG),
+    );
+    tally.verdict("M2P update of a frame we do not own", update(MMU_MACHPHYS_UPDATE, 0));
+    tally.verdict("unpin a table that is not pinned", ext(MMUEXT_UNPIN_TABLE, boot.l1));
+    tally.verdict("new base pointer on a data frame", ext(MMUEXT_NEW_BASEPTR, data.mfn));
+    tally.verdict("clear a page table", ext(MMUEXT_CLEAR_PAGE, boot.l1));
+    tally.verdict("misaligned entry pointer", update(l1_slot_of_data + 4, 0));
+    tally.verdict(
+        "non-canonical address",
+        update_va_mapping(0x0000_8000_0000_0000, 0, UVMF_INVLPG),
+    );
+    tally.verdict("request list in hypervisor memory", hypervisor_list());
+
+    // The guest's own legitimate update still works afterwards.
+    tables.remap(data.va, data.mfn, PRESENT)?;
+    tables.remap(data.va, data.mfn, PRESENT | RW)?;
+    println!("after the attacks: a legitimate remap still works");
+    check_data_frame(&mut tables, &data)?;
+    Ok((tally.refused, tally.allowed))
+}
+
+/// An `mmu_update` whose request list points into the hypervisor's slots.
+fn hypervisor_list() -> Result<(), XenError> {
+    let result = guest_sdk::hypercall::raw(
+        xen_abi::hypercall::MMU_UPDATE,
+        [0xffff_8300_0000_0000, 1, 0, u64::from(xen_abi::mmu::DOMID_SELF), 0],
+    );
+    XenError::check(result).map(|_| ())
+}
+
+/// Writes and reads the data frame the attacks tried to subvert.
+fn check_data_frame(tables: &mut Manager, data: &Frame) -> Result<(), PageTableError> {
+    tables.write_mapped(data.va, 0x600d)?;
+    println!("data frame reads {:#x}", tables.read_mapped(data.va)?);
+    Ok(())
+}
+
+/// The L4, L3, L2 and L1 that map start_info.
+fn walk_boot_tables(tables: &Manager, info: &'static StartInfo) -> Result<BootTables, PageTableError> {
+    let va = info as *const StartInfo as u64;
+    let l4 = tables.boot_root(info).mfn;
+    let next = |table: u64, level: Level| -> Result<u64, PageTableError> {
+        Ok((tables.entry(table, index(va, level))? & guest_sdk::page_table::ADDRESS_MASK) >> 12)
+    };
+    let l3 = next(l4, Level::L4)?;
+    let l2 = next(l3, Level::L3)?;
+    let l1 = next(l2, Level::L2)?;
+    Ok(BootTables { l4, l3, l2, l1 })
+}
+
+guest_sdk::entry!(main);
