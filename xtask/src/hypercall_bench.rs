@@ -13,7 +13,16 @@ use crate::real_xen::{ensure_real_xen, real_xen_command};
 use std::process::Command;
 
 /// What the bench guest measures, as it names the lines it prints.
-pub const MEASURES: [&str; 4] = ["loop", "xen_version", "console_io", "sched_op_yield"];
+pub const MEASURES: [&str; 8] = [
+    "loop",
+    "xen_version",
+    "console_io",
+    "sched_op_yield",
+    "mmu_update_1",
+    "mmu_update_16",
+    "mmu_update_256",
+    "update_va_mapping_invlpg",
+];
 
 /// Instructions per call on each hypervisor, in [`MEASURES`] order.
 pub struct HypercallFigures {

@@ -38,15 +38,23 @@
     xen_note_end
 
 /* Entered in guest kernel mode with RSI = start_info's virtual address and
- * RSP at the top of the builder's boot stack. */
+ * RSP at the top of the builder's boot stack, which is one page: too small
+ * for Rust code with a few buffers on the stack, so switch to our own. */
     .section .text.entry, "ax"
     .global _start
 _start:
     cld
     mov %rsi, %rdi
-    and $-16, %rsp
+    lea guest_sdk_stack_top(%rip), %rsp
     call guest_sdk_start
     ud2
+
+/* The guest kernel's stack: 64 KiB in bss (the builder zeroes it). */
+    .section .bss.guest_sdk_stack, "aw", @nobits
+    .balign 16
+guest_sdk_stack:
+    .skip 65536
+guest_sdk_stack_top:
 
 /* Filled with hypercall stubs by the hypervisor before the first instruction. */
     .section .hypercall_page, "ax"
