@@ -1,6 +1,6 @@
 //! Per-frame state of the PV MMU (xen-pv-abi 10.1).
 
-use super::page_type::PageType;
+use super::page_type::{PageType, TableLevel};
 use crate::domain::pv_domain::DomId;
 
 /// Largest general or type count a frame may reach: increments beyond it are
@@ -86,6 +86,16 @@ impl FrameInfo {
     /// Whether the frame is pinned as a page table.
     pub const fn is_pinned(&self) -> bool {
         self.pinned
+    }
+
+    /// The level of the frame if it is a validated page table in use.
+    #[inline]
+    pub const fn table_level(&self) -> Option<TableLevel> {
+        if self.type_count > 0 && self.validated {
+            self.page_type.table_level()
+        } else {
+            None
+        }
     }
 
     /// Whether the frame is free.

@@ -82,11 +82,9 @@ impl<'f> FrameTable<'f> {
     /// The level of `mfn` if it is a validated page table in use, which is
     /// what `mmu_update` asks before editing an entry in it (otherwise the
     /// write needs a writable reference instead).
+    #[inline]
     pub fn page_table_level(&self, mfn: Mfn) -> Option<TableLevel> {
-        let frame = self.frame(mfn)?;
-        (frame.type_count > 0 && frame.validated)
-            .then_some(frame.page_type.table_level())
-            .flatten()
+        self.frame(mfn)?.table_level()
     }
 
     /// Whether a frame became a page table since the last call; clears the

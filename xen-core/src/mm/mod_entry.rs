@@ -30,6 +30,10 @@ impl FrameTable<'_> {
     /// level; -EPERM / -EBUSY for an L1 entry whose target cannot be mapped
     /// (see `entry_refs`). L2–L4 releases happen at once rather than being
     /// deferred to the end of the hypercall.
+    ///
+    /// Inlined, so that the checks and the fast path (what most guest
+    /// updates take) run without a call; the reference work is out of line.
+    #[inline(always)]
     pub fn mod_entry<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
@@ -43,7 +47,7 @@ impl FrameTable<'_> {
         if frame.owner != Some(pt_owner) || !frame.allocated {
             return Err(Errno::EINVAL);
         }
-        let level = self.page_table_level(table).ok_or(Errno::EINVAL)?;
+        let level = frame.table_level().ok_or(Errno::EINVAL)?;
         if index >= ENTRIES_PER_TABLE || !is_guest_slot(level, index) {
             return Err(Errno::EINVAL);
         }
@@ -59,13 +63,34 @@ impl FrameTable<'_> {
                 memory.write_u64(address, new);
                 return Ok(level);
             }
-            self.acquire_entry_validated(memory, new, level, pt_owner, data_owner)?;
             new
         } else {
             new
         };
+        self.replace_entry(memory, address, old, new, level, pt_owner, data_owner)?;
+        Ok(level)
+    }
+
+    /// Takes the references of `new` (present and adjusted, or not
+    /// present), writes it at `address` over `old`, and drops the references
+    /// `old` held.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)] // the parts of one edit, already checked
+    fn replace_entry<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        address: u64,
+        old: u64,
+        new: u64,
+        level: TableLevel,
+        pt_owner: DomId,
+        data_owner: DomId,
+    ) -> Result<(), Errno> {
+        if is_present(new) {
+            self.acquire_entry_validated(memory, new, level, pt_owner, data_owner)?;
+        }
         memory.write_u64(address, new);
         self.release_entry(memory, old, level);
-        Ok(level)
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! the caller's current address space (xen-pv-abi 9.2).
 
 use super::frame_table::FrameTable;
-use super::layout::is_canonical;
+use super::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT, is_canonical, l4_slot};
 use super::pte_rules::{PSE, entry_address, entry_mfn, is_present};
 use super::tlb_flush::TlbFlush;
 use super::{Mfn, TableLevel};
@@ -41,7 +41,11 @@ pub fn update_va_mapping(
     Ok(flush)
 }
 
-/// The validated L1 of `caller` that maps `va` under the L4 `base`.
+/// The L1 that maps `va` under `base`, which must be a validated L4 of
+/// `caller`. Only the base is looked up in the frame table: the entries of a
+/// validated table hold typed references on validated tables of the next
+/// level with the same owner (10.4, 10.5), so the walk below the base needs
+/// no checks of its own; `mod_entry` checks the L1 it ends at all the same.
 fn l1_for(
     table: &FrameTable<'_>,
     memory: &impl PhysicalMemory,
@@ -49,24 +53,22 @@ fn l1_for(
     base: Mfn,
     va: u64,
 ) -> Result<Mfn, Errno> {
-    let owned_table = |mfn: Mfn, level: TableLevel| {
-        let frame = table.frame(mfn).ok_or(Errno::EINVAL)?;
-        let is_level = table.page_table_level(mfn) == Some(level);
-        if frame.owner() == Some(caller) && is_level {
-            Ok(mfn)
-        } else {
-            Err(Errno::EINVAL)
-        }
-    };
-    let mut current = owned_table(base, TableLevel::L4)?;
-    for (shift, child) in [(39, TableLevel::L3), (30, TableLevel::L2), (21, TableLevel::L1)] {
+    let frame = table.frame(base).ok_or(Errno::EINVAL)?;
+    let is_callers_l4 = frame.owner() == Some(caller) && frame.table_level() == Some(TableLevel::L4);
+    // Slots 256-271 hold the hypervisor's tables, not the guest's.
+    if !is_callers_l4 || (FIRST_HYPERVISOR_L4_SLOT..=LAST_HYPERVISOR_L4_SLOT).contains(&l4_slot(va)) {
+        return Err(Errno::EINVAL);
+    }
+    let mut current = base;
+    for shift in [39, 30, 21] {
         let entry = memory.read_u64(entry_address(current, ((va >> shift) & 511) as usize));
-        // Not mapped, or a superpage (which guests cannot have, but the
-        // hypervisor's own slots 256-271 may): no L1 to edit.
+        // Not mapped, or a superpage (which validation never lets a guest
+        // have): no L1 to edit.
         if !is_present(entry) || entry & PSE != 0 {
             return Err(Errno::EINVAL);
         }
-        current = owned_table(entry_mfn(entry), child)?;
+        current = entry_mfn(entry);
+        debug_assert_eq!(table.frame(current).and_then(|frame| frame.owner()), Some(caller));
     }
     Ok(current)
 }
