@@ -85,15 +85,21 @@ impl PvDomain {
     }
 
     /// Gives back everything the domain holds in `table`: the base pointer,
-    /// the shared_info reference, its pins and every frame it owns.
-    pub fn release_memory(&mut self, table: &mut FrameTable<'_>, memory: &mut impl PhysicalMemory) -> Teardown {
+    /// the shared_info reference, its pins and every frame it owns, each
+    /// frame that becomes free handed to `freed`.
+    pub fn release_memory(
+        &mut self,
+        table: &mut FrameTable<'_>,
+        memory: &mut impl PhysicalMemory,
+        freed: &mut impl FnMut(Mfn),
+    ) -> Teardown {
         for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
             .into_iter()
             .flatten()
         {
             table.put_page_and_type(memory, held);
         }
-        table.destroy_domain(memory, self.id)
+        table.destroy_domain(memory, self.id, freed)
     }
 
     /// Whether the domain may still run.

@@ -114,7 +114,7 @@ impl Guest {
         self.s.frames.check_invariants(&self.s.platform.memory).unwrap();
         self.s
             .domain
-            .release_memory(&mut self.s.frames, &mut self.s.platform.memory);
+            .release_memory(&mut self.s.frames, &mut self.s.platform.memory, &mut |_| ());
         assert!(self.s.frames.frames().iter().all(FrameInfo::is_free));
     }
 }

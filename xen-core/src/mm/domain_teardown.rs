@@ -17,11 +17,17 @@ pub struct Teardown {
 
 impl FrameTable<'_> {
     /// Unpins every table of `owner` (devalidating its trees) and drops every
-    /// allocation reference. The caller puts the domain's base pointers
-    /// first. Without linear entries types form a strict hierarchy, so no
+    /// allocation reference, handing each frame that becomes free to `freed`
+    /// (the caller returns it to its allocator). The caller puts the
+    /// domain's base pointers first. Without linear entries types form a strict hierarchy, so no
     /// reference cycle can keep frames alive. Costs one pass over the frame
     /// table per phase; per-domain frame lists can replace that later.
-    pub fn destroy_domain<M: PhysicalMemory>(&mut self, memory: &mut M, owner: DomId) -> Teardown {
+    pub fn destroy_domain<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        owner: DomId,
+        freed: &mut impl FnMut(Mfn),
+    ) -> Teardown {
         for index in 0..self.frames.len() {
             let mfn = Mfn(index as u64);
             if self.frames[index].owner == Some(owner) && self.frames[index].pinned {
@@ -41,6 +47,7 @@ impl FrameTable<'_> {
             }
             if self.frames[index].is_free() {
                 teardown.freed += 1;
+                freed(Mfn(index as u64));
             } else {
                 teardown.still_referenced += 1;
             }

@@ -2,9 +2,11 @@
 //! walking the page tables it wrote.
 
 use super::*;
-use crate::arch::fake::{FakeFrames, FakeM2p, FakeMemory};
+use crate::arch::fake::{FakeM2p, FakeMemory};
 use crate::domain::elf_image::test_elf::{KERNEL_BASE, mini_os, ours};
 use crate::mm::FrameInfo;
+use crate::mm::PhysRange;
+use crate::mm::frame_allocator::FrameAllocator;
 use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
 use std::collections::BTreeSet;
 use std::vec::Vec;
@@ -14,7 +16,10 @@ const HYPERVISOR_L4: Mfn = Mfn(0x10);
 
 struct Machine {
     memory: FakeMemory,
-    frames: FakeFrames,
+    /// The machine's free frames, 0x100 on: room for 16384 frames.
+    frames: FrameAllocator<256>,
+    /// How many were free before building.
+    free_at_start: u64,
     table: FrameTable<'static>,
     m2p: FakeM2p,
 }
@@ -32,13 +37,14 @@ fn machine(frames: u64) -> Machine {
         memory.write_u64(HYPERVISOR_L4.address() + slot * 8, 0xabc000 + slot * 0x1000 + 0x63);
     }
     let storage = std::vec![FrameInfo::FREE; 0x100 + frames as usize].leak();
+    let mut allocator = FrameAllocator::new();
+    let added = allocator.add_free_range(PhysRange::new(0x100 * PAGE_SIZE, (0x100 + frames) * PAGE_SIZE));
+    assert_eq!(added.beyond_capacity, 0);
     let table = FrameTable::new(storage, hypervisor_slots(&memory));
     Machine {
         memory,
-        frames: FakeFrames {
-            next: 0x100,
-            end: 0x100 + frames,
-        },
+        frames: allocator,
+        free_at_start: frames,
         table,
         m2p: FakeM2p::default(),
     }
@@ -72,9 +78,18 @@ impl Machine {
     fn tear_down(&mut self, built: BuiltDomain) {
         self.check();
         let mut domain = built.domain;
-        let teardown = domain.release_memory(&mut self.table, &mut self.memory);
+        let taken = self.free_at_start - self.frames.free_frames();
+        let frames = &mut self.frames;
+        let teardown = domain.release_memory(&mut self.table, &mut self.memory, &mut |mfn| {
+            frames.free(mfn).expect("a frame the allocator handed out, freed once");
+        });
         assert_eq!(teardown.still_referenced, 0);
-        assert_eq!(teardown.freed, self.frames.next - 0x100, "every frame the builder took");
+        assert_eq!(teardown.freed, taken, "every frame the builder took");
+        assert_eq!(
+            self.frames.free_frames(),
+            self.free_at_start,
+            "the allocator has them all back"
+        );
         assert!(self.table.frames().iter().all(FrameInfo::is_free));
         self.check();
     }

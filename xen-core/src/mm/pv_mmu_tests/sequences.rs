@@ -279,7 +279,10 @@ impl World {
         for typed in handles {
             self.m.table.put_page_and_type(&mut self.m.memory, typed);
         }
-        let teardown = self.m.table.destroy_domain(&mut self.m.memory, self.ids[domain]);
+        let teardown = self
+            .m
+            .table
+            .destroy_domain(&mut self.m.memory, self.ids[domain], &mut |_| ());
         assert_eq!(
             teardown,
             Teardown {
