@@ -28,9 +28,16 @@ pub fn update_va_mapping<P: Platform>(
 ) -> Result<Completion, Errno> {
     let base = context.domain.vcpu.kernel_base.as_ref().ok_or(Errno::EINVAL)?.mfn();
     let memory = context.platform.memory();
-    let result = va_mapping::update_va_mapping(context.frames, memory, context.domain.id, base, args);
-    flush_for(context, *result.as_ref().unwrap_or(&TlbFlush::None));
-    result.map(|_| Completion::Value(0))
+    match va_mapping::update_va_mapping(context.frames, memory, context.domain.id, base, args) {
+        Ok(flush) => {
+            flush_for(context, flush);
+            Ok(Completion::Value(0))
+        }
+        Err(errno) => {
+            flush_for(context, TlbFlush::None);
+            Err(errno)
+        }
+    }
 }
 
 /// `mmuext_op(ops, count, done, foreigndom)`.

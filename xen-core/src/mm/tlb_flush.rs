@@ -9,7 +9,7 @@ pub enum TlbFlush {
     /// Nothing.
     #[default]
     None,
-    /// One page (`invlpg`).
+    /// One page (`invlpg`), at a canonical address.
     Page(u64),
     /// Everything (a CR3 reload).
     All,

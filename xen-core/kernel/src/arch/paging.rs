@@ -134,11 +134,11 @@ pub fn flush_tlb(flush: TlbFlush) {
     match flush {
         TlbFlush::None => {}
         TlbFlush::Page(va) => {
-            // The frame table's checks made `va` canonical; `invlpg` of a
-            // non-canonical address would fault.
-            if let Ok(address) = VirtAddr::try_new(va) {
-                x86_64::instructions::tlb::flush(address);
-            }
+            // `TlbFlush::Page` holds canonical addresses only (the hypercalls
+            // refuse others before asking for a flush), and truncation keeps
+            // `invlpg` from faulting in ring 0 whatever happens.
+            debug_assert!(xen_core::mm::layout::is_canonical(va));
+            x86_64::instructions::tlb::flush(VirtAddr::new_truncate(va));
         }
         // Reloading CR3 with its own value drops all non-global entries.
         TlbFlush::All => x86_64::instructions::tlb::flush_all(),
