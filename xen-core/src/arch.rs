@@ -4,8 +4,8 @@
 //! implement them over a fake machine, so the logic above the seam runs under
 //! `cargo test` unchanged.
 
-use crate::mm::Mfn;
 use crate::mm::tlb_flush::TlbFlush;
+use crate::mm::{Mfn, Pfn};
 
 /// Access to physical memory by physical address.
 ///
@@ -87,7 +87,7 @@ pub trait Platform {
 /// `MACH2PHYS_VIRT_START`; the hypervisor keeps it current.
 pub trait MachineToPhys {
     /// Records that machine frame `mfn` backs guest frame `pfn`.
-    fn set(&mut self, mfn: Mfn, pfn: u64);
+    fn set(&mut self, mfn: Mfn, pfn: Pfn);
 }
 
 /// A source of free machine frames.
@@ -181,8 +181,8 @@ pub mod fake {
     }
 
     impl MachineToPhys for FakeM2p {
-        fn set(&mut self, mfn: Mfn, pfn: u64) {
-            self.entries.insert(mfn.0, pfn);
+        fn set(&mut self, mfn: Mfn, pfn: Pfn) {
+            self.entries.insert(mfn.0, pfn.0);
         }
     }
 

@@ -5,9 +5,9 @@ use heapless::Vec;
 use spin::Mutex;
 use xen_abi::mmu::MACH2PHYS_VIRT_START;
 use xen_core::arch::{FrameSource, MachineToPhys, PhysicalMemory};
-use xen_core::mm::Mfn;
 use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PteFlags};
 use xen_core::mm::mfn::PAGE_SIZE;
+use xen_core::mm::{Mfn, Pfn};
 
 /// Most M2P frames: entries for 4 GiB of machine memory, what the frame
 /// allocator covers.
@@ -60,11 +60,11 @@ impl KernelM2p {
 }
 
 impl MachineToPhys for M2pWriter {
-    fn set(&mut self, mfn: Mfn, pfn: u64) {
+    fn set(&mut self, mfn: Mfn, pfn: Pfn) {
         // Frames outside the table have no entry to set (none are allocated).
         if let Some(frame) = M2P.lock().frames.get((mfn.0 / ENTRIES_PER_FRAME) as usize) {
             let mut memory = PhysicalWindow::DIRECT_MAP;
-            memory.write_u64(frame.address() + (mfn.0 % ENTRIES_PER_FRAME) * 8, pfn);
+            memory.write_u64(frame.address() + (mfn.0 % ENTRIES_PER_FRAME) * 8, pfn.0);
         }
     }
 }

@@ -9,6 +9,7 @@
 //! count depends on the end, which depends on their count: computed by
 //! iterating until it is stable.
 
+use crate::mm::Pfn;
 use crate::mm::mfn::PAGE_SIZE;
 use core::fmt;
 
@@ -243,8 +244,8 @@ impl BootLayout {
     }
 
     /// The pseudo-physical frame number of virtual address `va` in the region.
-    pub const fn pfn(&self, va: u64) -> u64 {
-        (va - self.virt_base) / PAGE_SIZE
+    pub const fn pfn(&self, va: u64) -> Pfn {
+        Pfn((va - self.virt_base) / PAGE_SIZE)
     }
 
     /// Pages the bootstrap region covers (PFNs `0..mapped_pages()`).
@@ -334,7 +335,7 @@ mod tests {
             ring_pages: true,
         };
         let layout = BootLayout::compute(&request).unwrap();
-        assert_eq!(layout.pfn(layout.start_info), layout.start_info / PAGE_SIZE);
+        assert_eq!(layout.pfn(layout.start_info), Pfn(layout.start_info / PAGE_SIZE));
         assert_eq!(layout.end % (4 * MIB), 0);
     }
 

@@ -24,7 +24,7 @@ use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page}
 use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
 use crate::mm::mfn::PAGE_SIZE;
 use crate::mm::pte_rules::{ACCESSED, ADDRESS_MASK, DIRTY, GUEST_KERNEL, PRESENT, RW, USER};
-use crate::mm::{FrameTable, Mfn, PageType, TableLevel};
+use crate::mm::{FrameTable, Mfn, PageType, Pfn, TableLevel};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use xen_abi::errno::Errno;
@@ -144,12 +144,12 @@ struct DomainMemory<'m, M: PhysicalMemory> {
 }
 
 impl<M: PhysicalMemory> DomainMemory<'_, M> {
-    fn mfn(&self, pfn: u64) -> Mfn {
+    fn mfn(&self, Pfn(pfn): Pfn) -> Mfn {
         let page = self.p2m_frames[(pfn / ENTRIES_PER_PAGE) as usize];
         Mfn(self.memory.read_u64(page.address() + (pfn % ENTRIES_PER_PAGE) * 8))
     }
 
-    fn set_mfn(&mut self, pfn: u64, mfn: Mfn) {
+    fn set_mfn(&mut self, Pfn(pfn): Pfn, mfn: Mfn) {
         let page = self.p2m_frames[(pfn / ENTRIES_PER_PAGE) as usize];
         self.memory
             .write_u64(page.address() + (pfn % ENTRIES_PER_PAGE) * 8, mfn.0);
@@ -295,7 +295,7 @@ fn allocate_memory<M: PhysicalMemory>(
         Ok(mfn)
     };
     // The p2m pages first: every other page's entry is written into them.
-    let first_p2m_pfn = layout.pfn(layout.p2m.start);
+    let Pfn(first_p2m_pfn) = layout.pfn(layout.p2m.start);
     let p2m_pages = domain.nr_pages.div_ceil(ENTRIES_PER_PAGE);
     for page in 0..p2m_pages as usize {
         domain.p2m_frames[page] = take(domain.memory)?;
@@ -306,12 +306,12 @@ fn allocate_memory<M: PhysicalMemory>(
             Some(index) => domain.p2m_frames[index as usize],
             None => take(domain.memory)?,
         };
-        domain.set_mfn(pfn, mfn);
-        m2p.set(mfn, pfn);
+        domain.set_mfn(Pfn(pfn), mfn);
+        m2p.set(mfn, Pfn(pfn));
     }
     // Unused entries of the last p2m page are all-ones (no frame).
     for pfn in domain.nr_pages..p2m_pages * ENTRIES_PER_PAGE {
-        domain.set_mfn(pfn, Mfn(u64::MAX));
+        domain.set_mfn(Pfn(pfn), Mfn(u64::MAX));
     }
     Ok(())
 }
@@ -337,9 +337,9 @@ fn build_page_tables<M: PhysicalMemory>(
     layout: &BootLayout,
     hypervisor_l4: Mfn,
 ) -> Mfn {
-    let first_table_pfn = layout.pfn(layout.page_tables.start);
+    let Pfn(first_table_pfn) = layout.pfn(layout.page_tables.start);
     let table_pfns = first_table_pfn..first_table_pfn + layout.page_tables.pages();
-    let l4 = domain.mfn(first_table_pfn);
+    let l4 = domain.mfn(Pfn(first_table_pfn));
     let mut next_table = first_table_pfn + 1;
     for slot in FIRST_HYPERVISOR_L4_SLOT..=LAST_HYPERVISOR_L4_SLOT {
         let entry = domain.memory.read_u64(hypervisor_l4.address() + slot as u64 * 8);
@@ -354,7 +354,7 @@ fn build_page_tables<M: PhysicalMemory>(
             table = if entry & PRESENT != 0 {
                 Mfn::containing(entry & ADDRESS_MASK)
             } else {
-                let fresh = domain.mfn(next_table);
+                let fresh = domain.mfn(Pfn(next_table));
                 next_table += 1;
                 domain.memory.write_u64(slot, fresh.address() | TABLE_FLAGS);
                 fresh
@@ -362,7 +362,7 @@ fn build_page_tables<M: PhysicalMemory>(
         }
         let pfn = layout.pfn(va);
         // Page tables are mapped read-only: guests change them by hypercall.
-        let flags = if table_pfns.contains(&pfn) {
+        let flags = if table_pfns.contains(&pfn.0) {
             L1_FLAGS & !RW
         } else {
             L1_FLAGS

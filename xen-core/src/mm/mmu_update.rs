@@ -12,7 +12,7 @@ use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
 use super::tlb_flush::TlbFlush;
-use super::{Mfn, PageType, TableLevel};
+use super::{Mfn, PageType, Pfn, TableLevel};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
@@ -75,7 +75,7 @@ fn apply(
         MMU_MACHPHYS_UPDATE => {
             // Only a frame the caller owns may have its M2P entry changed.
             let page = table.get_page(mfn, pt_owner)?;
-            m2p.set(mfn, request.val);
+            m2p.set(mfn, Pfn(request.val));
             table.put_page(page);
             Ok(None)
         }
