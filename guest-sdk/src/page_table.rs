@@ -348,27 +348,38 @@ impl<B: MmuBackend> PageTableManager<B> {
     /// `create`, missing tables are made (each linked at once, so the walk
     /// can read it), otherwise `None` if one is missing.
     fn walk(&mut self, root: u64, va: u64, create: bool) -> Result<Option<u64>, PageTableError> {
-        let slot = index(va, Level::L4) as usize;
-        let canonical = (va >> 47) == 0 || (va >> 47) == 0x1_ffff;
-        if !canonical || (FIRST_HYPERVISOR_SLOT..END_HYPERVISOR_SLOTS).contains(&slot) {
-            return Err(PageTableError::BadAddress(va));
+        if !create {
+            return Ok(self.table_path(root, va)?.map(|[.., l1]| l1 << 12));
         }
+        check_guest_address(va)?;
         let mut table = root;
         for level in [Level::L4, Level::L3, Level::L2] {
-            let table_va = self.table_va(table)?;
-            let entry = self.backend.read_u64(table_va + index(va, level) * 8);
+            let entry = self.entry(table, index(va, level))?;
             table = if entry & PRESENT != 0 {
                 (entry & ADDRESS_MASK) >> 12
-            } else if create {
+            } else {
                 let child = self.new_table()?;
                 self.queue((table << 12) + index(va, level) * 8, (child.mfn << 12) | TABLE_FLAGS)?;
                 self.flush()?;
                 child.mfn
-            } else {
-                return Ok(None);
             };
         }
         Ok(Some(table << 12))
+    }
+
+    /// The machine frames of the L4 (`root`), L3, L2 and L1 that map `va`,
+    /// or `None` if one of them is missing.
+    pub fn table_path(&self, root: u64, va: u64) -> Result<Option<[u64; 4]>, PageTableError> {
+        check_guest_address(va)?;
+        let mut path = [root; 4];
+        for (depth, level) in [Level::L4, Level::L3, Level::L2].into_iter().enumerate() {
+            let entry = self.entry(path[depth], index(va, level))?;
+            if entry & PRESENT == 0 {
+                return Ok(None);
+            }
+            path[depth + 1] = (entry & ADDRESS_MASK) >> 12;
+        }
+        Ok(Some(path))
     }
 
     /// Where table `mfn` can be read: its pfn from the M2P, then its place
@@ -381,6 +392,16 @@ impl<B: MmuBackend> PageTableManager<B> {
             Err(PageTableError::UnreadableTable(mfn))
         }
     }
+}
+
+/// Refuses a non-canonical address or one in the hypervisor's L4 slots.
+fn check_guest_address(va: u64) -> Result<(), PageTableError> {
+    let slot = index(va, Level::L4) as usize;
+    let canonical = (va >> 47) == 0 || (va >> 47) == 0x1_ffff;
+    if !canonical || (FIRST_HYPERVISOR_SLOT..END_HYPERVISOR_SLOTS).contains(&slot) {
+        return Err(PageTableError::BadAddress(va));
+    }
+    Ok(())
 }
 
 /// The index of `va`'s entry in its table of `level`.

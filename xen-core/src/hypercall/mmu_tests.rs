@@ -3,13 +3,14 @@
 
 use super::tests::Setup;
 use super::*;
-use crate::arch::GuestMemory;
 use crate::arch::fake::{FakeFrames, FakeM2p, FakePlatform};
+use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::boot_layout::BootLayout;
 use crate::domain::builder::{BuildRequest, build_pv_domain};
 use crate::domain::elf_image::ElfImage;
 use crate::domain::elf_image::test_elf::ours;
 use crate::domain::guest_notes::GuestNotes;
+use crate::domain::pv_domain::DomId;
 use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, PRESENT, RW, entry_address, entry_mfn};
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{FrameInfo, Mfn, PageType};
@@ -36,8 +37,6 @@ struct Guest {
     /// A free frame given to the domain after building, for new tables.
     spare: Mfn,
 }
-
-use crate::domain::pv_domain::DomId;
 
 fn guest() -> Guest {
     let bytes = ours().build();
@@ -126,8 +125,6 @@ fn op(cmd: u32, arg1: u64) -> MmuextOp {
         ..MmuextOp::new_zeroed()
     }
 }
-
-use crate::arch::PhysicalMemory;
 
 #[test]
 fn update_va_mapping_edits_the_current_tables_and_flushes_only_on_success() {

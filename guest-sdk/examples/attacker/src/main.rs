@@ -160,13 +160,9 @@ fn check_data_frame(tables: &mut Manager, data: &Frame) -> Result<(), PageTableE
 /// The L4, L3, L2 and L1 that map start_info.
 fn walk_boot_tables(tables: &Manager, info: &'static StartInfo) -> Result<BootTables, PageTableError> {
     let va = info as *const StartInfo as u64;
-    let l4 = tables.boot_root(info).mfn;
-    let next = |table: u64, level: Level| -> Result<u64, PageTableError> {
-        Ok((tables.entry(table, index(va, level))? & guest_sdk::page_table::ADDRESS_MASK) >> 12)
-    };
-    let l3 = next(l4, Level::L4)?;
-    let l2 = next(l3, Level::L3)?;
-    let l1 = next(l2, Level::L2)?;
+    let [l4, l3, l2, l1] = tables
+        .table_path(tables.boot_root(info).mfn, va)?
+        .ok_or(PageTableError::NotMapped(va))?;
     Ok(BootTables { l4, l3, l2, l1 })
 }
 

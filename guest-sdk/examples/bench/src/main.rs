@@ -9,7 +9,7 @@
 
 use core::hint::black_box;
 use guest_sdk::hypercall::{console_write, mmu_update, update_va_mapping, xen_version};
-use guest_sdk::page_table::{Level, PAGE_SIZE, PRESENT, boot_manager, index};
+use guest_sdk::page_table::{PAGE_SIZE, PRESENT, boot_manager};
 use guest_sdk::println;
 use guest_sdk::start_info::StartInfo;
 use guest_sdk::time::rdtsc;
@@ -59,15 +59,11 @@ fn page_table_benchmarks(info: &'static StartInfo) {
         println!("bench setup: {error}");
         return;
     }
-    let Ok(l1) = tables
-        .entry(root, index(BENCH_VA, Level::L4))
-        .and_then(|l3| tables.entry((l3 >> 12) & 0xff_ffff_ffff, index(BENCH_VA, Level::L3)))
-        .and_then(|l2| tables.entry((l2 >> 12) & 0xff_ffff_ffff, index(BENCH_VA, Level::L2)))
-    else {
+    let Ok(Some([.., l1])) = tables.table_path(root, BENCH_VA) else {
         println!("bench setup: the tables just made cannot be read");
         return;
     };
-    let l1 = l1 & 0x000f_ffff_ffff_f000;
+    let l1 = l1 << 12;
     let mut requests = [MmuUpdate { ptr: 0, val: 0 }; LARGEST_BATCH];
     for batch in [1, 16, LARGEST_BATCH] {
         // Fewer calls for larger batches: about the same number of entries.
