@@ -19,6 +19,25 @@ pub trait PhysicalMemory {
     /// Fills frame `mfn` with zeroes.
     fn zero_frame(&mut self, mfn: Mfn);
 
+    /// Atomically ORs `bits` into the aligned word at `address` and returns
+    /// the word as it was: the event-channel bitmaps in shared_info are
+    /// written by guests too (other CPUs, once there are more), so their
+    /// test-and-set must be one locked instruction. The default suits memory
+    /// nobody else writes (host tests).
+    fn fetch_or_u64(&mut self, address: u64, bits: u64) -> u64 {
+        let old = self.read_u64(address);
+        self.write_u64(address, old | bits);
+        old
+    }
+
+    /// Atomically ANDs `bits` into the aligned word at `address` and returns
+    /// the word as it was (see [`PhysicalMemory::fetch_or_u64`]).
+    fn fetch_and_u64(&mut self, address: u64, bits: u64) -> u64 {
+        let old = self.read_u64(address);
+        self.write_u64(address, old & bits);
+        old
+    }
+
     /// Writes `data` at physical `address`, any alignment. The default works
     /// word by word; implementations may copy directly.
     fn write_bytes(&mut self, address: u64, data: &[u8]) {

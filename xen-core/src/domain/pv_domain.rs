@@ -2,6 +2,7 @@
 
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
+use crate::event::PortTable;
 use crate::mm::domain_teardown::Teardown;
 use crate::mm::{FrameTable, Mfn, TypedRef};
 use core::fmt;
@@ -48,6 +49,8 @@ pub struct PvDomain {
     pub crash_reason: Option<&'static str>,
     /// Console output not yet ended by a newline (non-privileged domains).
     console_line: Vec<u8, CONSOLE_LINE>,
+    /// Its event-channel ports.
+    pub events: PortTable,
 }
 
 /// Byte offset of `evtchn_upcall_mask` in vCPU 0's `vcpu_info` (the virtual IF).
@@ -73,6 +76,7 @@ impl PvDomain {
             nr_pages,
             crash_reason: None,
             console_line: Vec::new(),
+            events: PortTable::default(),
         }
     }
 

@@ -3,6 +3,9 @@
 
 use crate::mm::TypedRef;
 use crate::mm::layout::is_canonical;
+use crate::sched::{RunState, SchedEntity};
+use crate::time::VcpuTimers;
+use crate::trap_frame::TrapFrame;
 use xen_abi::errno::Errno;
 use xen_abi::trap::{TRAP_FLAG_DPL_MASK, TRAP_FLAG_MASK_EVENTS, TrapInfo};
 
@@ -67,6 +70,32 @@ pub struct Vcpu {
     /// CR3 while the vCPU runs, held by a typed reference so it cannot be
     /// unpinned into something writable underneath the CPU.
     pub kernel_base: Option<TypedRef>,
+    /// Whether it wants the CPU, or what it waits for.
+    pub run_state: RunState,
+    /// The scheduler's accounting.
+    pub sched: SchedEntity,
+    /// Its one-shot, periodic and poll timers.
+    pub timers: VcpuTimers,
+    /// Its registers while another vCPU runs.
+    pub context: TrapFrame,
+    /// Its FPU and SSE registers while another vCPU runs (`fxsave` image).
+    pub fpu: FpuArea,
+}
+
+/// The 512-byte `fxsave` image of a vCPU's x87, MMX and SSE registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub struct FpuArea(pub [u8; 512]);
+
+impl Default for FpuArea {
+    /// The state after `fninit` with SSE exceptions masked: x87 control word
+    /// 0x37f, MXCSR 0x1f80, tag word all empty.
+    fn default() -> Self {
+        let mut image = [0u8; 512];
+        image[0..2].copy_from_slice(&0x037f_u16.to_le_bytes());
+        image[24..28].copy_from_slice(&0x1f80_u32.to_le_bytes());
+        FpuArea(image)
+    }
 }
 
 impl Default for Vcpu {
@@ -80,6 +109,11 @@ impl Default for Vcpu {
             loadable_changed: false,
             iopl: 0,
             kernel_base: None,
+            run_state: RunState::Runnable,
+            sched: SchedEntity::default(),
+            timers: VcpuTimers::default(),
+            context: TrapFrame::default(),
+            fpu: FpuArea::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Windows onto physical memory: the boot identity map, then the direct map.
 
+use core::sync::atomic::{AtomicU64, Ordering};
 use heapless::Vec;
 use spin::Once;
 use xen_core::arch::PhysicalMemory;
@@ -40,6 +41,20 @@ impl PhysicalMemory for PhysicalWindow {
         // SAFETY: as for `read_u64`; the frame belongs to the page-table builder,
         // so no Rust reference to it exists.
         unsafe { self.pointer(address).write_volatile(value) }
+    }
+
+    fn fetch_or_u64(&mut self, address: u64, bits: u64) -> u64 {
+        // SAFETY: callers pass aligned addresses of frames the hypervisor
+        // owns (shared_info), which the direct map covers; the guest may
+        // write the same word, which is why the access is atomic.
+        let word = unsafe { AtomicU64::from_ptr(self.pointer(address)) };
+        word.fetch_or(bits, Ordering::SeqCst)
+    }
+
+    fn fetch_and_u64(&mut self, address: u64, bits: u64) -> u64 {
+        // SAFETY: as for `fetch_or_u64`.
+        let word = unsafe { AtomicU64::from_ptr(self.pointer(address)) };
+        word.fetch_and(bits, Ordering::SeqCst)
     }
 
     fn zero_frame(&mut self, mfn: Mfn) {
