@@ -22,7 +22,7 @@ fn boots_and_prints_the_banner_memory_map_and_bundle() {
     outcome.expect_line("file hello.elf");
     outcome.expect_line("domain dom0     dom0 kernel hello.elf");
     outcome.expect_line("cmdline \"hello from the boot bundle\"");
-    outcome.expect_line("dom0: hello.elf \"xen-core-guest\"");
+    outcome.expect_line("d0 (dom0 dom0): hello.elf \"xen-core-guest\"");
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn guest_lines(outcome: &Outcome) -> Vec<String> {
 /// The dom0 layout as xen-core logs it: kernel, p2m, start_info, page tables,
 /// stack, end.
 fn our_layout(outcome: &Outcome) -> Vec<u64> {
-    let line = outcome.expect_line("dom0: kernel 0x");
+    let line = outcome.expect_line("d0: kernel 0x");
     line.split([' ', ',', '-'])
         .filter_map(|word| word.strip_prefix("0x"))
         .map(|hex| u64::from_str_radix(hex, 16).unwrap())

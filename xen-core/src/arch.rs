@@ -91,6 +91,8 @@ pub trait Platform {
     /// Makes the validated L4 `l4` the running vCPU's page-table base (loads
     /// CR3, which also flushes its TLB).
     fn load_page_table_base(&mut self, l4: Mfn);
+    /// System time: nanoseconds since the hypervisor booted.
+    fn now_ns(&mut self) -> u64;
     /// Writes bytes to the hypervisor console.
     fn console_write(&mut self, bytes: &[u8]);
     /// Reads what console input is waiting, up to `out.len()` bytes.
@@ -224,6 +226,8 @@ pub mod fake {
         pub flushes: std::vec::Vec<TlbFlush>,
         /// Page-table bases loaded, in order.
         pub bases: std::vec::Vec<Mfn>,
+        /// System time (ns).
+        pub now: u64,
     }
 
     impl Platform for FakePlatform {
@@ -249,6 +253,10 @@ pub mod fake {
 
         fn load_page_table_base(&mut self, l4: Mfn) {
             self.bases.push(l4);
+        }
+
+        fn now_ns(&mut self) -> u64 {
+            self.now
         }
 
         fn console_write(&mut self, bytes: &[u8]) {

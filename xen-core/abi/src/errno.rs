@@ -45,13 +45,15 @@ pub enum Errno {
     ERANGE = 34,
     /// Hypercall or sub-operation not implemented.
     ENOSYS = 38,
+    /// Timer expired (a one-shot deadline already in the past).
+    ETIME = 62,
     /// Operation not supported.
     EOPNOTSUPP = 95,
 }
 
 impl Errno {
     /// Every variant, in numeric order.
-    pub const ALL: [Errno; 18] = [
+    pub const ALL: [Errno; 19] = [
         Errno::EPERM,
         Errno::ENOENT,
         Errno::ESRCH,
@@ -69,6 +71,7 @@ impl Errno {
         Errno::ENOSPC,
         Errno::ERANGE,
         Errno::ENOSYS,
+        Errno::ETIME,
         Errno::EOPNOTSUPP,
     ];
 

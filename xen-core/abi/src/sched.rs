@@ -29,3 +29,25 @@ pub struct SchedShutdown {
     /// One of the `SHUTDOWN_*` reasons.
     pub reason: u32,
 }
+
+/// Most ports one [`SCHEDOP_POLL`] may wait on (Xen's limit).
+pub const SCHED_POLL_MAX_PORTS: u32 = 128;
+
+/// `struct sched_poll` (24 bytes): argument of [`SCHEDOP_POLL`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SchedPoll {
+    /// Guest address of an array of `evtchn_port_t`.
+    pub ports: u64,
+    /// Number of ports in it.
+    pub nr_ports: u32,
+    /// Implicit C padding before `timeout`; zero.
+    pub _pad0: u32,
+    /// Absolute system time at which to give up; 0 waits for ever.
+    pub timeout: u64,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<SchedPoll>() == 24);
+    assert!(core::mem::offset_of!(SchedPoll, timeout) == 16);
+};

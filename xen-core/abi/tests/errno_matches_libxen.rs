@@ -30,6 +30,7 @@ fn errno_values_match_the_xen_header() {
         XEN_ENOSPC => Errno::ENOSPC as i32,
         XEN_ERANGE => Errno::ERANGE as i32,
         XEN_ENOSYS => Errno::ENOSYS as i32,
+        XEN_ETIME => Errno::ETIME as i32,
         XEN_EOPNOTSUPP => Errno::EOPNOTSUPP as i32,
     );
     // The return convention: -XEN_E* in RAX.

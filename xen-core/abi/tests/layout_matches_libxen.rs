@@ -202,6 +202,10 @@ fn sched_op_numbers_and_layouts_match_the_xen_header() {
                 "offsetof(struct sched_shutdown, reason)",
                 offset_of!(SchedShutdown, reason),
             ),
+            ("sizeof(struct sched_poll)", size_of::<SchedPoll>()),
+            ("offsetof(struct sched_poll, ports)", offset_of!(SchedPoll, ports)),
+            ("offsetof(struct sched_poll, nr_ports)", offset_of!(SchedPoll, nr_ports)),
+            ("offsetof(struct sched_poll, timeout)", offset_of!(SchedPoll, timeout)),
         ],
     );
 }

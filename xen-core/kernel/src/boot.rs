@@ -5,7 +5,7 @@ use crate::arch::deliberate_fault::DeliberateFault;
 use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
-use crate::arch::{entry, fpu, frame_table_storage, gdt, idt, paging, pic, syscall};
+use crate::arch::{clock, fpu, frame_table_storage, gdt, idt, lapic, paging, pic, rtc, syscall};
 use crate::console;
 use crate::guest_trap;
 use crate::m2p::{M2P, M2pWriter};
@@ -13,24 +13,29 @@ use core::fmt;
 use spin::Mutex;
 use xen_core::boot::bundle::BootBundle;
 use xen_core::boot::command_line::CommandLine;
+use xen_core::boot::manifest::DomainSpec;
 use xen_core::boot::memory_map::{MemoryMap, RegionKind};
 use xen_core::debug_exit::DebugExit;
 use xen_core::domain::builder::{BuildRequest, build_pv_domain};
+use xen_core::domain::domain_table::MAX_DOMAINS;
 use xen_core::domain::elf_image::ElfImage;
 use xen_core::domain::guest_notes::GuestNotes;
+use xen_core::domain::pv_domain::DomId;
 use xen_core::mm::direct_map::direct_map_ranges;
 use xen_core::mm::frame_allocator::FrameAllocator;
 use xen_core::mm::hypervisor_page_table::HypervisorPageTable;
 use xen_core::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, FRAME_TABLE_VIRT_START};
 use xen_core::mm::mfn::PAGE_SIZE;
 use xen_core::mm::{FrameTable, PhysRange};
+use xen_core::sched::{SchedEntity, SchedParams};
+use xen_core::time::vcpu_time::{Wallclock, publish_wallclock, unix_seconds};
 
 /// Bitmap words for the frame allocator: 4 GiB of frames, all the boot identity
 /// map can reach while the first page tables are built.
 const FRAME_WORDS: usize = (4 << 30) / PAGE_SIZE as usize / 64;
 
 /// All free machine frames.
-static FRAMES: Mutex<FrameAllocator<FRAME_WORDS>> = Mutex::new(FrameAllocator::new());
+pub static FRAMES: Mutex<FrameAllocator<FRAME_WORDS>> = Mutex::new(FrameAllocator::new());
 
 /// The low 1 MiB: real-mode IVT, BIOS data, option ROMs, and on PVH the
 /// loader's start info, module list and command line.
@@ -97,25 +102,29 @@ pub fn start(start_info: u64) -> ! {
     }
 
     let bundle = list_bundle(&boot);
-    start_dom0(&bundle, paging.table, &memory_map)
+    start_domains(&bundle, paging.table, &memory_map)
 }
 
-/// Builds dom0 from the bundle's first domain and runs it; never returns.
-fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memory_map: &MemoryMap) -> ! {
-    let Some(spec) = bundle.manifest().domains.first() else {
+/// Builds every domain the manifest lists, dom0 first, and starts
+/// scheduling them; never returns.
+fn start_domains(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memory_map: &MemoryMap) -> ! {
+    if bundle.manifest().domains.is_empty() {
         fatal(format_args!("bundle: the manifest names no domain"))
-    };
-    let image =
-        ElfImage::parse(bundle.kernel_image(spec)).unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
-    let notes = GuestNotes::from_image(&image).unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
+    }
+    lapic::init(&mut table, &mut *FRAMES.lock()).unwrap_or_else(|e| fatal(format_args!("local APIC: {e}")));
+    let clock = clock::calibrate();
     info!(
-        "dom0: {} \"{}\", entry {:#x}, hypercall page {:#x}, {} MiB",
-        spec.kernel,
-        notes.guest_os,
-        notes.entry,
-        notes.hypercall_page.unwrap_or(0),
-        spec.memory_bytes >> 20
+        "clock: TSC {} kHz, APIC timer {} kHz (calibrated against the PIT)",
+        clock.tsc_hz / 1000,
+        clock.apic_hz / 1000
     );
+    let (year, month, day, hour, minute, second) = rtc::read();
+    let boot_seconds = unix_seconds(year, month, day, hour, minute, second);
+    let wallclock = Wallclock {
+        sec: boot_seconds.saturating_sub(clock::now_ns() / 1_000_000_000),
+        nsec: 0,
+    };
+    info!("wall clock: {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC");
     let machine_frames = memory_map.highest_ram_address().div_ceil(PAGE_SIZE);
     {
         let mut m2p = M2P.lock();
@@ -128,28 +137,58 @@ fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memo
         );
     }
     let mut frame_table = create_frame_table(machine_frames, &mut table);
+    for (index, spec) in bundle.manifest().domains.iter().enumerate() {
+        let domid = index as DomId;
+        let role = if domid == 0 { "dom0" } else { "domU" };
+        if usize::from(domid) >= MAX_DOMAINS {
+            warn!("{role} {}: only {MAX_DOMAINS} domains fit, left out", spec.name);
+            continue;
+        }
+        build_domain(bundle, spec, domid, &table, &mut frame_table, wallclock);
+    }
+    guest_trap::start(frame_table, table.root())
+}
+
+/// Builds one domain from its manifest entry and hands it to the scheduler.
+fn build_domain(
+    bundle: &BootBundle<'static>,
+    spec: &DomainSpec<'_>,
+    domid: DomId,
+    table: &HypervisorPageTable,
+    frame_table: &mut FrameTable<'static>,
+    wallclock: Wallclock,
+) {
+    let role = if domid == 0 { "dom0" } else { "domU" };
+    let fail = |e: &dyn fmt::Display| -> ! { fatal(format_args!("{role} {}: {e}", spec.name)) };
+    let image = ElfImage::parse(bundle.kernel_image(spec)).unwrap_or_else(|e| fail(&e));
+    let notes = GuestNotes::from_image(&image).unwrap_or_else(|e| fail(&e));
+    info!(
+        "d{domid} ({role} {}): {} \"{}\", entry {:#x}, hypercall page {:#x}, {} MiB, weight {}, cap {}",
+        spec.name,
+        spec.kernel,
+        notes.guest_os,
+        notes.entry,
+        notes.hypercall_page.unwrap_or(0),
+        spec.memory_bytes >> 20,
+        spec.weight,
+        spec.cap
+    );
     let request = BuildRequest {
         image: &image,
         notes: &notes,
-        domid: 0,
+        domid,
         name: spec.name,
         nr_pages: spec.memory_bytes / PAGE_SIZE,
         cmdline: spec.cmdline,
-        privileged: true,
+        privileged: domid == 0,
         hypervisor_l4: table.root(),
     };
     let mut memory = PhysicalWindow::DIRECT_MAP;
-    let built = build_pv_domain(
-        &request,
-        &mut memory,
-        &mut *FRAMES.lock(),
-        &mut frame_table,
-        &mut M2pWriter,
-    )
-    .unwrap_or_else(|e| fatal(format_args!("dom0 {}: {e}", spec.name)));
+    let built = build_pv_domain(&request, &mut memory, &mut *FRAMES.lock(), frame_table, &mut M2pWriter)
+        .unwrap_or_else(|e| fail(&e));
     let layout = &built.layout;
     info!(
-        "dom0: kernel {:#x}-{:#x}, p2m {:#x}-{:#x}, start_info {:#x}, page tables {:#x}-{:#x}, stack {:#x}, end {:#x}",
+        "d{domid}: kernel {:#x}-{:#x}, p2m {:#x}-{:#x}, start_info {:#x}, page tables {:#x}-{:#x}, stack {:#x}, end {:#x}",
         layout.kernel.start,
         notes.virt_kend,
         layout.p2m.start,
@@ -160,10 +199,17 @@ fn start_dom0(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, memo
         layout.stack,
         layout.end
     );
-    info!("frames: {} free after building dom0", FRAMES.lock().free_frames());
-    paging::load_root(built.l4);
-    guest_trap::install(built.domain, frame_table);
-    entry::enter_guest(built.frame)
+    info!("frames: {} free after building d{domid}", FRAMES.lock().free_frames());
+    let mut domain = built.domain;
+    domain.vcpu.context = built.frame;
+    domain.vcpu.sched = SchedEntity::new(SchedParams {
+        weight: spec.weight,
+        cap: spec.cap,
+    });
+    publish_wallclock(&mut memory, domain.shared_info, wallclock);
+    if guest_trap::add_domain(domain).is_err() {
+        fatal(format_args!("{role} {}: domain id {domid} taken", spec.name));
+    }
 }
 
 /// The frame table for machine frames `0..machine_frames`, all free, whose

@@ -1,34 +1,73 @@
 //! Traps from guests: hypercalls, exceptions for the guest's own handlers,
-//! privileged instructions to emulate, and the end of a domain.
+//! privileged instructions to emulate, the timer, switching between
+//! domains, idling, and the end of a domain.
 
 use crate::arch::control_registers::cr2;
+use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::qemu_exit::exit;
-use crate::arch::{fpu, segment_base};
+use crate::arch::{clock, fpu, lapic, paging, segment_base};
 use crate::console;
 use crate::platform::KernelPlatform;
 use spin::Mutex;
 use xen_abi::sched::{SHUTDOWN_CRASH, SHUTDOWN_POWEROFF};
 use xen_core::debug_exit::DebugExit;
-use xen_core::domain::bounce::{bounce_exception, has_error_code};
+use xen_core::domain::bounce::{bounce_event, bounce_exception, has_error_code};
+use xen_core::domain::domain_death::destroy_domain;
+use xen_core::domain::domain_table::DomainTable;
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
-use xen_core::domain::pv_domain::{DomainState, PvDomain};
+use xen_core::domain::pv_domain::{DomId, DomainState, PvDomain};
 use xen_core::hypercall::handle_hypercall;
-use xen_core::mm::FrameTable;
+use xen_core::mm::{FrameTable, Mfn};
+use xen_core::sched::{Cpu, CreditScheduler};
+use xen_core::time::vcpu_time::publish_vcpu_time;
 use xen_core::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL32_VECTOR, TrapFrame};
 
-/// What runs, behind one lock that each trap takes once: the domain (one
-/// domain, one vCPU, for now) and the frame table its hypercalls change.
+/// Everything the traps work on, behind one lock that each trap takes once.
 struct Running {
-    domain: PvDomain,
-    frames: FrameTable<'static>,
+    /// Every domain.
+    domains: DomainTable,
+    /// The PV MMU's state of every machine frame (set at start).
+    frames: Option<FrameTable<'static>>,
+    /// What this CPU runs.
+    cpu: Cpu,
+    /// Shares the CPU between vCPUs.
+    scheduler: CreditScheduler,
+    /// The hypervisor's own L4, loaded while no domain runs.
+    idle_l4: Mfn,
 }
 
-static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
+static RUNNING: Mutex<Running> = Mutex::new(Running {
+    domains: DomainTable::new(),
+    frames: None,
+    cpu: Cpu {
+        current: None,
+        since: 0,
+    },
+    scheduler: CreditScheduler::new(1),
+    idle_l4: Mfn(0),
+});
 
-/// Makes `domain` the one that runs, over the frame table `frames`; called
-/// once, before entering it.
-pub fn install(domain: PvDomain, frames: FrameTable<'static>) {
-    *RUNNING.lock() = Some(Running { domain, frames });
+/// Adds a built domain, its first registers in `vcpu.context`; gives it
+/// back if its id is taken.
+#[allow(clippy::result_large_err)] // see DomainTable::insert
+pub fn add_domain(domain: PvDomain) -> Result<(), PvDomain> {
+    RUNNING.lock().domains.insert(domain)
+}
+
+/// Starts scheduling over `frames`, with `idle_l4` (the hypervisor's own
+/// tables) loaded whenever no domain runs; never returns.
+pub fn start(frames: FrameTable<'static>, idle_l4: Mfn) -> ! {
+    let mut frame = TrapFrame::default();
+    {
+        let mut running = RUNNING.lock();
+        let running = &mut *running;
+        running.frames = Some(frames);
+        running.idle_l4 = idle_l4;
+        running.cpu.since = clock::now_ns();
+        schedule(running, &mut frame);
+        deliver_events(running, &mut frame);
+    }
+    crate::arch::entry::enter_guest(frame)
 }
 
 /// Vectors with their own handling.
@@ -36,75 +75,189 @@ const DEVICE_NOT_AVAILABLE: u8 = 7;
 const GENERAL_PROTECTION: u8 = 13;
 const PAGE_FAULT: u8 = 14;
 
-/// Handles a `syscall` from ring 3: a hypercall, the fast path.
-pub fn handle_syscall(frame: &mut TrapFrame) {
-    let mut slot = RUNNING.lock();
-    let Some(Running { domain, frames }) = slot.as_mut() else {
+/// Handles a `syscall` from ring 3: a hypercall, the fast path. Returns
+/// whether the scheduler must run, which needs the whole frame
+/// ([`reschedule_after_syscall`]).
+pub fn handle_syscall(frame: &mut TrapFrame) -> bool {
+    let mut running = RUNNING.lock();
+    let running = &mut *running;
+    let (Some(id), Some(frames)) = (running.cpu.current, running.frames.as_mut()) else {
         crate::crash_report::report_exception(frame);
     };
-    let resume_changed = handle_hypercall(domain, frames, frame, &mut KernelPlatform::new());
-    finish(domain, frame, resume_changed);
+    let Some((domain, others)) = running.domains.split(id) else {
+        crate::crash_report::report_exception(frame);
+    };
+    let outcome = handle_hypercall(domain, others, frames, frame, &mut KernelPlatform::new());
+    if outcome.reschedule || !domain.is_running() {
+        return true;
+    }
+    // An unchanged resume point is the hardware's own frame: right selectors
+    // and flags, but even its RIP may be non-canonical (see rip_is_canonical).
+    let safe = if outcome.resume_changed {
+        frame.is_safe_guest_return()
+    } else {
+        frame.rip_is_canonical()
+    };
+    if !safe || domain.upcall_deliverable(&PhysicalWindow::DIRECT_MAP) {
+        return true;
+    }
+    if let Some(state) = domain.vcpu.take_loadable_state() {
+        load_registers(state);
+    }
+    false
 }
 
-/// Handles any other trap from ring 3 (exceptions, the `int 0x82` gate);
-/// returns to the guest unless its domain ended.
+/// The rest of a hypercall that asked for the scheduler, a domain that
+/// stopped, an unsafe resume point or an upcall, with the whole frame.
+pub fn reschedule_after_syscall(frame: &mut TrapFrame) {
+    let mut running = RUNNING.lock();
+    leave(&mut running, frame, true);
+}
+
+/// Handles any other trap from ring 3 (exceptions, the `int 0x82` gate, the
+/// timer).
 pub fn handle(frame: &mut TrapFrame) {
-    let mut slot = RUNNING.lock();
-    let Some(Running { domain, frames }) = slot.as_mut() else {
-        // Ring 3 with no domain installed: nothing of ours runs there.
+    let mut running = RUNNING.lock();
+    let running = &mut *running;
+    let (Some(id), Some(frames)) = (running.cpu.current, running.frames.as_mut()) else {
+        // Ring 3 with no domain on the CPU: nothing of ours runs there.
+        crate::crash_report::report_exception(frame);
+    };
+    let Some((domain, others)) = running.domains.split(id) else {
         crate::crash_report::report_exception(frame);
     };
     let mut platform = KernelPlatform::new();
-    if frame.vector == SYSCALL32_VECTOR {
+    let reschedule = if frame.vector == u64::from(lapic::TIMER_VECTOR) {
+        lapic::end_of_interrupt();
+        true
+    } else if frame.vector == SYSCALL32_VECTOR {
         error!(
             "d{} ({}): syscall from 32-bit code at rip {:#x}",
             domain.id, domain.name, frame.rip
         );
         domain.crash("32-bit syscall, which 64-bit PV guests cannot use");
-        domain_ended(domain, frame);
-    }
-    // `syscall` frames go to handle_syscall; here the gate is the hypercall.
-    let resume_changed = if frame.vector == HYPERCALL_GATE_VECTOR {
-        handle_hypercall(domain, frames, frame, &mut platform)
+        true
+    } else if frame.vector == HYPERCALL_GATE_VECTOR {
+        handle_hypercall(domain, others, frames, frame, &mut platform).reschedule
     } else {
         handle_exception(domain, frame, &mut platform, frame.vector as u8);
-        true
+        false
     };
-    finish(domain, frame, resume_changed);
+    leave(running, frame, reschedule);
 }
 
-/// The way back to the guest: refuse an unsafe resume point, end a domain
-/// that stopped, load registers the guest changed.
-#[inline(always)]
-fn finish(domain: &mut PvDomain, frame: &mut TrapFrame, resume_changed: bool) {
-    // An unchanged resume point is the hardware's own frame: right selectors
-    // and flags, but even its RIP may be non-canonical (see rip_is_canonical).
-    let safe = if resume_changed {
-        frame.is_safe_guest_return()
-    } else {
-        frame.rip_is_canonical()
-    };
-    if !safe || !domain.is_running() {
-        finish_unusual(domain, frame, safe);
+/// The way back to a guest: refuse an unsafe resume point, end a domain
+/// that stopped, run the scheduler if asked (which may switch to another
+/// domain or idle), deliver pending events, load registers the guest
+/// changed.
+fn leave(running: &mut Running, frame: &mut TrapFrame, mut reschedule: bool) {
+    loop {
+        if let Some(id) = running.cpu.current {
+            let domain = running.domains.get_mut(id).expect("the current domain is in the table");
+            if domain.is_running() && !frame.is_safe_guest_return() {
+                error!(
+                    "d{}: return to rip {:#x} cs {:#x} refused",
+                    domain.id, frame.rip, frame.cs
+                );
+                domain.crash("unsafe return frame");
+            }
+            if !domain.is_running() {
+                end_domain(running, id, frame);
+                reschedule = true;
+            }
+        }
+        if reschedule {
+            schedule(running, frame);
+            reschedule = false;
+            continue;
+        }
+        if deliver_events(running, frame) {
+            return;
+        }
+    }
+}
+
+/// Bounces to the current domain's event callback if an upcall is due and
+/// loads registers it changed. Returns false if the domain crashed on it.
+fn deliver_events(running: &mut Running, frame: &mut TrapFrame) -> bool {
+    let Some(id) = running.cpu.current else { return true };
+    let domain = running.domains.get_mut(id).expect("the current domain is in the table");
+    let mut platform = KernelPlatform::new();
+    if domain.upcall_deliverable(&PhysicalWindow::DIRECT_MAP)
+        && let Err(error) = bounce_event(domain, frame, &mut platform)
+    {
+        error!("d{} ({}): event upcall failed: {}", domain.id, domain.name, error);
+        domain.crash("event upcall could not be delivered");
+        return false;
     }
     if let Some(state) = domain.vcpu.take_loadable_state() {
         load_registers(state);
     }
+    true
 }
 
-/// The rare ends of a trap: an unsafe resume point, or a domain that stopped.
-#[inline(never)]
-fn finish_unusual(domain: &mut PvDomain, frame: &mut TrapFrame, safe: bool) {
-    if !safe && domain.is_running() {
-        error!(
-            "d{}: return to rip {:#x} cs {:#x} refused",
-            domain.id, frame.rip, frame.cs
-        );
-        domain.crash("unsafe return frame");
+/// Picks what runs next and puts it on the CPU, its registers in `frame`;
+/// idles (halting) while nothing is runnable. Arms the timer for the next
+/// thing that needs looking at.
+fn schedule(running: &mut Running, frame: &mut TrapFrame) {
+    loop {
+        let now = clock::now_ns();
+        let mut memory = PhysicalWindow::DIRECT_MAP;
+        running.cpu.run_timers(&mut running.domains, &mut memory, now);
+        let next = running.cpu.choose(&mut running.scheduler, &mut running.domains, now);
+        if let Some(id) = next {
+            switch_to(running, frame, id);
+        } else {
+            switch_out(running, frame);
+        }
+        match running.cpu.next_deadline(&running.scheduler, &running.domains, now) {
+            Some(deadline) => clock::arm_timer_at(deadline),
+            None => lapic::disarm(),
+        }
+        if next.is_some() {
+            return;
+        }
+        if running.domains.iter().next().is_none() {
+            console::always(format_args!("*** hypervisor halted: no domain left"));
+            exit(DebugExit::Failure);
+        }
+        lapic::wait_for_interrupt();
     }
-    if !domain.is_running() {
-        domain_ended(domain, frame);
+}
+
+/// Saves the current vCPU's registers (if one runs) and leaves the CPU
+/// idle on the hypervisor's own tables.
+fn switch_out(running: &mut Running, frame: &TrapFrame) {
+    if let Some(id) = running.cpu.current.take()
+        && let Some(domain) = running.domains.get_mut(id)
+    {
+        domain.vcpu.context = *frame;
+        fpu::save(&mut domain.vcpu.fpu);
+        paging::load_root(running.idle_l4);
     }
+}
+
+/// Puts domain `id`'s vCPU on the CPU: its registers into `frame`, its
+/// page tables, segment bases, FPU state and a fresh `vcpu_time_info`.
+fn switch_to(running: &mut Running, frame: &mut TrapFrame, id: DomId) {
+    if running.cpu.current == Some(id) {
+        return;
+    }
+    switch_out(running, frame);
+    let domain = running.domains.get_mut(id).expect("picked from the table");
+    let Some(base) = domain.vcpu.kernel_base.as_ref().map(|base| base.mfn()) else {
+        // The builder always sets one and it is only ever replaced.
+        unreachable!("a runnable vCPU without page tables");
+    };
+    *frame = domain.vcpu.context;
+    paging::load_root(base);
+    fpu::restore(&domain.vcpu.fpu);
+    let _ = domain.vcpu.take_loadable_state();
+    load_registers(domain.vcpu.loadable());
+    let clock = clock::calibrate();
+    let mut memory = PhysicalWindow::DIRECT_MAP;
+    publish_vcpu_time(&mut memory, domain.shared_info, 0, clock::reading(), clock.scale);
+    running.cpu.current = Some(id);
 }
 
 /// Loads registers the guest changed since the last return.
@@ -160,10 +313,14 @@ fn handle_exception(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut
     }
 }
 
-/// A domain stopped. With one domain, its end is the end of the run: dom0
-/// powering off is success, a crash gets its own exit code.
-fn domain_ended(domain: &PvDomain, frame: &TrapFrame) -> ! {
-    let (id, name) = (domain.id, &domain.name);
+/// Domain `id` stopped. dom0's end is the end of the run: powering off is
+/// success, a crash gets its own exit code. Any other domain is destroyed
+/// (its ports closed, dom0 told through VIRQ_DOM_EXC, its memory freed) and
+/// the others go on.
+fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
+    let domain = running.domains.get_mut(id).expect("ending a domain in the table");
+    domain.flush_console(&mut KernelPlatform::new());
+    let name = &domain.name;
     let verdict = match domain.state {
         DomainState::Shutdown(SHUTDOWN_POWEROFF) => {
             info!("domain {id} ({name}) powered off");
@@ -186,9 +343,28 @@ fn domain_ended(domain: &PvDomain, frame: &TrapFrame) -> ! {
             DebugExit::GuestCrashed
         }
     };
-    match verdict {
-        DebugExit::Success => console::always(format_args!("*** hypervisor halted: success")),
-        _ => console::always(format_args!("*** hypervisor halted: dom0 crashed")),
+    if id == 0 {
+        match verdict {
+            DebugExit::Success => console::always(format_args!("*** hypervisor halted: success")),
+            _ => console::always(format_args!("*** hypervisor halted: dom0 crashed")),
+        }
+        exit(verdict)
     }
-    exit(verdict)
+    if running.cpu.current == Some(id) {
+        running.cpu.current = None;
+        paging::load_root(running.idle_l4);
+    }
+    let frames = running.frames.as_mut().expect("set at start");
+    let mut memory = PhysicalWindow::DIRECT_MAP;
+    let mut allocator = crate::boot::FRAMES.lock();
+    let death = destroy_domain(&mut running.domains, frames, &mut memory, id, &mut |mfn| {
+        // Every frame a domain held came from the allocator.
+        let _ = allocator.free(mfn);
+    });
+    if let Some(death) = death {
+        info!(
+            "domain {id} destroyed: {} frames freed, {} still referenced; dom0 told (VIRQ_DOM_EXC)",
+            death.teardown.freed, death.teardown.still_referenced
+        );
+    }
 }

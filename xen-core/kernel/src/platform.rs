@@ -52,6 +52,10 @@ impl Platform for KernelPlatform {
         paging::load_root(l4);
     }
 
+    fn now_ns(&mut self) -> u64 {
+        crate::arch::clock::now_ns()
+    }
+
     fn console_write(&mut self, bytes: &[u8]) {
         let serial = crate::console::lock();
         for &byte in bytes {

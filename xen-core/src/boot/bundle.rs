@@ -222,6 +222,8 @@ mod tests {
             kernel: "other.elf",
             memory_bytes: 4096,
             cmdline: "",
+            weight: 256,
+            cap: 0,
         };
         assert_eq!(bundle.kernel_image(&stranger), b"");
     }

@@ -20,6 +20,10 @@
 //!   - `memory=<n>K|M|G` (default `32M`): decimal, unit required (so that a
 //!     forgotten unit is not read as bytes), a whole number of 4 KiB pages, more
 //!     than 0 and at most 64 GiB.
+//!   - `weight=<n>` (default 256): the scheduler weight, 1 to 65535; CPU time
+//!     is shared in proportion to weights.
+//!   - `cap=<n>` (default 0, none): the most CPU the domain may use, in percent
+//!     of one CPU, 0 to 100.
 //!   - `cmdline=<text>` (default empty): must come last, and takes the rest of the
 //!     line verbatim, blanks and `=` included; at most 1023 bytes, so that it fits
 //!     with its NUL in the 1024-byte `cmd_line` of Xen's `start_info`.
@@ -57,7 +61,14 @@ pub struct DomainSpec<'a> {
     pub memory_bytes: u64,
     /// The guest kernel's command line, possibly empty.
     pub cmdline: &'a str,
+    /// Scheduler weight (1 to 65535).
+    pub weight: u16,
+    /// Scheduler cap in percent of one CPU; 0 for none.
+    pub cap: u16,
 }
+
+/// Weight of a domain whose line has no `weight=` (Xen's default).
+pub const DEFAULT_WEIGHT: u16 = 256;
 
 /// A parsed manifest, borrowing from its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +120,10 @@ pub enum ManifestErrorKind<'a> {
     MemoryOutOfRange(&'a str),
     /// The memory size is not a whole number of 4 KiB pages.
     MemoryNotPageMultiple(&'a str),
+    /// `weight=` is not a number from 1 to 65535.
+    BadWeight(&'a str),
+    /// `cap=` is not a number from 0 to 100.
+    BadCap(&'a str),
     /// The command line is longer than [`MAX_CMDLINE_LEN`]; carries its length.
     CmdlineTooLong(usize),
     /// The manifest defines no domain; reported at its last line.
@@ -144,6 +159,8 @@ impl fmt::Display for ManifestErrorKind<'_> {
             Self::MemoryNotPageMultiple(size) => {
                 write!(f, "memory size `{size}` is not a whole number of 4K pages")
             }
+            Self::BadWeight(weight) => write!(f, "bad weight `{weight}`: expected 1 to 65535"),
+            Self::BadCap(cap) => write!(f, "bad cap `{cap}`: expected a percentage from 0 to 100"),
             Self::CmdlineTooLong(len) => {
                 write!(f, "cmdline is {len} bytes long, at most {MAX_CMDLINE_LEN} fit")
             }
@@ -242,7 +259,7 @@ fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKind<'_>> {
     {
         return Err(ManifestErrorKind::BadName(name));
     }
-    let (mut kernel, mut memory, mut cmdline) = (None, None, "");
+    let (mut kernel, mut memory, mut weight, mut cap, mut cmdline) = (None, None, None, None, "");
     loop {
         rest = rest.trim_start_matches(is_blank);
         if let Some(verbatim) = rest.strip_prefix("cmdline=") {
@@ -256,6 +273,8 @@ fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKind<'_>> {
         let slot = match key {
             "kernel" => &mut kernel,
             "memory" => &mut memory,
+            "weight" => &mut weight,
+            "cap" => &mut cap,
             _ => return Err(ManifestErrorKind::UnknownKey(key)),
         };
         if slot.replace(value).is_some() {
@@ -267,6 +286,22 @@ fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKind<'_>> {
         return Err(ManifestErrorKind::EmptyValue("kernel"));
     }
     let memory_bytes = memory.map_or(Ok(DEFAULT_MEMORY_BYTES), parse_memory)?;
+    let weight = match weight {
+        None => DEFAULT_WEIGHT,
+        Some(text) => text
+            .parse::<u16>()
+            .ok()
+            .filter(|&weight| weight > 0)
+            .ok_or(ManifestErrorKind::BadWeight(text))?,
+    };
+    let cap = match cap {
+        None => 0,
+        Some(text) => text
+            .parse::<u16>()
+            .ok()
+            .filter(|&cap| cap <= 100)
+            .ok_or(ManifestErrorKind::BadCap(text))?,
+    };
     if cmdline.len() > MAX_CMDLINE_LEN {
         return Err(ManifestErrorKind::CmdlineTooLong(cmdline.len()));
     }
@@ -275,6 +310,8 @@ fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKind<'_>> {
         kernel,
         memory_bytes,
         cmdline,
+        weight,
+        cap,
     })
 }
 
@@ -336,13 +373,17 @@ mod tests {
                     name: "dom0",
                     kernel: "dom0.elf",
                     memory_bytes: 64 * MIB,
-                    cmdline: ""
+                    cmdline: "",
+                    weight: DEFAULT_WEIGHT,
+                    cap: 0,
                 },
                 DomainSpec {
                     name: "demo",
                     kernel: "hello.elf",
                     memory_bytes: 16 * MIB,
                     cmdline: "console=hvc0 loglevel=3",
+                    weight: DEFAULT_WEIGHT,
+                    cap: 0,
                 },
             ]
         );
@@ -361,9 +402,28 @@ mod tests {
                 name: "guest_1-a",
                 kernel: "k",
                 memory_bytes: 4096,
-                cmdline: ""
+                cmdline: "",
+                weight: DEFAULT_WEIGHT,
+                cap: 0,
             }]
         );
+    }
+
+    #[test]
+    fn weight_and_cap_are_read_and_checked() {
+        let domain = one_domain("domain d kernel=k weight=512 cap=50").unwrap();
+        assert_eq!((domain.weight, domain.cap), (512, 50));
+        let domain = one_domain("domain d kernel=k").unwrap();
+        assert_eq!((domain.weight, domain.cap), (DEFAULT_WEIGHT, 0));
+        for (line, kind) in [
+            ("domain d kernel=k weight=0", ManifestErrorKind::BadWeight("0")),
+            ("domain d kernel=k weight=65536", ManifestErrorKind::BadWeight("65536")),
+            ("domain d kernel=k weight=-1", ManifestErrorKind::BadWeight("-1")),
+            ("domain d kernel=k cap=101", ManifestErrorKind::BadCap("101")),
+            ("domain d kernel=k cap=x", ManifestErrorKind::BadCap("x")),
+        ] {
+            assert_eq!(one_domain(line).unwrap_err(), kind, "{line}");
+        }
     }
 
     #[test]

@@ -55,6 +55,48 @@ pub fn bounce_exception(
     if handler.address == 0 {
         return Err(BounceError::NoHandler(vector));
     }
+    let code = error_code.map(|code| {
+        if vector == 14 && domain.vcpu.kernel_mode {
+            code & !PF_USER
+        } else {
+            code
+        }
+    });
+    bounce_to(domain, frame, platform, handler.address, handler.mask_events, code)?;
+    if let Some(address) = cr2 {
+        platform
+            .memory()
+            .write_u64(domain.shared_info.address() + CR2_OFFSET, address);
+    }
+    Ok(())
+}
+
+/// Delivers pending events: a bounce to the guest's event callback with
+/// events masked (the upcall of xen-pv-abi 4.5). Done on the way back to a
+/// guest whose upcall is pending and not masked; a guest that registered no
+/// callback keeps its events pending.
+pub fn bounce_event(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    platform: &mut impl Platform,
+) -> Result<(), BounceError> {
+    let callback = domain.vcpu.callbacks.event;
+    if callback == 0 {
+        return Ok(());
+    }
+    bounce_to(domain, frame, platform, callback, true, None)
+}
+
+/// Writes the bounce frame for the interrupted state in `frame` on the
+/// guest's stack and points `frame` at `handler`.
+fn bounce_to(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    platform: &mut impl Platform,
+    handler: u64,
+    mask_events: bool,
+    error_code: Option<u64>,
+) -> Result<(), BounceError> {
     let masked = domain.events_masked(platform.memory());
     // A kernel-mode origin shows as RPL 0 in the saved CS; user mode keeps 3.
     let saved_cs = if domain.vcpu.kernel_mode {
@@ -72,11 +114,6 @@ pub fn bounce_exception(
     push(frame.rcx);
     push(frame.r11);
     if let Some(code) = error_code {
-        let code = if vector == 14 && domain.vcpu.kernel_mode {
-            code & !PF_USER
-        } else {
-            code
-        };
         push(code);
     }
     push(frame.rip);
@@ -91,17 +128,12 @@ pub fn bounce_exception(
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     copy_to_guest(platform.guest(), rsp, &bytes[..count * 8]).map_err(|_| BounceError::BadStack(rsp))?;
-    if let Some(address) = cr2 {
-        platform
-            .memory()
-            .write_u64(domain.shared_info.address() + CR2_OFFSET, address);
-    }
-    frame.rip = handler.address;
+    frame.rip = handler;
     frame.cs = u64::from(FLAT_KERNEL_CS);
     frame.ss = u64::from(FLAT_KERNEL_SS);
     frame.rsp = rsp;
     frame.rflags &= !(TF | NT | RF | VM | AC);
-    if handler.mask_events {
+    if mask_events {
         domain.set_events_masked(platform.memory(), true);
     }
     Ok(())
@@ -208,6 +240,25 @@ mod tests {
         );
         let cr2 = platform.memory.read_u64(domain.shared_info.address() + 16);
         assert_eq!(cr2, 0xdead_b000);
+    }
+
+    #[test]
+    fn an_event_upcall_goes_to_the_callback_with_events_masked() {
+        let (mut domain, mut frame, mut platform) = setup(false);
+        domain.set_events_masked(&mut platform.memory, false);
+        let interrupted = frame;
+        bounce_event(&mut domain, &mut frame, &mut platform).unwrap();
+        assert_eq!(frame, interrupted, "no callback registered: nothing happens");
+        domain.vcpu.callbacks.event = HANDLER + 0x40;
+        bounce_event(&mut domain, &mut frame, &mut platform).unwrap();
+        assert_eq!(frame.rip, HANDLER + 0x40);
+        let saved = words(&mut platform, frame.rsp, 7);
+        assert_eq!(
+            (saved[2], saved[3] >> 32),
+            (interrupted.rip, 0),
+            "RIP, then CS with the old mask 0"
+        );
+        assert!(domain.events_masked(&platform.memory), "upcalls run with events masked");
     }
 
     #[test]

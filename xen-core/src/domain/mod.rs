@@ -8,6 +8,8 @@
 pub mod boot_layout;
 pub mod bounce;
 pub mod builder;
+pub mod domain_death;
+pub mod domain_table;
 pub mod elf_image;
 pub mod guest_notes;
 pub mod io_ports;

@@ -72,6 +72,8 @@ pub struct Vcpu {
     pub kernel_base: Option<TypedRef>,
     /// Whether it wants the CPU, or what it waits for.
     pub run_state: RunState,
+    /// It yielded: others go first at the next scheduling decision.
+    pub yielded: bool,
     /// The scheduler's accounting.
     pub sched: SchedEntity,
     /// Its one-shot, periodic and poll timers.
@@ -110,6 +112,7 @@ impl Default for Vcpu {
             iopl: 0,
             kernel_base: None,
             run_state: RunState::Runnable,
+            yielded: false,
             sched: SchedEntity::default(),
             timers: VcpuTimers::default(),
             context: TrapFrame::default(),

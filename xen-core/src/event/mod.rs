@@ -6,6 +6,7 @@
 //! drives all of this is in `crate::hypercall`.
 
 pub mod channel;
+pub mod close;
 pub mod port_table;
 mod raise;
 pub mod two_level;

@@ -74,6 +74,11 @@ impl PortTable {
         Ok(index as Port)
     }
 
+    /// Whether every port under the quota is in use.
+    pub fn is_full(&self) -> bool {
+        self.in_use + 1 >= self.limit
+    }
+
     /// Rebinds an allocated port (the far end of an interdomain pair
     /// connecting or closing).
     pub fn set_channel(&mut self, port: Port, channel: Channel) {
@@ -133,7 +138,10 @@ mod tests {
         for expected in 1..4 {
             assert_eq!(table.allocate(Channel::Ipi), Ok(expected));
         }
+        assert!(table.is_full());
         assert_eq!(table.allocate(Channel::Ipi), Err(Errno::ENOSPC));
+        table.free(2);
+        assert!(!table.is_full());
         assert_eq!(table.valid_port(3), Ok(3));
         assert_eq!(table.valid_port(4), Err(Errno::EINVAL));
         assert_eq!(table.valid_port(u32::MAX), Err(Errno::EINVAL));

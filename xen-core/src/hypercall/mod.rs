@@ -7,6 +7,7 @@
 
 mod callbacks;
 mod console_io;
+mod event_channel_op;
 pub mod hypercall_page;
 mod iret;
 mod mmu;
@@ -14,11 +15,14 @@ mod multicall;
 mod physdev_op;
 mod sched_op;
 mod segment_base;
+mod set_timer_op;
 mod trap_table;
+mod vcpu_op;
 mod version;
 mod vm_assist;
 
 use crate::arch::Platform;
+use crate::domain::domain_table::Others;
 use crate::domain::pv_domain::PvDomain;
 use crate::mm::FrameTable;
 use crate::trap_frame::TrapFrame;
@@ -42,6 +46,8 @@ pub enum Completion {
 pub struct HypercallContext<'a, P: Platform> {
     /// The calling domain.
     pub domain: &'a mut PvDomain,
+    /// Every other domain (event channels reach them).
+    pub others: Others<'a>,
     /// The PV MMU's state of every machine frame.
     pub frames: &'a mut FrameTable<'static>,
     /// The caller's registers.
@@ -50,6 +56,9 @@ pub struct HypercallContext<'a, P: Platform> {
     pub platform: &'a mut P,
     /// Whether this call is an entry of a multicall (some calls refuse).
     pub in_multicall: bool,
+    /// Set by a call after which the scheduler must choose again: the
+    /// caller blocked or yielded, or another vCPU woke.
+    pub reschedule: bool,
 }
 
 /// The table: runs hypercall `nr` with `args`. A `match` on the number
@@ -71,7 +80,10 @@ pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, arg
         Ok(number::UPDATE_VA_MAPPING) => mmu::update_va_mapping(context, args),
         Ok(number::IRET) => iret::iret(context, args),
         Ok(number::SET_SEGMENT_BASE) => segment_base::set_segment_base(context, args),
+        Ok(number::SET_TIMER_OP) => set_timer_op::set_timer_op(context, args),
+        Ok(number::VCPU_OP) => vcpu_op::vcpu_op(context, args),
         Ok(number::SCHED_OP) => sched_op::sched_op(context, args),
+        Ok(number::EVENT_CHANNEL_OP) => event_channel_op::event_channel_op(context, args),
         Ok(number::CALLBACK_OP) => callbacks::callback_op(context, args),
         Ok(number::MMUEXT_OP) => mmu::mmuext_op(context, args),
         Ok(number::PHYSDEV_OP) => physdev_op::physdev_op(context, args),
@@ -80,30 +92,40 @@ pub fn dispatch<P: Platform>(context: &mut HypercallContext<'_, P>, nr: u64, arg
     result.unwrap_or_else(|errno| Completion::Value(errno.as_return()))
 }
 
+/// What the caller of [`handle_hypercall`] must do next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The guest's resume point (RIP, CS, SS, RFLAGS) may have changed:
+    /// check that it is safe to return to.
+    pub resume_changed: bool,
+    /// Run the scheduler before returning to the guest.
+    pub reschedule: bool,
+}
+
 /// Runs the hypercall the frame describes (RAX and the argument registers)
 /// and writes the outcome back into the frame: the result in RAX, or for a
 /// continuation the new arguments and RIP moved back over the `syscall`.
-///
-/// Returns whether the guest's resume point (RIP, CS, SS, RFLAGS) may have
-/// changed: only then must the caller check that it is safe to return to.
 pub fn handle_hypercall<P: Platform>(
     domain: &mut PvDomain,
+    others: Others<'_>,
     frames: &mut FrameTable<'static>,
     frame: &mut TrapFrame,
     platform: &mut P,
-) -> bool {
+) -> Outcome {
     let (nr, args) = frame.hypercall();
-    let completion = {
+    let (completion, reschedule) = {
         let mut context = HypercallContext {
             domain,
+            others,
             frames,
             frame: &mut *frame,
             platform,
             in_multicall: false,
+            reschedule: false,
         };
-        dispatch(&mut context, nr, args)
+        (dispatch(&mut context, nr, args), context.reschedule)
     };
-    match completion {
+    let resume_changed = match completion {
         Completion::Value(value) => {
             frame.rax = value as u64;
             false
@@ -115,9 +137,15 @@ pub fn handle_hypercall<P: Platform>(
             frame.rip = frame.rip.wrapping_sub(2);
             true
         }
+    };
+    Outcome {
+        resume_changed,
+        reschedule,
     }
 }
 
+#[cfg(test)]
+mod event_tests;
 #[cfg(test)]
 mod mmu_tests;
 #[cfg(test)]

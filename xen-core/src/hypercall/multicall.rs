@@ -36,12 +36,16 @@ pub fn multicall<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
             ];
             let mut inner = HypercallContext {
                 domain: &mut *context.domain,
+                others: context.others.reborrow(),
                 frames: &mut *context.frames,
                 frame: &mut *context.frame,
                 platform: &mut *context.platform,
                 in_multicall: true,
+                reschedule: false,
             };
-            dispatch(&mut inner, entry.op, arguments)
+            let completion = dispatch(&mut inner, entry.op, arguments);
+            context.reschedule |= inner.reschedule;
+            completion
         };
         match completion {
             Completion::Value(value) => {

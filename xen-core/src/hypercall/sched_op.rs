@@ -1,23 +1,37 @@
-//! `sched_op`: yield, block, shutdown.
+//! `sched_op`: yield, block, poll, shutdown.
+//!
+//! The calls that give up the CPU only change the vCPU's state and ask for a
+//! reschedule; the kernel's scheduler switches away on the way out, and the
+//! vCPU later resumes after its hypercall with the result written here.
 
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
 use crate::domain::pv_domain::DomainState;
-use crate::guest_copy::read_from_guest;
+use crate::guest_copy::{element_address, read_from_guest};
+use crate::sched::RunState;
 use xen_abi::errno::Errno;
-use xen_abi::sched::{SCHEDOP_BLOCK, SCHEDOP_SHUTDOWN, SCHEDOP_YIELD, SHUTDOWN_WATCHDOG, SchedShutdown};
+use xen_abi::event_channel::EvtchnPort;
+use xen_abi::sched::{
+    SCHED_POLL_MAX_PORTS, SCHEDOP_BLOCK, SCHEDOP_POLL, SCHEDOP_SHUTDOWN, SCHEDOP_YIELD, SHUTDOWN_WATCHDOG, SchedPoll,
+    SchedShutdown,
+};
 
 /// `SHUTDOWN_soft_reset`, the highest reason Xen accepts.
 const SHUTDOWN_MAX: u32 = SHUTDOWN_WATCHDOG + 1;
 
 /// `sched_op(cmd, arg)`.
-///
-/// With one domain and no event sources yet, `yield` and `block` return at
-/// once: there is nothing else to run and nothing to wait for.
 pub fn sched_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let [command, argument, ..] = args;
     match u32::try_from(command) {
-        Ok(SCHEDOP_YIELD) | Ok(SCHEDOP_BLOCK) => Ok(Completion::Value(0)),
+        Ok(SCHEDOP_YIELD) => {
+            context.domain.vcpu.yielded = true;
+            context.reschedule = true;
+        }
+        Ok(SCHEDOP_BLOCK) => block(context),
+        Ok(SCHEDOP_POLL) => {
+            let poll: SchedPoll = read_from_guest(context.platform.guest(), argument)?;
+            self::poll(context, &poll)?;
+        }
         Ok(SCHEDOP_SHUTDOWN) => {
             let shutdown: SchedShutdown = read_from_guest(context.platform.guest(), argument)?;
             if shutdown.reason > SHUTDOWN_MAX {
@@ -25,8 +39,50 @@ pub fn sched_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 
             }
             context.domain.flush_console(context.platform);
             context.domain.state = DomainState::Shutdown(shutdown.reason);
-            Ok(Completion::Value(0))
+            context.reschedule = true;
         }
-        _ => Err(Errno::ENOSYS),
+        _ => return Err(Errno::ENOSYS),
     }
+    Ok(Completion::Value(0))
+}
+
+/// `SCHEDOP_block`: enables events, then sleeps unless one is already due
+/// (Xen's `vcpu_block_enable_events`: testing after unmasking loses no
+/// wake-up).
+fn block<P: Platform>(context: &mut HypercallContext<'_, P>) {
+    let memory = context.platform.memory();
+    context.domain.set_events_masked(memory, false);
+    if !context.domain.upcall_deliverable(memory) {
+        context.domain.vcpu.run_state = RunState::Blocked;
+        context.reschedule = true;
+    }
+}
+
+/// `SCHEDOP_poll`: sleeps until one of the ports is pending, an upcall is
+/// due or the timeout (absolute system time, 0 for none) passes. Returns at
+/// once if a port is pending already. Every port is checked against the
+/// port table before its bit is read.
+fn poll<P: Platform>(context: &mut HypercallContext<'_, P>, poll: &SchedPoll) -> Result<(), Errno> {
+    if poll.nr_ports > SCHED_POLL_MAX_PORTS {
+        return Err(Errno::EINVAL);
+    }
+    if context.domain.upcall_deliverable(context.platform.memory()) {
+        return Ok(());
+    }
+    let bits = crate::event::TwoLevel::new(context.domain.shared_info);
+    let mut only = None;
+    for index in 0..u64::from(poll.nr_ports) {
+        let address = element_address(poll.ports, index, size_of::<EvtchnPort>() as u64)?;
+        let port: EvtchnPort = read_from_guest(context.platform.guest(), address)?;
+        let port = context.domain.events.valid_port(port)?;
+        if bits.is_pending(context.platform.memory(), port) {
+            return Ok(());
+        }
+        only = Some(port);
+    }
+    let port = if poll.nr_ports == 1 { only } else { None };
+    context.domain.vcpu.run_state = RunState::Polling { port };
+    context.domain.vcpu.timers.poll_timeout = (poll.timeout != 0).then_some(poll.timeout);
+    context.reschedule = true;
+    Ok(())
 }

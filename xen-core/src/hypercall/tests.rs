@@ -57,10 +57,12 @@ impl Setup {
     pub fn call(&mut self, number: u32, args: [u64; 5]) -> Completion {
         let mut context = HypercallContext {
             domain: &mut self.domain,
+            others: Others::none(),
             frames: &mut self.frames,
             frame: &mut self.frame,
             platform: &mut self.platform,
             in_multicall: false,
+            reschedule: false,
         };
         dispatch(&mut context, u64::from(number), args)
     }
@@ -89,10 +91,12 @@ fn unknown_and_unimplemented_hypercalls_are_enosys() {
     assert_eq!(s.call(47, [0; 5]), value(Errno::ENOSYS));
     let mut context = HypercallContext {
         domain: &mut s.domain,
+        others: Others::none(),
         frames: &mut s.frames,
         frame: &mut s.frame,
         platform: &mut s.platform,
         in_multicall: false,
+        reschedule: false,
     };
     assert_eq!(dispatch(&mut context, u64::MAX, [0; 5]), value(Errno::ENOSYS));
 }
@@ -145,7 +149,14 @@ fn continuations_rewind_rip_over_the_syscall() {
     s.frame.rsi = 1 << 20;
     s.frame.rdx = DATA;
     assert!(
-        handle_hypercall(&mut s.domain, &mut s.frames, &mut s.frame, &mut s.platform),
+        handle_hypercall(
+            &mut s.domain,
+            Others::none(),
+            &mut s.frames,
+            &mut s.frame,
+            &mut s.platform
+        )
+        .resume_changed,
         "the resume point moved"
     );
     assert_eq!(s.frame.rip, 0x4000 - 2);

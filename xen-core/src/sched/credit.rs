@@ -169,9 +169,10 @@ impl CreditScheduler {
     /// running on another CPU, with a key to name them): the one with most
     /// credit, ties to the one picked longest ago; parked ones never.
     pub fn pick<'a, K>(&self, now: u64, candidates: impl Iterator<Item = (K, &'a mut SchedEntity)>) -> Option<K> {
+        // On a full tie the first candidate wins (min_by_key keeps the first).
         let (key, entity) = candidates
             .filter(|(_, entity)| !entity.parked)
-            .max_by_key(|(_, entity)| (entity.credit, Reverse(entity.last_picked)))?;
+            .min_by_key(|(_, entity)| (Reverse(entity.credit), entity.last_picked))?;
         entity.last_picked = now;
         Some(key)
     }

@@ -5,8 +5,10 @@
 //! optional cap. The kernel calls them from its timer interrupt and from
 //! the hypercalls that give up the CPU.
 
+pub mod cpu;
 pub mod credit;
 pub mod run_state;
 
+pub use cpu::Cpu;
 pub use credit::{CreditScheduler, SchedEntity, SchedParams};
 pub use run_state::RunState;

@@ -113,7 +113,7 @@ boot_pd_high:                           /* the first 32 MiB of physical memory *
     .global __boot_stack_guard
 __boot_stack_guard:
     .skip 4096
-    .skip 65536
+    .skip 262144
     .global __boot_stack_top
 __boot_stack_top:
     .global __ist_stack_guard

@@ -62,6 +62,9 @@ exception_\vector:
     exception_without_code \vector
     .endr
     exception_without_code 0x82
+    /* The local APIC's timer and spurious vectors. */
+    exception_without_code 0xf0
+    exception_without_code 0xff
 
 /* The registers the SysV ABI lets a callee clobber, in TrapFrame order (RAX
  * highest). trap_common saves the callee-saved ones below them too. */
@@ -118,10 +121,27 @@ syscall_entry:
     sub $48, %rsp                       /* RBX, RBP, R12-R15: not saved */
     mov %rsp, %rdi
     call syscall_dispatch
+    test %eax, %eax
+    jnz syscall_reschedule
     add $48, %rsp
     pop_caller_saved
     add $16, %rsp                       /* vector and error code */
     iretq
+
+/* The hypercall asked for the scheduler, which may switch to another vCPU
+ * and so needs the whole frame: Rust has restored the guest's callee-saved
+ * registers by now, so store them in their slots, then leave through the
+ * full exit, which restores every register from the frame. */
+syscall_reschedule:
+    mov %r15, 0(%rsp)
+    mov %r14, 8(%rsp)
+    mov %r13, 16(%rsp)
+    mov %r12, 24(%rsp)
+    mov %rbp, 32(%rsp)
+    mov %rbx, 40(%rsp)
+    mov %rsp, %rdi
+    call syscall_reschedule_dispatch
+    jmp trap_exit
 
 /* `syscall` from 32-bit (compatibility mode) guest code, via CSTAR. 64-bit PV
  * guests have no use for it, and without this stub CSTAR would be 0: the CPU
@@ -205,3 +225,7 @@ PIC_STUBS:
     .global HYPERCALL_GATE_STUB
 HYPERCALL_GATE_STUB:
     .quad exception_0x82
+    .global APIC_STUBS
+APIC_STUBS:
+    .quad exception_0xf0
+    .quad exception_0xff

@@ -29,3 +29,21 @@ pub fn enable_sse_for_guests() {
     // SAFETY: only changes how SSE instructions behave; the hypervisor has none.
     unsafe { Cr4::update(|flags| flags.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE)) };
 }
+
+/// Saves the FPU and SSE registers into `area` (a vCPU leaves the CPU).
+/// CR0.TS is cleared first, or `fxsave` would fault; loading the next
+/// vCPU's state sets it again as that vCPU wants.
+pub fn save(area: &mut xen_core::domain::vcpu::FpuArea) {
+    set_task_switched(false);
+    // SAFETY: the area is 512 bytes, 16-byte aligned (FpuArea's repr), and
+    // CR0.TS is clear, so fxsave cannot fault.
+    unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) area.0.as_mut_ptr(), options(nostack)) };
+}
+
+/// Loads the FPU and SSE registers from `area` (a vCPU comes onto the CPU).
+pub fn restore(area: &xen_core::domain::vcpu::FpuArea) {
+    set_task_switched(false);
+    // SAFETY: as for `save`; the image came from fxsave or FpuArea's
+    // default, so MXCSR has no reserved bits set and fxrstor cannot fault.
+    unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) area.0.as_ptr(), options(nostack)) };
+}

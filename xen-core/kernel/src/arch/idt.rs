@@ -28,6 +28,8 @@ unsafe extern "C" {
     static PIC_STUBS: [u64; 16];
     /// Entry stub of the `int 0x82` gate.
     static HYPERCALL_GATE_STUB: u64;
+    /// Entry stubs of the APIC timer and spurious vectors.
+    static APIC_STUBS: [u64; 2];
 }
 
 /// The IST stack of each vector that must run on a known-good stack: #DF
@@ -80,6 +82,14 @@ impl Idt {
         let pic_stubs = unsafe { PIC_STUBS };
         for (vector, stub) in PIC_VECTORS.zip(pic_stubs) {
             idt[vector as usize] = interrupt_gate(stub, 0, 0);
+        }
+        // SAFETY: immutable data emitted by exception_entry.S.
+        let apic_stubs = unsafe { APIC_STUBS };
+        for (vector, stub) in [super::lapic::TIMER_VECTOR, super::lapic::SPURIOUS_VECTOR]
+            .into_iter()
+            .zip(apic_stubs)
+        {
+            idt[usize::from(vector)] = interrupt_gate(stub, 0, 0);
         }
         Idt(idt)
     }

@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 
 pub mod boot_info;
+pub mod clock;
 pub mod control_registers;
 pub mod deliberate_fault;
 pub mod entry;
@@ -13,11 +14,13 @@ pub mod frame_table_storage;
 pub mod gdt;
 pub mod guest_memory;
 pub mod idt;
+pub mod lapic;
 pub mod paging;
 pub mod physical_memory;
 pub mod pic;
 pub mod port_io;
 pub mod qemu_exit;
+pub mod rtc;
 pub mod segment_base;
 pub mod serial;
 pub mod syscall;

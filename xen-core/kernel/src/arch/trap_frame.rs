@@ -34,8 +34,16 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     if frame.vector == NMI {
         return;
     }
+    if frame.vector == u64::from(super::lapic::SPURIOUS_VECTOR) {
+        return;
+    }
     if frame.from_guest() {
         crate::guest_trap::handle(frame);
+        return;
+    }
+    // The timer while the hypervisor idles: the idle loop does the work.
+    if frame.vector == u64::from(super::lapic::TIMER_VECTOR) {
+        super::lapic::end_of_interrupt();
         return;
     }
     if frame.vector == PAGE_FAULT && frame.rip == &raw const copy_guest_bytes_fault_point as u64 {
@@ -47,7 +55,17 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 /// Called by `syscall_entry` with a frame whose callee-saved slots are
 /// undefined (see `TrapFrame`): a hypercall from a guest, nothing else.
+///
+/// Returns non-zero when the scheduler must run: the entry code then fills
+/// in the callee-saved registers and calls `syscall_reschedule_dispatch`.
 #[unsafe(no_mangle)]
-extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
-    crate::guest_trap::handle_syscall(frame);
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) -> u64 {
+    u64::from(crate::guest_trap::handle_syscall(frame))
+}
+
+/// Called by `syscall_entry` with a whole frame when a hypercall asked for
+/// the scheduler.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_reschedule_dispatch(frame: &mut TrapFrame) {
+    crate::guest_trap::reschedule_after_syscall(frame);
 }

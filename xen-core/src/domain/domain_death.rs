@@ -1,0 +1,99 @@
+//! The end of a domain: its ports closed, dom0 told, its memory given back.
+
+use super::domain_table::DomainTable;
+use super::pv_domain::DomId;
+use crate::arch::PhysicalMemory;
+use crate::event::close::close_all_ports;
+use crate::mm::domain_teardown::Teardown;
+use crate::mm::{FrameTable, Mfn};
+use xen_abi::event_channel::VIRQ_DOM_EXC;
+
+/// What destroying a domain did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Death {
+    /// Its memory: frames freed and frames still referenced elsewhere.
+    pub teardown: Teardown,
+    /// Whether VIRQ_DOM_EXC woke dom0.
+    pub woke_dom0: bool,
+}
+
+/// Destroys domain `id` (it crashed or shut down): every port is closed, so
+/// the far end of each interdomain channel becomes unbound and the domain
+/// on it goes on; dom0 gets VIRQ_DOM_EXC; the domain leaves the table and
+/// each frame that becomes free goes to `freed`. `None` if there is no
+/// such domain.
+pub fn destroy_domain(
+    domains: &mut DomainTable,
+    frames: &mut FrameTable<'_>,
+    memory: &mut impl PhysicalMemory,
+    id: DomId,
+    freed: &mut impl FnMut(Mfn),
+) -> Option<Death> {
+    domains.get(id)?;
+    close_all_ports(domains, memory, id);
+    let woke_dom0 = match domains.get_mut(0) {
+        Some(dom0) if id != 0 => dom0.raise_virq(memory, VIRQ_DOM_EXC),
+        _ => false,
+    };
+    let mut domain = domains.remove(id)?;
+    let teardown = domain.release_memory(frames, memory, freed);
+    Some(Death { teardown, woke_dom0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::fake::FakeMemory;
+    use crate::domain::pv_domain::PvDomain;
+    use crate::event::{Channel, TwoLevel};
+    use crate::mm::FrameInfo;
+    use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
+    use crate::sched::RunState;
+
+    #[test]
+    fn a_dead_domains_peers_go_on_and_dom0_hears_of_it() {
+        let mut domains = DomainTable::new();
+        for id in 0..3u16 {
+            assert!(
+                domains
+                    .insert(PvDomain::new(id, "d", id == 0, Mfn(0x300 + u64::from(id)), 1))
+                    .is_ok()
+            );
+        }
+        let mut memory = FakeMemory::default();
+        let dom0 = domains.get_mut(0).unwrap();
+        let dom_exc = dom0.events.allocate(Channel::Virq(VIRQ_DOM_EXC)).unwrap();
+        dom0.set_events_masked(&mut memory, false);
+        dom0.vcpu.run_state = RunState::Blocked;
+        // d1 and d2 connected.
+        let d1_port = domains.get_mut(1).unwrap().events.allocate(Channel::Ipi).unwrap();
+        let d2_port = domains
+            .get_mut(2)
+            .unwrap()
+            .events
+            .allocate(Channel::Interdomain {
+                remote: 1,
+                remote_port: d1_port,
+            })
+            .unwrap();
+        domains.get_mut(1).unwrap().events.set_channel(
+            d1_port,
+            Channel::Interdomain {
+                remote: 2,
+                remote_port: d2_port,
+            },
+        );
+        let mut frames = FrameTable::new(std::vec![FrameInfo::FREE; 8].leak(), [0; HYPERVISOR_L4_SLOTS]);
+        let death = destroy_domain(&mut domains, &mut frames, &mut memory, 1, &mut |_| {}).unwrap();
+        assert!(death.woke_dom0);
+        assert!(domains.get(1).is_none());
+        assert_eq!(
+            domains.get(2).unwrap().events.entry(d2_port).channel,
+            Channel::Unbound { remote: 1 }
+        );
+        let dom0 = domains.get(0).unwrap();
+        assert!(TwoLevel::new(dom0.shared_info).is_pending(&memory, dom_exc));
+        assert_eq!(dom0.vcpu.run_state, RunState::Runnable);
+        assert!(destroy_domain(&mut domains, &mut frames, &mut memory, 1, &mut |_| {}).is_none());
+    }
+}
