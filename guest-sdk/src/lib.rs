@@ -29,6 +29,7 @@
 mod arch;
 pub mod console;
 pub mod debug_exit;
+pub mod event_channel;
 pub mod fault;
 pub mod hypercall;
 pub mod page_table;

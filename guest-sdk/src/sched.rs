@@ -2,12 +2,38 @@
 
 use crate::XenError;
 use crate::hypercall::raw;
+use xen_abi::event_channel::EvtchnPort;
 use xen_abi::hypercall::SCHED_OP;
-use xen_abi::sched::{SCHEDOP_SHUTDOWN, SCHEDOP_YIELD, SHUTDOWN_CRASH, SHUTDOWN_POWEROFF, SchedShutdown};
+use xen_abi::sched::{
+    SCHEDOP_BLOCK, SCHEDOP_POLL, SCHEDOP_SHUTDOWN, SCHEDOP_YIELD, SHUTDOWN_CRASH, SHUTDOWN_POWEROFF, SchedPoll,
+    SchedShutdown,
+};
 
 /// Gives up the CPU to other domains.
 pub fn yield_now() -> Result<(), XenError> {
     XenError::check(raw(SCHED_OP, [u64::from(SCHEDOP_YIELD), 0, 0, 0, 0])).map(|_| ())
+}
+
+/// Sleeps until an event upcall is due (`SCHEDOP_block`); enables events.
+pub fn block() -> Result<(), XenError> {
+    XenError::check(raw(SCHED_OP, [u64::from(SCHEDOP_BLOCK), 0, 0, 0, 0])).map(|_| ())
+}
+
+/// Sleeps until one of `ports` is pending, an upcall is due, or system time
+/// reaches `timeout` (0: no timeout). Returns at once if a port is pending
+/// already: a pending port stays pending until it is cleared or closed.
+pub fn poll(ports: &[EvtchnPort], timeout: u64) -> Result<(), XenError> {
+    let argument = SchedPoll {
+        ports: ports.as_ptr() as u64,
+        nr_ports: ports.len() as u32,
+        _pad0: 0,
+        timeout,
+    };
+    XenError::check(raw(
+        SCHED_OP,
+        [u64::from(SCHEDOP_POLL), &argument as *const _ as u64, 0, 0, 0],
+    ))
+    .map(|_| ())
 }
 
 /// Shuts the domain down with `reason` (`SHUTDOWN_*`); never returns.

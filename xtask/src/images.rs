@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 7] = [
+pub const GUESTS: [&str; 8] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
@@ -78,7 +78,22 @@ pub const GUESTS: [&str; 7] = [
     "compat_syscall",
     "address_space",
     "attacker",
+    "dom_exc_watch",
 ];
+
+/// One domain of a multi-domain bundle: name, guest, further manifest fields.
+pub type BundledDomain = (&'static str, &'static str, &'static str);
+
+/// Bundles of several domains, by scenario name: each domain's name, its
+/// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
+/// is dom0.
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 1] = [(
+    "domu_crash",
+    &[
+        ("dom0", "dom_exc_watch", "memory=32M"),
+        ("crasher", "divide_by_zero", "memory=16M"),
+    ],
+)];
 
 /// Every bare-metal crate, for tools that walk them all (clippy, fmt).
 pub fn bare_metal_crates() -> Vec<String> {
@@ -224,6 +239,32 @@ pub fn build_images(profile: Profile) -> Result<Images> {
         }
         guest_bundles.push((guest.to_string(), bundle));
         guest_images.push((guest.to_string(), elf));
+    }
+    for (scenario, domains) in MULTI_DOMAIN_BUNDLES {
+        let mut manifest =
+            String::from("# xen-core boot manifest, written by `cargo xtask build`.\nxen-core-manifest 1\n");
+        let mut files = Vec::new();
+        for (name, guest, settings) in domains {
+            manifest.push_str(&format!("domain {name} kernel={guest}.elf {settings}\n"));
+            let (_, elf) = guest_images
+                .iter()
+                .find(|(built, _)| built == guest)
+                .ok_or_else(|| format!("bundle {scenario}: no guest {guest}"))?;
+            let image = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+            if !files
+                .iter()
+                .any(|(file, _): &(String, Vec<u8>)| *file == format!("{guest}.elf"))
+            {
+                files.push((format!("{guest}.elf"), image));
+            }
+        }
+        let path = bundles.join(format!("{scenario}-{}.tar", profile.directory()));
+        let members: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+            .collect();
+        bundle::write_bundle(&path, &manifest, &members)?;
+        guest_bundles.push((scenario.to_string(), path));
     }
     let bundle = guest_bundles
         .iter()

@@ -63,7 +63,14 @@ pub fn start(frames: FrameTable<'static>, idle_l4: Mfn) -> ! {
         let running = &mut *running;
         running.frames = Some(frames);
         running.idle_l4 = idle_l4;
-        running.cpu.since = clock::now_ns();
+        let now = clock::now_ns();
+        running.cpu.since = now;
+        // Periodic ticks count from when scheduling starts, not from boot:
+        // building the domains took longer than a tick.
+        for domain in running.domains.iter_mut() {
+            let period = domain.vcpu.timers.period;
+            domain.vcpu.timers.set_period(period, now);
+        }
         schedule(running, &mut frame);
         deliver_events(running, &mut frame);
     }
