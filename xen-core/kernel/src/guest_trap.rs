@@ -72,7 +72,9 @@ pub fn start(frames: FrameTable<'static>, idle_l4: Mfn) -> ! {
             domain.vcpu.timers.set_period(period, now);
         }
         schedule(running, &mut frame);
-        deliver_events(running, &mut frame);
+        if let Some(domain) = running.cpu.current.and_then(|id| running.domains.get_mut(id)) {
+            deliver_events(domain, &mut frame);
+        }
     }
     crate::arch::entry::enter_guest(frame)
 }
@@ -105,13 +107,9 @@ pub fn handle_syscall(frame: &mut TrapFrame) -> bool {
     } else {
         frame.rip_is_canonical()
     };
-    if !safe || domain.upcall_deliverable(&PhysicalWindow::DIRECT_MAP) {
-        return true;
-    }
-    if let Some(state) = domain.vcpu.take_loadable_state() {
-        load_registers(state);
-    }
-    false
+    // An upcall needs only the registers the bounce frame holds, all in
+    // the syscall frame: deliver it here, not through the scheduler.
+    !safe || !deliver_events(domain, frame)
 }
 
 /// The rest of a hypercall that asked for the scheduler, a domain that
@@ -178,17 +176,18 @@ fn leave(running: &mut Running, frame: &mut TrapFrame, mut reschedule: bool) {
             reschedule = false;
             continue;
         }
-        if deliver_events(running, frame) {
+        let Some(domain) = running.cpu.current.and_then(|id| running.domains.get_mut(id)) else {
+            return;
+        };
+        if deliver_events(domain, frame) {
             return;
         }
     }
 }
 
-/// Bounces to the current domain's event callback if an upcall is due and
+/// Bounces to the running domain's event callback if an upcall is due and
 /// loads registers it changed. Returns false if the domain crashed on it.
-fn deliver_events(running: &mut Running, frame: &mut TrapFrame) -> bool {
-    let Some(id) = running.cpu.current else { return true };
-    let domain = running.domains.get_mut(id).expect("the current domain is in the table");
+fn deliver_events(domain: &mut PvDomain, frame: &mut TrapFrame) -> bool {
     let mut platform = KernelPlatform::new();
     if domain.upcall_deliverable(&PhysicalWindow::DIRECT_MAP)
         && let Err(error) = bounce_event(domain, frame, &mut platform)
