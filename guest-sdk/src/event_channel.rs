@@ -1,8 +1,9 @@
 //! Event channels: binding ports and notifying through them.
 //!
 //! Thin, typed wrappers over `event_channel_op`; each returns the port the
-//! hypervisor chose or the errno it refused with. Waiting for a port is
-//! [`crate::sched::poll`].
+//! hypervisor chose or the errno it refused with. Handlers that run when a
+//! port fires are [`crate::upcall::set_handler`]; waiting for a port is
+//! [`crate::sched::poll`] or [`crate::sched::wait_until`].
 
 use crate::XenError;
 use crate::hypercall::raw;
@@ -62,4 +63,10 @@ pub fn status(dom: DomId, port: EvtchnPort) -> Result<EvtchnStatus, XenError> {
         ..Default::default()
     };
     op(EVTCHNOP_STATUS, &mut status).map(|_| status)
+}
+
+/// Unmasks `port` through the hypervisor, which delivers it if it became
+/// pending while masked.
+pub fn unmask(port: EvtchnPort) -> Result<(), XenError> {
+    op(EVTCHNOP_UNMASK, &mut EvtchnUnmask { port })
 }

@@ -96,6 +96,29 @@ pub fn set_callbacks(event: u64, failsafe: u64, syscall: u64) -> Result<(), XenE
     XenError::check(raw(nr::SET_CALLBACKS, [event, failsafe, syscall, 0, 0])).map(|_| ())
 }
 
+/// `callback_op(CALLBACKOP_register)` for the event callback alone: where
+/// upcalls enter the guest (the other callbacks stay as they are).
+pub fn register_event_callback(address: u64) -> Result<(), XenError> {
+    use xen_abi::trap::{CALLBACKOP_REGISTER, CALLBACKTYPE_EVENT, CallbackRegister};
+    let register = CallbackRegister {
+        kind: CALLBACKTYPE_EVENT,
+        flags: 0,
+        _pad0: 0,
+        address,
+    };
+    XenError::check(raw(
+        nr::CALLBACK_OP,
+        [u64::from(CALLBACKOP_REGISTER), &register as *const _ as u64, 0, 0, 0],
+    ))
+    .map(|_| ())
+}
+
+/// `set_timer_op(deadline)`: raises VIRQ_TIMER once system time reaches
+/// `deadline` (ns); 0 cancels. A deadline already past fires at once.
+pub fn set_timer_op(deadline: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::SET_TIMER_OP, [deadline, 0, 0, 0, 0])).map(|_| ())
+}
+
 /// `multicall`: runs `entries` in one trap; each entry's `result` is filled in.
 pub fn multicall(entries: &mut [MulticallEntry]) -> Result<(), XenError> {
     XenError::check(raw(

@@ -34,9 +34,11 @@ pub mod fault;
 pub mod hypercall;
 pub mod page_table;
 pub mod sched;
+pub mod shared_info;
 pub mod start_info;
 pub mod time;
 pub mod traps;
+pub mod upcall;
 pub mod xen_error;
 
 pub use xen_error::XenError;

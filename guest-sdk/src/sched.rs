@@ -36,6 +36,28 @@ pub fn poll(ports: &[EvtchnPort], timeout: u64) -> Result<(), XenError> {
     .map(|_| ())
 }
 
+/// Sleeps until `condition()` holds or system time reaches `deadline`
+/// (0: no deadline); whether the condition held. `condition` is checked
+/// with events masked and the sleep (`SCHEDOP_block`) unmasks them in the
+/// same step, so an event that makes it true cannot slip in between and be
+/// slept through. Port handlers run while it sleeps (see
+/// [`crate::upcall`]); it returns with events enabled.
+pub fn wait_until(deadline: u64, mut condition: impl FnMut() -> bool) -> Result<bool, XenError> {
+    use crate::shared_info::SHARED_INFO;
+    if deadline != 0 {
+        crate::time::arm_timer(deadline)?;
+    }
+    loop {
+        SHARED_INFO.set_events_masked(true);
+        let done = condition();
+        if done || (deadline != 0 && crate::time::now() >= deadline) {
+            crate::upcall::enable_events();
+            return Ok(done);
+        }
+        block()?;
+    }
+}
+
 /// Shuts the domain down with `reason` (`SHUTDOWN_*`); never returns.
 pub fn shutdown(reason: u32) -> ! {
     let argument = SchedShutdown { reason };

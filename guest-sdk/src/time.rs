@@ -5,11 +5,50 @@
 //! `shift`); the guest extrapolates with its own TSC. The snapshot is guarded
 //! by a seqlock: `version` is odd while the hypervisor writes it.
 //!
-//! Reading it needs shared_info mapped in the guest (`update_va_mapping`,
-//! with the PV MMU) and a hypervisor that keeps the snapshot current (virtual
-//! time): [`system_time`] is ready for both.
+//! [`now`] reads it once [`crate::upcall::start`] has mapped shared_info;
+//! [`sleep`] and [`sleep_until`] wait for a one-shot timer (`set_timer_op`),
+//! which raises VIRQ_TIMER: the SDK binds that VIRQ itself, on first use.
 
+use crate::XenError;
+use crate::shared_info::SHARED_INFO;
+use core::sync::atomic::{AtomicU32, Ordering};
+use xen_abi::event_channel::{EvtchnPort, VIRQ_TIMER};
 use xen_abi::shared_info::VcpuTimeInfo;
+
+/// Xen system time now, in nanoseconds since the hypervisor started. Zero
+/// until shared_info is mapped.
+pub fn now() -> u64 {
+    system_time(|| SHARED_INFO.vcpu_time())
+}
+
+/// Sleeps for `duration` nanoseconds of system time (other domains run
+/// meanwhile). Returns with events enabled.
+pub fn sleep(duration: u64) -> Result<(), XenError> {
+    sleep_until(now().saturating_add(duration))
+}
+
+/// Sleeps until system time reaches `deadline` (ns).
+pub fn sleep_until(deadline: u64) -> Result<(), XenError> {
+    crate::sched::wait_until(deadline, || false).map(drop)
+}
+
+/// Our VIRQ_TIMER port; 0 until bound.
+static TIMER_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// Arms the one-shot timer for `deadline`, binding VIRQ_TIMER first if
+/// needed (its handler does nothing: the wake-up is the point). One timer
+/// per domain: a later call replaces the deadline.
+pub fn arm_timer(deadline: u64) -> Result<(), XenError> {
+    if TIMER_PORT.load(Ordering::Relaxed) == 0 {
+        let port = crate::event_channel::bind_virq(VIRQ_TIMER)?;
+        crate::upcall::set_handler(port, timer_fired)?;
+        TIMER_PORT.store(port, Ordering::Relaxed);
+    }
+    crate::hypercall::set_timer_op(deadline.max(1))
+}
+
+/// VIRQ_TIMER's handler: waking up was all it had to do.
+fn timer_fired(_port: EvtchnPort) {}
 
 /// Reads the time-stamp counter. Under QEMU with `-icount shift=0` it
 /// advances exactly one tick per guest instruction.

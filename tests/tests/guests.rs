@@ -99,17 +99,23 @@ fn a_syscall_from_32_bit_code_crashes_the_guest_not_the_hypervisor() {
 
 /// Two domains: dom0 sleeps in SCHEDOP_poll on VIRQ_DOM_EXC while a domU
 /// runs and divides by zero. The domU is crashed alone, with one log line,
-/// destroyed (its frames back), dom0 is woken by VIRQ_DOM_EXC and goes on.
+/// destroyed (its frames back), dom0 is woken by VIRQ_DOM_EXC (or finds the
+/// domU gone, if it crashed before the bind) and goes on.
 #[test]
 fn a_crashing_domu_is_reported_to_dom0_which_goes_on() {
     let outcome = Boot::new("").with_guest("domu_crash").run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("d1 (domU crasher): divide_by_zero.elf");
-    outcome.expect_line("dom0: VIRQ_DOM_EXC on port 1, waiting for a domain to end");
     outcome.expect_line("(d1) dividing by zero with no trap handler");
     outcome.expect_line("domain 1 (crasher) crashed: unhandled exception");
     let destroyed = outcome.expect_line("domain 1 destroyed: ");
     assert!(destroyed.contains("0 still referenced"), "{destroyed}");
-    outcome.expect_line("dom0: woken by VIRQ_DOM_EXC: a domain ended, and dom0 goes on");
+    // The domU starts with dom0 and may crash before dom0 binds the VIRQ
+    // (then dom0 finds it gone); the ping_pong_crash scenario has the
+    // crash come on dom0's signal, after the bind, every time.
+    if !outcome.printed("dom0: d1 had ended before VIRQ_DOM_EXC was bound, and dom0 goes on") {
+        outcome.expect_line("dom0: VIRQ_DOM_EXC on port 1, waiting for a domain to end");
+        outcome.expect_line("dom0: woken by VIRQ_DOM_EXC: a domain ended, and dom0 goes on");
+    }
     outcome.expect_line("domain 0 (dom0) powered off");
 }

@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 8] = [
+pub const GUESTS: [&str; 10] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
@@ -79,6 +79,8 @@ pub const GUESTS: [&str; 8] = [
     "address_space",
     "attacker",
     "dom_exc_watch",
+    "ping_pong",
+    "time_share",
 ];
 
 /// One domain of a multi-domain bundle: name, guest, further manifest fields.
@@ -87,13 +89,45 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 1] = [(
-    "domu_crash",
-    &[
-        ("dom0", "dom_exc_watch", "memory=32M"),
-        ("crasher", "divide_by_zero", "memory=16M"),
-    ],
-)];
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 3] = [
+    (
+        "domu_crash",
+        &[
+            ("dom0", "dom_exc_watch", "memory=32M"),
+            ("crasher", "divide_by_zero", "memory=16M"),
+        ],
+    ),
+    (
+        "ping_pong_crash",
+        &[
+            ("dom0", "ping_pong", "memory=16M cmdline=role=referee rounds=1000"),
+            ("ping", "ping_pong", "memory=16M cmdline=role=ping rounds=1000"),
+            ("pong", "ping_pong", "memory=16M cmdline=role=pong rounds=1000"),
+            ("crasher", "ping_pong", "memory=16M cmdline=role=crasher"),
+        ],
+    ),
+    (
+        "timers_and_shares",
+        &[
+            (
+                "dom0",
+                "time_share",
+                "memory=16M cmdline=role=sleeper tolerance_us=5000",
+            ),
+            (
+                "spin256",
+                "time_share",
+                "memory=16M weight=256 cmdline=role=spinner until_ms=1500",
+            ),
+            (
+                "spin512",
+                "time_share",
+                "memory=16M weight=512 cmdline=role=spinner until_ms=1500",
+            ),
+            ("blocker", "time_share", "memory=16M cmdline=role=blocker"),
+        ],
+    ),
+];
 
 /// Every bare-metal crate, for tools that walk them all (clippy, fmt).
 pub fn bare_metal_crates() -> Vec<String> {

@@ -144,3 +144,53 @@ GUEST_TRAP_STUBS:
     .irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad guest_trap_\vector
     .endr
+
+/* The shared_info page: a page of bss that guest_sdk::shared_info::map
+ * remaps to the hypervisor's shared_info frame. Until then it reads as
+ * zeroes, so nothing that reads it early can fault. */
+    .section .bss.guest_sdk_shared_info, "aw", @nobits
+    .balign 4096
+    .global guest_sdk_shared_info
+guest_sdk_shared_info:
+    .skip 4096
+
+/* The event upcall. The hypervisor's bounce frame is RCX, R11, RIP, CS,
+ * RFLAGS, RSP, SS, with events masked. Pop RCX and R11 back and push a zero
+ * `flags` word: the stack is then the iret_context the hypercall page's iret
+ * stub completes by pushing RCX, R11 and RAX itself. The other caller-saved
+ * registers are kept around the Rust dispatcher. The iret hypercall restores
+ * the event mask the frame saved (RFLAGS.IF), and an upcall that became due
+ * meanwhile is delivered on its way out: none is lost, and the stack does
+ * not grow with each one. */
+    .text
+    .global guest_sdk_upcall_entry
+    .balign 16
+guest_sdk_upcall_entry:
+    pop %rcx
+    pop %r11
+    push $0                         /* iret_context.flags: not in a syscall */
+    push %rax
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %rbp
+    mov %rsp, %rbp
+    and $-16, %rsp
+    call guest_sdk_upcall
+    mov %rbp, %rsp
+    pop %rbp
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rax
+    jmp hypercall_page + 23 * 32    /* __HYPERVISOR_iret */

@@ -6,6 +6,7 @@ pub mod fault;
 pub mod hypercall;
 pub mod page_table;
 pub mod port;
+pub mod shared_page;
 pub mod time;
 
 use crate::start_info::StartInfo;
@@ -16,6 +17,13 @@ core::arch::global_asm!(include_str!("entry.S"), options(att_syntax));
 unsafe extern "C" {
     /// Entry stubs for vectors 0-31, from entry.S.
     static GUEST_TRAP_STUBS: [u64; 32];
+    /// The event upcall's entry stub, from entry.S.
+    fn guest_sdk_upcall_entry();
+}
+
+/// Address of the event upcall's entry stub.
+pub fn upcall_entry() -> u64 {
+    guest_sdk_upcall_entry as *const () as usize as u64
 }
 
 unsafe extern "Rust" {
@@ -48,6 +56,12 @@ extern "C" fn guest_sdk_start(start_info: u64) -> ! {
 #[unsafe(no_mangle)]
 extern "C" fn guest_sdk_trap(frame: &mut TrapFrame) {
     crate::traps::dispatch(frame);
+}
+
+/// Called by the upcall stub, with events masked.
+#[unsafe(no_mangle)]
+extern "C" fn guest_sdk_upcall() {
+    crate::upcall::dispatch();
 }
 
 #[panic_handler]

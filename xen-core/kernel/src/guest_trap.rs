@@ -42,6 +42,7 @@ static RUNNING: Mutex<Running> = Mutex::new(Running {
     cpu: Cpu {
         current: None,
         since: 0,
+        idle: 0,
     },
     scheduler: CreditScheduler::new(1),
     idle_l4: Mfn(0),
@@ -350,6 +351,7 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
         }
     };
     if id == 0 {
+        log_cpu_time(running);
         match verdict {
             DebugExit::Success => console::always(format_args!("*** hypervisor halted: success")),
             _ => console::always(format_args!("*** hypervisor halted: dom0 crashed")),
@@ -360,6 +362,10 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
         running.cpu.current = None;
         paging::load_root(running.idle_l4);
     }
+    let ran = running
+        .domains
+        .get(id)
+        .map_or(0, |domain| domain.vcpu.sched.total_run());
     let frames = running.frames.as_mut().expect("set at start");
     let mut memory = PhysicalWindow::DIRECT_MAP;
     let mut allocator = crate::boot::FRAMES.lock();
@@ -369,8 +375,26 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
     });
     if let Some(death) = death {
         info!(
-            "domain {id} destroyed: {} frames freed, {} still referenced; dom0 told (VIRQ_DOM_EXC)",
-            death.teardown.freed, death.teardown.still_referenced
+            "domain {id} destroyed: ran {} us; {} frames freed, {} still referenced; dom0 told (VIRQ_DOM_EXC)",
+            ran / 1000,
+            death.teardown.freed,
+            death.teardown.still_referenced
         );
     }
+}
+
+/// Logs, at the end of the run, how long each domain left ran and how long
+/// the CPU idled, as of now.
+fn log_cpu_time(running: &mut Running) {
+    let now = clock::now_ns();
+    running.cpu.charge_until(&running.scheduler, &mut running.domains, now);
+    for domain in running.domains.iter() {
+        info!(
+            "cpu time: d{} ({}) ran {} us",
+            domain.id,
+            domain.name,
+            domain.vcpu.sched.total_run() / 1000
+        );
+    }
+    info!("cpu time: idle {} us", running.cpu.idle / 1000);
 }

@@ -60,6 +60,9 @@ impl PvDomain {
 
     /// Makes the vCPU runnable again, dropping any poll timeout.
     pub fn wake(&mut self) {
+        if !self.vcpu.run_state.is_runnable() {
+            self.vcpu.sched.wake();
+        }
         self.vcpu.run_state = RunState::Runnable;
         self.vcpu.timers.poll_timeout = None;
     }

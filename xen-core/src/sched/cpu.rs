@@ -20,6 +20,8 @@ pub struct Cpu {
     pub current: Option<DomId>,
     /// When `current` was last charged for its time (system time, ns).
     pub since: u64,
+    /// Time spent idle, halted with nothing to run (ns).
+    pub idle: u64,
 }
 
 impl Cpu {
@@ -46,10 +48,7 @@ impl Cpu {
     /// to run: the credit scheduler's choice among runnable vCPUs of running
     /// domains; a vCPU that yielded goes last this once. `None`: idle.
     pub fn choose(&mut self, scheduler: &mut CreditScheduler, domains: &mut DomainTable, now: u64) -> Option<DomId> {
-        if let Some(domain) = self.current.and_then(|id| domains.get_mut(id)) {
-            scheduler.charge(&mut domain.vcpu.sched, now.saturating_sub(self.since));
-        }
-        self.since = now;
+        self.charge_until(scheduler, domains, now);
         {
             let mut entities: Vec<_, { crate::domain::domain_table::MAX_DOMAINS }> = Vec::new();
             for domain in domains.iter_mut() {
@@ -88,6 +87,17 @@ impl Cpu {
             domain.vcpu.yielded = false;
         }
         choice
+    }
+
+    /// Charges the time since the last charge to the running vCPU, or to
+    /// idle if none runs.
+    pub fn charge_until(&mut self, scheduler: &CreditScheduler, domains: &mut DomainTable, now: u64) {
+        let elapsed = now.saturating_sub(self.since);
+        match self.current.and_then(|id| domains.get_mut(id)) {
+            Some(domain) => scheduler.charge(&mut domain.vcpu.sched, elapsed),
+            None => self.idle = self.idle.saturating_add(elapsed),
+        }
+        self.since = now;
     }
 
     /// When the CPU must next look at its timers and run queue: the
@@ -163,6 +173,11 @@ mod tests {
             "the timer wakes its vCPU"
         );
         assert_eq!(cpu.choose(&mut scheduler, &mut domains, 5_000), Some(1));
+        assert_eq!(cpu.idle, 5_000, "idle from 0 until the timer woke d1");
+        cpu.current = Some(1);
+        cpu.choose(&mut scheduler, &mut domains, 7_000);
+        assert_eq!(cpu.idle, 5_000, "running d1 is not idle");
+        assert_eq!(domains.get(1).unwrap().vcpu.sched.total_run(), 2_000);
         let shared = domains.get(1).unwrap().shared_info;
         assert!(crate::event::TwoLevel::new(shared).is_pending(&memory, port));
     }

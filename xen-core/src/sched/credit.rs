@@ -4,10 +4,14 @@
 //! CPU time, in proportion to its weight: with weights 256 and 512 on one
 //! CPU and a 30 ms period, 10 ms and 20 ms. Running burns credit at the rate
 //! of real time. The vCPU with the most credit runs next (ties go to the one
-//! that waited longest), for at most one time slice. A vCPU that blocks
-//! keeps its credit, so it tends to run first when it wakes, which keeps
-//! event latency low without a separate boost. A cap limits a vCPU to a
-//! percentage of one CPU per period even when the CPU would otherwise idle.
+//! that waited longest), for at most one time slice. A vCPU that wakes with
+//! credit left is boosted, as in Xen: it goes before every unboosted vCPU,
+//! however much credit they have, until it is next charged for running. So
+//! a timer or an event gets its vCPU onto the CPU at once rather than at
+//! the end of a CPU-bound vCPU's slice, and since the boost lasts one run
+//! and needs credit, it cannot take more than the vCPU's share. A cap
+//! limits a vCPU to a percentage of one CPU per period even when the CPU
+//! would otherwise idle.
 //!
 //! Nothing here knows how many CPUs there are beyond the count it is given:
 //! the credit handed out per period is the period times that count, and
@@ -56,6 +60,8 @@ pub struct SchedEntity {
     last_picked: u64,
     /// CPU time used since it was created (ns).
     total_run: u64,
+    /// Woke with credit left and has not run since: goes first.
+    boosted: bool,
 }
 
 impl SchedEntity {
@@ -78,6 +84,17 @@ impl SchedEntity {
     /// Its credit (ns).
     pub fn credit(&self) -> i64 {
         self.credit
+    }
+
+    /// Whether it woke with credit and goes before unboosted vCPUs.
+    pub fn is_boosted(&self) -> bool {
+        self.boosted
+    }
+
+    /// Its vCPU woke from blocking or polling: boosted if it has credit
+    /// left and is not over its cap.
+    pub fn wake(&mut self) {
+        self.boosted = self.credit >= 0 && !self.parked;
     }
 
     /// Whether its cap keeps it off the CPU until the next accounting.
@@ -128,6 +145,7 @@ impl CreditScheduler {
         entity.credit = entity.credit.saturating_sub(ran.min(i64::MAX as u64) as i64);
         entity.used_in_period = entity.used_in_period.saturating_add(ran);
         entity.total_run = entity.total_run.saturating_add(ran);
+        entity.boosted = false;
         if entity.params.cap != 0 && entity.used_in_period * 100 >= self.period * u64::from(entity.params.cap) {
             entity.parked = true;
         }
@@ -167,12 +185,13 @@ impl CreditScheduler {
 
     /// Picks the next to run at `now` from `candidates` (runnable vCPUs not
     /// running on another CPU, with a key to name them): the one with most
-    /// credit, ties to the one picked longest ago; parked ones never.
+    /// credit, ties to the one picked longest ago; boosted ones before all
+    /// others; parked ones never.
     pub fn pick<'a, K>(&self, now: u64, candidates: impl Iterator<Item = (K, &'a mut SchedEntity)>) -> Option<K> {
         // On a full tie the first candidate wins (min_by_key keeps the first).
         let (key, entity) = candidates
             .filter(|(_, entity)| !entity.parked)
-            .min_by_key(|(_, entity)| (Reverse(entity.credit), entity.last_picked))?;
+            .min_by_key(|(_, entity)| (!entity.boosted, Reverse(entity.credit), entity.last_picked))?;
         entity.last_picked = now;
         Some(key)
     }
@@ -257,6 +276,32 @@ mod tests {
         scheduler.account(0, &mut [(&mut busy, true), (&mut idle, false)]);
         assert_eq!(busy.credit(), PERIOD_NS as i64);
         assert_eq!(idle.credit(), 0);
+    }
+
+    #[test]
+    fn a_vcpu_waking_with_credit_goes_before_a_richer_busy_one_for_one_run() {
+        let mut scheduler = CreditScheduler::new(1);
+        let mut entities = weighted(&[512, 256]);
+        {
+            let (busy, sleeper) = entities.split_at_mut(1);
+            scheduler.account(0, &mut [(&mut busy[0], true), (&mut sleeper[0], true)]);
+        }
+        assert!(entities[0].credit() > entities[1].credit());
+        entities[1].wake();
+        assert!(entities[1].is_boosted());
+        assert_eq!(scheduler.pick(1, entities.iter_mut().enumerate()), Some(1));
+        scheduler.charge(&mut entities[1], 1_000);
+        assert!(!entities[1].is_boosted(), "the boost lasts one run");
+        assert_eq!(scheduler.pick(2, entities.iter_mut().enumerate()), Some(0));
+    }
+
+    #[test]
+    fn a_vcpu_waking_in_debt_is_not_boosted() {
+        let scheduler = CreditScheduler::new(1);
+        let mut entity = SchedEntity::new(SchedParams::default());
+        scheduler.charge(&mut entity, 1);
+        entity.wake();
+        assert!(!entity.is_boosted());
     }
 
     #[test]

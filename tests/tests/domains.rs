@@ -1,0 +1,66 @@
+//! Several domains at once: event channels between them, timers, CPU
+//! shares, idling, and a death among them. Each scenario is one boot of a
+//! multi-domain bundle (xtask's `MULTI_DOMAIN_BUNDLES`).
+
+use tests::{Boot, Outcome};
+use xen_core::debug_exit::DebugExit;
+
+/// The number after `label` in the first line containing `label`.
+fn number_after(outcome: &Outcome, label: &str) -> u64 {
+    let line = outcome.expect_line(label);
+    let rest = &line[line.find(label).unwrap() + label.len()..];
+    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {label:?} in {line:?}"))
+}
+
+/// dom0 passes a token 1000 times around dom0 -> ping -> pong -> ping ->
+/// dom0 over three interdomain channels, every hop a handler run from the
+/// event upcall. Halfway it tells a fourth domain to crash: the crash is
+/// reported to dom0 by VIRQ_DOM_EXC while the token goes on, and every
+/// round completes.
+#[test]
+fn four_domains_ping_pong_over_event_channels_and_survive_a_crash() {
+    let outcome = Boot::new("").with_guest("ping_pong_crash").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("referee: connected to ping (port 2) and the crasher (port 3); 1000 rounds");
+    outcome.expect_line("referee: 1000 of 1000 tokens came back through ping and pong");
+    outcome.expect_line("(d1) ping: 1000 pongs, each passed back to dom0");
+    outcome.expect_line("(d2) pong: 1000 pings answered");
+    outcome.expect_line("(d3) crasher: told to crash; dividing by zero");
+    outcome.expect_line("domain 3 (crasher) crashed: unhandled exception");
+    let death = number_after(&outcome, "referee: VIRQ_DOM_EXC after round");
+    assert!((500..1000).contains(&death), "death reported at round {death}");
+    outcome.expect_line("referee: ping-pong passed");
+}
+
+/// dom0 sleeps 1 to 100 ms at a time while two CPU-bound domUs with
+/// weights 256 and 512 spin until system time 1.5 s, and a third domU
+/// blocks with nothing to wake it. Every wake-up is on time (dom0 checks:
+/// not early, at most 5 ms late), the spinners' CPU time is 1:2 within
+/// 10% (both by the hypervisor's accounting and by their loop counts), the
+/// blocked domain uses (next to) no CPU, and the CPU idles while dom0
+/// sleeps alone.
+#[test]
+fn timers_wake_on_time_weights_share_the_cpu_and_a_blocked_domain_uses_none() {
+    let outcome = Boot::new("").with_guest("timers_and_shares").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("sleeper: slept 100 ms, woke ");
+    outcome.expect_line("timers passed");
+    let light = number_after(&outcome, "domain 1 destroyed: ran") as f64;
+    let heavy = number_after(&outcome, "domain 2 destroyed: ran") as f64;
+    let ratio = heavy / light;
+    assert!(
+        (1.8..=2.2).contains(&ratio),
+        "CPU time {heavy} us : {light} us = {ratio}"
+    );
+    let light_loops = number_after(&outcome, "(d1) spinner:") as f64;
+    let heavy_loops = number_after(&outcome, "(d2) spinner:") as f64;
+    let loop_ratio = heavy_loops / light_loops;
+    assert!((1.8..=2.2).contains(&loop_ratio), "iterations ratio {loop_ratio}");
+    let blocker = number_after(&outcome, "cpu time: d3 (blocker) ran");
+    assert!(blocker < 10_000, "the blocked domain ran {blocker} us");
+    let idle = number_after(&outcome, "cpu time: idle");
+    assert!(idle >= 190_000, "idle {idle} us while dom0 slept 200 ms alone");
+}
