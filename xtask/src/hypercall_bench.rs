@@ -12,8 +12,9 @@ use crate::qemu::QemuConfig;
 use crate::real_xen::{ensure_real_xen, real_xen_command};
 use std::process::Command;
 
-/// What the bench guest measures, as it names the lines it prints.
-pub const MEASURES: [&str; 8] = [
+/// What the bench guest measures as a lone dom0, on both hypervisors, as it
+/// names the lines it prints.
+pub const MEASURES: [&str; 10] = [
     "loop",
     "xen_version",
     "console_io",
@@ -22,7 +23,13 @@ pub const MEASURES: [&str; 8] = [
     "mmu_update_16",
     "mmu_update_256",
     "update_va_mapping_invlpg",
+    "evtchn_loopback_round_trip",
+    "evtchn_send_masked",
 ];
+
+/// What it measures beside a partner domain (the `bench_pair` bundle):
+/// xen-core only, since the real-Xen run has dom0 alone.
+pub const PAIR_MEASURES: [&str; 2] = ["evtchn_round_trip_two_domains", "sched_op_yield_two_domains"];
 
 /// Instructions per call on each hypervisor, in [`MEASURES`] order.
 pub struct HypercallFigures {
@@ -30,11 +37,13 @@ pub struct HypercallFigures {
     pub xen_core: Vec<u64>,
     /// On real Xen 4.17.
     pub real_xen: Vec<u64>,
+    /// On xen-core beside the partner, in [`PAIR_MEASURES`] order.
+    pub xen_core_pair: Vec<u64>,
 }
 
 /// Reads `bench <name>: <n> per ...` lines from a run's output.
-fn figures(output: &str) -> Result<Vec<u64>> {
-    MEASURES
+fn figures(output: &str, measures: &[&str]) -> Result<Vec<u64>> {
+    measures
         .iter()
         .map(|name| {
             let prefix = format!("bench {name}: ");
@@ -58,15 +67,19 @@ pub fn measure() -> Result<HypercallFigures> {
     ensure_qemu()?;
     let images = build_images(Profile::Release)?;
     let icount = ["-icount".to_string(), "shift=0,align=off".to_string()];
-    let mut ours = QemuConfig::new(images.hypervisor.clone(), images.bundle_for("bench").cloned());
-    ours.cpu = "max".to_string();
-    ours.extra_args = icount.to_vec();
+    let ours = |bundle: &str| {
+        let mut config = QemuConfig::new(images.hypervisor.clone(), images.bundle_for(bundle).cloned());
+        config.cpu = "max".to_string();
+        config.extra_args = icount.to_vec();
+        config.command()
+    };
     let xen = ensure_real_xen()?;
     let guest = images.image_of("bench").ok_or("bench guest not built")?;
     let mut theirs = real_xen_command(&xen, guest, "debug-exit", 64, "max");
-    theirs.args(icount);
+    theirs.args(&icount);
     Ok(HypercallFigures {
-        xen_core: figures(&run(ours.command())?)?,
-        real_xen: figures(&run(theirs)?)?,
+        xen_core: figures(&run(ours("bench"))?, &MEASURES)?,
+        real_xen: figures(&run(theirs)?, &MEASURES)?,
+        xen_core_pair: figures(&run(ours("bench_pair"))?, &PAIR_MEASURES)?,
     })
 }

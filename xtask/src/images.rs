@@ -89,7 +89,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 3] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 4] = [
     (
         "domu_crash",
         &[
@@ -125,6 +125,13 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 3] = [
                 "memory=16M weight=512 cmdline=role=spinner until_ms=1500",
             ),
             ("blocker", "time_share", "memory=16M cmdline=role=blocker"),
+        ],
+    ),
+    (
+        "bench_pair",
+        &[
+            ("dom0", "bench", "memory=64M cmdline=partner=1"),
+            ("echo", "bench", "memory=16M cmdline=role=echo"),
         ],
     ),
 ];

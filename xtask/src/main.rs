@@ -226,6 +226,10 @@ fn bench_hypercalls() -> Result<()> {
             ours as f64 / theirs.max(1) as f64
         );
     }
+    for (name, ours) in xtask::hypercall_bench::PAIR_MEASURES.iter().zip(&figures.xen_core_pair) {
+        println!("{name:<24} {ours:>9} {:>9} {:>7}", "-", "-");
+    }
+    println!("(two_domains: beside a partner domU, xen-core only; the real-Xen run has dom0 alone)");
     Ok(())
 }
 

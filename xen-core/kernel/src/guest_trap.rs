@@ -188,11 +188,21 @@ fn leave(running: &mut Running, frame: &mut TrapFrame, mut reschedule: bool) {
 
 /// Bounces to the running domain's event callback if an upcall is due and
 /// loads registers it changed. Returns false if the domain crashed on it.
+/// The usual case, neither, is two tests inline on the hypercall path.
+#[inline(always)]
 fn deliver_events(domain: &mut PvDomain, frame: &mut TrapFrame) -> bool {
+    let upcall = domain.upcall_deliverable(&PhysicalWindow::DIRECT_MAP);
+    if !upcall && !domain.vcpu.loadable_changed() {
+        return true;
+    }
+    deliver_events_now(domain, frame, upcall)
+}
+
+/// [`deliver_events`] with work to do.
+#[inline(never)]
+fn deliver_events_now(domain: &mut PvDomain, frame: &mut TrapFrame, upcall: bool) -> bool {
     let mut platform = KernelPlatform::new();
-    if domain.upcall_deliverable(&PhysicalWindow::DIRECT_MAP)
-        && let Err(error) = bounce_event(domain, frame, &mut platform)
-    {
+    if upcall && let Err(error) = bounce_event(domain, frame, &mut platform) {
         error!("d{} ({}): event upcall failed: {}", domain.id, domain.name, error);
         domain.crash("event upcall could not be delivered");
         return false;

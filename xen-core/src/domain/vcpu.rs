@@ -148,6 +148,12 @@ impl Vcpu {
         self.loadable_changed = true;
     }
 
+    /// Whether the loadable registers changed since last taken.
+    #[inline]
+    pub fn loadable_changed(&self) -> bool {
+        self.loadable_changed
+    }
+
     /// The loadable registers if they changed since last taken: the return
     /// path loads them only then, so a hypercall pays one flag test.
     #[inline]

@@ -1,9 +1,11 @@
 //! Times hypercalls with the time-stamp counter, which under QEMU's
 //! `-icount shift=0` counts guest instructions, then leaves QEMU through the
 //! debug-exit port: three simple hypercalls per call, `mmu_update` per entry
-//! at batch sizes 1, 16 and 256, and `update_va_mapping` of one PTE with
-//! INVLPG. The same binary runs on xen-core and on real Xen (`cargo xtask
-//! bench` boots both).
+//! at batch sizes 1, 16 and 256, `update_va_mapping` of one PTE with
+//! INVLPG, and event channels ([`events`]). The same binary runs on
+//! xen-core and on real Xen (`cargo xtask bench` boots both). With
+//! `partner=<domid>` on the command line it also measures against that
+//! domain, which runs this image with `role=echo`.
 #![no_std]
 #![no_main]
 
@@ -11,9 +13,11 @@ use core::hint::black_box;
 use guest_sdk::hypercall::{console_write, mmu_update, update_va_mapping, xen_version};
 use guest_sdk::page_table::{PAGE_SIZE, PRESENT, boot_manager};
 use guest_sdk::println;
-use guest_sdk::start_info::StartInfo;
+use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::time::rdtsc;
 use xen_abi::mmu::{MmuUpdate, UVMF_INVLPG};
+
+mod events;
 
 /// Calls per measurement.
 const CALLS: u64 = 2000;
@@ -87,6 +91,12 @@ fn page_table_benchmarks(info: &'static StartInfo) {
 }
 
 fn main(info: &'static StartInfo) -> ! {
+    let line = command_line(info);
+    if parameter(line, "role") == Some("echo") {
+        let result = guest_sdk::upcall::start(info).and_then(|()| events::echo());
+        println!("echo: {result:?}");
+        guest_sdk::sched::crash()
+    }
     let empty = per_call(|| black_box(()));
     let version = per_call(|| {
         black_box(xen_version().ok());
@@ -102,6 +112,14 @@ fn main(info: &'static StartInfo) -> ! {
     println!("bench console_io: {console} per call");
     println!("bench sched_op_yield: {yielding} per call");
     page_table_benchmarks(info);
+    if let Err(error) = guest_sdk::upcall::start(info).and_then(|()| events::loopback()) {
+        println!("bench events: {error}");
+    }
+    if let Some(partner) = parameter(line, "partner").and_then(|id| id.parse().ok())
+        && let Err(error) = events::two_domains(partner)
+    {
+        println!("bench two domains: {error}");
+    }
     if let Err(error) = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS) {
         println!("debug-exit refused: {error}");
     }
