@@ -55,6 +55,22 @@ pub fn console_write_at(address: u64, count: u64) -> Result<i64, XenError> {
     ))
 }
 
+/// `console_io(CONSOLEIO_read)`: console input that waits, into `buffer`
+/// (the control domain only); how many bytes came, 0 if none.
+pub fn console_read(buffer: &mut [u8]) -> Result<usize, XenError> {
+    let count = XenError::check(raw(
+        nr::CONSOLE_IO,
+        [
+            u64::from(nr::CONSOLEIO_READ),
+            buffer.len() as u64,
+            buffer.as_mut_ptr() as u64,
+            0,
+            0,
+        ],
+    ))?;
+    Ok(count as usize)
+}
+
 /// `xen_version(XENVER_version)`: (major, minor).
 pub fn xen_version() -> Result<(u16, u16), XenError> {
     let version = XenError::check(raw(nr::XEN_VERSION, [u64::from(XENVER_VERSION), 0, 0, 0, 0]))?;

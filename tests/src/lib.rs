@@ -6,9 +6,9 @@
 //! a timeout or a missing verdict line fails the scenario, and the report shows
 //! the last lines the machine printed.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -38,6 +38,7 @@ pub fn images() -> &'static Images {
 pub struct Boot {
     config: QemuConfig,
     timeout: Duration,
+    input: Option<(String, Vec<u8>)>,
 }
 
 impl Boot {
@@ -49,6 +50,7 @@ impl Boot {
         Boot {
             config,
             timeout: DEFAULT_TIMEOUT,
+            input: None,
         }
     }
 
@@ -79,23 +81,39 @@ impl Boot {
         self
     }
 
+    /// Types `input` on the serial console (QEMU's stdin) once a serial
+    /// line contains `prompt`, as someone at the console would: bytes sent
+    /// before the hypervisor set up its UART would be lost.
+    pub fn with_input_after(mut self, prompt: &str, input: &[u8]) -> Self {
+        self.input = Some((prompt.to_string(), input.to_vec()));
+        self
+    }
+
     /// Runs QEMU to its end or to the timeout.
     pub fn run(&self) -> Outcome {
-        run_command(self.config.command(), self.timeout)
+        run_command_with_input(self.config.command(), self.timeout, self.input.clone())
     }
 }
 
 /// Runs any QEMU command (ours, or real Xen's) to its end or to `timeout`,
 /// capturing serial.
-pub fn run_command(mut command: Command, timeout: Duration) -> Outcome {
+pub fn run_command(command: Command, timeout: Duration) -> Outcome {
+    run_command_with_input(command, timeout, None)
+}
+
+/// [`run_command`], and when a serial line contains the prompt of `input`,
+/// its bytes written to QEMU's stdin (the serial port's input with
+/// `-serial stdio`).
+fn run_command_with_input(mut command: Command, timeout: Duration, input: Option<(String, Vec<u8>)>) -> Outcome {
     let started = Instant::now();
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start qemu-system-x86_64 (Debian package qemu-system-x86): {e}"));
-    let lines = read_lines(&mut child);
+    let typist = child.stdin.take().zip(input);
+    let lines = read_lines(&mut child, typist);
     let status = wait_with_timeout(&mut child, timeout);
     let elapsed = started.elapsed();
     // The reader threads end when QEMU's pipes close.
@@ -107,14 +125,23 @@ pub fn run_command(mut command: Command, timeout: Duration) -> Outcome {
     }
 }
 
-/// Collects stdout and stderr lines on reader threads.
-fn read_lines(child: &mut Child) -> mpsc::Receiver<String> {
+/// Collects stdout and stderr lines on reader threads; `typist` (QEMU's
+/// stdin, a prompt and input) types the input after the prompt. Its stdin
+/// stays open until QEMU ends: at end of file QEMU would stop reading.
+fn read_lines(child: &mut Child, mut typist: Option<(ChildStdin, (String, Vec<u8>))>) -> mpsc::Receiver<String> {
     let (sender, receiver) = mpsc::channel();
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     let out_sender = sender.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some((stdin, (prompt, input))) = typist.as_mut()
+                && line.contains(prompt.as_str())
+            {
+                let _ = stdin.write_all(input);
+                let _ = stdin.flush();
+                input.clear();
+            }
             let _ = out_sender.send(line.trim_end_matches('\r').to_string());
         }
     });

@@ -64,3 +64,17 @@ fn timers_wake_on_time_weights_share_the_cpu_and_a_blocked_domain_uses_none() {
     let idle = number_after(&outcome, "cpu time: idle");
     assert!(idle >= 190_000, "idle {idle} us while dom0 slept 200 ms alone");
 }
+
+/// dom0 binds VIRQ_CONSOLE and sleeps; a line typed on the serial console
+/// wakes it (the hypervisor polls the UART and raises the VIRQ), and dom0
+/// reads the line with CONSOLEIO_read.
+#[test]
+fn console_input_wakes_dom0_through_virq_console() {
+    let outcome = Boot::new("")
+        .with_guest("console_input")
+        .with_input_after("waiting for a line", b"hello from the console\n")
+        .run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("console_input: VIRQ_CONSOLE on port 1, waiting for a line");
+    outcome.expect_line("console_input: read \"hello from the console\" after VIRQ_CONSOLE");
+}

@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 10] = [
+pub const GUESTS: [&str; 11] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
@@ -81,6 +81,7 @@ pub const GUESTS: [&str; 10] = [
     "dom_exc_watch",
     "ping_pong",
     "time_share",
+    "console_input",
 ];
 
 /// One domain of a multi-domain bundle: name, guest, further manifest fields.

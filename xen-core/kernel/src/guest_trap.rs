@@ -5,6 +5,7 @@
 use crate::arch::control_registers::cr2;
 use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::qemu_exit::exit;
+use crate::arch::serial::Serial;
 use crate::arch::{clock, fpu, lapic, paging, segment_base};
 use crate::console;
 use crate::platform::KernelPlatform;
@@ -16,6 +17,7 @@ use xen_core::domain::domain_death::destroy_domain;
 use xen_core::domain::domain_table::DomainTable;
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
 use xen_core::domain::pv_domain::{DomId, DomainState, PvDomain};
+use xen_core::event::console_virq::{next_console_poll, signal_console_input};
 use xen_core::hypercall::handle_hypercall;
 use xen_core::mm::{FrameTable, Mfn};
 use xen_core::sched::{Cpu, CreditScheduler};
@@ -221,13 +223,16 @@ fn schedule(running: &mut Running, frame: &mut TrapFrame) {
         let now = clock::now_ns();
         let mut memory = PhysicalWindow::DIRECT_MAP;
         running.cpu.run_timers(&mut running.domains, &mut memory, now);
+        signal_console_input(&mut running.domains, &mut memory, Serial::COM1.input_waiting());
         let next = running.cpu.choose(&mut running.scheduler, &mut running.domains, now);
         if let Some(id) = next {
             switch_to(running, frame, id);
         } else {
             switch_out(running, frame);
         }
-        match running.cpu.next_deadline(&running.scheduler, &running.domains, now) {
+        let deadline = running.cpu.next_deadline(&running.scheduler, &running.domains, now);
+        let console_poll = next_console_poll(&running.domains, now);
+        match [deadline, console_poll].into_iter().flatten().min() {
             Some(deadline) => clock::arm_timer_at(deadline),
             None => lapic::disarm(),
         }

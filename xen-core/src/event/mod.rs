@@ -7,6 +7,7 @@
 
 pub mod channel;
 pub mod close;
+pub mod console_virq;
 pub mod port_table;
 mod raise;
 pub mod two_level;

@@ -47,6 +47,11 @@ impl Serial {
         self.write_register(MODEM_CONTROL, 0x03); // DTR and RTS
     }
 
+    /// Whether a received byte waits (without taking it).
+    pub fn input_waiting(self) -> bool {
+        self.read_register(LINE_STATUS) & DATA_READY != 0
+    }
+
     /// A received byte, if one is waiting; never blocks.
     pub fn try_read_byte(self) -> Option<u8> {
         (self.read_register(LINE_STATUS) & DATA_READY != 0).then(|| self.read_register(DATA))
