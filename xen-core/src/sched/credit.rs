@@ -173,11 +173,35 @@ impl CreditScheduler {
             .sum();
         let budget = self.period * u64::from(self.cpus);
         let limit = self.period as i64;
+        // What an entity cannot hold (it is at the upper limit: it does not
+        // use its share) goes to those that can, by weight. Without this a
+        // light vCPU's unused share would be lost, the busy ones would sink
+        // together to the lower limit, and the limit would even out their
+        // debts: their shares would drift towards equal.
+        let mut surplus = 0;
         for (entity, runnable) in entities.iter_mut() {
             if active_weight > 0 && entity.is_active(*runnable) {
                 let share = (budget * u64::from(entity.params.weight) / active_weight) as i64;
-                entity.credit = entity.credit.saturating_add(share).clamp(-limit, limit);
+                let credit = entity.credit.saturating_add(share);
+                surplus += (credit - limit).max(0);
+                entity.credit = credit.clamp(-limit, limit);
             }
+        }
+        let open = |entity: &SchedEntity, runnable: bool| entity.is_active(runnable) && entity.credit < limit;
+        let open_weight: u64 = entities
+            .iter()
+            .filter(|(entity, runnable)| open(entity, *runnable))
+            .map(|(entity, _)| u64::from(entity.params.weight))
+            .sum();
+        if surplus > 0 && open_weight > 0 {
+            for (entity, runnable) in entities.iter_mut() {
+                if open(entity, *runnable) {
+                    let extra = (surplus as u64 * u64::from(entity.params.weight) / open_weight) as i64;
+                    entity.credit = entity.credit.saturating_add(extra).min(limit);
+                }
+            }
+        }
+        for (entity, _) in entities.iter_mut() {
             entity.used_in_period = 0;
             entity.parked = false;
         }
@@ -235,6 +259,41 @@ mod tests {
         let ratio = run[1] as f64 / run[0] as f64;
         assert!((ratio - 2.0).abs() < 0.05, "ratio {ratio}: {run:?}");
         assert_eq!(run[0] + run[1], 3_000_000_000, "the CPU never idles with work to do");
+    }
+
+    #[test]
+    fn a_light_vcpu_leaves_its_unused_share_to_the_busy_ones() {
+        // Entity 0 wakes every millisecond and runs 20 us (with a boost), as
+        // a domain sleeping on short timers does; 1 and 2 never stop.
+        let mut scheduler = CreditScheduler::new(1);
+        let mut entities = weighted(&[256, 256, 512]);
+        let mut now = 0;
+        while now < 3_000_000_000 {
+            entities[0].wake();
+            let mut all: Vec<_> = entities.iter_mut().map(|entity| (entity, true)).collect();
+            scheduler.account(now, &mut all);
+            if scheduler.pick(now, entities.iter_mut().enumerate()) == Some(0) {
+                scheduler.charge(&mut entities[0], 20_000);
+                now += 20_000;
+            }
+            let tick_end = (now / 1_000_000 + 1) * 1_000_000;
+            while now < tick_end {
+                let mut all: Vec<_> = entities
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(i, entity)| (entity, i > 0))
+                    .collect();
+                scheduler.account(now, &mut all);
+                let picked = scheduler.pick(now, entities[1..].iter_mut().enumerate()).unwrap();
+                let until = scheduler.run_until(now).min(tick_end);
+                scheduler.charge(&mut entities[1 + picked], until - now);
+                now = until;
+            }
+        }
+        let run: Vec<u64> = entities.iter().map(SchedEntity::total_run).collect();
+        let ratio = run[2] as f64 / run[1] as f64;
+        assert!((ratio - 2.0).abs() < 0.04, "ratio {ratio}: {run:?}");
+        assert!(run[0] >= 2_900 * 20_000, "the light one ran at every wake-up: {run:?}");
     }
 
     #[test]
