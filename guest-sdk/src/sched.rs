@@ -41,21 +41,42 @@ pub fn poll(ports: &[EvtchnPort], timeout: u64) -> Result<(), XenError> {
 /// with events masked and the sleep (`SCHEDOP_block`) unmasks them in the
 /// same step, so an event that makes it true cannot slip in between and be
 /// slept through. Port handlers run while it sleeps (see
-/// [`crate::upcall`]); it returns with events enabled.
+/// [`crate::upcall`]); it leaves events masked or not as it found them.
+/// Needs [`crate::upcall::start`] first (EINVAL before), and must not be
+/// called from a handler.
 pub fn wait_until(deadline: u64, mut condition: impl FnMut() -> bool) -> Result<bool, XenError> {
     use crate::shared_info::SHARED_INFO;
-    if deadline != 0 {
-        crate::time::arm_timer(deadline)?;
+    if !crate::upcall::started() {
+        return Err(XenError {
+            code: xen_abi::errno::Errno::EINVAL.as_return(),
+        });
     }
-    loop {
+    let was_masked = SHARED_INFO.events_masked();
+    let result = loop {
         SHARED_INFO.set_events_masked(true);
-        let done = condition();
-        if done || (deadline != 0 && crate::time::now() >= deadline) {
-            crate::upcall::enable_events();
-            return Ok(done);
+        if condition() {
+            break Ok(true);
         }
-        block()?;
+        if deadline != 0 {
+            if crate::time::now() >= deadline {
+                break Ok(false);
+            }
+            // Armed on every pass: a wake-up may come from the timer a
+            // little before our clock reads the deadline, which uses it up.
+            if let Err(error) = crate::time::arm_timer(deadline) {
+                break Err(error);
+            }
+        }
+        if let Err(error) = block() {
+            break Err(error);
+        }
+    };
+    if was_masked {
+        SHARED_INFO.set_events_masked(true);
+    } else {
+        crate::upcall::enable_events();
     }
+    result
 }
 
 /// Shuts the domain down with `reason` (`SHUTDOWN_*`); never returns.

@@ -11,7 +11,7 @@
 
 use crate::XenError;
 use crate::shared_info::SHARED_INFO;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use xen_abi::event_channel::{EvtchnPort, VIRQ_TIMER};
 use xen_abi::shared_info::VcpuTimeInfo;
 
@@ -47,8 +47,19 @@ pub fn arm_timer(deadline: u64) -> Result<(), XenError> {
     crate::hypercall::set_timer_op(deadline.max(1))
 }
 
-/// VIRQ_TIMER's handler: waking up was all it had to do.
-fn timer_fired(_port: EvtchnPort) {}
+/// System time when VIRQ_TIMER's handler last ran; 0 before.
+static LAST_TIMER: AtomicU64 = AtomicU64::new(0);
+
+/// System time (ns) at which the upcall last handled VIRQ_TIMER: no
+/// earlier than the deadline that raised it, if the hypervisor keeps time.
+pub fn last_timer_upcall() -> u64 {
+    LAST_TIMER.load(Ordering::Relaxed)
+}
+
+/// VIRQ_TIMER's handler: waking up is the point; it notes when.
+fn timer_fired(_port: EvtchnPort) {
+    LAST_TIMER.store(now(), Ordering::Relaxed);
+}
 
 /// Reads the time-stamp counter. Under QEMU with `-icount shift=0` it
 /// advances exactly one tick per guest instruction.

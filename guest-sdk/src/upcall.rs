@@ -11,6 +11,7 @@
 use crate::XenError;
 use crate::shared_info::{SHARED_INFO, SharedInfo, SharedMemory};
 use crate::start_info::StartInfo;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 use xen_abi::event_channel::{EVTCHN_2L_NR_CHANNELS, EvtchnPort};
 
@@ -29,8 +30,17 @@ pub fn start(info: &StartInfo) -> Result<(), XenError> {
     crate::shared_info::map(info)?;
     SHARED_INFO.mask_all();
     crate::hypercall::register_event_callback(entry_address())?;
+    STARTED.store(true, Ordering::Release);
     enable_events();
     Ok(())
+}
+
+/// Set once [`start`] has run.
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`start`] has run: shared_info is mapped and upcalls arrive.
+pub fn started() -> bool {
+    STARTED.load(Ordering::Acquire)
 }
 
 /// Where the hypervisor enters the guest for an upcall.

@@ -112,6 +112,7 @@ guest_trap_common:
     push %r13
     push %r14
     push %r15
+    cld                             /* Rust wants DF clear; iretq restores it */
     mov %rsp, %rdi
     mov %rsp, %rbx
     and $-16, %rsp
@@ -179,6 +180,7 @@ guest_sdk_upcall_entry:
     push %r10
     push %r11
     push %rbp
+    cld                             /* an upcall may interrupt a backward copy */
     mov %rsp, %rbp
     and $-16, %rsp
     call guest_sdk_upcall

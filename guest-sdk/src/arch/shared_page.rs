@@ -10,12 +10,14 @@ const PAGE_SIZE: usize = 4096;
 
 unsafe extern "C" {
     /// A page-aligned page of bss, from entry.S, remapped to shared_info.
-    static guest_sdk_shared_info: [u8; PAGE_SIZE];
+    /// `mut`: it is written (through atomics), so it must not be a static
+    /// Rust may assume constant.
+    static mut guest_sdk_shared_info: [u8; PAGE_SIZE];
 }
 
 /// The page's virtual address.
 pub fn address() -> u64 {
-    &raw const guest_sdk_shared_info as u64
+    &raw mut guest_sdk_shared_info as u64
 }
 
 /// The word at `offset`, which must be 8-byte aligned and inside the page.

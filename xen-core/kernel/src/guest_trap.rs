@@ -9,6 +9,7 @@ use crate::arch::serial::Serial;
 use crate::arch::{clock, fpu, lapic, paging, segment_base};
 use crate::console;
 use crate::platform::KernelPlatform;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 use xen_abi::sched::{SHUTDOWN_CRASH, SHUTDOWN_POWEROFF};
 use xen_core::debug_exit::DebugExit;
@@ -215,6 +216,11 @@ fn deliver_events_now(domain: &mut PvDomain, frame: &mut TrapFrame, upcall: bool
     true
 }
 
+/// Set when VIRQ_CONSOLE was raised for waiting input, cleared when dom0
+/// reads the console ([`KernelPlatform`]'s `console_read`): one signal per
+/// batch of input, not one per scheduling pass while dom0 has not read it.
+pub static CONSOLE_SIGNALLED: AtomicBool = AtomicBool::new(false);
+
 /// Picks what runs next and puts it on the CPU, its registers in `frame`;
 /// idles (halting) while nothing is runnable. Arms the timer for the next
 /// thing that needs looking at.
@@ -222,8 +228,15 @@ fn schedule(running: &mut Running, frame: &mut TrapFrame) {
     loop {
         let now = clock::now_ns();
         let mut memory = PhysicalWindow::DIRECT_MAP;
+        // Charge the vCPU that ran before waking any: a vCPU woken now keeps
+        // its boost for the choice below.
+        running.cpu.charge_until(&running.scheduler, &mut running.domains, now);
         running.cpu.run_timers(&mut running.domains, &mut memory, now);
-        signal_console_input(&mut running.domains, &mut memory, Serial::COM1.input_waiting());
+        let console_poll = next_console_poll(&running.domains, now);
+        if console_poll.is_some() && !CONSOLE_SIGNALLED.load(Ordering::Relaxed) && Serial::COM1.input_waiting() {
+            signal_console_input(&mut running.domains, &mut memory, true);
+            CONSOLE_SIGNALLED.store(true, Ordering::Relaxed);
+        }
         let next = running.cpu.choose(&mut running.scheduler, &mut running.domains, now);
         if let Some(id) = next {
             switch_to(running, frame, id);
@@ -231,7 +244,6 @@ fn schedule(running: &mut Running, frame: &mut TrapFrame) {
             switch_out(running, frame);
         }
         let deadline = running.cpu.next_deadline(&running.scheduler, &running.domains, now);
-        let console_poll = next_console_poll(&running.domains, now);
         match [deadline, console_poll].into_iter().flatten().min() {
             Some(deadline) => clock::arm_timer_at(deadline),
             None => lapic::disarm(),
@@ -374,6 +386,10 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
         exit(verdict)
     }
     if running.cpu.current == Some(id) {
+        // Its last run counts as its time, not as idle.
+        running
+            .cpu
+            .charge_until(&running.scheduler, &mut running.domains, clock::now_ns());
         running.cpu.current = None;
         paging::load_root(running.idle_l4);
     }
@@ -396,10 +412,12 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
             death.teardown.still_referenced
         );
     }
+    log_cpu_time(running);
 }
 
-/// Logs, at the end of the run, how long each domain left ran and how long
-/// the CPU idled, as of now.
+/// Logs how long each domain left has run and how long the CPU idled, as
+/// of now: at the end of the run and after each domain's end (what `xl
+/// list` shows as Time).
 fn log_cpu_time(running: &mut Running) {
     let now = clock::now_ns();
     running.cpu.charge_until(&running.scheduler, &mut running.domains, now);

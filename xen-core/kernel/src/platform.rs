@@ -67,6 +67,8 @@ impl Platform for KernelPlatform {
     }
 
     fn console_read(&mut self, out: &mut [u8]) -> usize {
+        // Input that is still there after this read is signalled again.
+        crate::guest_trap::CONSOLE_SIGNALLED.store(false, core::sync::atomic::Ordering::Relaxed);
         let serial = Serial::COM1;
         let mut count = 0;
         while count < out.len() {

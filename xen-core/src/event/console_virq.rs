@@ -4,9 +4,10 @@
 //! dom0 reads the bytes with `console_io(CONSOLEIO_read)`. xen-core polls
 //! the UART instead of taking its interrupt, as Xen's ns16550 driver does
 //! when it has no IRQ: every [`POLL_NS`] while the control domain has
-//! VIRQ_CONSOLE bound, and at every scheduling pass. The signal is level
-//! triggered: while input waits unread, each poll raises the VIRQ again (a
-//! no-op while it is still pending).
+//! VIRQ_CONSOLE bound, and at every scheduling pass while it does. The
+//! kernel raises the VIRQ once per batch of input: again only after dom0
+//! has read (the kernel's `CONSOLE_SIGNALLED`), so a dom0 that does not
+//! read is not woken over and over.
 
 use crate::arch::PhysicalMemory;
 use crate::domain::domain_table::DomainTable;

@@ -145,7 +145,11 @@ impl CreditScheduler {
         entity.credit = entity.credit.saturating_sub(ran.min(i64::MAX as u64) as i64);
         entity.used_in_period = entity.used_in_period.saturating_add(ran);
         entity.total_run = entity.total_run.saturating_add(ran);
-        entity.boosted = false;
+        // Only running ends a boost: charging nothing (a second look in the
+        // same scheduling pass) must not take away a fresh one.
+        if ran > 0 {
+            entity.boosted = false;
+        }
         if entity.params.cap != 0 && entity.used_in_period * 100 >= self.period * u64::from(entity.params.cap) {
             entity.parked = true;
         }
@@ -348,6 +352,8 @@ mod tests {
         assert!(entities[0].credit() > entities[1].credit());
         entities[1].wake();
         assert!(entities[1].is_boosted());
+        scheduler.charge(&mut entities[1], 0);
+        assert!(entities[1].is_boosted(), "charging nothing keeps a fresh boost");
         assert_eq!(scheduler.pick(1, entities.iter_mut().enumerate()), Some(1));
         scheduler.charge(&mut entities[1], 1_000);
         assert!(!entities[1].is_boosted(), "the boost lasts one run");

@@ -38,6 +38,8 @@ const PATIENCE_NS: u64 = 1_000_000_000;
 /// The ports a role's handlers send on.
 static TO_REFEREE: AtomicU32 = AtomicU32::new(0);
 static TO_PONG: AtomicU32 = AtomicU32::new(0);
+/// Rounds to play, from the command line.
+static ROUNDS: AtomicU32 = AtomicU32::new(0);
 /// Tokens back at the referee; pongs seen by ping; pings seen by pong.
 static RETURNED: AtomicU32 = AtomicU32::new(0);
 static PONGS: AtomicU32 = AtomicU32::new(0);
@@ -136,8 +138,6 @@ fn referee(rounds: u32) -> ! {
                 at - 1
             );
             println!("referee: ping-pong passed");
-            // Ping and pong print their counts when they next run.
-            check(time::sleep(20_000_000), "sleep");
             sched::power_off()
         }
         at => println!("referee: VIRQ_DOM_EXC came only after round {}", at - 1),
@@ -145,12 +145,16 @@ fn referee(rounds: u32) -> ! {
     sched::crash()
 }
 
-fn ping(rounds: u32) -> ! {
+fn ping() -> ! {
     TO_REFEREE.store(offer_first_port(0), SeqCst);
     TO_PONG.store(connect(PONG), SeqCst);
     check(
         upcall::set_handler(TO_PONG.load(SeqCst), |_| {
-            PONGS.fetch_add(1, SeqCst);
+            let pongs = PONGS.fetch_add(1, SeqCst) + 1;
+            if pongs == ROUNDS.load(SeqCst) {
+                // Before the last token goes back: dom0 ends the run then.
+                println!("ping: {pongs} pongs, each passed back to dom0");
+            }
             send(&TO_REFEREE);
         }),
         "pong handler",
@@ -159,22 +163,21 @@ fn ping(rounds: u32) -> ! {
         upcall::set_handler(TO_REFEREE.load(SeqCst), |_| send(&TO_PONG)),
         "token handler",
     );
-    check(sched::wait_until(0, || PONGS.load(SeqCst) >= rounds), "wait");
-    println!("ping: {} pongs, each passed back to dom0", PONGS.load(SeqCst));
     sleep_forever()
 }
 
-fn pong(rounds: u32) -> ! {
+fn pong() -> ! {
     TO_PONG.store(offer_first_port(PING), SeqCst);
     check(
         upcall::set_handler(TO_PONG.load(SeqCst), |_| {
-            PINGS.fetch_add(1, SeqCst);
+            let pings = PINGS.fetch_add(1, SeqCst) + 1;
+            if pings == ROUNDS.load(SeqCst) {
+                println!("pong: {pings} pings answered");
+            }
             send(&TO_PONG);
         }),
         "ping handler",
     );
-    check(sched::wait_until(0, || PINGS.load(SeqCst) >= rounds), "wait");
-    println!("pong: {} pings answered", PINGS.load(SeqCst));
     sleep_forever()
 }
 
@@ -198,11 +201,12 @@ fn sleep_forever() -> ! {
 fn main(info: &'static StartInfo) -> ! {
     let line = command_line(info);
     let rounds = parameter(line, "rounds").and_then(|n| n.parse().ok()).unwrap_or(1000);
+    ROUNDS.store(rounds, SeqCst);
     check(upcall::start(info), "starting events");
     match parameter(line, "role") {
         Some("referee") => referee(rounds),
-        Some("ping") => ping(rounds),
-        Some("pong") => pong(rounds),
+        Some("ping") => ping(),
+        Some("pong") => pong(),
         Some("crasher") => crasher(),
         other => {
             println!("ping_pong: unknown role {other:?}");
