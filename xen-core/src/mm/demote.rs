@@ -10,7 +10,7 @@ use super::Mfn;
 use super::frame_table::FrameTable;
 use super::page_type::TableLevel;
 use super::promote::MAX_DEPTH;
-use super::pte_rules::{ENTRIES_PER_TABLE, RW, entry_address, entry_mfn, is_guest_slot, is_present};
+use super::pte_rules::{ENTRIES_PER_TABLE, RW, entry_address, entry_mfn, is_grant_mapping, is_guest_slot, is_present};
 use crate::arch::PhysicalMemory;
 use heapless::Vec;
 
@@ -76,6 +76,9 @@ impl FrameTable<'_> {
             }
             let target = entry_mfn(entry);
             if table_level == TableLevel::L1 {
+                if is_grant_mapping(entry) {
+                    self.implicit_grant_unmaps += 1;
+                }
                 if entry & RW != 0 {
                     self.drop_type(target);
                 }

@@ -20,7 +20,7 @@ use super::Mfn;
 use super::frame_info::MAX_REFS;
 use super::frame_table::FrameTable;
 use super::page_type::{PageType, TableLevel};
-use super::pte_rules::{INVALID_ENTRY_MFN, RW, check_entry_flags, entry_mfn, is_present};
+use super::pte_rules::{INVALID_ENTRY_MFN, RW, check_entry_flags, entry_mfn, is_grant_mapping, is_present};
 use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
@@ -90,6 +90,9 @@ impl FrameTable<'_> {
             return;
         }
         let target = entry_mfn(entry);
+        if level == TableLevel::L1 && is_grant_mapping(entry) {
+            self.implicit_grant_unmaps += 1;
+        }
         if level != TableLevel::L1 || entry & RW != 0 {
             self.put_type_raw(memory, target);
         }

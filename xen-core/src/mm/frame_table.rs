@@ -29,6 +29,9 @@ pub struct FrameTable<'f> {
     pub(super) hypervisor_slots: [u64; HYPERVISOR_L4_SLOTS],
     /// A frame became a page table since the last [`FrameTable::take_flush_request`].
     pub(super) flush_requested: bool,
+    /// Grant mappings dropped with their page table since the last
+    /// [`FrameTable::take_implicit_grant_unmaps`].
+    pub(super) implicit_grant_unmaps: u32,
 }
 
 impl<'f> FrameTable<'f> {
@@ -40,6 +43,7 @@ impl<'f> FrameTable<'f> {
             frames,
             hypervisor_slots,
             flush_requested: false,
+            implicit_grant_unmaps: 0,
         }
     }
 
@@ -93,5 +97,14 @@ impl<'f> FrameTable<'f> {
     /// TLBs before the guest runs again (Xen filters with timestamps instead).
     pub fn take_flush_request(&mut self) -> bool {
         core::mem::take(&mut self.flush_requested)
+    }
+
+    /// How many grant mappings went with a page table (unpinned, replaced
+    /// higher up, or torn down) since the last call; clears the count. Their
+    /// references are dropped like any mapping's, but the grant stays in
+    /// use until `unmap_grant_ref`, which can no longer find it: Xen crashes
+    /// a domain that does this, and so does the hypercall layer.
+    pub fn take_implicit_grant_unmaps(&mut self) -> u32 {
+        core::mem::take(&mut self.implicit_grant_unmaps)
     }
 }

@@ -18,7 +18,8 @@ use super::frame_table::FrameTable;
 use super::layout::FIRST_HYPERVISOR_L4_SLOT;
 use super::page_type::{PageType, TableLevel};
 use super::pte_rules::{
-    ENTRIES_PER_TABLE, RW, adjust_entry, check_entry_flags, entry_address, entry_mfn, is_guest_slot, is_present,
+    ENTRIES_PER_TABLE, GNTTAB, RW, adjust_entry, check_entry_flags, entry_address, entry_mfn, is_grant_mapping,
+    is_guest_slot, is_present,
 };
 use crate::arch::PhysicalMemory;
 use core::fmt;
@@ -109,7 +110,13 @@ impl FrameTable<'_> {
                 continue;
             }
             if chunk_start == 0 {
-                if check_entry_flags(entry, level).is_err() {
+                // The grant bit is the hypervisor's own, in L1 entries only.
+                let guest_part = if level == TableLevel::L1 && is_grant_mapping(entry) {
+                    entry & !GNTTAB
+                } else {
+                    entry
+                };
+                if check_entry_flags(guest_part, level).is_err() {
                     return Err(violation("entry has disallowed flags"));
                 }
                 if adjust_entry(entry, level) != entry {

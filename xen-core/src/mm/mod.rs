@@ -11,6 +11,7 @@ mod entry_refs;
 pub mod frame_allocator;
 pub mod frame_info;
 pub mod frame_table;
+pub mod grant_mapping;
 pub mod hypervisor_page_table;
 pub mod invariants;
 pub mod layout;

@@ -5,7 +5,8 @@ use super::Mfn;
 use super::frame_table::FrameTable;
 use super::page_type::TableLevel;
 use super::pte_rules::{
-    ENTRIES_PER_TABLE, adjust_entry, check_entry_flags, entry_address, is_fast_path_change, is_guest_slot, is_present,
+    ENTRIES_PER_TABLE, adjust_entry, check_entry_flags, entry_address, is_fast_path_change, is_grant_mapping,
+    is_guest_slot, is_present,
 };
 use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::DomId;
@@ -86,6 +87,12 @@ impl FrameTable<'_> {
         pt_owner: DomId,
         data_owner: DomId,
     ) -> Result<(), Errno> {
+        // A grant mapping goes only through unmap_grant_ref, which also
+        // gives the grant back (Xen crashes a guest that tries; refusing is
+        // enough, since nothing changed).
+        if level == TableLevel::L1 && is_grant_mapping(old) {
+            return Err(Errno::EINVAL);
+        }
         if is_present(new) {
             self.acquire_entry_validated(memory, new, level, pt_owner, data_owner)?;
         }

@@ -60,8 +60,9 @@ pub const BASE_DISALLOW_MASK: u32 = !fold_flags(GUEST_FLAGS) & FOLDED_BITS;
 pub const L1_DISALLOW_MASK: u32 = (BASE_DISALLOW_MASK | fold_flags(GNTTAB)) & !fold_flags(GLOBAL);
 
 /// Bits that may change without revalidating the entry. Never RW (XSA-182)
-/// and never the frame, PRESENT or the caching bits.
-pub const FAST_PATH_BITS: u64 = NX | AVAIL_HIGH | AVAIL | GLOBAL | DIRTY | ACCESSED | USER;
+/// and never the frame, PRESENT or the caching bits; never the grant bit,
+/// whose entries only `unmap_grant_ref` may change.
+pub const FAST_PATH_BITS: u64 = NX | (AVAIL_HIGH & !GNTTAB) | AVAIL | GLOBAL | DIRTY | ACCESSED | USER;
 
 /// Folds an entry's flags into 24 bits: bits 0–11 stay, bits 52–63 move to 12–23
 /// (Xen's `get_pte_flags`).
@@ -123,6 +124,12 @@ pub const fn is_fast_path_change(old: u64, new: u64) -> bool {
 /// Whether the entry is present.
 pub const fn is_present(entry: u64) -> bool {
     entry & PRESENT != 0
+}
+
+/// Whether the entry is a present grant mapping (an L1 entry that
+/// `map_grant_ref` wrote).
+pub const fn is_grant_mapping(entry: u64) -> bool {
+    entry & (PRESENT | GNTTAB) == PRESENT | GNTTAB
 }
 
 /// The frame an entry names.

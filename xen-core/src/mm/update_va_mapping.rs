@@ -46,7 +46,7 @@ pub fn update_va_mapping(
 /// validated table hold typed references on validated tables of the next
 /// level with the same owner (10.4, 10.5), so the walk below the base needs
 /// no checks of its own; `mod_entry` checks the L1 it ends at all the same.
-fn l1_for(
+pub(super) fn l1_for(
     table: &FrameTable<'_>,
     memory: &impl PhysicalMemory,
     caller: DomId,

@@ -4,6 +4,7 @@
 mod attacks;
 mod cost;
 mod entries;
+mod grants;
 mod lifecycle;
 mod mmu_update;
 mod mmuext_op;
