@@ -59,8 +59,7 @@ impl FrameTable<'_> {
         base: Mfn,
         mapping: &GrantMapping,
     ) -> Result<(), Errno> {
-        let l1 = l1_for(self, memory, mapper, base, mapping.va)?;
-        let address = entry_address(l1, ((mapping.va >> 12) & 511) as usize);
+        let address = self.entry_mapping(memory, mapper, base, mapping.va)?;
         let old = memory.read_u64(address);
         if is_grant_mapping(old) {
             return Err(Errno::EINVAL);
@@ -87,8 +86,7 @@ impl FrameTable<'_> {
         base: Mfn,
         mapping: &GrantMapping,
     ) -> Result<(), Errno> {
-        let l1 = l1_for(self, memory, mapper, base, mapping.va)?;
-        let address = entry_address(l1, ((mapping.va >> 12) & 511) as usize);
+        let address = self.entry_mapping(memory, mapper, base, mapping.va)?;
         let current = memory.read_u64(address);
         let ignored = ACCESSED | DIRTY;
         if current & !ignored != mapping.entry() & !ignored {
@@ -100,5 +98,11 @@ impl FrameTable<'_> {
         }
         let _ = self.put_page_raw(mapping.frame);
         Ok(())
+    }
+
+    /// The machine address of the L1 entry that maps `va` under `base`.
+    fn entry_mapping(&self, memory: &impl PhysicalMemory, mapper: DomId, base: Mfn, va: u64) -> Result<u64, Errno> {
+        let l1 = l1_for(self, memory, mapper, base, va)?;
+        Ok(entry_address(l1, ((va >> 12) & 511) as usize))
     }
 }
