@@ -38,6 +38,29 @@ pub trait PhysicalMemory {
         old
     }
 
+    /// Atomically replaces the aligned word at `address` with `new` if it
+    /// still holds `current`; `Err` with what it holds otherwise. Grant
+    /// entries need it: the granter may revoke one (its own compare-and-swap)
+    /// while the hypervisor marks it in use.
+    fn compare_exchange_u64(&mut self, address: u64, current: u64, new: u64) -> Result<u64, u64> {
+        let old = self.read_u64(address);
+        if old == current {
+            self.write_u64(address, new);
+            Ok(old)
+        } else {
+            Err(old)
+        }
+    }
+
+    /// Reads `out.len()` bytes at physical `address`, any alignment. The
+    /// default works word by word; implementations may copy directly.
+    fn read_bytes(&self, address: u64, out: &mut [u8]) {
+        for (offset, byte) in out.iter_mut().enumerate() {
+            let at = address + offset as u64;
+            *byte = (self.read_u64(at & !7) >> ((at & 7) * 8)) as u8;
+        }
+    }
+
     /// Writes `data` at physical `address`, any alignment. The default works
     /// word by word; implementations may copy directly.
     fn write_bytes(&mut self, address: u64, data: &[u8]) {

@@ -16,6 +16,7 @@ pub mod boot;
 pub mod debug_exit;
 pub mod domain;
 pub mod event;
+pub mod grant;
 pub mod guest_copy;
 pub mod hypercall;
 pub mod log_level;

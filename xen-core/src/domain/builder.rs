@@ -20,6 +20,7 @@ use super::elf_image::ElfImage;
 use super::guest_notes::GuestNotes;
 use super::pv_domain::{DomId, PvDomain};
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
+use crate::grant::grant_table::MAX_GRANT_FRAMES;
 use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page};
 use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
 use crate::mm::mfn::PAGE_SIZE;
@@ -227,6 +228,11 @@ pub fn build_pv_domain(
         shared_info,
         request.nr_pages,
     );
+    let mut grant_frames = [Mfn(0); MAX_GRANT_FRAMES];
+    for grant_frame in &mut grant_frames {
+        *grant_frame = frames.take()?;
+        domain.memory.zero_frame(*grant_frame);
+    }
     let table = &mut *frames.table;
     table
         .pin(domain.memory, l4, request.domid, TableLevel::L4)
@@ -238,6 +244,16 @@ pub fn build_pv_domain(
         .get_page_and_type(domain.memory, shared_info, request.domid, PageType::Writable)
         .map_err(|errno| BuildError::FrameNotAssignable(shared_info, errno))?;
     guest.shared_info_ref = Some(shared);
+    // Grant frames, shared with the guest like shared_info (Xen's
+    // `gnttab_create_shared_page`): set up with `setup_table`.
+    for grant_frame in grant_frames {
+        let typed = table
+            .get_page_and_type(domain.memory, grant_frame, request.domid, PageType::Writable)
+            .map_err(|errno| BuildError::FrameNotAssignable(grant_frame, errno))?;
+        if let Err(typed) = guest.grants.add_frame(typed) {
+            table.put_page_and_type(domain.memory, typed);
+        }
+    }
     // The domain has never run, so no TLB holds a stale mapping of the frames
     // that just became its page tables.
     let _ = table.take_flush_request();

@@ -1,4 +1,5 @@
-//! The end of a domain: its ports closed, dom0 told, its memory given back.
+//! The end of a domain: its ports closed, dom0 told, its grant mappings
+//! unpinned, its memory given back.
 
 use super::domain_table::DomainTable;
 use super::pv_domain::DomId;
@@ -36,7 +37,17 @@ pub fn destroy_domain(
         _ => false,
     };
     let mut domain = domains.remove(id)?;
+    // Its grant mappings: the references go with its page tables below,
+    // the pins on the granters' entries here, so each granter may revoke.
+    for entry in domain.maptrack.drain() {
+        if let Some(granter) = domains.get_mut(entry.mapping.granter) {
+            granter.grants.unpin(memory, entry.gref, entry.mapping.writable);
+        }
+    }
     let teardown = domain.release_memory(frames, memory, freed);
+    // Those mappings went with its tables: expected here, not a fault of
+    // the next domain to touch its own.
+    let _ = frames.take_implicit_grant_unmaps();
     Some(Death { teardown, woke_dom0 })
 }
 

@@ -3,6 +3,7 @@
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::event::PortTable;
+use crate::grant::{GrantTable, MapTrack};
 use crate::mm::domain_teardown::Teardown;
 use crate::mm::{FrameTable, Mfn, TypedRef};
 use core::fmt;
@@ -51,6 +52,10 @@ pub struct PvDomain {
     console_line: Vec<u8, CONSOLE_LINE>,
     /// Its event-channel ports.
     pub events: PortTable,
+    /// Its grant table: what it grants others.
+    pub grants: GrantTable,
+    /// Grants of others it has mapped.
+    pub maptrack: MapTrack,
 }
 
 /// Byte offset of `evtchn_upcall_mask` in vCPU 0's `vcpu_info` (the virtual IF).
@@ -77,6 +82,8 @@ impl PvDomain {
             crash_reason: None,
             console_line: Vec::new(),
             events: PortTable::default(),
+            grants: GrantTable::default(),
+            maptrack: MapTrack::default(),
         }
     }
 
@@ -100,6 +107,7 @@ impl PvDomain {
         for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
             .into_iter()
             .flatten()
+            .chain(self.grants.take_frames())
         {
             table.put_page_and_type(memory, held);
         }

@@ -18,6 +18,7 @@ pub fn mmu_update<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64
     let (memory, guest, m2p) = context.platform.memory_parts();
     let (result, flush) = updates::mmu_update(context.frames, memory, guest, m2p, context.domain.id, args);
     flush_for(context, flush);
+    crash_on_implicit_grant_unmaps(context);
     result.map(completion)
 }
 
@@ -56,7 +57,20 @@ pub fn mmuext_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
         }
         _ => flush_for(context, flush),
     }
+    crash_on_implicit_grant_unmaps(context);
     result.map(completion)
+}
+
+/// A grant mapping went with a page table the guest dropped (higher up in
+/// `mmu_update`, or by unpinning or switching tables): its references are
+/// gone, but the grant stays pinned until `unmap_grant_ref`, which can no
+/// longer find it. Xen crashes such a domain; so do we.
+fn crash_on_implicit_grant_unmaps<P: Platform>(context: &mut HypercallContext<'_, P>) {
+    if context.frames.take_implicit_grant_unmaps() > 0 {
+        context
+            .domain
+            .crash("a grant mapping was dropped with its page table, not unmapped");
+    }
 }
 
 /// Carries out `flush`, widened to everything if a frame became a page

@@ -8,6 +8,7 @@
 mod callbacks;
 mod console_io;
 mod event_channel_op;
+mod grant_table_op;
 pub mod hypercall_page;
 mod iret;
 mod mmu;
@@ -105,6 +106,7 @@ fn dispatch_with<P: Platform>(
         Ok(number::CALLBACK_OP) => call!(callbacks::callback_op),
         Ok(number::MMUEXT_OP) => call!(mmu::mmuext_op),
         Ok(number::PHYSDEV_OP) => call!(physdev_op::physdev_op),
+        Ok(number::GRANT_TABLE_OP) => call!(grant_table_op::grant_table_op),
         _ => Err(Errno::ENOSYS),
     };
     result.unwrap_or_else(|errno| Completion::Value(errno.as_return()))
@@ -168,6 +170,8 @@ pub fn handle_hypercall<P: Platform>(
 
 #[cfg(test)]
 mod event_tests;
+#[cfg(test)]
+mod grant_tests;
 #[cfg(test)]
 mod mmu_tests;
 #[cfg(test)]

@@ -57,6 +57,14 @@ impl PhysicalMemory for PhysicalWindow {
         word.fetch_and(bits, Ordering::SeqCst)
     }
 
+    fn compare_exchange_u64(&mut self, address: u64, current: u64, new: u64) -> Result<u64, u64> {
+        // SAFETY: as for `fetch_or_u64`: an aligned word of a frame the
+        // direct map covers (a guest's grant table entry), which the guest
+        // may change at the same time.
+        let word = unsafe { AtomicU64::from_ptr(self.pointer(address)) };
+        word.compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst)
+    }
+
     fn zero_frame(&mut self, mfn: Mfn) {
         for word in 0..PAGE_SIZE / 8 {
             self.write_u64(mfn.address() + word * 8, 0);

@@ -1,0 +1,579 @@
+//! Grant tables through the hypercall table: two domains the builder made
+//! (d1 grants, d2 maps and copies) and dom0, on one fake machine.
+
+use super::*;
+use crate::arch::PhysicalMemory;
+use crate::arch::fake::{FakeFrames, FakeM2p, FakePlatform};
+use crate::domain::builder::{BuildRequest, build_pv_domain};
+use crate::domain::domain_death::destroy_domain;
+use crate::domain::domain_table::DomainTable;
+use crate::domain::elf_image::ElfImage;
+use crate::domain::elf_image::test_elf::ours;
+use crate::domain::guest_notes::GuestNotes;
+use crate::domain::pv_domain::DomId;
+use crate::mm::pte_rules::{GNTTAB, HYPERVISOR_L4_SLOTS, RW, entry_address, entry_mfn};
+use crate::mm::{FrameInfo, Mfn};
+use xen_abi::grant_table::*;
+use xen_abi::hypercall as nr;
+use xen_abi::mmu::DOMID_SELF;
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// The argument page, mapped writable in every domain (one fake guest
+/// memory serves whichever domain calls).
+const ARG: u64 = 0x10_0000;
+/// Where frame lists are written.
+const LIST: u64 = 0x11_0000;
+const GRANTER: DomId = 1;
+const MAPPER: DomId = 2;
+/// Pages each built domain has.
+const PAGES: u64 = 1024;
+
+struct World {
+    table: DomainTable,
+    frames: FrameTable<'static>,
+    frame: TrapFrame,
+    platform: FakePlatform,
+    /// Where the mapper maps grants: its last page (an ordinary mapping
+    /// that the grant replaces).
+    map_va: u64,
+}
+
+fn world() -> World {
+    let bytes = ours().build();
+    let image = ElfImage::parse(&bytes).unwrap();
+    let notes = GuestNotes::from_image(&image).unwrap();
+    let mut platform = FakePlatform::default();
+    platform.guest.map(ARG, true);
+    platform.guest.map(LIST, true);
+    let storage = std::vec![FrameInfo::FREE; 0x100 + 2 * 4096].leak();
+    let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
+    let mut table = DomainTable::new();
+    assert!(table.insert(PvDomain::new(0, "dom0", true, Mfn(0x80), 1)).is_ok());
+    let mut map_va = 0;
+    for (domid, first) in [(GRANTER, 0x100), (MAPPER, 0x100 + 4096)] {
+        let request = BuildRequest {
+            image: &image,
+            notes: &notes,
+            domid,
+            name: "d",
+            nr_pages: PAGES,
+            cmdline: "",
+            privileged: false,
+            hypervisor_l4: Mfn(0x10),
+        };
+        let mut source = FakeFrames {
+            next: first,
+            end: first + 4096,
+        };
+        let built = build_pv_domain(
+            &request,
+            &mut platform.memory,
+            &mut source,
+            &mut frames,
+            &mut FakeM2p::default(),
+        )
+        .unwrap();
+        map_va = built.layout.virt_base + (PAGES - 1) * 4096;
+        assert!(table.insert(built.domain).is_ok());
+    }
+    World {
+        table,
+        frames,
+        frame: TrapFrame::default(),
+        platform,
+        map_va,
+    }
+}
+
+impl World {
+    fn call(&mut self, caller: DomId, number: u32, args: [u64; 5]) -> i64 {
+        let (domain, others) = self.table.split(caller).unwrap();
+        let mut context = HypercallContext {
+            domain,
+            others,
+            frames: &mut self.frames,
+            frame: &mut self.frame,
+            platform: &mut self.platform,
+            in_multicall: false,
+            reschedule: false,
+        };
+        match dispatch(&mut context, u64::from(number), args) {
+            Completion::Value(value) => value,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// `grant_table_op(command, [op])` from `caller`: the result and the op
+    /// as the hypervisor left it.
+    fn op<T: IntoBytes + FromBytes + Immutable + KnownLayout>(
+        &mut self,
+        caller: DomId,
+        command: u32,
+        op: T,
+    ) -> (i64, T) {
+        use crate::arch::GuestMemory;
+        self.platform.guest.write(ARG, op.as_bytes()).unwrap();
+        let result = self.call(caller, nr::GRANT_TABLE_OP, [u64::from(command), ARG, 1, 0, 0]);
+        let mut bytes = std::vec![0; size_of::<T>()];
+        self.platform.guest.read(ARG, &mut bytes).unwrap();
+        (result, T::read_from_bytes(&bytes).unwrap())
+    }
+
+    /// Sets up the granter's first grant frame; its number.
+    fn setup(&mut self) -> Mfn {
+        use crate::arch::GuestMemory;
+        let (result, op) = self.op(
+            GRANTER,
+            GNTTABOP_SETUP_TABLE,
+            GnttabSetupTable {
+                dom: DOMID_SELF,
+                nr_frames: 1,
+                frame_list: LIST,
+                ..Default::default()
+            },
+        );
+        assert_eq!((result, op.status), (0, GNTST_OKAY));
+        let mut list = [0u8; 8];
+        self.platform.guest.read(LIST, &mut list).unwrap();
+        Mfn(u64::from_le_bytes(list))
+    }
+
+    /// The granter writes entry `gref` of its first grant frame.
+    fn grant(&mut self, table: Mfn, gref: u32, frame: Mfn, grantee: DomId, flags: GrantFlags) {
+        let entry = u64::from(flags.bits()) | u64::from(grantee) << 16 | frame.0 << 32;
+        self.platform
+            .memory
+            .write_u64(table.address() + u64::from(gref) * 8, entry);
+    }
+
+    fn entry_flags(&self, table: Mfn, gref: u32) -> GrantFlags {
+        GrantFlags::from_bits_retain(self.platform.memory.read_u64(table.address() + u64::from(gref) * 8) as u16)
+    }
+
+    /// The granter revokes `gref` as guests do: a compare-and-swap of the
+    /// whole entry to 0 that fails while READING or WRITING is set.
+    fn revoke(&mut self, table: Mfn, gref: u32) -> bool {
+        let address = table.address() + u64::from(gref) * 8;
+        let entry = self.platform.memory.read_u64(address);
+        let busy = (GrantFlags::READING | GrantFlags::WRITING).bits();
+        entry as u16 & busy == 0 && self.platform.memory.compare_exchange_u64(address, entry, 0).is_ok()
+    }
+
+    /// A frame of the granter's to share (one of its data pages).
+    fn granter_frame(&self) -> Mfn {
+        self.frames
+            .frames()
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, info)| info.owner() == Some(GRANTER) && info.page_type() == crate::mm::PageType::Writable)
+            .map(|(mfn, _)| Mfn(mfn as u64))
+            .unwrap()
+    }
+
+    fn map(&mut self, gref: u32, dom: DomId, flags: GntmapFlags) -> GnttabMapGrantRef {
+        let (result, op) = self.op(
+            MAPPER,
+            GNTTABOP_MAP_GRANT_REF,
+            GnttabMapGrantRef {
+                host_addr: self.map_va,
+                flags: flags.bits(),
+                gref,
+                dom,
+                ..Default::default()
+            },
+        );
+        assert_eq!(result, 0);
+        op
+    }
+
+    fn unmap(&mut self, handle: u32, host_addr: u64) -> i16 {
+        let (result, op) = self.op(
+            MAPPER,
+            GNTTABOP_UNMAP_GRANT_REF,
+            GnttabUnmapGrantRef {
+                host_addr,
+                handle,
+                ..Default::default()
+            },
+        );
+        assert_eq!(result, 0);
+        op.status
+    }
+
+    /// The mapper's L1 entry for `map_va`.
+    fn mapper_entry(&self) -> u64 {
+        let domain = self.table.get(MAPPER).unwrap();
+        let mut table = domain.vcpu.kernel_base.as_ref().unwrap().mfn();
+        for shift in [39, 30, 21] {
+            let entry = self
+                .platform
+                .memory
+                .read_u64(entry_address(table, ((self.map_va >> shift) & 511) as usize));
+            table = entry_mfn(entry);
+        }
+        self.platform
+            .memory
+            .read_u64(entry_address(table, ((self.map_va >> 12) & 511) as usize))
+    }
+
+    fn copy(&mut self, caller: DomId, copy: GnttabCopy) -> i16 {
+        let (result, op) = self.op(caller, GNTTABOP_COPY, copy);
+        assert_eq!(result, 0);
+        op.status
+    }
+}
+
+impl Drop for World {
+    /// Gives back what the built domains hold (their references must be
+    /// put, not dropped).
+    fn drop(&mut self) {
+        for id in [GRANTER, MAPPER] {
+            if let Some(mut domain) = self.table.remove(id) {
+                domain.release_memory(&mut self.frames, &mut self.platform.memory, &mut |_| ());
+            }
+        }
+    }
+}
+
+const HOST_MAP: GntmapFlags = GntmapFlags::HOST_MAP;
+
+/// One side of a copy.
+fn end(u: u64, domid: DomId, offset: u16) -> GnttabCopyPtr {
+    GnttabCopyPtr {
+        u,
+        domid,
+        offset,
+        ..Default::default()
+    }
+}
+
+/// A copy of `len` bytes between frames named directly.
+fn direct_copy(source: GnttabCopyPtr, dest: GnttabCopyPtr, len: u16) -> GnttabCopy {
+    GnttabCopy {
+        source,
+        dest,
+        len,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn setup_and_query_report_the_granters_frames() {
+    let mut w = world();
+    let (result, query) = w.op(
+        GRANTER,
+        GNTTABOP_QUERY_SIZE,
+        GnttabQuerySize {
+            dom: DOMID_SELF,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        (result, query.nr_frames, query.max_nr_frames, query.status),
+        (0, 0, 4, GNTST_OKAY)
+    );
+    let table = w.setup();
+    assert_eq!(w.frames.frame(table).unwrap().owner(), Some(GRANTER));
+    let (_, query) = w.op(
+        GRANTER,
+        GNTTABOP_QUERY_SIZE,
+        GnttabQuerySize {
+            dom: DOMID_SELF,
+            ..Default::default()
+        },
+    );
+    assert_eq!(query.nr_frames, 1);
+    // Too many frames; another domain's table without privilege.
+    let (_, op) = w.op(
+        GRANTER,
+        GNTTABOP_SETUP_TABLE,
+        GnttabSetupTable {
+            dom: DOMID_SELF,
+            nr_frames: 5,
+            frame_list: LIST,
+            ..Default::default()
+        },
+    );
+    assert_eq!(op.status, GNTST_GENERAL_ERROR);
+    let (_, op) = w.op(
+        MAPPER,
+        GNTTABOP_QUERY_SIZE,
+        GnttabQuerySize {
+            dom: GRANTER,
+            ..Default::default()
+        },
+    );
+    assert_eq!(op.status, GNTST_PERMISSION_DENIED);
+    let (_, op) = w.op(
+        0,
+        GNTTABOP_QUERY_SIZE,
+        GnttabQuerySize {
+            dom: GRANTER,
+            ..Default::default()
+        },
+    );
+    assert_eq!((op.status, op.nr_frames), (GNTST_OKAY, 1), "dom0 may ask about anyone");
+    let (_, op) = w.op(
+        0,
+        GNTTABOP_QUERY_SIZE,
+        GnttabQuerySize {
+            dom: 7,
+            ..Default::default()
+        },
+    );
+    assert_eq!(op.status, GNTST_BAD_DOMAIN);
+    // count must be 1.
+    assert_eq!(
+        w.call(
+            GRANTER,
+            nr::GRANT_TABLE_OP,
+            [u64::from(GNTTABOP_QUERY_SIZE), ARG, 2, 0, 0]
+        ),
+        Errno::EINVAL.as_return()
+    );
+}
+
+#[test]
+fn a_mapped_grant_cannot_be_revoked_until_it_is_unmapped() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let op = w.map(8, GRANTER, HOST_MAP);
+    assert_eq!(op.status, GNTST_OKAY);
+    let entry = w.mapper_entry();
+    assert_eq!(entry_mfn(entry), shared);
+    assert_ne!(entry & GNTTAB, 0);
+    assert_ne!(entry & RW, 0);
+    assert!(
+        w.entry_flags(table, 8)
+            .contains(GrantFlags::READING | GrantFlags::WRITING)
+    );
+    assert!(!w.revoke(table, 8), "revoking a grant in use fails");
+    // The mapper reads what the granter wrote, through the mapping's frame.
+    w.platform.memory.write_u64(shared.address(), 0x5a5a);
+    assert_eq!(
+        w.platform.memory.read_u64(entry_mfn(w.mapper_entry()).address()),
+        0x5a5a
+    );
+    assert_eq!(w.unmap(op.handle, w.map_va), GNTST_OKAY);
+    assert_eq!(w.mapper_entry(), 0);
+    assert_eq!(w.entry_flags(table, 8), GrantFlags::PERMIT_ACCESS);
+    assert!(w.revoke(table, 8), "free to revoke once unmapped");
+    assert_eq!(w.unmap(op.handle, w.map_va), GNTST_BAD_HANDLE, "the handle is gone");
+    w.frames.check_invariants(&w.platform.memory).unwrap();
+}
+
+#[test]
+fn read_only_grants_give_read_only_mappings_only() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(
+        table,
+        9,
+        shared,
+        MAPPER,
+        GrantFlags::PERMIT_ACCESS | GrantFlags::READONLY,
+    );
+    assert_eq!(
+        w.map(9, GRANTER, HOST_MAP).status,
+        GNTST_GENERAL_ERROR,
+        "writable map of a read-only grant"
+    );
+    let op = w.map(9, GRANTER, HOST_MAP | GntmapFlags::READONLY);
+    assert_eq!(op.status, GNTST_OKAY);
+    assert_eq!(w.mapper_entry() & RW, 0, "not writable");
+    assert!(w.entry_flags(table, 9).contains(GrantFlags::READING));
+    assert!(!w.entry_flags(table, 9).contains(GrantFlags::WRITING));
+    assert_eq!(w.unmap(op.handle, w.map_va), GNTST_OKAY);
+}
+
+#[test]
+fn bad_refs_domains_grantees_and_addresses_are_refused_with_nothing_held() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    w.grant(table, 10, shared, 0, GrantFlags::PERMIT_ACCESS); // for dom0, not the mapper
+    w.grant(table, 11, shared, MAPPER, GrantFlags::ACCEPT_TRANSFER);
+    let before = *w.frames.frame(shared).unwrap();
+    assert_eq!(
+        w.map(512, GRANTER, HOST_MAP).status,
+        GNTST_BAD_GNTREF,
+        "beyond the frames set up"
+    );
+    assert_eq!(w.map(u32::MAX, GRANTER, HOST_MAP).status, GNTST_BAD_GNTREF);
+    assert_eq!(w.map(8, 7, HOST_MAP).status, GNTST_BAD_DOMAIN);
+    assert_eq!(
+        w.map(10, GRANTER, HOST_MAP).status,
+        GNTST_GENERAL_ERROR,
+        "granted to someone else"
+    );
+    assert_eq!(
+        w.map(11, GRANTER, HOST_MAP).status,
+        GNTST_GENERAL_ERROR,
+        "not an access grant"
+    );
+    assert_eq!(
+        w.map(12, GRANTER, HOST_MAP).status,
+        GNTST_GENERAL_ERROR,
+        "an empty entry"
+    );
+    assert_eq!(w.map(8, GRANTER, GntmapFlags::DEVICE_MAP).status, GNTST_GENERAL_ERROR);
+    let va = w.map_va;
+    w.map_va = va + 1;
+    assert_eq!(
+        w.map(8, GRANTER, HOST_MAP).status,
+        GNTST_BAD_VIRT_ADDR,
+        "not page aligned"
+    );
+    w.map_va = 0x0000_7000_0000_0000;
+    assert_eq!(w.map(8, GRANTER, HOST_MAP).status, GNTST_BAD_VIRT_ADDR, "no L1 there");
+    w.map_va = va;
+    assert_eq!(*w.frames.frame(shared).unwrap(), before, "no reference left behind");
+    assert_eq!(w.entry_flags(table, 8), GrantFlags::PERMIT_ACCESS, "no pin left behind");
+    // A grant naming a frame the granter does not own (the mapper's own L4).
+    let foreign = w.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
+    w.grant(table, 13, foreign, MAPPER, GrantFlags::PERMIT_ACCESS);
+    assert_eq!(w.map(13, GRANTER, HOST_MAP).status, GNTST_GENERAL_ERROR);
+    assert_eq!(w.entry_flags(table, 13), GrantFlags::PERMIT_ACCESS, "unpinned again");
+    // Unmapping what was never mapped.
+    assert_eq!(w.unmap(3, va), GNTST_BAD_HANDLE);
+    assert_eq!(w.unmap(u32::MAX, va), GNTST_BAD_HANDLE);
+    w.frames.check_invariants(&w.platform.memory).unwrap();
+}
+
+#[test]
+fn an_unmap_at_another_address_is_refused_and_the_mapping_stays() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let op = w.map(8, GRANTER, HOST_MAP);
+    assert_eq!(w.unmap(op.handle, w.map_va - 4096), GNTST_GENERAL_ERROR);
+    assert_ne!(w.mapper_entry() & GNTTAB, 0);
+    assert_eq!(w.unmap(op.handle, w.map_va), GNTST_OKAY);
+}
+
+#[test]
+fn dropping_the_tables_under_a_mapping_crashes_the_mapper() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    w.map(8, GRANTER, HOST_MAP);
+    // The mapper clears the L2 entry above the mapping's L1 with
+    // mmu_update: the L1 goes, and the grant mapping with it.
+    let domain = w.table.get(MAPPER).unwrap();
+    let l4 = domain.vcpu.kernel_base.as_ref().unwrap().mfn();
+    let mut tables = [l4; 3];
+    let mut current = l4;
+    for (level, shift) in [39, 30, 21].into_iter().enumerate() {
+        tables[level] = current;
+        let entry = w
+            .platform
+            .memory
+            .read_u64(entry_address(current, ((w.map_va >> shift) & 511) as usize));
+        current = entry_mfn(entry);
+    }
+    let l2 = tables[2];
+    let l2_entry = entry_address(l2, ((w.map_va >> 21) & 511) as usize);
+    let update = xen_abi::mmu::MmuUpdate { ptr: l2_entry, val: 0 };
+    use crate::arch::GuestMemory;
+    w.platform.guest.write(ARG, update.as_bytes()).unwrap();
+    let _ = w.call(MAPPER, nr::MMU_UPDATE, [ARG, 1, 0, u64::from(DOMID_SELF), 0]);
+    assert_eq!(
+        w.table.get(MAPPER).unwrap().state,
+        crate::domain::pv_domain::DomainState::Crashed
+    );
+    w.frames.check_invariants(&w.platform.memory).unwrap();
+}
+
+#[test]
+fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    w.grant(
+        table,
+        9,
+        shared,
+        MAPPER,
+        GrantFlags::PERMIT_ACCESS | GrantFlags::READONLY,
+    );
+    // The mapper's own frame: one of its data pages.
+    let own = (0..w.frames.frame_count())
+        .rev()
+        .map(Mfn)
+        .find(|&mfn| {
+            let info = w.frames.frame(mfn).unwrap();
+            info.owner() == Some(MAPPER) && info.page_type() == crate::mm::PageType::Writable
+        })
+        .unwrap();
+    w.platform.memory.write_bytes(own.address() + 100, b"hello, granter");
+    let to_grant = |gref: u64, offset: u16, len: u16| GnttabCopy {
+        source: end(own.0, DOMID_SELF, 100),
+        dest: GnttabCopyPtr {
+            u: gref,
+            domid: GRANTER,
+            offset,
+            ..Default::default()
+        },
+        len,
+        flags: GntcopyFlags::DEST_GREF.bits(),
+        ..Default::default()
+    };
+    assert_eq!(w.copy(MAPPER, to_grant(8, 2000, 14)), GNTST_OKAY);
+    let mut bytes = [0u8; 14];
+    w.platform.memory.read_bytes(shared.address() + 2000, &mut bytes);
+    assert_eq!(&bytes, b"hello, granter");
+    assert_eq!(
+        w.copy(MAPPER, to_grant(9, 0, 14)),
+        GNTST_GENERAL_ERROR,
+        "read-only grant as destination"
+    );
+    assert_eq!(
+        w.copy(MAPPER, to_grant(8, 4090, 14)),
+        GNTST_BAD_COPY_ARG,
+        "crosses the page end"
+    );
+    assert_eq!(w.copy(MAPPER, to_grant(700, 0, 14)), GNTST_BAD_GNTREF);
+    assert_eq!(
+        w.copy(0, to_grant(8, 0, 14)),
+        GNTST_GENERAL_ERROR,
+        "the grant is not dom0's"
+    );
+    // Direct frames of another domain: only for the privileged.
+    let direct = direct_copy(end(shared.0, GRANTER, 2000), end(own.0, DOMID_SELF, 0), 14);
+    assert_eq!(w.copy(MAPPER, direct), GNTST_PERMISSION_DENIED);
+    // The mapper naming a frame as its own that is not: no copy.
+    let lying = direct_copy(end(shared.0, DOMID_SELF, 0), end(own.0, DOMID_SELF, 0), 14);
+    assert_eq!(w.copy(MAPPER, lying), GNTST_BAD_PAGE);
+    // A page table as destination: never written.
+    let l4 = w.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
+    let into_table = direct_copy(end(own.0, DOMID_SELF, 0), end(l4.0, DOMID_SELF, 0), 8);
+    assert_eq!(w.copy(MAPPER, into_table), GNTST_BAD_PAGE);
+    w.frames.check_invariants(&w.platform.memory).unwrap();
+}
+
+#[test]
+fn a_dying_mapper_gives_its_pins_back() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    assert_eq!(w.map(8, GRANTER, HOST_MAP).status, GNTST_OKAY);
+    assert!(!w.revoke(table, 8));
+    let death = destroy_domain(&mut w.table, &mut w.frames, &mut w.platform.memory, MAPPER, &mut |_| ()).unwrap();
+    assert_eq!(death.teardown.still_referenced, 0);
+    assert_eq!(
+        w.frames.take_implicit_grant_unmaps(),
+        0,
+        "teardown does not blame the next caller"
+    );
+    assert!(w.revoke(table, 8), "the granter may revoke once the mapper is gone");
+    w.frames.check_invariants(&w.platform.memory).unwrap();
+}
