@@ -31,6 +31,7 @@ pub mod console;
 pub mod debug_exit;
 pub mod event_channel;
 pub mod fault;
+pub mod grant_table;
 pub mod hypercall;
 pub mod page_table;
 pub mod sched;

@@ -130,6 +130,8 @@ pub struct PageTableManager<B: MmuBackend> {
     current_root: u64,
     /// Hypercalls made, for callers that count them.
     hypercalls: u64,
+    /// Pages of the domain, all mapped from `virt_base` at boot.
+    nr_pages: u64,
 }
 
 impl<B: MmuBackend> PageTableManager<B> {
@@ -150,6 +152,7 @@ impl<B: MmuBackend> PageTableManager<B> {
             queue: Vec::new(),
             current_root,
             hypercalls: 0,
+            nr_pages: info.nr_pages,
         }
     }
 
@@ -185,6 +188,13 @@ impl<B: MmuBackend> PageTableManager<B> {
             mfn: self.backend.read_u64(self.p2m + pfn * 8),
             va: self.virt_base + pfn * PAGE_SIZE,
         }
+    }
+
+    /// The machine frame behind `va` in the bootstrap mapping (what another
+    /// domain is told when we grant it the page), or `None` outside it.
+    pub fn mfn_of(&self, va: u64) -> Option<u64> {
+        let pfn = va.checked_sub(self.virt_base)? / PAGE_SIZE;
+        (pfn < self.nr_pages).then(|| self.frame(pfn).mfn)
     }
 
     /// The kernel's current root: the L4 the builder left at `pt_base`.

@@ -1,5 +1,6 @@
 //! shared_info as the guest sees it: vCPU 0's event flags and time, the
-//! event bitmaps and the wall clock.
+//! event bitmaps and the wall clock; and [`SharedMemory`], how the SDK
+//! reaches every page it shares.
 //!
 //! The hypervisor writes the page while the guest runs, so every access is
 //! one atomic operation on a word or byte ([`SharedMemory`]); the time
@@ -27,10 +28,17 @@ pub trait SharedMemory {
     fn load_u8(&self, offset: usize) -> u8;
     /// Writes the byte at `offset`, ordered before any later read.
     fn store_u8(&self, offset: usize, value: u8);
+    /// Writes the word at `offset`.
+    fn store(&self, offset: usize, value: u64) {
+        self.swap(offset, value);
+    }
+    /// Replaces the word at `offset` with `new` if it holds `current`.
+    fn compare_exchange(&self, offset: usize, current: u64, new: u64) -> Result<u64, u64>;
 }
 
-/// The SDK's shared_info page. On the host (tests of the SDK's logic) it
-/// reads as zeroes and ignores writes.
+/// The SDK's shared area (shared_info at offset 0, then the grant table
+/// and the grant window). On the host (tests of the SDK's logic) it reads
+/// as zeroes and ignores writes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SharedPage;
 
@@ -54,6 +62,12 @@ impl SharedMemory for SharedPage {
     fn store_u8(&self, offset: usize, value: u8) {
         crate::arch::shared_page::store_u8(offset, value)
     }
+    fn store(&self, offset: usize, value: u64) {
+        crate::arch::shared_page::store(offset, value)
+    }
+    fn compare_exchange(&self, offset: usize, current: u64, new: u64) -> Result<u64, u64> {
+        crate::arch::shared_page::compare_exchange(offset, current, new)
+    }
 }
 
 #[cfg(not(target_os = "none"))]
@@ -74,6 +88,9 @@ impl SharedMemory for SharedPage {
         0
     }
     fn store_u8(&self, _offset: usize, _value: u8) {}
+    fn compare_exchange(&self, _offset: usize, _current: u64, _new: u64) -> Result<u64, u64> {
+        Err(0)
+    }
 }
 
 /// Byte offsets of vCPU 0's fields and of the shared bitmaps.
@@ -231,7 +248,7 @@ pub fn map(info: &StartInfo) -> Result<(), XenError> {
 pub fn page_address() -> u64 {
     #[cfg(target_os = "none")]
     {
-        crate::arch::shared_page::address()
+        crate::arch::shared_page::address(crate::arch::shared_page::SHARED_INFO_PAGE)
     }
     #[cfg(not(target_os = "none"))]
     {
@@ -278,6 +295,15 @@ pub(crate) mod tests {
         }
         fn store_u8(&self, offset: usize, value: u8) {
             self.0.borrow_mut()[offset] = value;
+        }
+        fn compare_exchange(&self, offset: usize, current: u64, new: u64) -> Result<u64, u64> {
+            let old = self.load(offset);
+            if old == current {
+                self.swap(offset, new);
+                Ok(old)
+            } else {
+                Err(old)
+            }
         }
     }
 

@@ -93,3 +93,24 @@ fn console_input_wakes_dom0_through_virq_console() {
     outcome.expect_line("console_input: VIRQ_CONSOLE on port 1, waiting for a line");
     outcome.expect_line("console_input: read \"hello from the console\" after VIRQ_CONSOLE");
 }
+
+/// A domU grants dom0 a page read-only. dom0's bad requests (a reference
+/// beyond the table, an empty entry, a writable map of a read-only grant)
+/// are refused with their statuses; then it maps the grant, reads the
+/// domU's message and unmaps. The domU's revocation fails while dom0 has
+/// the page mapped and succeeds after.
+#[test]
+fn a_domu_grants_a_page_that_dom0_maps_reads_and_unmaps() {
+    let outcome = Boot::new("").with_guest("grant_map").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("(d1) granter: page 0x");
+    outcome.expect_line("mapper: a reference beyond the table: refused (bad grant reference)");
+    outcome.expect_line("mapper: an empty entry: refused (general error)");
+    outcome.expect_line("mapper: a writable map of a read-only grant: refused (general error)");
+    outcome.expect_line("mapper: mapped d1's reference 8 and read: hello from d1 through a grant!!");
+    outcome.expect_line("(d1) granter: revoking while dom0 maps it: refused (in use)");
+    outcome.expect_line("(d1) granter: revoked after dom0 unmapped");
+    let destroyed = outcome.expect_line("domain 1 destroyed: ");
+    assert!(destroyed.contains("0 still referenced"), "{destroyed}");
+    outcome.expect_line("mapper: grant demo passed");
+}

@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 11] = [
+pub const GUESTS: [&str; 12] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
@@ -82,6 +82,7 @@ pub const GUESTS: [&str; 11] = [
     "ping_pong",
     "time_share",
     "console_input",
+    "grant_demo",
 ];
 
 /// One domain of a multi-domain bundle: name, guest, further manifest fields.
@@ -90,7 +91,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 4] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 5] = [
     (
         "domu_crash",
         &[
@@ -126,6 +127,13 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 4] = [
                 "memory=16M weight=512 cmdline=role=spinner until_ms=1500",
             ),
             ("blocker", "time_share", "memory=16M cmdline=role=blocker"),
+        ],
+    ),
+    (
+        "grant_map",
+        &[
+            ("dom0", "grant_demo", "memory=16M cmdline=role=mapper"),
+            ("granter", "grant_demo", "memory=16M cmdline=role=granter"),
         ],
     ),
     (

@@ -146,14 +146,14 @@ GUEST_TRAP_STUBS:
     .quad guest_trap_\vector
     .endr
 
-/* The shared_info page: a page of bss that guest_sdk::shared_info::map
- * remaps to the hypervisor's shared_info frame. Until then it reads as
- * zeroes, so nothing that reads it early can fault. */
-    .section .bss.guest_sdk_shared_info, "aw", @nobits
+/* The shared area (arch/shared_page.rs): pages of bss that the SDK remaps
+ * to shared_info, the grant table's frames and a grant window. Until then
+ * they read as zeroes, so nothing that reads them early can fault. */
+    .section .bss.guest_sdk_shared_area, "aw", @nobits
     .balign 4096
-    .global guest_sdk_shared_info
-guest_sdk_shared_info:
-    .skip 4096
+    .global guest_sdk_shared_area
+guest_sdk_shared_area:
+    .skip 4096 * 6
 
 /* The event upcall. The hypervisor's bounce frame is RCX, R11, RIP, CS,
  * RFLAGS, RSP, SS, with events masked. Pop RCX and R11 back and push a zero

@@ -1,42 +1,56 @@
-//! The audited accessor for the one page the hypervisor writes while the
-//! guest runs: shared_info. Every access is an atomic operation on an
-//! aligned word or byte inside the page; the safe wrapper in
-//! [`crate::shared_info`] gives them meaning.
+//! The audited accessor for memory another party writes while the guest
+//! runs: the shared area, pages of bss that the SDK remaps to frames the
+//! hypervisor or another domain shares with us. Page [`SHARED_INFO_PAGE`]
+//! becomes shared_info, pages 1-4 the grant table and page 5 is the grant
+//! window, where a foreign granted frame is mapped (`crate::grant_table`).
+//! Every access is an atomic operation on an aligned word or a byte inside
+//! the area; the safe wrappers (`crate::shared_info`, `crate::grant_table`)
+//! give them meaning.
 
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-/// The page's size.
+/// Bytes in a page.
 const PAGE_SIZE: usize = 4096;
+/// The page remapped to shared_info.
+pub const SHARED_INFO_PAGE: usize = 0;
+/// Pages in the area.
+pub const PAGES: usize = 6;
+/// Bytes in the area.
+const AREA_SIZE: usize = PAGES * PAGE_SIZE;
 
 unsafe extern "C" {
-    /// A page-aligned page of bss, from entry.S, remapped to shared_info.
-    /// `mut`: it is written (through atomics), so it must not be a static
-    /// Rust may assume constant.
-    static mut guest_sdk_shared_info: [u8; PAGE_SIZE];
+    /// Page-aligned pages of bss, from entry.S.
+    /// `mut`: they are written (through atomics), so they must not be a
+    /// static Rust may assume constant.
+    static mut guest_sdk_shared_area: [u8; AREA_SIZE];
 }
 
-/// The page's virtual address.
-pub fn address() -> u64 {
-    &raw mut guest_sdk_shared_info as u64
+/// The virtual address of page `page` of the area.
+pub fn address(page: usize) -> u64 {
+    assert!(page < PAGES, "shared page {page}");
+    &raw mut guest_sdk_shared_area as u64 + (page * PAGE_SIZE) as u64
 }
 
-/// The word at `offset`, which must be 8-byte aligned and inside the page.
+/// The word at `offset` into the area, which must be 8-byte aligned and
+/// inside it.
 fn word(offset: usize) -> &'static AtomicU64 {
-    assert!(offset % 8 == 0 && offset + 8 <= PAGE_SIZE, "shared_info word {offset}");
-    // SAFETY: the page is page-aligned, 4096 bytes long and lives for the
-    // whole run; `offset` is aligned and in bounds (checked above). The page
-    // is only ever touched through these atomics, by us and (once mapped)
-    // by the hypervisor, so no plain reference to it aliases them. Before
-    // `shared_info::map` it is our own zeroed bss page; afterwards the
-    // hypervisor keeps the shared_info frame mapped for the domain's life.
-    unsafe { AtomicU64::from_ptr((address() as usize + offset) as *mut u64) }
+    assert!(offset % 8 == 0 && offset + 8 <= AREA_SIZE, "shared word {offset}");
+    // SAFETY: the area is page-aligned, AREA_SIZE bytes long and lives for
+    // the whole run; `offset` is aligned and in bounds (checked above). The
+    // area is only ever touched through these atomics, by us and by whoever
+    // shares a page with us, so no plain reference aliases them. A page is
+    // either our own zeroed bss page or, once remapped, a frame the
+    // hypervisor keeps mapped while the mapping lasts (a grant window that
+    // was unmapped has no mapping: touching it faults, a guest bug the trap
+    // handlers report, never undefined memory).
+    unsafe { AtomicU64::from_ptr((address(0) as usize + offset) as *mut u64) }
 }
 
-/// The byte at `offset`, inside the page.
+/// The byte at `offset` into the area.
 fn byte(offset: usize) -> &'static AtomicU8 {
-    assert!(offset < PAGE_SIZE, "shared_info byte {offset}");
+    assert!(offset < AREA_SIZE, "shared byte {offset}");
     // SAFETY: as in `word`; a byte needs no alignment.
-    unsafe { AtomicU8::from_ptr((address() as usize + offset) as *mut u8) }
+    unsafe { AtomicU8::from_ptr((address(0) as usize + offset) as *mut u8) }
 }
 
 /// Reads the word at `offset`.
@@ -44,14 +58,24 @@ pub fn load(offset: usize) -> u64 {
     word(offset).load(Ordering::Acquire)
 }
 
+/// Writes the word at `offset`.
+pub fn store(offset: usize, value: u64) {
+    word(offset).store(value, Ordering::Release)
+}
+
 /// Replaces the word at `offset`; the old value.
 pub fn swap(offset: usize, value: u64) -> u64 {
     word(offset).swap(value, Ordering::AcqRel)
 }
 
-/// Clears `bits` in the word at `offset`; the old value.
-pub fn fetch_and(offset: usize, bits: u64) -> u64 {
-    word(offset).fetch_and(bits, Ordering::AcqRel)
+/// Replaces the word at `offset` with `new` if it holds `current`.
+pub fn compare_exchange(offset: usize, current: u64, new: u64) -> Result<u64, u64> {
+    word(offset).compare_exchange(current, new, Ordering::AcqRel, Ordering::Acquire)
+}
+
+/// Clears the bits not in `keep` in the word at `offset`; the old value.
+pub fn fetch_and(offset: usize, keep: u64) -> u64 {
+    word(offset).fetch_and(keep, Ordering::AcqRel)
 }
 
 /// Sets `bits` in the word at `offset`; the old value.
