@@ -61,6 +61,24 @@ pub trait PhysicalMemory {
         }
     }
 
+    /// Copies `len` bytes from physical `from` to physical `to` (the ranges
+    /// may overlap). The default goes through a buffer; implementations
+    /// copy directly.
+    fn copy_bytes(&mut self, from: u64, to: u64, len: usize) {
+        let mut buffer = [0u8; 256];
+        let forward = to <= from;
+        let mut done = 0;
+        while done < len {
+            let chunk = (len - done).min(buffer.len());
+            // Backwards when `to` is above `from`, so an overlap is read
+            // before it is overwritten.
+            let at = if forward { done } else { len - done - chunk } as u64;
+            self.read_bytes(from + at, &mut buffer[..chunk]);
+            self.write_bytes(to + at, &buffer[..chunk]);
+            done += chunk;
+        }
+    }
+
     /// Writes `data` at physical `address`, any alignment. The default works
     /// word by word; implementations may copy directly.
     fn write_bytes(&mut self, address: u64, data: &[u8]) {
@@ -317,5 +335,26 @@ pub mod fake {
                 Mfn(self.next - 1)
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PhysicalMemory;
+    use super::fake::FakeMemory;
+
+    #[test]
+    fn copy_bytes_handles_unaligned_and_overlapping_ranges() {
+        let mut memory = FakeMemory::default();
+        let text: std::vec::Vec<u8> = (0..600u32).map(|i| (i % 251) as u8).collect();
+        memory.write_bytes(0x1003, &text);
+        // Forward overlap (destination below), then backward (above).
+        memory.copy_bytes(0x1003, 0x1001, 600);
+        let mut out = std::vec![0u8; 600];
+        memory.read_bytes(0x1001, &mut out);
+        assert_eq!(out, text);
+        memory.copy_bytes(0x1001, 0x1101, 600);
+        memory.read_bytes(0x1101, &mut out);
+        assert_eq!(out, text, "a copy upwards over itself reads before it writes");
     }
 }

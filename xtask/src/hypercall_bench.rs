@@ -14,7 +14,7 @@ use std::process::Command;
 
 /// What the bench guest measures as a lone dom0, on both hypervisors, as it
 /// names the lines it prints.
-pub const MEASURES: [&str; 10] = [
+pub const MEASURES: [&str; 12] = [
     "loop",
     "xen_version",
     "console_io",
@@ -25,6 +25,8 @@ pub const MEASURES: [&str; 10] = [
     "update_va_mapping_invlpg",
     "evtchn_loopback_round_trip",
     "evtchn_send_masked",
+    "grant_map_unmap",
+    "grant_copy_4k",
 ];
 
 /// What it measures beside a partner domain (the `bench_pair` bundle):

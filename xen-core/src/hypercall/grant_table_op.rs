@@ -283,16 +283,9 @@ fn copy_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabCopy)
             return Err(GNTST_BAD_PAGE);
         }
     };
-    let mut buffer = [0u8; 512];
-    let mut done = 0;
-    while done < len {
-        let chunk = (len - done).min(buffer.len() as u64) as usize;
-        let from = source.frame.address() + u64::from(op.source.offset) + done;
-        let to = dest.frame.address() + u64::from(op.dest.offset) + done;
-        memory.read_bytes(from, &mut buffer[..chunk]);
-        memory.write_bytes(to, &buffer[..chunk]);
-        done += chunk as u64;
-    }
+    let from = source.frame.address() + u64::from(op.source.offset);
+    let to = dest.frame.address() + u64::from(op.dest.offset);
+    memory.copy_bytes(from, to, len as usize);
     context.frames.put_page_and_type(memory, dest_ref);
     context.frames.put_page(source_ref);
     Ok(())

@@ -2,7 +2,7 @@
 //! `-icount shift=0` counts guest instructions, then leaves QEMU through the
 //! debug-exit port: three simple hypercalls per call, `mmu_update` per entry
 //! at batch sizes 1, 16 and 256, `update_va_mapping` of one PTE with
-//! INVLPG, and event channels ([`events`]). The same binary runs on
+//! INVLPG, event channels ([`events`]) and grants ([`grants`]). The same binary runs on
 //! xen-core and on real Xen (`cargo xtask bench` boots both). With
 //! `partner=<domid>` on the command line it also measures against that
 //! domain, which runs this image with `role=echo`.
@@ -11,13 +11,14 @@
 
 use core::hint::black_box;
 use guest_sdk::hypercall::{console_write, mmu_update, update_va_mapping, xen_version};
-use guest_sdk::page_table::{PAGE_SIZE, PRESENT, boot_manager};
+use guest_sdk::page_table::{PAGE_SIZE, PRESENT, PageTableManager, XenMmu, boot_manager};
 use guest_sdk::println;
 use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::time::rdtsc;
 use xen_abi::mmu::{MmuUpdate, UVMF_INVLPG};
 
 mod events;
+mod grants;
 
 /// Calls per measurement.
 const CALLS: u64 = 2000;
@@ -44,8 +45,7 @@ fn per_iteration(count: u64, mut body: impl FnMut(u64)) -> u64 {
 /// `mmu_update` and `update_va_mapping` costs: `LARGEST_BATCH` pages at
 /// [`BENCH_VA`], mapped read-only to one of two frames; every call points
 /// entries at the other one, so each update takes a reference and drops one.
-fn page_table_benchmarks(info: &'static StartInfo) {
-    let mut tables = boot_manager(info);
+fn page_table_benchmarks(info: &'static StartInfo, tables: &mut PageTableManager<XenMmu>) {
     let root = tables.boot_root(info).mfn;
     let frames = [tables.allocate_frame(), tables.allocate_frame()];
     let [Ok(first), Ok(second)] = frames else {
@@ -111,7 +111,8 @@ fn main(info: &'static StartInfo) -> ! {
     println!("bench xen_version: {version} per call");
     println!("bench console_io: {console} per call");
     println!("bench sched_op_yield: {yielding} per call");
-    page_table_benchmarks(info);
+    let mut tables = boot_manager(info);
+    page_table_benchmarks(info, &mut tables);
     if let Err(error) = guest_sdk::upcall::start(info).and_then(|()| events::loopback()) {
         println!("bench events: {error}");
     }
@@ -119,6 +120,9 @@ fn main(info: &'static StartInfo) -> ! {
         && let Err(error) = events::two_domains(partner)
     {
         println!("bench two domains: {error}");
+    }
+    if let Err(error) = grants::benchmarks(&mut tables) {
+        println!("bench grants: {error}");
     }
     if let Err(error) = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS) {
         println!("debug-exit refused: {error}");

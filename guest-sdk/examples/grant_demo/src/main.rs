@@ -10,7 +10,7 @@
 //!   beyond the table, an empty entry, a writable mapping of a read-only
 //!   grant. Each must be refused with its status. Then it maps the grant,
 //!   reads the message, and unmaps it. It powers off (success) when every
-//!   step went as it should.
+//!   step went as it should and the granter has ended.
 //!
 //! Until xenstore (issue 7) carries them, the reference and the port are
 //! agreed in advance. Each side's handler counts the other's signals.
@@ -23,7 +23,8 @@ use guest_sdk::page_table::{MmuBackend, boot_manager};
 use guest_sdk::shared_info::SHARED_INFO;
 use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::{event_channel, println, sched, upcall};
-use xen_abi::event_channel::EvtchnPort;
+use xen_abi::errno::Errno;
+use xen_abi::event_channel::{EvtchnPort, VIRQ_DOM_EXC};
 use xen_abi::grant_table::{GNTST_BAD_GNTREF, GNTST_GENERAL_ERROR};
 
 /// The granter's domain id, the reference it grants and its port.
@@ -107,6 +108,9 @@ fn refused<T: core::fmt::Debug>(result: Result<T, GrantError>, expected: i16, wh
 }
 
 fn mapper() -> ! {
+    // Woken when the granter ends, to see it gone before powering off.
+    let dom_exc = check(event_channel::bind_virq(VIRQ_DOM_EXC), "bind VIRQ_DOM_EXC");
+    check(upcall::set_handler(dom_exc, |_| {}), "VIRQ_DOM_EXC handler");
     let port = connect();
     check(upcall::set_handler(port, signalled), "handler");
     refused(
@@ -141,6 +145,12 @@ fn mapper() -> ! {
     println!("mapper: unmapped");
     check(event_channel::send(port), "send");
     wait_for(2);
+    let deadline = guest_sdk::time::now() + 5_000_000_000;
+    let gone = || matches!(event_channel::status(GRANTER, 0), Err(error) if error.code == Errno::ESRCH.as_return());
+    if !check(sched::wait_until(deadline, gone), "wait") {
+        println!("mapper: the granter did not end");
+        sched::crash()
+    }
     println!("mapper: grant demo passed");
     sched::power_off()
 }
