@@ -351,6 +351,11 @@ fn handle_exception(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut
 /// success, a crash gets its own exit code. Any other domain is destroyed
 /// (its ports closed, dom0 told through VIRQ_DOM_EXC, its memory freed) and
 /// the others go on.
+///
+/// Out of line: destroying a domain moves it (tens of KiB) onto the
+/// stack, and inlined into `leave` that frame, with its stack probes,
+/// would be paid on every return to a guest.
+#[inline(never)]
 fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
     let domain = running.domains.get_mut(id).expect("ending a domain in the table");
     domain.flush_console(&mut KernelPlatform::new());
