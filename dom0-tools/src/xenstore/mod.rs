@@ -1,0 +1,8 @@
+//! xenstored's logic, independent of how messages arrive: the tree with
+//! its permissions ([`tree`]), transactions, watches and quotas, and the
+//! request handling of the wire protocol ([`wire`], xen-pv-abi 14.4).
+
+pub mod path;
+pub mod permissions;
+pub mod tree;
+pub mod wire;
