@@ -4,5 +4,7 @@
 
 pub mod path;
 pub mod permissions;
+pub mod transaction;
 pub mod tree;
+pub mod watches;
 pub mod wire;

@@ -1,0 +1,208 @@
+//! A transaction: a private copy of the store that the caller reads and
+//! changes, committed only if nothing it touched changed meanwhile.
+//!
+//! Every node the transaction reads or changes is recorded, the first time,
+//! with the generation it had (or its absence). Committing checks each
+//! against the store: a node changed, created or removed since means
+//! EAGAIN, and the client retries. Changes to untouched nodes do not
+//! conflict.
+
+use super::path;
+use super::permissions::Permissions;
+use super::tree::{Caller, Changed, Tree};
+use super::wire::XsError;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// An open transaction.
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    tree: Tree,
+    /// Generation of each touched node when first touched; `None`: absent.
+    base: BTreeMap<String, Option<u64>>,
+    /// Nodes the transaction changed.
+    changed: BTreeSet<String>,
+}
+
+impl Transaction {
+    /// A transaction over a copy of `store`.
+    pub fn begin(store: &Tree) -> Self {
+        Transaction {
+            tree: store.clone(),
+            base: BTreeMap::new(),
+            changed: BTreeSet::new(),
+        }
+    }
+
+    /// The transaction's view, for reads (after [`Transaction::touch`]).
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// Records that the transaction depends on `path` as it is now.
+    pub fn touch(&mut self, path: &str) {
+        if !self.base.contains_key(path) {
+            let generation = self.tree.get(path).map(|node| node.generation);
+            self.base.insert(String::from(path), generation);
+        }
+    }
+
+    /// Records `path` and the ancestors a write of it creates or changes.
+    fn touch_for_write(&mut self, path: &str) {
+        for missing in self.tree.missing(path) {
+            self.touch(&missing);
+        }
+        self.touch(path);
+        if let Some(anchor) = self.tree.missing(path).first().and_then(|first| path::parent(first)) {
+            let anchor = String::from(anchor);
+            self.touch(&anchor);
+        }
+    }
+
+    fn record(&mut self, changed: Changed) -> Changed {
+        self.changed.extend(changed.iter().cloned());
+        changed
+    }
+
+    /// [`Tree::write`] in the transaction.
+    pub fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
+        self.touch_for_write(path);
+        let changed = self.tree.write(caller, path, value, quota)?;
+        Ok(self.record(changed))
+    }
+
+    /// [`Tree::mkdir`] in the transaction.
+    pub fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
+        self.touch_for_write(path);
+        let changed = self.tree.mkdir(caller, path, quota)?;
+        Ok(self.record(changed))
+    }
+
+    /// [`Tree::rm`] in the transaction.
+    pub fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
+        self.touch(path);
+        if let Some(parent) = path::parent(path) {
+            let parent = String::from(parent);
+            self.touch(&parent);
+        }
+        for below in self.tree.subtree(path) {
+            self.touch(&below);
+        }
+        let changed = self.tree.rm(caller, path)?;
+        Ok(self.record(changed))
+    }
+
+    /// [`Tree::set_perms`] in the transaction.
+    pub fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
+        self.touch(path);
+        let changed = self.tree.set_perms(caller, path, perms)?;
+        Ok(self.record(changed))
+    }
+
+    /// Applies the transaction to `store` if nothing it touched changed
+    /// there (EAGAIN otherwise) and the caller stays within `quota` nodes
+    /// (ENOSPC); the paths changed, for watches.
+    pub fn commit(self, store: &mut Tree, caller: Caller, quota: usize) -> Result<Vec<String>, XsError> {
+        for (path, generation) in &self.base {
+            if store.get(path).map(|node| node.generation) != *generation {
+                return Err(XsError::EAGAIN);
+            }
+        }
+        if !caller.privileged {
+            let owner_of = |tree: &Tree, path: &str| tree.get(path).map(|node| node.perms.owner());
+            let mut owned = store.owned_by(caller.domid) as isize;
+            for path in &self.changed {
+                owned -= isize::from(owner_of(store, path) == Some(caller.domid));
+                owned += isize::from(owner_of(&self.tree, path) == Some(caller.domid));
+            }
+            if owned > quota as isize {
+                return Err(XsError::ENOSPC);
+            }
+        }
+        for path in &self.changed {
+            store.adopt(&self.tree, path);
+        }
+        Ok(self.changed.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOM0: Caller = Caller {
+        domid: 0,
+        privileged: true,
+    };
+
+    #[test]
+    fn changes_reach_the_store_only_on_commit() {
+        let mut store = Tree::new();
+        let mut tx = Transaction::begin(&store);
+        tx.write(DOM0, "/a/b", b"1", 100).unwrap();
+        assert!(store.get("/a").is_none());
+        let changed = tx.commit(&mut store, DOM0, 100).unwrap();
+        assert!(changed.contains(&String::from("/a/b")));
+        assert_eq!(store.read(DOM0, "/a/b").unwrap(), b"1");
+        assert!(store.get("/").unwrap().children.contains("a"));
+    }
+
+    #[test]
+    fn a_touched_node_changed_meanwhile_is_a_conflict() {
+        let mut store = Tree::new();
+        store.write(DOM0, "/x", b"0", 100).unwrap();
+        let mut tx = Transaction::begin(&store);
+        tx.touch("/x");
+        let value = tx.tree().read(DOM0, "/x").unwrap().to_vec();
+        tx.write(DOM0, "/y", &value, 100).unwrap();
+        store.write(DOM0, "/x", b"1", 100).unwrap();
+        assert_eq!(tx.commit(&mut store, DOM0, 100), Err(XsError::EAGAIN));
+        assert!(store.get("/y").is_none(), "nothing applied");
+    }
+
+    #[test]
+    fn untouched_nodes_do_not_conflict_but_removal_and_creation_do() {
+        let mut store = Tree::new();
+        store.write(DOM0, "/x", b"0", 100).unwrap();
+        let mut tx = Transaction::begin(&store);
+        tx.write(DOM0, "/x", b"tx", 100).unwrap();
+        store.write(DOM0, "/elsewhere", b"1", 100).unwrap();
+        tx.commit(&mut store, DOM0, 100).unwrap();
+        assert_eq!(store.read(DOM0, "/x").unwrap(), b"tx");
+        // A node the transaction saw absent, created meanwhile.
+        let mut tx = Transaction::begin(&store);
+        tx.touch("/new");
+        tx.write(DOM0, "/other", b"", 100).unwrap();
+        store.write(DOM0, "/new", b"", 100).unwrap();
+        assert_eq!(tx.commit(&mut store, DOM0, 100), Err(XsError::EAGAIN));
+        // A node it wrote, removed meanwhile.
+        let mut tx = Transaction::begin(&store);
+        tx.write(DOM0, "/x", b"again", 100).unwrap();
+        store.rm(DOM0, "/x").unwrap();
+        assert_eq!(tx.commit(&mut store, DOM0, 100), Err(XsError::EAGAIN));
+    }
+
+    #[test]
+    fn two_transactions_cannot_both_create_past_the_quota() {
+        let mut store = Tree::new();
+        store.mkdir(DOM0, "/local/domain/1", 100).unwrap();
+        store
+            .set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1))
+            .unwrap();
+        let d1 = Caller {
+            domid: 1,
+            privileged: false,
+        };
+        let mut first = Transaction::begin(&store);
+        let mut second = Transaction::begin(&store);
+        first.write(d1, "/local/domain/1/a", b"", 2).unwrap();
+        second.write(d1, "/local/domain/1/b", b"", 2).unwrap();
+        first.commit(&mut store, d1, 2).unwrap();
+        // The second touched /local/domain/1 (its children changed): a
+        // conflict before the quota is even looked at; retried, the quota.
+        assert_eq!(second.commit(&mut store, d1, 2), Err(XsError::EAGAIN));
+        let mut retry = Transaction::begin(&store);
+        assert_eq!(retry.write(d1, "/local/domain/1/b", b"", 2), Err(XsError::ENOSPC));
+    }
+}
