@@ -8,3 +8,6 @@ pub mod transaction;
 pub mod tree;
 pub mod watches;
 pub mod wire;
+pub mod xenstored;
+#[cfg(test)]
+mod xenstored_tests;

@@ -9,7 +9,7 @@
 
 use super::path;
 use super::permissions::Permissions;
-use super::tree::{Caller, Changed, Tree};
+use super::tree::{Caller, Changed, Edit, Tree};
 use super::wire::XsError;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -65,41 +65,6 @@ impl Transaction {
         changed
     }
 
-    /// [`Tree::write`] in the transaction.
-    pub fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
-        self.touch_for_write(path);
-        let changed = self.tree.write(caller, path, value, quota)?;
-        Ok(self.record(changed))
-    }
-
-    /// [`Tree::mkdir`] in the transaction.
-    pub fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
-        self.touch_for_write(path);
-        let changed = self.tree.mkdir(caller, path, quota)?;
-        Ok(self.record(changed))
-    }
-
-    /// [`Tree::rm`] in the transaction.
-    pub fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
-        self.touch(path);
-        if let Some(parent) = path::parent(path) {
-            let parent = String::from(parent);
-            self.touch(&parent);
-        }
-        for below in self.tree.subtree(path) {
-            self.touch(&below);
-        }
-        let changed = self.tree.rm(caller, path)?;
-        Ok(self.record(changed))
-    }
-
-    /// [`Tree::set_perms`] in the transaction.
-    pub fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
-        self.touch(path);
-        let changed = self.tree.set_perms(caller, path, perms)?;
-        Ok(self.record(changed))
-    }
-
     /// Applies the transaction to `store` if nothing it touched changed
     /// there (EAGAIN otherwise) and the caller stays within `quota` nodes
     /// (ENOSPC); the paths changed, for watches.
@@ -124,6 +89,43 @@ impl Transaction {
             store.adopt(&self.tree, path);
         }
         Ok(self.changed.into_iter().collect())
+    }
+}
+
+impl Edit for Transaction {
+    /// [`Tree::write`] in the transaction.
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
+        self.touch_for_write(path);
+        let changed = self.tree.write(caller, path, value, quota)?;
+        Ok(self.record(changed))
+    }
+
+    /// [`Tree::mkdir`] in the transaction.
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
+        self.touch_for_write(path);
+        let changed = self.tree.mkdir(caller, path, quota)?;
+        Ok(self.record(changed))
+    }
+
+    /// [`Tree::rm`] in the transaction.
+    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
+        self.touch(path);
+        if let Some(parent) = path::parent(path) {
+            let parent = String::from(parent);
+            self.touch(&parent);
+        }
+        for below in self.tree.subtree(path) {
+            self.touch(&below);
+        }
+        let changed = self.tree.rm(caller, path)?;
+        Ok(self.record(changed))
+    }
+
+    /// [`Tree::set_perms`] in the transaction.
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
+        self.touch(path);
+        let changed = self.tree.set_perms(caller, path, perms)?;
+        Ok(self.record(changed))
     }
 }
 

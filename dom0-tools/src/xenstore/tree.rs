@@ -48,6 +48,33 @@ pub struct Tree {
 /// What a change did: the paths created, changed or removed, in order.
 pub type Changed = Vec<String>;
 
+/// The changes a client can make, on the store or in a transaction.
+pub trait Edit {
+    /// Sets `path` to `value`, creating it and missing parents.
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError>;
+    /// Creates `path` and missing parents; an existing node is kept.
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError>;
+    /// Removes `path` and everything below it.
+    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError>;
+    /// Replaces the permissions of `path`.
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError>;
+}
+
+impl Edit for Tree {
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
+        Tree::write(self, caller, path, value, quota)
+    }
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
+        Tree::mkdir(self, caller, path, quota)
+    }
+    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
+        Tree::rm(self, caller, path)
+    }
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
+        Tree::set_perms(self, caller, path, perms)
+    }
+}
+
 impl Default for Tree {
     fn default() -> Self {
         Self::new()
