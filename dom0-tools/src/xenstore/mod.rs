@@ -2,6 +2,7 @@
 //! its permissions ([`tree`]), transactions, watches and quotas, and the
 //! request handling of the wire protocol ([`wire`], xen-pv-abi 14.4).
 
+pub mod framing;
 pub mod path;
 pub mod permissions;
 pub mod transaction;
