@@ -12,6 +12,12 @@ use xen_abi::hypercall::EVENT_CHANNEL_OP;
 use xen_abi::mmu::{DOMID_SELF, DomId};
 use zerocopy::{Immutable, IntoBytes};
 
+/// The first port a xen-core boot-time domU allocates itself: the builder
+/// has offered ports 1 (xenstore) and 2 (console) to dom0 already, as
+/// start_info's `store_evtchn` and console `evtchn` say. Until xenstore
+/// carries port numbers, peers agree on ports counted from here.
+pub const FIRST_DOMU_PORT: EvtchnPort = 3;
+
 /// Runs `command` on `op`, which the hypervisor reads and may write back.
 fn op<T: IntoBytes + Immutable>(command: u32, op: &mut T) -> Result<(), XenError> {
     let address = op as *mut T as u64;

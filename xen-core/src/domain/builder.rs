@@ -20,6 +20,7 @@ use super::elf_image::ElfImage;
 use super::guest_notes::GuestNotes;
 use super::pv_domain::{DomId, PvDomain};
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
+use crate::event::Channel;
 use crate::grant::grant_table::MAX_GRANT_FRAMES;
 use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page};
 use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
@@ -29,6 +30,7 @@ use crate::mm::{FrameTable, Mfn, PageType, Pfn, TableLevel};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use xen_abi::errno::Errno;
+use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE, GrantFlags};
 use xen_abi::start_info::{MAX_GUEST_CMDLINE, SifFlags, StartInfo, XEN_START_INFO_MAGIC};
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
 use zerocopy::{FromZeros, IntoBytes};
@@ -99,6 +101,9 @@ pub enum BuildError {
     FrameNotAssignable(Mfn, Errno),
     /// The page tables the builder wrote failed validation: a builder bug.
     PageTablesRefused(Errno),
+    /// The xenstore and console rings could not be granted to dom0 (ports
+    /// or grant entries taken): a builder bug.
+    RingsNotSeeded(Errno),
 }
 
 impl fmt::Display for BuildError {
@@ -125,6 +130,9 @@ impl fmt::Display for BuildError {
                     f,
                     "domain builder: frame {mfn} cannot be given to the domain ({errno:?})"
                 )
+            }
+            BuildError::RingsNotSeeded(errno) => {
+                write!(f, "domain builder: the rings could not be offered to dom0 ({errno:?})")
             }
             BuildError::PageTablesRefused(errno) => {
                 write!(
@@ -253,6 +261,13 @@ pub fn build_pv_domain(
         if let Err(typed) = guest.grants.add_frame(typed) {
             table.put_page_and_type(domain.memory, typed);
         }
+    }
+    if let (Some(store), Some(console)) = (layout.xenstore, layout.console) {
+        let rings = [
+            (GNTTAB_RESERVED_XENSTORE, domain.mfn(layout.pfn(store))),
+            (GNTTAB_RESERVED_CONSOLE, domain.mfn(layout.pfn(console))),
+        ];
+        seed_rings_for_dom0(&mut guest, domain.memory, rings)?;
     }
     // The domain has never run, so no TLB holds a stale mapping of the frames
     // that just became its page tables.
@@ -391,6 +406,45 @@ fn build_page_tables<M: PhysicalMemory>(
 }
 
 /// Writes start_info (xen-pv-abi 6.1).
+/// The port a domU's xenstore ring is signalled on, offered to dom0 (the
+/// builder allocates it first).
+pub const STORE_PORT: u32 = 1;
+/// The port of its console ring, offered to dom0.
+pub const CONSOLE_PORT: u32 = 2;
+
+/// What Xen's toolstack does before a domU runs: its xenstore and console
+/// ring frames granted to dom0 in the reserved entries (1 and 0) of its
+/// first grant frame, set up; an unbound port offered to dom0 for each
+/// ring ([`STORE_PORT`], [`CONSOLE_PORT`]), which start_info names.
+fn seed_rings_for_dom0<M: PhysicalMemory>(
+    guest: &mut PvDomain,
+    memory: &mut M,
+    rings: [(u32, Mfn); 2],
+) -> Result<(), BuildError> {
+    for expected in [STORE_PORT, CONSOLE_PORT] {
+        let port = guest
+            .events
+            .allocate(Channel::Unbound { remote: 0 })
+            .map_err(BuildError::RingsNotSeeded)?;
+        if u32::from(port) != expected {
+            return Err(BuildError::RingsNotSeeded(Errno::EEXIST));
+        }
+    }
+    if guest.grants.setup(1).is_none() {
+        return Err(BuildError::RingsNotSeeded(Errno::ENOSPC));
+    }
+    let access = u64::from(GrantFlags::PERMIT_ACCESS.bits());
+    for (gref, frame) in rings {
+        let address = guest
+            .grants
+            .entry_address(gref)
+            .ok_or(BuildError::RingsNotSeeded(Errno::ENOSPC))?;
+        // Grantee dom0 (domid 0 in bits 16-31), the frame in bits 32-63.
+        memory.write_u64(address, access | (frame.0 << 32));
+    }
+    Ok(())
+}
+
 fn write_start_info<M: PhysicalMemory>(
     domain: &mut DomainMemory<'_, M>,
     layout: &BootLayout,
@@ -413,8 +467,10 @@ fn write_start_info<M: PhysicalMemory>(
     info.cmd_line[..request.cmdline.len()].copy_from_slice(request.cmdline.as_bytes());
     if let (Some(store), Some(console)) = (layout.xenstore, layout.console) {
         info.store_mfn = domain.mfn(layout.pfn(store)).0;
+        info.store_evtchn = STORE_PORT;
         let console_mfn = domain.mfn(layout.pfn(console)).0;
         info.console.domu_mut().mfn = console_mfn;
+        info.console.domu_mut().evtchn = CONSOLE_PORT;
     }
     domain.write_virtual(layout, layout.start_info, info.as_bytes());
 }

@@ -67,7 +67,7 @@ pub fn loopback() -> Result<(), XenError> {
 
 /// The echo partner's two ports, offered to dom0 in this order: the echo
 /// port and the yield switch.
-const ECHO_PORT: EvtchnPort = 1;
+const ECHO_PORT: EvtchnPort = guest_sdk::event_channel::FIRST_DOMU_PORT;
 
 /// Round trips to the echo partner `partner` and yields beside it.
 pub fn two_domains(partner: DomId) -> Result<(), XenError> {

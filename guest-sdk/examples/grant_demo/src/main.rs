@@ -3,7 +3,7 @@
 //!
 //! - `granter` (d1) writes a message in a page of its own, grants dom0
 //!   read-only access to it (the first free entry, 8) and offers dom0 an
-//!   event channel (its first port, 1). While dom0 has the page mapped it
+//!   event channel (its first own port, 3). While dom0 has the page mapped it
 //!   tries to revoke the grant, which must fail; after dom0 unmaps, it must
 //!   succeed.
 //! - `mapper` (dom0) first tries what a backend must survive: a reference
@@ -30,7 +30,7 @@ use xen_abi::grant_table::{GNTST_BAD_GNTREF, GNTST_GENERAL_ERROR};
 /// The granter's domain id, the reference it grants and its port.
 const GRANTER: u16 = 1;
 const GREF: u32 = 8;
-const PORT: EvtchnPort = 1;
+const PORT: EvtchnPort = event_channel::FIRST_DOMU_PORT;
 /// The message in the granted page.
 const MESSAGE: &[u8; 32] = b"hello from d1 through a grant!!\n";
 

@@ -13,8 +13,9 @@
 //!
 //! All the work is done by per-port handlers run from the event upcall; the
 //! main code sleeps in `wait_until`. Until xenstore (issue 7) carries port
-//! numbers, each side knows the other's: a domain numbers its ports from 1
-//! in the order it makes them, so an offer made first is port 1. A binder
+//! numbers, each side knows the other's: a domU numbers its own ports from
+//! `FIRST_DOMU_PORT` (3; the builder offered 1 and 2 to dom0 for its
+//! xenstore and console rings) in the order it makes them. A binder
 //! retries until the offer exists.
 #![no_std]
 #![no_main]
@@ -30,8 +31,8 @@ use xen_abi::mmu::DomId;
 const PING: DomId = 1;
 const PONG: DomId = 2;
 const CRASHER: DomId = 3;
-/// The port every offering domain makes first.
-const FIRST_PORT: EvtchnPort = 1;
+/// The port every offering domU makes first.
+const FIRST_PORT: EvtchnPort = event_channel::FIRST_DOMU_PORT;
 /// How long the referee waits for a token, and for the death report.
 const PATIENCE_NS: u64 = 1_000_000_000;
 

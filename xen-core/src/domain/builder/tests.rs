@@ -282,6 +282,48 @@ fn domus_get_ring_pages_in_start_info() {
 }
 
 #[test]
+fn domus_rings_are_granted_and_offered_to_dom0_as_a_toolstack_does() {
+    use crate::event::Channel;
+    use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE, GrantFlags};
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, false, &mut m).unwrap();
+    let info = start_info(&m.memory, &built);
+    let console = info.console.domu();
+    assert_eq!((info.store_evtchn, console.evtchn), (STORE_PORT, CONSOLE_PORT));
+    for port in [STORE_PORT, CONSOLE_PORT] {
+        let entry = built.domain.events.entry(port as u16);
+        assert_eq!(
+            entry.channel,
+            Channel::Unbound { remote: 0 },
+            "port {port} offered to dom0"
+        );
+    }
+    assert_eq!(built.domain.grants.frames_in_use(), 1);
+    for (gref, frame) in [
+        (GNTTAB_RESERVED_XENSTORE, info.store_mfn),
+        (GNTTAB_RESERVED_CONSOLE, console.mfn),
+    ] {
+        let address = built.domain.grants.entry_address(gref).unwrap();
+        let entry = m.memory.read_u64(address);
+        assert_eq!(entry as u16, GrantFlags::PERMIT_ACCESS.bits(), "writable access");
+        assert_eq!((entry >> 16) as u16, 0, "for dom0");
+        assert_eq!(entry >> 32, frame, "entry {gref} grants its ring");
+    }
+    m.tear_down(built);
+}
+
+#[test]
+fn dom0_gets_no_rings_nor_ports() {
+    let mut m = machine(8192);
+    let built = build(&ours().build(), 4096, true, &mut m).unwrap();
+    let info = start_info(&m.memory, &built);
+    assert_eq!((info.store_mfn, info.store_evtchn), (0, 0));
+    assert_eq!(built.domain.events.allocated().count(), 0);
+    assert_eq!(built.domain.grants.frames_in_use(), 0);
+    m.tear_down(built);
+}
+
+#[test]
 fn a_mini_os_image_builds_at_virtual_address_zero() {
     let mut m = machine(8192);
     let built = build(&mini_os().build(), 4096, false, &mut m).unwrap();
