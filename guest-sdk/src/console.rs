@@ -1,4 +1,5 @@
-//! `print!` and `println!` over `console_io`.
+//! `print!` and `println!`: over the PV console once its backend is
+//! connected ([`crate::pv_console`]), over `console_io` otherwise.
 
 use core::fmt::{self, Write};
 
@@ -21,7 +22,12 @@ impl ConsoleWriter {
     /// else to report them).
     pub fn flush(&mut self) {
         if self.used > 0 {
-            let _ = crate::hypercall::console_write(&self.buffer[..self.used]);
+            let bytes = &self.buffer[..self.used];
+            if crate::pv_console::connected() {
+                crate::pv_console::write(bytes);
+            } else {
+                let _ = crate::hypercall::console_write(bytes);
+            }
             self.used = 0;
         }
     }

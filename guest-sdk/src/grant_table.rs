@@ -14,6 +14,7 @@
 
 use crate::XenError;
 use crate::hypercall::raw;
+use crate::shared_area;
 use crate::shared_info::{SharedMemory, SharedPage};
 use core::fmt;
 use spin::Mutex;
@@ -26,14 +27,8 @@ use zerocopy::{Immutable, IntoBytes};
 pub const FRAMES: u32 = 4;
 /// Entries in them.
 pub const ENTRIES: u32 = FRAMES * 512;
-/// The shared area's pages (as `arch::shared_page` lays them out): the
-/// grant table from page 1, the grant window at page 5.
-const TABLE_PAGE: usize = 1;
-const WINDOW_PAGE: usize = 5;
 /// Byte offset of the grant table in the shared area.
-const TABLE_OFFSET: usize = TABLE_PAGE * 4096;
-/// Byte offset of the grant window in the shared area.
-const WINDOW_OFFSET: usize = WINDOW_PAGE * 4096;
+const TABLE_OFFSET: usize = shared_area::GRANT_TABLE.start * 4096;
 
 /// Why a grant operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,30 +218,11 @@ pub fn start() -> Result<(), GrantError> {
     if setup.status != GNTST_OKAY {
         return Err(GrantError::Status(setup.status));
     }
-    for (index, mfn) in frames.iter().enumerate() {
-        map_shared_page(TABLE_PAGE + index, *mfn)?;
+    for (page, mfn) in shared_area::GRANT_TABLE.zip(frames) {
+        shared_area::map_frame(page, mfn)?;
     }
     GRANTS.lock().started = true;
     Ok(())
-}
-
-/// Maps machine frame `mfn` at page `page` of the shared area.
-fn map_shared_page(page: usize, mfn: u64) -> Result<(), XenError> {
-    use crate::page_table::{ACCESSED, DIRTY, PRESENT, RW};
-    let entry = (mfn << 12) | PRESENT | RW | ACCESSED | DIRTY;
-    crate::hypercall::update_va_mapping(shared_page_address(page), entry, xen_abi::mmu::UVMF_INVLPG)
-}
-
-/// Where page `page` of the shared area is.
-fn shared_page_address(page: usize) -> u64 {
-    #[cfg(target_os = "none")]
-    {
-        crate::arch::shared_page::address(page)
-    }
-    #[cfg(not(target_os = "none"))]
-    {
-        page as u64 * 4096
-    }
 }
 
 /// Grants `domid` access to our machine frame `frame`; the reference to
@@ -290,10 +266,26 @@ pub struct Mapping {
     pub va: u64,
 }
 
-/// Maps grant `gref` of domain `dom` at the grant window (which holds one
-/// mapping at a time).
+/// Windows for other domains' frames.
+pub const WINDOWS: usize = shared_area::WINDOWS.end - shared_area::WINDOWS.start;
+
+/// Maps grant `gref` of domain `dom` at grant window 0.
 pub fn map(dom: DomId, gref: u32, read_only: bool) -> Result<Mapping, GrantError> {
-    map_at(dom, gref, read_only, shared_page_address(WINDOW_PAGE))
+    map_in_window(0, dom, gref, read_only)
+}
+
+/// Maps grant `gref` of domain `dom` at grant window `window` (below
+/// [`WINDOWS`]), which holds one mapping at a time.
+pub fn map_in_window(window: usize, dom: DomId, gref: u32, read_only: bool) -> Result<Mapping, GrantError> {
+    if window >= WINDOWS {
+        return Err(GrantError::BadReference);
+    }
+    map_at(
+        dom,
+        gref,
+        read_only,
+        shared_area::address(shared_area::WINDOWS.start + window),
+    )
 }
 
 /// Maps grant `gref` of domain `dom` at `va`, whose page must have an L1
@@ -334,11 +326,12 @@ pub fn unmap(mapping: Mapping) -> Result<(), GrantError> {
     Ok(())
 }
 
-/// Reads `out.len()` bytes at `offset` of the page mapped at the grant
-/// window (another domain writes it: read word by word, atomically).
+/// Reads `out.len()` bytes at `offset` of the page mapped at grant window
+/// 0 (another domain writes it: read word by word, atomically).
 pub fn read_window(offset: usize, out: &mut [u8]) {
+    let window = shared_area::WINDOWS.start * 4096;
     for (index, byte) in out.iter_mut().enumerate() {
-        let at = WINDOW_OFFSET + offset + index;
+        let at = window + offset + index;
         let word = SharedPage.load(at & !7);
         *byte = (word >> ((at & 7) * 8)) as u8;
     }

@@ -248,7 +248,7 @@ pub fn map(info: &StartInfo) -> Result<(), XenError> {
 pub fn page_address() -> u64 {
     #[cfg(target_os = "none")]
     {
-        crate::arch::shared_page::address(crate::arch::shared_page::SHARED_INFO_PAGE)
+        crate::shared_area::address(crate::shared_area::SHARED_INFO)
     }
     #[cfg(not(target_os = "none"))]
     {

@@ -146,14 +146,15 @@ GUEST_TRAP_STUBS:
     .quad guest_trap_\vector
     .endr
 
-/* The shared area (arch/shared_page.rs): pages of bss that the SDK remaps
- * to shared_info, the grant table's frames and a grant window. Until then
+/* The shared area (arch/shared_page.rs, laid out in shared_area.rs, whose
+ * PAGES this must equal): pages of bss that the SDK remaps to shared_info,
+ * the grant table's frames, its own rings and grant windows. Until then
  * they read as zeroes, so nothing that reads them early can fault. */
     .section .bss.guest_sdk_shared_area, "aw", @nobits
     .balign 4096
     .global guest_sdk_shared_area
 guest_sdk_shared_area:
-    .skip 4096 * 6
+    .skip 4096 * 15
 
 /* The event upcall. The hypervisor's bounce frame is RCX, R11, RIP, CS,
  * RFLAGS, RSP, SS, with events masked. Pop RCX and R11 back and push a zero

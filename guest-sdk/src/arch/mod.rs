@@ -47,6 +47,9 @@ extern "C" fn guest_sdk_start(start_info: u64) -> ! {
     // address, read-write, for the life of the domain, and nothing else in the
     // guest writes it.
     let info: &'static StartInfo = unsafe { &*(start_info as *const StartInfo) };
+    // A domU prints on its PV console once a backend connects; without a
+    // ring (dom0) or if mapping it fails, console_io serves.
+    let _ = crate::pv_console::start(info);
     // SAFETY: `guest_sdk::entry!` defines this function in the guest crate
     // with exactly this signature.
     unsafe { guest_main(info) }

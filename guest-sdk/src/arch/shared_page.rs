@@ -1,20 +1,17 @@
 //! The audited accessor for memory another party writes while the guest
 //! runs: the shared area, pages of bss that the SDK remaps to frames the
-//! hypervisor or another domain shares with us. Page [`SHARED_INFO_PAGE`]
-//! becomes shared_info, pages 1-4 the grant table and page 5 is the grant
-//! window, where a foreign granted frame is mapped (`crate::grant_table`).
+//! hypervisor or another domain shares with us (`crate::shared_area` says
+//! which page is what).
 //! Every access is an atomic operation on an aligned word or a byte inside
 //! the area; the safe wrappers (`crate::shared_info`, `crate::grant_table`)
 //! give them meaning.
 
-use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 /// Bytes in a page.
 const PAGE_SIZE: usize = 4096;
-/// The page remapped to shared_info.
-pub const SHARED_INFO_PAGE: usize = 0;
-/// Pages in the area.
-pub const PAGES: usize = 6;
+/// Pages in the area; entry.S reserves the same number.
+pub const PAGES: usize = crate::shared_area::PAGES;
 /// Bytes in the area.
 const AREA_SIZE: usize = PAGES * PAGE_SIZE;
 
@@ -44,6 +41,24 @@ fn word(offset: usize) -> &'static AtomicU64 {
     // was unmapped has no mapping: touching it faults, a guest bug the trap
     // handlers report, never undefined memory).
     unsafe { AtomicU64::from_ptr((address(0) as usize + offset) as *mut u64) }
+}
+
+/// The 32-bit word at `offset` into the area, 4-byte aligned and inside.
+fn word32(offset: usize) -> &'static AtomicU32 {
+    assert!(offset % 4 == 0 && offset + 4 <= AREA_SIZE, "shared word {offset}");
+    // SAFETY: as in `word`, for a 4-byte aligned word.
+    unsafe { AtomicU32::from_ptr((address(0) as usize + offset) as *mut u32) }
+}
+
+/// Reads the 32-bit word at `offset` with `ordering` (ring indices and
+/// data, as the rings crate asks).
+pub fn load_u32(offset: usize, ordering: Ordering) -> u32 {
+    word32(offset).load(ordering)
+}
+
+/// Writes the 32-bit word at `offset` with `ordering`.
+pub fn store_u32(offset: usize, value: u32, ordering: Ordering) {
+    word32(offset).store(value, ordering)
 }
 
 /// The byte at `offset` into the area.
