@@ -114,3 +114,23 @@ fn a_domu_grants_a_page_that_dom0_maps_reads_and_unmaps() {
     assert!(destroyed.contains("0 still referenced"), "{destroyed}");
     outcome.expect_line("mapper: grant demo passed");
 }
+
+/// dom0's console backend maps the console ring the builder granted it,
+/// binds the console port, and prints the domU's output as its own log
+/// lines with the `[d1]` prefix; control bytes arrive as `?`. The domU
+/// switched from console_io to its ring when the backend connected.
+#[test]
+fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
+    let outcome = Boot::new("").with_guest("pv_console").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("dom0: serving d1's console (window 0, port 2)");
+    let line = outcome.expect_line("[d1] hello from a domU on its PV console");
+    assert!(line.starts_with("[d1] "), "printed by dom0, not the hypervisor: {line}");
+    outcome.expect_line("[d1] a line with an escape ?[31m and a bell ?");
+    outcome.expect_line("[d1] console_client: done");
+    assert!(
+        !outcome.printed("(d1) hello from a domU"),
+        "the line went through the ring, not console_io"
+    );
+    outcome.expect_line("dom0: d1 ended; its console is closed");
+}

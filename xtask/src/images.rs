@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 12] = [
+pub const GUESTS: [&str; 14] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
@@ -83,6 +83,8 @@ pub const GUESTS: [&str; 12] = [
     "time_share",
     "console_input",
     "grant_demo",
+    "dom0_services",
+    "console_client",
 ];
 
 /// One domain of a multi-domain bundle: name, guest, further manifest fields.
@@ -91,7 +93,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 5] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 6] = [
     (
         "domu_crash",
         &[
@@ -134,6 +136,13 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 5] = [
         &[
             ("dom0", "grant_demo", "memory=16M cmdline=role=mapper"),
             ("granter", "grant_demo", "memory=16M cmdline=role=granter"),
+        ],
+    ),
+    (
+        "pv_console",
+        &[
+            ("dom0", "dom0_services", "memory=16M"),
+            ("client", "console_client", "memory=16M"),
         ],
     ),
     (

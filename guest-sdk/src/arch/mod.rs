@@ -3,6 +3,8 @@
 #![allow(unsafe_code)]
 
 pub mod fault;
+#[cfg(feature = "heap")]
+pub mod heap;
 pub mod hypercall;
 pub mod page_table;
 pub mod port;
@@ -47,6 +49,8 @@ extern "C" fn guest_sdk_start(start_info: u64) -> ! {
     // address, read-write, for the life of the domain, and nothing else in the
     // guest writes it.
     let info: &'static StartInfo = unsafe { &*(start_info as *const StartInfo) };
+    #[cfg(feature = "heap")]
+    heap::init();
     // A domU prints on its PV console once a backend connects; without a
     // ring (dom0) or if mapping it fails, console_io serves.
     let _ = crate::pv_console::start(info);
