@@ -9,7 +9,7 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use dom0_tools::console_backend::LineAssembler;
 use guest_sdk::grant_table::{self, Mapping};
 use guest_sdk::shared_area::{self, AreaPage};
@@ -25,11 +25,9 @@ const MAX_DOMID: u16 = 7;
 /// The console port the builder offers dom0 in every domU.
 const CONSOLE_PORT: EvtchnPort = 2;
 
-/// One bit per window whose port fired; bit 63: a domain ended.
-static FIRED: AtomicU64 = AtomicU64::new(0);
-const ENDED: u64 = 1 << 63;
-/// Set once a domain is seen to end.
-static ANY_ENDED: AtomicBool = AtomicBool::new(false);
+/// Set by any console port or VIRQ_DOM_EXC: the main loop has work. It
+/// then drains every console (a handful) and looks for ended domains.
+static WORK: AtomicBool = AtomicBool::new(false);
 
 /// A domU's console, as served.
 struct Console {
@@ -53,11 +51,9 @@ fn check<T, E: core::fmt::Display>(result: Result<T, E>, step: &str) -> T {
     })
 }
 
-/// A port's handler: marks its window (the port number is looked up in
-/// the consoles by the main loop, which knows them).
-fn fired(port: EvtchnPort) {
-    // Ports of consoles are small; map port to a bit.
-    FIRED.fetch_or(1 << (port % 63), SeqCst);
+/// The handler of every port dom0 serves: wake the main loop.
+fn work(_port: EvtchnPort) {
+    WORK.store(true, SeqCst);
 }
 
 fn connect(domid: u16, window: usize) -> Result<Console, XenError> {
@@ -68,7 +64,7 @@ fn connect(domid: u16, window: usize) -> Result<Console, XenError> {
         }
     })?;
     let port = event_channel::bind_interdomain(domid, CONSOLE_PORT)?;
-    upcall::set_handler(port, fired)?;
+    upcall::set_handler(port, work)?;
     println!("dom0: serving d{domid}'s console (window {window}, port {port})");
     Ok(Console {
         domid,
@@ -105,13 +101,7 @@ fn drain(console: &mut Console) {
 fn main(info: &'static StartInfo) -> ! {
     check(upcall::start(info), "starting events");
     let dom_exc = check(event_channel::bind_virq(VIRQ_DOM_EXC), "binding VIRQ_DOM_EXC");
-    check(
-        upcall::set_handler(dom_exc, |_| {
-            FIRED.fetch_or(ENDED, SeqCst);
-            ANY_ENDED.store(true, SeqCst);
-        }),
-        "VIRQ_DOM_EXC handler",
-    );
+    check(upcall::set_handler(dom_exc, work), "VIRQ_DOM_EXC handler");
     let mut consoles: heapless::Vec<Console, 8> = heapless::Vec::new();
     for domid in 1..=MAX_DOMID {
         if exists(domid) && consoles.len() < grant_table::WINDOWS {
@@ -124,8 +114,7 @@ fn main(info: &'static StartInfo) -> ! {
         }
     }
     while !consoles.is_empty() {
-        check(sched::wait_until(0, || FIRED.load(SeqCst) != 0), "waiting");
-        FIRED.store(0, SeqCst);
+        check(sched::wait_until(0, || WORK.swap(false, SeqCst)), "waiting");
         for console in consoles.iter_mut() {
             drain(console);
         }
