@@ -123,7 +123,7 @@ fn a_domu_grants_a_page_that_dom0_maps_reads_and_unmaps() {
 fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
     let outcome = Boot::new("").with_guest("pv_console").run();
     outcome.expect_verdict(DebugExit::Success);
-    outcome.expect_line("dom0: serving d1's console (window 0, port 2)");
+    outcome.expect_line("dom0: serving d1's console (window 0, port 3)");
     let line = outcome.expect_line("[d1] hello from a domU on its PV console");
     assert!(line.starts_with("[d1] "), "printed by dom0, not the hypervisor: {line}");
     outcome.expect_line("[d1] a line with an escape ?[31m and a bell ?");
@@ -133,4 +133,31 @@ fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
         "the line went through the ring, not console_io"
     );
     outcome.expect_line("dom0: d1 ended; its console is closed");
+}
+
+/// xenstored runs in dom0 over each domU's ring. The client reads what dom0
+/// wrote when it introduced the domain, writes and reads back, is refused
+/// another domain's node, commits a transaction, and does two watch round
+/// trips with dom0. A hostile domU announces a 5000-byte message: its
+/// connection is closed with the ring's error set, and the client's second
+/// round trip, after that, is still served.
+#[test]
+fn xenstore_serves_a_domu_and_survives_a_hostile_one() {
+    let outcome = Boot::new("").with_guest("xenstore").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("[d1] xenstore_client: my name is d1");
+    outcome.expect_line("[d1] xenstore_client: my domid is 1");
+    outcome.expect_line("[d1] xenstore_client: data/greeting reads back \"hello xenstore\"");
+    outcome.expect_line("[d1] xenstore_client: another domain's node: refused (EACCES)");
+    outcome.expect_line("[d1] xenstore_client: transaction committed; data/copy = \"hello xenstore\"");
+    outcome.expect_line("[d1] xenstore_client: round trip 1: dom0 answered \"dom0 saw ping 1\"");
+    outcome.expect_line("[d2] hostile: xenstored closed my connection (ring error 3)");
+    let position = |text: &str| outcome.serial.iter().position(|line| line.contains(text)).unwrap();
+    let broken = position("dom0: d2's xenstore ring is broken (a message longer than 4096 bytes)");
+    let second = position("[d1] xenstore_client: round trip 2: dom0 answered \"dom0 saw ping 2\"");
+    assert!(
+        broken < second,
+        "the second round trip came after the hostile domain was cut off"
+    );
+    outcome.expect_line("[d1] xenstore_client: all passed");
 }

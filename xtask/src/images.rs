@@ -70,7 +70,7 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 14] = [
+pub const GUESTS: [&str; 15] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
@@ -85,6 +85,7 @@ pub const GUESTS: [&str; 14] = [
     "grant_demo",
     "dom0_services",
     "console_client",
+    "xenstore_client",
 ];
 
 /// One domain of a multi-domain bundle: name, guest, further manifest fields.
@@ -93,7 +94,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 6] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 7] = [
     (
         "domu_crash",
         &[
@@ -143,6 +144,14 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 6] = [
         &[
             ("dom0", "dom0_services", "memory=16M"),
             ("client", "console_client", "memory=16M"),
+        ],
+    ),
+    (
+        "xenstore",
+        &[
+            ("dom0", "dom0_services", "memory=16M"),
+            ("client", "xenstore_client", "memory=16M cmdline=role=client"),
+            ("hostile", "xenstore_client", "memory=16M cmdline=role=hostile"),
         ],
     ),
     (

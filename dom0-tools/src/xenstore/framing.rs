@@ -64,6 +64,11 @@ impl MessageWriter {
         self.pending.is_empty()
     }
 
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Writes as much as `write` takes (it returns how many of the offered
     /// bytes it took, perhaps none); how many went.
     pub fn drain_into(&mut self, mut write: impl FnMut(&[u8]) -> usize) -> usize {

@@ -1,46 +1,58 @@
-//! dom0's services. For now the console backend: it serves every domU's
-//! PV console, printing each line in dom0's log as `[dN] line`.
+//! dom0's services: xenstored and the console backend, for every domU.
 //!
-//! For each domU it maps the console ring the builder granted to dom0
-//! (reserved grant entry 0) at a grant window, binds the console port the
-//! builder offered (2), and drains the ring whenever that port fires. When
-//! a domU ends (VIRQ_DOM_EXC) its last bytes are printed and its window
-//! unmapped; when none is left, dom0 powers off.
+//! At boot dom0 finds the domUs, introduces each to xenstored as a
+//! toolstack would, and serves its console ring and xenstore ring (both
+//! granted to dom0 by the builder). For the xenstore round trip it also
+//! watches each domU's `data/request` and answers in `data/response`.
+//! When a domU ends (VIRQ_DOM_EXC) its rings are closed; when none is
+//! left, dom0 powers off.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+mod console;
+mod store;
+
+use alloc::format;
+use console::Console;
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use dom0_tools::console_backend::LineAssembler;
-use guest_sdk::grant_table::{self, Mapping};
-use guest_sdk::shared_area::{self, AreaPage};
+use dom0_tools::xenstore::watches::ConnId;
+use dom0_tools::xenstore::wire::{MessageType, fields};
+use dom0_tools::xenstore::xenstored::{Quotas, Xenstored};
 use guest_sdk::start_info::StartInfo;
-use guest_sdk::{XenError, event_channel, println, sched, upcall};
-use rings::byte_ring::{ByteConsumer, CONSOLE_OUT};
+use guest_sdk::{event_channel, println, sched, upcall};
+use store::{StoreRing, dom0_request, introduce};
 use xen_abi::errno::Errno;
 use xen_abi::event_channel::{EvtchnPort, VIRQ_DOM_EXC};
-use xen_abi::grant_table::GNTTAB_RESERVED_CONSOLE;
 
 /// Domain ids looked at: xen-core has at most 8 domains.
 const MAX_DOMID: u16 = 7;
-/// The console port the builder offers dom0 in every domU.
-const CONSOLE_PORT: EvtchnPort = 2;
+/// The ports the builder offers dom0 in every domU.
+pub const STORE_PORT: EvtchnPort = 1;
+/// The console's.
+pub const CONSOLE_PORT: EvtchnPort = 2;
+/// DomUs served: each takes two grant windows of eight.
+const MAX_SERVED: usize = 4;
 
-/// Set by any console port or VIRQ_DOM_EXC: the main loop has work. It
-/// then drains every console (a handful) and looks for ended domains.
+/// Set by any port dom0 serves and by VIRQ_DOM_EXC: the main loop has work.
 static WORK: AtomicBool = AtomicBool::new(false);
 
-/// A domU's console, as served.
-struct Console {
-    domid: u16,
-    window: usize,
-    mapping: Mapping,
-    port: EvtchnPort,
-    lines: LineAssembler,
+/// The handler of every port dom0 serves: wake the main loop.
+pub fn work(_port: EvtchnPort) {
+    WORK.store(true, SeqCst);
 }
 
 /// Whether domain `domid` exists (status of its port 0 gives ESRCH if not).
 fn exists(domid: u16) -> bool {
     !matches!(event_channel::status(domid, 0), Err(error) if error.code == Errno::ESRCH.as_return())
+}
+
+/// A domU and its rings.
+struct Served {
+    domid: u16,
+    console: Option<Console>,
+    store: Option<StoreRing>,
 }
 
 /// The value of a step, or a crash that says which step failed.
@@ -51,87 +63,92 @@ fn check<T, E: core::fmt::Display>(result: Result<T, E>, step: &str) -> T {
     })
 }
 
-/// The handler of every port dom0 serves: wake the main loop.
-fn work(_port: EvtchnPort) {
-    WORK.store(true, SeqCst);
-}
-
-fn connect(domid: u16, window: usize) -> Result<Console, XenError> {
-    let mapping = grant_table::map_in_window(window, domid, GNTTAB_RESERVED_CONSOLE, false).map_err(|error| {
-        println!("dom0: cannot map d{domid}'s console: {error}");
-        XenError {
-            code: Errno::EINVAL.as_return(),
+/// dom0's answer to watch events on its own connection: a domU's
+/// `data/request` gets a `data/response` quoting it.
+fn answer_requests(xs: &mut Xenstored, dom0: ConnId) {
+    let mut requests = heapless::Vec::<alloc::string::String, 8>::new();
+    while let Some(event) = xs.take_output(dom0) {
+        if event.header.kind != MessageType::WatchEvent as u32 {
+            continue;
         }
-    })?;
-    let port = event_channel::bind_interdomain(domid, CONSOLE_PORT)?;
-    upcall::set_handler(port, work)?;
-    println!("dom0: serving d{domid}'s console (window {window}, port {port})");
-    Ok(Console {
-        domid,
-        window,
-        mapping,
-        port,
-        lines: LineAssembler::default(),
-    })
-}
-
-/// Prints what the domU wrote and tells it the space is free again.
-fn drain(console: &mut Console) {
-    let page = AreaPage::new(shared_area::WINDOWS.start + console.window);
-    let Ok(mut consumer) = ByteConsumer::attach(&page, CONSOLE_OUT) else {
-        return;
-    };
-    let mut buffer = [0u8; 256];
-    let domid = console.domid;
-    loop {
-        match consumer.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(count) => console
-                .lines
-                .push(&buffer[..count], |line| println!("[d{domid}] {line}")),
-            Err(error) => {
-                println!("dom0: d{domid}'s console ring is corrupt ({error:?}); no longer served");
-                break;
-            }
+        if let Some(path) = fields(&event.payload)
+            .first()
+            .and_then(|p| core::str::from_utf8(p).ok())
+        {
+            let _ = requests.push(alloc::string::String::from(path));
         }
     }
-    let _ = event_channel::send(console.port);
+    for path in requests {
+        let read = dom0_request(xs, dom0, MessageType::Read, &[path.as_bytes()]);
+        if read.header.kind != MessageType::Read as u32 {
+            continue; // the watch's first event, before the node exists
+        }
+        let Some(home) = path.strip_suffix("/data/request") else {
+            continue;
+        };
+        let text = core::str::from_utf8(&read.payload).unwrap_or("?");
+        println!("dom0: {path} = {text:?}");
+        let answer = format!("dom0 saw {text}");
+        let response = format!("{home}/data/response");
+        dom0_request(xs, dom0, MessageType::Write, &[response.as_bytes(), answer.as_bytes()]);
+    }
 }
 
 fn main(info: &'static StartInfo) -> ! {
     check(upcall::start(info), "starting events");
     let dom_exc = check(event_channel::bind_virq(VIRQ_DOM_EXC), "binding VIRQ_DOM_EXC");
     check(upcall::set_handler(dom_exc, work), "VIRQ_DOM_EXC handler");
-    let mut consoles: heapless::Vec<Console, 8> = heapless::Vec::new();
+    let mut xs = Xenstored::new(Quotas::default());
+    let dom0 = xs.connect(0, true);
+    let mut served: heapless::Vec<Served, MAX_SERVED> = heapless::Vec::new();
     for domid in 1..=MAX_DOMID {
-        if exists(domid) && consoles.len() < grant_table::WINDOWS {
-            match connect(domid, consoles.len()) {
-                Ok(console) => {
-                    let _ = consoles.push(console);
-                }
-                Err(error) => println!("dom0: d{domid}'s console not served: {error}"),
+        if !exists(domid) || served.len() == MAX_SERVED {
+            continue;
+        }
+        let index = served.len();
+        introduce(&mut xs, dom0, domid, &format!("d{domid}"));
+        let watch = format!("/local/domain/{domid}/data/request");
+        dom0_request(&mut xs, dom0, MessageType::Watch, &[watch.as_bytes(), b"request"]);
+        // The store first: a domU may print and end as soon as its console
+        // is connected.
+        let store = StoreRing::connect(&mut xs, domid, MAX_SERVED + index)
+            .map_err(|error| println!("dom0: d{domid}'s xenstore not served: {error}"))
+            .ok();
+        let console = Console::connect(domid, index)
+            .map_err(|error| println!("dom0: d{domid}'s console not served: {error}"))
+            .ok();
+        let _ = served.push(Served { domid, console, store });
+    }
+    while !served.is_empty() {
+        check(sched::wait_until(0, || WORK.swap(false, SeqCst)), "waiting");
+        for domain in served.iter_mut() {
+            if let Some(console) = domain.console.as_mut() {
+                console.drain();
+            }
+            if let Some(store) = domain.store.as_mut() {
+                store.serve(&mut xs);
             }
         }
-    }
-    while !consoles.is_empty() {
-        check(sched::wait_until(0, || WORK.swap(false, SeqCst)), "waiting");
-        for console in consoles.iter_mut() {
-            drain(console);
+        answer_requests(&mut xs, dom0);
+        // Replies to what dom0 just wrote may wait on the domUs' rings.
+        for domain in served.iter_mut() {
+            if let Some(store) = domain.store.as_mut() {
+                store.serve(&mut xs);
+            }
         }
-        // Domains that ended: their last lines, then their window.
         let mut index = 0;
-        while index < consoles.len() {
-            if exists(consoles[index].domid) {
+        while index < served.len() {
+            if exists(served[index].domid) {
                 index += 1;
                 continue;
             }
-            let mut console = consoles.swap_remove(index);
-            drain(&mut console);
-            let domid = console.domid;
-            console.lines.finish(|line| println!("[d{domid}] {line}"));
-            let _ = grant_table::unmap(console.mapping);
-            let _ = event_channel::close(console.port);
-            println!("dom0: d{domid} ended; its console is closed");
+            let domain = served.swap_remove(index);
+            if let Some(store) = domain.store {
+                store.close(&mut xs);
+            }
+            if let Some(console) = domain.console {
+                console.close();
+            }
         }
     }
     println!("dom0: no domU left; powering off");

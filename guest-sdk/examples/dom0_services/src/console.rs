@@ -1,0 +1,69 @@
+//! The console backend: a domU's console ring, mapped at a grant window,
+//! drained into dom0's log as `[dN] line`.
+
+use crate::{CONSOLE_PORT, work};
+use dom0_tools::console_backend::LineAssembler;
+use guest_sdk::grant_table::{self, GrantError, Mapping};
+use guest_sdk::shared_area::{self, AreaPage};
+use guest_sdk::{event_channel, println, upcall};
+use rings::byte_ring::{ByteConsumer, CONSOLE_OUT};
+use xen_abi::event_channel::EvtchnPort;
+use xen_abi::grant_table::GNTTAB_RESERVED_CONSOLE;
+
+/// A domU's console, as served.
+pub struct Console {
+    domid: u16,
+    window: usize,
+    mapping: Mapping,
+    port: EvtchnPort,
+    lines: LineAssembler,
+}
+
+impl Console {
+    /// Maps `domid`'s console ring (grant entry 0) at `window` and binds its
+    /// console port.
+    pub fn connect(domid: u16, window: usize) -> Result<Console, GrantError> {
+        let mapping = grant_table::map_in_window(window, domid, GNTTAB_RESERVED_CONSOLE, false)?;
+        let port = event_channel::bind_interdomain(domid, CONSOLE_PORT)?;
+        upcall::set_handler(port, work)?;
+        println!("dom0: serving d{domid}'s console (window {window}, port {port})");
+        Ok(Console {
+            domid,
+            window,
+            mapping,
+            port,
+            lines: LineAssembler::default(),
+        })
+    }
+
+    /// Prints what the domU wrote and tells it the space is free again.
+    pub fn drain(&mut self) {
+        let page = AreaPage::new(shared_area::WINDOWS.start + self.window);
+        let Ok(mut consumer) = ByteConsumer::attach(&page, CONSOLE_OUT) else {
+            return;
+        };
+        let mut buffer = [0u8; 256];
+        let domid = self.domid;
+        loop {
+            match consumer.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(count) => self.lines.push(&buffer[..count], |line| println!("[d{domid}] {line}")),
+                Err(error) => {
+                    println!("dom0: d{domid}'s console ring is corrupt ({error:?})");
+                    break;
+                }
+            }
+        }
+        let _ = event_channel::send(self.port);
+    }
+
+    /// The domain ended: its last bytes, then the mapping and the port go.
+    pub fn close(mut self) {
+        self.drain();
+        let domid = self.domid;
+        self.lines.finish(|line| println!("[d{domid}] {line}"));
+        let _ = grant_table::unmap(self.mapping);
+        let _ = event_channel::close(self.port);
+        println!("dom0: d{domid} ended; its console is closed");
+    }
+}

@@ -1,0 +1,215 @@
+//! xenstored in dom0: the library over each domU's xenstore ring (mapped
+//! at a grant window from entry 1, signalled on port 1), and dom0's own
+//! requests in process. Introducing a domain does what Xen's toolstack
+//! does: its home `/local/domain/<id>`, owned by it, with `name`,
+//! `domid` and its console's `console/ring-ref`, `console/port`.
+
+use crate::{STORE_PORT, work};
+use alloc::format;
+use alloc::vec::Vec;
+use dom0_tools::xenstore::framing::{MessageReader, MessageWriter};
+use dom0_tools::xenstore::watches::ConnId;
+use dom0_tools::xenstore::wire::{Header, Message, MessageType};
+use dom0_tools::xenstore::xenstored::Xenstored;
+use guest_sdk::grant_table::{self, GrantError, Mapping};
+use guest_sdk::shared_area::{self, AreaPage};
+use guest_sdk::{event_channel, println, upcall};
+use rings::byte_ring::{ByteConsumer, ByteProducer, XENSTORE_ERROR_OFFSET, XENSTORE_REQUESTS, XENSTORE_RESPONSES};
+use rings::shared_memory::SharedMemory;
+use xen_abi::event_channel::EvtchnPort;
+use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE};
+
+/// Output waiting for the ring beyond which no more replies are taken
+/// from xenstored (they wait there, bounded by its quota).
+const WRITER_LIMIT: usize = 4096;
+/// `xenstore_domain_interface.error`: a protocol error.
+const ERROR_PROTOCOL: u32 = 3;
+
+/// A domU's xenstore connection, as served.
+pub struct StoreRing {
+    domid: u16,
+    window: usize,
+    mapping: Mapping,
+    port: EvtchnPort,
+    conn: ConnId,
+    reader: MessageReader,
+    writer: MessageWriter,
+    broken: bool,
+}
+
+/// Makes a request of `xs` on dom0's connection `conn`; the reply.
+pub fn dom0_request(xs: &mut Xenstored, conn: ConnId, kind: MessageType, fields: &[&[u8]]) -> Message {
+    let mut payload = Vec::new();
+    for field in fields {
+        payload.extend_from_slice(field);
+        payload.push(0);
+    }
+    if kind == MessageType::Write {
+        payload.pop(); // a value has no NUL of its own
+    }
+    let message = Message {
+        header: Header {
+            kind: kind as u32,
+            req_id: 0,
+            tx_id: 0,
+            len: payload.len() as u32,
+        },
+        payload,
+    };
+    xs.handle(conn, &message);
+    loop {
+        let reply = xs.take_output(conn).expect("xenstored answers every request");
+        if reply.header.kind != MessageType::WatchEvent as u32 {
+            return reply;
+        }
+    }
+}
+
+/// Introduces `domid` as a toolstack would, on dom0's connection `dom0`.
+pub fn introduce(xs: &mut Xenstored, dom0: ConnId, domid: u16, name: &str) {
+    let home = format!("/local/domain/{domid}");
+    let owner = format!("n{domid}");
+    let id = format!("{domid}");
+    let requests: [(MessageType, Vec<Vec<u8>>); 7] = [
+        (MessageType::Mkdir, alloc::vec![home.clone().into_bytes()]),
+        (
+            MessageType::SetPerms,
+            alloc::vec![home.clone().into_bytes(), owner.into_bytes()],
+        ),
+        (
+            MessageType::Write,
+            alloc::vec![format!("{home}/name").into_bytes(), name.as_bytes().to_vec()],
+        ),
+        (
+            MessageType::Write,
+            alloc::vec![format!("{home}/domid").into_bytes(), id.clone().into_bytes()],
+        ),
+        (
+            MessageType::Write,
+            alloc::vec![
+                format!("{home}/console/ring-ref").into_bytes(),
+                format!("{GNTTAB_RESERVED_CONSOLE}").into_bytes()
+            ],
+        ),
+        (
+            MessageType::Write,
+            alloc::vec![
+                format!("{home}/console/port").into_bytes(),
+                format!("{}", crate::CONSOLE_PORT).into_bytes()
+            ],
+        ),
+        (
+            MessageType::Introduce,
+            alloc::vec![
+                id.into_bytes(),
+                format!("{GNTTAB_RESERVED_XENSTORE}").into_bytes(),
+                format!("{STORE_PORT}").into_bytes()
+            ],
+        ),
+    ];
+    for (kind, fields) in requests {
+        let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+        let reply = dom0_request(xs, dom0, kind, &fields);
+        if reply.header.kind == MessageType::Error as u32 {
+            println!("dom0: introducing d{domid}: {kind:?} failed: {:?}", reply.payload);
+        }
+    }
+}
+
+impl StoreRing {
+    /// Maps `domid`'s xenstore ring (grant entry 1) at `window`, binds its
+    /// store port and opens its connection.
+    pub fn connect(xs: &mut Xenstored, domid: u16, window: usize) -> Result<StoreRing, GrantError> {
+        let mapping = grant_table::map_in_window(window, domid, GNTTAB_RESERVED_XENSTORE, false)?;
+        let port = event_channel::bind_interdomain(domid, STORE_PORT)?;
+        upcall::set_handler(port, work)?;
+        println!("dom0: serving d{domid}'s xenstore (window {window}, port {port})");
+        Ok(StoreRing {
+            domid,
+            window,
+            mapping,
+            port,
+            conn: xs.connect(domid, false),
+            reader: MessageReader::default(),
+            writer: MessageWriter::default(),
+            broken: false,
+        })
+    }
+
+    /// Takes the requests on the ring, answers them, puts what fits of the
+    /// answers back, and signals the domU.
+    pub fn serve(&mut self, xs: &mut Xenstored) {
+        if self.broken {
+            return;
+        }
+        let page = AreaPage::new(shared_area::WINDOWS.start + self.window);
+        // Requests, unless answers are backed up (a domU that sends without
+        // reading waits; it cannot make dom0 buffer without bound).
+        if self.writer.len() < WRITER_LIMIT
+            && let Ok(mut requests) = ByteConsumer::attach(&page, XENSTORE_REQUESTS)
+        {
+            let mut buffer = [0u8; 1024];
+            loop {
+                match requests.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(count) => self.reader.push(&buffer[..count]),
+                    Err(_) => return self.break_ring(xs, &page, "a bad request index"),
+                }
+            }
+        }
+        loop {
+            match self.reader.next_message() {
+                Ok(Some(message)) => xs.handle(self.conn, &message),
+                Ok(None) => break,
+                Err(_) => return self.break_ring(xs, &page, "a message longer than 4096 bytes"),
+            }
+        }
+        while self.writer.len() < WRITER_LIMIT {
+            let Some(reply) = xs.take_output(self.conn) else {
+                break;
+            };
+            self.writer.push(&reply);
+        }
+        if let Ok(mut responses) = ByteProducer::attach(&page, XENSTORE_RESPONSES) {
+            let mut corrupt = false;
+            self.writer.drain_into(|bytes| match responses.write(bytes) {
+                Ok(count) => count,
+                Err(_) => {
+                    corrupt = true;
+                    0
+                }
+            });
+            if corrupt {
+                return self.break_ring(xs, &page, "a bad response index");
+            }
+        }
+        let _ = event_channel::send(self.port);
+    }
+
+    /// The domU broke the protocol: its connection ends (the others go on),
+    /// and the ring's error field says why, as Xen's xenstored does.
+    fn break_ring(&mut self, xs: &mut Xenstored, page: &AreaPage, why: &str) {
+        self.broken = true;
+        xs.disconnect(self.conn);
+        page.store(
+            XENSTORE_ERROR_OFFSET / 4,
+            ERROR_PROTOCOL,
+            core::sync::atomic::Ordering::Release,
+        );
+        println!(
+            "dom0: d{}'s xenstore ring is broken ({why}); its connection is closed",
+            self.domid
+        );
+        let _ = event_channel::send(self.port);
+    }
+
+    /// The domain ended: its connection and mapping go.
+    pub fn close(self, xs: &mut Xenstored) {
+        if !self.broken {
+            xs.disconnect(self.conn);
+        }
+        xs.domain_gone(self.domid);
+        let _ = grant_table::unmap(self.mapping);
+        let _ = event_channel::close(self.port);
+    }
+}

@@ -1,0 +1,156 @@
+//! Xenstore from a domU, through dom0's xenstored. Two roles (`role=`):
+//!
+//! - `client` reads what dom0 wrote when it introduced the domain, writes
+//!   and reads back its own nodes, is refused another domain's, runs a
+//!   transaction, and does a watch round trip with dom0 twice: it writes
+//!   `data/request` and waits for dom0's `data/response` through a watch.
+//!   The second round comes after the hostile domain has broken its ring:
+//!   dom0 must still serve this one.
+//! - `hostile` writes a header announcing 5000 payload bytes on its ring.
+//!   xenstored must close its connection, set the ring's error field, and
+//!   go on serving the others.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::Ordering;
+use guest_sdk::shared_area::{self, AreaPage};
+use guest_sdk::start_info::{StartInfo, command_line, parameter};
+use guest_sdk::{event_channel, println, sched, time, upcall, xenstore};
+use rings::byte_ring::{ByteProducer, XENSTORE_ERROR_OFFSET, XENSTORE_REQUESTS};
+use rings::shared_memory::SharedMemory;
+
+const SECOND: u64 = 1_000_000_000;
+
+/// The value of a step, or a crash that says which step failed.
+fn check<T, E: core::fmt::Display>(result: Result<T, E>, step: &str) -> T {
+    result.unwrap_or_else(|error| {
+        println!("xenstore_client: {step} failed: {error}");
+        sched::crash()
+    })
+}
+
+/// Reads `path` as text into `buffer`.
+fn read<'b>(path: &str, buffer: &'b mut [u8]) -> &'b str {
+    let length = check(xenstore::read(path, buffer), path);
+    core::str::from_utf8(&buffer[..length]).unwrap_or("?")
+}
+
+/// One watch round trip: write `data/request`, wait for dom0's answer.
+fn round_trip(round: u32) {
+    let request = match round {
+        1 => "ping 1",
+        _ => "ping 2",
+    };
+    check(
+        xenstore::write("data/request", request.as_bytes()),
+        "writing data/request",
+    );
+    let deadline = time::now() + 5 * SECOND;
+    loop {
+        let Some(event) = check(xenstore::wait_for_watch(deadline), "waiting for the watch") else {
+            println!("xenstore_client: no answer to {request} within 5 s");
+            sched::crash()
+        };
+        if event.token.as_slice() != b"response" {
+            continue;
+        }
+        let mut buffer = [0u8; 64];
+        match xenstore::read("data/response", &mut buffer) {
+            Ok(length)
+                if &buffer[..length]
+                    == b"dom0 saw "
+                        .iter()
+                        .chain(request.as_bytes())
+                        .copied()
+                        .collect::<heapless::Vec<u8, 64>>()
+                        .as_slice() =>
+            {
+                println!("xenstore_client: round trip {round}: dom0 answered \"dom0 saw {request}\"");
+                return;
+            }
+            _ => {} // the watch's first event, or an older answer
+        }
+    }
+}
+
+fn client() -> ! {
+    let mut buffer = [0u8; 64];
+    println!("xenstore_client: my name is {}", read("name", &mut buffer));
+    println!("xenstore_client: my domid is {}", read("domid", &mut buffer));
+    check(xenstore::write("data/greeting", b"hello xenstore"), "writing");
+    println!(
+        "xenstore_client: data/greeting reads back {:?}",
+        read("data/greeting", &mut buffer)
+    );
+    match xenstore::read("/local/domain/2/name", &mut buffer) {
+        Err(error) if error.is("EACCES") => println!("xenstore_client: another domain's node: refused (EACCES)"),
+        other => {
+            println!("xenstore_client: reading another domain's node gave {other:?}");
+            sched::crash()
+        }
+    }
+    let tx = check(xenstore::transaction_start(), "transaction start");
+    let length = check(
+        xenstore::read_in(tx, "data/greeting", &mut buffer),
+        "read in transaction",
+    );
+    check(
+        xenstore::write_in(tx, "data/copy", &buffer[..length]),
+        "write in transaction",
+    );
+    check(xenstore::transaction_end(tx, true), "commit");
+    println!(
+        "xenstore_client: transaction committed; data/copy = {:?}",
+        read("data/copy", &mut buffer)
+    );
+    check(xenstore::watch("data/response", "response"), "watch");
+    round_trip(1);
+    // Time for the hostile domain to break its ring; dom0 must still serve us.
+    check(time::sleep(SECOND / 5), "sleep");
+    round_trip(2);
+    println!("xenstore_client: all passed");
+    sched::power_off()
+}
+
+fn hostile(info: &StartInfo) -> ! {
+    let page = AreaPage::new(shared_area::XENSTORE_RING);
+    let mut producer = check(
+        ByteProducer::attach(&page, XENSTORE_REQUESTS).map_err(|_| "no ring"),
+        "attaching",
+    );
+    // A READ header announcing 5000 bytes: past the protocol's 4096.
+    let mut header = [0u8; 16];
+    for (index, word) in [2u32, 1, 0, 5000].into_iter().enumerate() {
+        header[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    let _ = producer.write(&header);
+    check(event_channel::send(info.store_evtchn), "send");
+    let deadline = time::now() + 5 * SECOND;
+    loop {
+        let error = page.load(XENSTORE_ERROR_OFFSET / 4, Ordering::Acquire);
+        if error != 0 {
+            println!("hostile: xenstored closed my connection (ring error {error})");
+            sched::power_off()
+        }
+        if time::now() >= deadline {
+            println!("hostile: xenstored never reacted");
+            sched::crash()
+        }
+        check(time::sleep(SECOND / 100), "sleep");
+    }
+}
+
+fn main(info: &'static StartInfo) -> ! {
+    check(upcall::start(info), "starting events");
+    check(xenstore::start(info), "starting xenstore");
+    match parameter(command_line(info), "role") {
+        Some("client") => client(),
+        Some("hostile") => hostile(info),
+        other => {
+            println!("xenstore_client: unknown role {other:?}");
+            sched::crash()
+        }
+    }
+}
+
+guest_sdk::entry!(main);
