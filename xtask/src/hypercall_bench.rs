@@ -33,6 +33,10 @@ pub const MEASURES: [&str; 12] = [
 /// xen-core only, since the real-Xen run has dom0 alone.
 pub const PAIR_MEASURES: [&str; 2] = ["evtchn_round_trip_two_domains", "sched_op_yield_two_domains"];
 
+/// What a domU measures against dom0's services (the `xenstore_bench`
+/// bundle; its lines reach the log through dom0's console backend).
+pub const SERVICE_MEASURES: [&str; 1] = ["xenstore_read"];
+
 /// Instructions per call on each hypervisor, in [`MEASURES`] order.
 pub struct HypercallFigures {
     /// On xen-core.
@@ -41,6 +45,8 @@ pub struct HypercallFigures {
     pub real_xen: Vec<u64>,
     /// On xen-core beside the partner, in [`PAIR_MEASURES`] order.
     pub xen_core_pair: Vec<u64>,
+    /// On xen-core against dom0's services, in [`SERVICE_MEASURES`] order.
+    pub xen_core_services: Vec<u64>,
 }
 
 /// Reads `bench <name>: <n> per ...` lines from a run's output.
@@ -51,7 +57,7 @@ fn figures(output: &str, measures: &[&str]) -> Result<Vec<u64>> {
             let prefix = format!("bench {name}: ");
             output
                 .lines()
-                .find_map(|line| line.trim_end().strip_prefix(&prefix))
+                .find_map(|line| line.trim_end().split_once(prefix.as_str()).map(|(_, rest)| rest))
                 .and_then(|rest| rest.split_whitespace().next())
                 .and_then(|number| number.parse().ok())
                 .ok_or_else(|| format!("the bench guest printed no figure for {name}").into())
@@ -83,5 +89,6 @@ pub fn measure() -> Result<HypercallFigures> {
         xen_core: figures(&run(ours("bench"))?, &MEASURES)?,
         real_xen: figures(&run(theirs)?, &MEASURES)?,
         xen_core_pair: figures(&run(ours("bench_pair"))?, &PAIR_MEASURES)?,
+        xen_core_services: figures(&run(ours("xenstore_bench"))?, &SERVICE_MEASURES)?,
     })
 }

@@ -229,7 +229,15 @@ fn bench_hypercalls() -> Result<()> {
     for (name, ours) in xtask::hypercall_bench::PAIR_MEASURES.iter().zip(&figures.xen_core_pair) {
         println!("{name:<24} {ours:>9} {:>9} {:>7}", "-", "-");
     }
-    println!("(two_domains: beside a partner domU, xen-core only; the real-Xen run has dom0 alone)");
+    for (name, ours) in xtask::hypercall_bench::SERVICE_MEASURES
+        .iter()
+        .zip(&figures.xen_core_services)
+    {
+        println!("{name:<24} {ours:>9} {:>9} {:>7}", "-", "-");
+    }
+    println!(
+        "(two_domains: beside a partner domU; xenstore_read: a domU asking dom0's xenstored; xen-core only, the real-Xen run has dom0 alone)"
+    );
     Ok(())
 }
 

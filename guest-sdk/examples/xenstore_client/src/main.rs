@@ -6,6 +6,7 @@
 //!   `data/request` and waits for dom0's `data/response` through a watch.
 //!   The second round comes after the hostile domain has broken its ring:
 //!   dom0 must still serve this one.
+//! - `bench` times xenstore read round trips.
 //! - `hostile` writes a header announcing 5000 payload bytes on its ring.
 //!   xenstored must close its connection, set the ring's error field, and
 //!   go on serving the others.
@@ -140,12 +141,32 @@ fn hostile(info: &StartInfo) -> ! {
     }
 }
 
+/// Reads per measurement.
+const READS: u64 = 200;
+
+/// The cost of a xenstore read round trip: the request on the ring, dom0's
+/// xenstored answering, the reply back. In `rdtsc` ticks, which under QEMU's
+/// `-icount shift=0` are instructions (of every domain and the hypervisor).
+fn bench() -> ! {
+    let mut buffer = [0u8; 64];
+    // Once outside the timing: the first read runs cold code.
+    read("name", &mut buffer);
+    let start = time::rdtsc();
+    for _ in 0..READS {
+        check(xenstore::read("name", &mut buffer), "read");
+    }
+    let ticks = (time::rdtsc() - start) / READS;
+    println!("bench xenstore_read: {ticks} per read");
+    sched::power_off()
+}
+
 fn main(info: &'static StartInfo) -> ! {
     check(upcall::start(info), "starting events");
     check(xenstore::start(info), "starting xenstore");
     match parameter(command_line(info), "role") {
         Some("client") => client(),
         Some("hostile") => hostile(info),
+        Some("bench") => bench(),
         other => {
             println!("xenstore_client: unknown role {other:?}");
             sched::crash()
