@@ -31,3 +31,4 @@ pub mod start_info;
 pub mod trap;
 pub mod vcpu;
 pub mod version;
+pub mod xenbus;
