@@ -329,7 +329,16 @@ pub fn unmap(mapping: Mapping) -> Result<(), GrantError> {
 /// Reads `out.len()` bytes at `offset` of the page mapped at grant window
 /// 0 (another domain writes it: read word by word, atomically).
 pub fn read_window(offset: usize, out: &mut [u8]) {
-    let window = shared_area::WINDOWS.start * 4096;
+    read_in_window(0, offset, out)
+}
+
+/// Reads `out.len()` bytes at `offset` of the page mapped at grant window
+/// `window` (outside the window, reads give nothing).
+pub fn read_in_window(window: usize, offset: usize, out: &mut [u8]) {
+    if window >= WINDOWS || offset + out.len() > 4096 {
+        return;
+    }
+    let window = (shared_area::WINDOWS.start + window) * 4096;
     for (index, byte) in out.iter_mut().enumerate() {
         let at = window + offset + index;
         let word = SharedPage.load(at & !7);

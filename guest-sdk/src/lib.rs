@@ -43,6 +43,7 @@ pub mod time;
 pub mod traps;
 pub mod upcall;
 pub mod xen_error;
+pub mod xenbus;
 pub mod xenstore;
 
 pub use xen_error::XenError;

@@ -8,7 +8,7 @@
 //! | 1-4 | the grant table |
 //! | 5 | our console ring (domU) |
 //! | 6 | our xenstore ring (domU) |
-//! | 7-14 | grant windows: other domains' frames we map |
+//! | 7-22 | grant windows: other domains' frames we map |
 
 use crate::XenError;
 use core::ops::Range;
@@ -23,9 +23,9 @@ pub const CONSOLE_RING: usize = 5;
 /// Our xenstore ring.
 pub const XENSTORE_RING: usize = 6;
 /// Windows for other domains' granted frames.
-pub const WINDOWS: Range<usize> = 7..15;
+pub const WINDOWS: Range<usize> = 7..23;
 /// Pages in the area.
-pub const PAGES: usize = 15;
+pub const PAGES: usize = 23;
 
 /// Bytes in a page.
 const PAGE_SIZE: usize = 4096;

@@ -94,7 +94,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 8] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 9] = [
     (
         "domu_crash",
         &[
@@ -152,6 +152,13 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 8] = [
             ("dom0", "dom0_services", "memory=16M"),
             ("client", "xenstore_client", "memory=16M cmdline=role=client"),
             ("hostile", "xenstore_client", "memory=16M cmdline=role=hostile"),
+        ],
+    ),
+    (
+        "xenbus",
+        &[
+            ("dom0", "dom0_services", "memory=16M"),
+            ("frontend", "xenstore_client", "memory=16M cmdline=role=xenbus"),
         ],
     ),
     (

@@ -154,7 +154,7 @@ GUEST_TRAP_STUBS:
     .balign 4096
     .global guest_sdk_shared_area
 guest_sdk_shared_area:
-    .skip 4096 * 15
+    .skip 4096 * 23
 
 /* The event upcall. The hypervisor's bounce frame is RCX, R11, RIP, CS,
  * RFLAGS, RSP, SS, with events masked. Pop RCX and R11 back and push a zero

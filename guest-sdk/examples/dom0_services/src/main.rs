@@ -13,6 +13,7 @@ extern crate alloc;
 
 mod console;
 mod store;
+mod vdemo;
 
 use alloc::format;
 use console::Console;
@@ -23,6 +24,7 @@ use dom0_tools::xenstore::xenstored::{Quotas, Xenstored};
 use guest_sdk::start_info::StartInfo;
 use guest_sdk::{event_channel, println, sched, upcall};
 use store::{StoreRing, dom0_request, introduce};
+use vdemo::Vdemo;
 use xen_abi::errno::Errno;
 use xen_abi::event_channel::{EvtchnPort, VIRQ_DOM_EXC};
 
@@ -32,7 +34,7 @@ const MAX_DOMID: u16 = 7;
 pub const STORE_PORT: EvtchnPort = 1;
 /// The console's.
 pub const CONSOLE_PORT: EvtchnPort = 2;
-/// DomUs served: each takes two grant windows of eight.
+/// DomUs served: each takes three grant windows of sixteen.
 const MAX_SERVED: usize = 4;
 
 /// Set by any port dom0 serves and by VIRQ_DOM_EXC: the main loop has work.
@@ -48,11 +50,12 @@ fn exists(domid: u16) -> bool {
     !matches!(event_channel::status(domid, 0), Err(error) if error.code == Errno::ESRCH.as_return())
 }
 
-/// A domU and its rings.
+/// A domU, its rings and its device.
 struct Served {
     domid: u16,
     console: Option<Console>,
     store: Option<StoreRing>,
+    vdemo: Vdemo,
 }
 
 /// The value of a step, or a crash that says which step failed.
@@ -117,7 +120,13 @@ fn main(info: &'static StartInfo) -> ! {
         let console = Console::connect(domid, index)
             .map_err(|error| println!("dom0: d{domid}'s console not served: {error}"))
             .ok();
-        let _ = served.push(Served { domid, console, store });
+        let vdemo = Vdemo::create(&mut xs, dom0, domid, 2 * MAX_SERVED + index);
+        let _ = served.push(Served {
+            domid,
+            console,
+            store,
+            vdemo,
+        });
     }
     while !served.is_empty() {
         check(sched::wait_until(0, || WORK.swap(false, SeqCst)), "waiting");
@@ -130,6 +139,9 @@ fn main(info: &'static StartInfo) -> ! {
             }
         }
         answer_requests(&mut xs, dom0);
+        for domain in served.iter_mut() {
+            domain.vdemo.step(&mut xs, dom0);
+        }
         // Replies to what dom0 just wrote may wait on the domUs' rings.
         for domain in served.iter_mut() {
             if let Some(store) = domain.store.as_mut() {

@@ -7,6 +7,8 @@
 //!   The second round comes after the hostile domain has broken its ring:
 //!   dom0 must still serve this one.
 //! - `bench` times xenstore read round trips.
+//! - `xenbus` is the frontend of the `vdemo` split device (see
+//!   `xenbus_frontend`).
 //! - `hostile` writes a header announcing 5000 payload bytes on its ring.
 //!   xenstored must close its connection, set the ring's error field, and
 //!   go on serving the others.
@@ -141,6 +143,76 @@ fn hostile(info: &StartInfo) -> ! {
     }
 }
 
+/// The `vdemo` frontend: grants a page holding a message, offers an event
+/// channel, and walks the xenbus handshake with dom0's backend to
+/// Connected and back to Closed, taking the grant back at the end.
+fn xenbus_frontend(info: &'static StartInfo) -> ! {
+    use guest_sdk::grant_table;
+    use guest_sdk::page_table::{MmuBackend, boot_manager};
+    use guest_sdk::xenbus::Frontend;
+    use xen_abi::xenbus::{Step, XenbusState, frontend_step};
+    check(grant_table::start(), "grant table setup");
+    let mut pages = boot_manager(info);
+    let page = check(pages.allocate_frame(), "a page");
+    let message = *b"hello from the vdemo frontend";
+    for (index, chunk) in message.chunks(8).enumerate() {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        pages
+            .backend()
+            .write_u64(page.va + index as u64 * 8, u64::from_le_bytes(word));
+    }
+    let gref = check(grant_table::grant_access(0, page.mfn, true), "grant");
+    let port = check(event_channel::alloc_unbound(0), "alloc_unbound");
+    let device = check(Frontend::open("device/vdemo/0", "vdemo"), "opening device/vdemo/0");
+    let deadline = time::now() + 5 * SECOND;
+    let mut own = XenbusState::Initialising;
+    let mut closing = false;
+    loop {
+        let backend = check(device.backend_state(), "reading the backend's state");
+        match frontend_step(own, backend) {
+            Step::PublishRing => {
+                let mut text: heapless::String<12> = heapless::String::new();
+                let _ = core::fmt::write(&mut text, format_args!("{gref}"));
+                check(device.publish("ring-ref", &text), "ring-ref");
+                text.clear();
+                let _ = core::fmt::write(&mut text, format_args!("{port}"));
+                check(device.publish("event-channel", &text), "event-channel");
+                own = XenbusState::Initialised;
+            }
+            Step::Connect => {
+                own = XenbusState::Connected;
+                println!("xenbus: connected to the backend");
+            }
+            Step::Close => own = XenbusState::Closing,
+            Step::Finish => {
+                check(grant_table::end_access(gref), "revoking the grant");
+                check(device.set_state(XenbusState::Closed), "state");
+                println!("xenbus: closed; the backend unmapped and the grant is revoked");
+                sched::power_off()
+            }
+            Step::Wait | Step::PublishFeatures => {
+                if own == XenbusState::Connected && !closing {
+                    // Connected: now close, as a device being removed.
+                    closing = true;
+                    own = XenbusState::Closing;
+                } else {
+                    let waited = check(
+                        device.wait_for_backend(deadline, |state| state != backend),
+                        "waiting for the backend",
+                    );
+                    if waited.is_none() {
+                        println!("xenbus: the backend stayed {backend:?}");
+                        sched::crash()
+                    }
+                    continue;
+                }
+            }
+        }
+        check(device.set_state(own), "state");
+    }
+}
+
 /// Reads per measurement.
 const READS: u64 = 200;
 
@@ -167,6 +239,7 @@ fn main(info: &'static StartInfo) -> ! {
         Some("client") => client(),
         Some("hostile") => hostile(info),
         Some("bench") => bench(),
+        Some("xenbus") => xenbus_frontend(info),
         other => {
             println!("xenstore_client: unknown role {other:?}");
             sched::crash()
