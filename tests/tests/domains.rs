@@ -167,7 +167,8 @@ fn xenstore_serves_a_domu_and_survives_a_hostile_one() {
 /// domU grants a page and offers an event channel through xenstore; both
 /// walk the xenbus handshake to Connected (dom0 maps the page and reads the
 /// domU's message) and back to Closed, dom0 unmapping before the domU takes
-/// its grant back.
+/// its grant back. Another domU's bogus ring-ref is refused and its device
+/// closed, the first one unaffected.
 #[test]
 fn a_xenbus_device_connects_shares_a_page_and_closes() {
     let outcome = Boot::new("").with_guest("xenbus").run();
@@ -176,4 +177,7 @@ fn a_xenbus_device_connects_shares_a_page_and_closes() {
     outcome.expect_line("[d1] xenbus: connected to the backend");
     outcome.expect_line("dom0: vdemo d1: closed, the page unmapped");
     outcome.expect_line("[d1] xenbus: closed; the backend unmapped and the grant is revoked");
+    // A second domU publishes a reference it never granted: refused.
+    outcome.expect_line("dom0: vdemo d2: cannot map reference 9999: grant status -3 (bad grant reference)");
+    outcome.expect_line("[d2] xenbus-hostile: the backend answered a bogus ring-ref with Some(Closing)");
 }

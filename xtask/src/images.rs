@@ -159,6 +159,7 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 9] = [
         &[
             ("dom0", "dom0_services", "memory=16M"),
             ("frontend", "xenstore_client", "memory=16M cmdline=role=xenbus"),
+            ("liar", "xenstore_client", "memory=16M cmdline=role=xenbus-hostile"),
         ],
     ),
     (

@@ -450,3 +450,17 @@ fn a_disconnected_domain_leaves_no_watches_or_transactions() {
     );
     assert!(w.xs.take_output(d1).is_none());
 }
+
+#[test]
+fn reset_watches_drops_a_connections_watches_and_control_answers() {
+    let mut w = world();
+    let (d1, dom0) = (w.d1, w.dom0);
+    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), ok());
+    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"b", b"2"]), ok());
+    w.events(d1);
+    assert_eq!(w.ask(d1, MessageType::ResetWatches, 0, &[]), ok());
+    assert_eq!(w.write(dom0, 0, "/local/domain/1/a", b"x"), ok());
+    assert!(w.events(d1).is_empty(), "no watch left");
+    assert_eq!(w.ask(d1, MessageType::Unwatch, 0, &[b"a", b"1"]), error("ENOENT"));
+    assert_eq!(w.ask(d1, MessageType::Control, 0, &[b"print", b"hello"]), ok());
+}

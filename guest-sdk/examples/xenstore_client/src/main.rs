@@ -8,7 +8,7 @@
 //!   dom0 must still serve this one.
 //! - `bench` times xenstore read round trips.
 //! - `xenbus` is the frontend of the `vdemo` split device (see
-//!   `xenbus_frontend`).
+//!   `xenbus_frontend`); `xenbus-hostile` publishes a bogus one.
 //! - `hostile` writes a header announcing 5000 payload bytes on its ring.
 //!   xenstored must close its connection, set the ring's error field, and
 //!   go on serving the others.
@@ -213,6 +213,25 @@ fn xenbus_frontend(info: &'static StartInfo) -> ! {
     }
 }
 
+/// A `vdemo` frontend that publishes a reference it never granted and a
+/// port it never offered: dom0's backend must refuse to connect (and
+/// close the device) without harm to itself or the other domains.
+fn xenbus_hostile() -> ! {
+    use guest_sdk::xenbus::Frontend;
+    use xen_abi::xenbus::XenbusState;
+    let device = check(Frontend::open("device/vdemo/0", "vdemo"), "opening device/vdemo/0");
+    check(device.publish("ring-ref", "9999"), "ring-ref");
+    check(device.publish("event-channel", "77"), "event-channel");
+    check(device.set_state(XenbusState::Initialised), "state");
+    let deadline = time::now() + 5 * SECOND;
+    let state = check(
+        device.wait_for_backend(deadline, |state| state >= XenbusState::Closing),
+        "waiting for the backend",
+    );
+    println!("xenbus-hostile: the backend answered a bogus ring-ref with {state:?}");
+    sched::power_off()
+}
+
 /// Reads per measurement.
 const READS: u64 = 200;
 
@@ -240,6 +259,7 @@ fn main(info: &'static StartInfo) -> ! {
         Some("hostile") => hostile(info),
         Some("bench") => bench(),
         Some("xenbus") => xenbus_frontend(info),
+        Some("xenbus-hostile") => xenbus_hostile(),
         other => {
             println!("xenstore_client: unknown role {other:?}");
             sched::crash()
