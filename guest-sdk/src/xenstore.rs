@@ -250,6 +250,9 @@ fn pump(req_id: Option<u32>, out: &mut [u8]) -> Result<Option<usize>, XsError> {
             let word = |i: usize| u32::from_le_bytes(client.incoming[i * 4..i * 4 + 4].try_into().unwrap_or([0; 4]));
             let (kind, id, length) = (word(0), word(1), word(3) as usize);
             if length > PAYLOAD_MAX {
+                // A broken stream: drop what is buffered rather than fail
+                // on the same header for every request to come.
+                client.incoming.clear();
                 return Err(XsError::NoReply);
             }
             if client.incoming.len() < HEADER + length {

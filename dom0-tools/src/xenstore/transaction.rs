@@ -9,11 +9,15 @@
 
 use super::path;
 use super::permissions::Permissions;
-use super::tree::{Caller, Changed, Edit, Tree};
+use super::tree::{Caller, Changed, Edit, Quota, Tree};
 use super::wire::XsError;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
+
+/// Nodes one transaction may depend on (read or change): each costs the
+/// daemon memory until the end (Xen's `transaction-nodes` quota).
+pub const MAX_TOUCHED: usize = 1024;
 
 /// An open transaction.
 #[derive(Clone, Debug)]
@@ -40,24 +44,30 @@ impl Transaction {
         &self.tree
     }
 
-    /// Records that the transaction depends on `path` as it is now.
-    pub fn touch(&mut self, path: &str) {
+    /// Records that the transaction depends on `path` as it is now;
+    /// ENOSPC past [`MAX_TOUCHED`] nodes.
+    pub fn touch(&mut self, path: &str) -> Result<(), XsError> {
         if !self.base.contains_key(path) {
+            if self.base.len() >= MAX_TOUCHED {
+                return Err(XsError::ENOSPC);
+            }
             let generation = self.tree.get(path).map(|node| node.generation);
             self.base.insert(String::from(path), generation);
         }
+        Ok(())
     }
 
     /// Records `path` and the ancestors a write of it creates or changes.
-    fn touch_for_write(&mut self, path: &str) {
-        for missing in self.tree.missing(path) {
-            self.touch(&missing);
+    fn touch_for_write(&mut self, path: &str) -> Result<(), XsError> {
+        let missing = self.tree.missing(path);
+        if self.base.len() + missing.len() + 2 > MAX_TOUCHED {
+            return Err(XsError::ENOSPC);
         }
-        self.touch(path);
-        if let Some(anchor) = self.tree.missing(path).first().and_then(|first| path::parent(first)) {
-            let anchor = String::from(anchor);
-            self.touch(&anchor);
+        let anchor = missing.first().and_then(|first| path::parent(first));
+        for at in missing.into_iter().chain(anchor) {
+            self.touch(at)?;
         }
+        self.touch(path)
     }
 
     fn record(&mut self, changed: Changed) -> Changed {
@@ -68,20 +78,28 @@ impl Transaction {
     /// Applies the transaction to `store` if nothing it touched changed
     /// there (EAGAIN otherwise) and the caller stays within `quota` nodes
     /// (ENOSPC); the paths changed, for watches.
-    pub fn commit(self, store: &mut Tree, caller: Caller, quota: usize) -> Result<Vec<String>, XsError> {
+    pub fn commit(self, store: &mut Tree, caller: Caller, quota: Quota) -> Result<Vec<String>, XsError> {
         for (path, generation) in &self.base {
             if store.get(path).map(|node| node.generation) != *generation {
                 return Err(XsError::EAGAIN);
             }
         }
         if !caller.privileged {
-            let owner_of = |tree: &Tree, path: &str| tree.get(path).map(|node| node.perms.owner());
-            let mut owned = store.owned_by(caller.domid) as isize;
+            // What the caller owns in the store and would own after: each
+            // changed node's count and bytes, before and after.
+            let owned = |tree: &Tree, path: &str| match tree.get(path) {
+                Some(node) if node.perms.owner() == caller.domid => (1, path.len() + node.value.len()),
+                _ => (0, 0),
+            };
+            let mut nodes = store.owned_by(caller.domid) as i128;
+            let mut bytes = store.bytes_owned_by(caller.domid) as i128;
             for path in &self.changed {
-                owned -= isize::from(owner_of(store, path) == Some(caller.domid));
-                owned += isize::from(owner_of(&self.tree, path) == Some(caller.domid));
+                let (old_nodes, old_bytes) = owned(store, path);
+                let (new_nodes, new_bytes) = owned(&self.tree, path);
+                nodes += new_nodes - old_nodes;
+                bytes += new_bytes as i128 - old_bytes as i128;
             }
-            if owned > quota as isize {
+            if nodes > quota.nodes as i128 || bytes > quota.bytes as i128 {
                 return Err(XsError::ENOSPC);
             }
         }
@@ -94,28 +112,27 @@ impl Transaction {
 
 impl Edit for Transaction {
     /// [`Tree::write`] in the transaction.
-    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
-        self.touch_for_write(path);
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError> {
+        self.touch_for_write(path)?;
         let changed = self.tree.write(caller, path, value, quota)?;
         Ok(self.record(changed))
     }
 
     /// [`Tree::mkdir`] in the transaction.
-    fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
-        self.touch_for_write(path);
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError> {
+        self.touch_for_write(path)?;
         let changed = self.tree.mkdir(caller, path, quota)?;
         Ok(self.record(changed))
     }
 
     /// [`Tree::rm`] in the transaction.
     fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
-        self.touch(path);
+        self.touch(path)?;
         if let Some(parent) = path::parent(path) {
-            let parent = String::from(parent);
-            self.touch(&parent);
+            self.touch(parent)?;
         }
         for below in self.tree.subtree(path) {
-            self.touch(&below);
+            self.touch(&below)?;
         }
         let changed = self.tree.rm(caller, path)?;
         Ok(self.record(changed))
@@ -123,7 +140,7 @@ impl Edit for Transaction {
 
     /// [`Tree::set_perms`] in the transaction.
     fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
-        self.touch(path);
+        self.touch(path)?;
         let changed = self.tree.set_perms(caller, path, perms)?;
         Ok(self.record(changed))
     }
@@ -142,9 +159,9 @@ mod tests {
     fn changes_reach_the_store_only_on_commit() {
         let mut store = Tree::new();
         let mut tx = Transaction::begin(&store);
-        tx.write(DOM0, "/a/b", b"1", 100).unwrap();
+        tx.write(DOM0, "/a/b", b"1", Quota::UNLIMITED).unwrap();
         assert!(store.get("/a").is_none());
-        let changed = tx.commit(&mut store, DOM0, 100).unwrap();
+        let changed = tx.commit(&mut store, DOM0, Quota::UNLIMITED).unwrap();
         assert!(changed.contains(&String::from("/a/b")));
         assert_eq!(store.read(DOM0, "/a/b").unwrap(), b"1");
         assert!(store.get("/").unwrap().children.contains("a"));
@@ -153,42 +170,47 @@ mod tests {
     #[test]
     fn a_touched_node_changed_meanwhile_is_a_conflict() {
         let mut store = Tree::new();
-        store.write(DOM0, "/x", b"0", 100).unwrap();
+        store.write(DOM0, "/x", b"0", Quota::UNLIMITED).unwrap();
         let mut tx = Transaction::begin(&store);
-        tx.touch("/x");
+        tx.touch("/x").unwrap();
         let value = tx.tree().read(DOM0, "/x").unwrap().to_vec();
-        tx.write(DOM0, "/y", &value, 100).unwrap();
-        store.write(DOM0, "/x", b"1", 100).unwrap();
-        assert_eq!(tx.commit(&mut store, DOM0, 100), Err(XsError::EAGAIN));
+        tx.write(DOM0, "/y", &value, Quota::UNLIMITED).unwrap();
+        store.write(DOM0, "/x", b"1", Quota::UNLIMITED).unwrap();
+        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsError::EAGAIN));
         assert!(store.get("/y").is_none(), "nothing applied");
     }
 
     #[test]
     fn untouched_nodes_do_not_conflict_but_removal_and_creation_do() {
         let mut store = Tree::new();
-        store.write(DOM0, "/x", b"0", 100).unwrap();
+        store.write(DOM0, "/x", b"0", Quota::UNLIMITED).unwrap();
         let mut tx = Transaction::begin(&store);
-        tx.write(DOM0, "/x", b"tx", 100).unwrap();
-        store.write(DOM0, "/elsewhere", b"1", 100).unwrap();
-        tx.commit(&mut store, DOM0, 100).unwrap();
+        tx.write(DOM0, "/x", b"tx", Quota::UNLIMITED).unwrap();
+        store.write(DOM0, "/elsewhere", b"1", Quota::UNLIMITED).unwrap();
+        tx.commit(&mut store, DOM0, Quota::UNLIMITED).unwrap();
         assert_eq!(store.read(DOM0, "/x").unwrap(), b"tx");
         // A node the transaction saw absent, created meanwhile.
         let mut tx = Transaction::begin(&store);
-        tx.touch("/new");
-        tx.write(DOM0, "/other", b"", 100).unwrap();
-        store.write(DOM0, "/new", b"", 100).unwrap();
-        assert_eq!(tx.commit(&mut store, DOM0, 100), Err(XsError::EAGAIN));
+        tx.touch("/new").unwrap();
+        tx.write(DOM0, "/other", b"", Quota::UNLIMITED).unwrap();
+        store.write(DOM0, "/new", b"", Quota::UNLIMITED).unwrap();
+        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsError::EAGAIN));
         // A node it wrote, removed meanwhile.
         let mut tx = Transaction::begin(&store);
-        tx.write(DOM0, "/x", b"again", 100).unwrap();
+        tx.write(DOM0, "/x", b"again", Quota::UNLIMITED).unwrap();
         store.rm(DOM0, "/x").unwrap();
-        assert_eq!(tx.commit(&mut store, DOM0, 100), Err(XsError::EAGAIN));
+        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsError::EAGAIN));
     }
+
+    const TWO: Quota = Quota {
+        nodes: 2,
+        bytes: usize::MAX,
+    };
 
     #[test]
     fn two_transactions_cannot_both_create_past_the_quota() {
         let mut store = Tree::new();
-        store.mkdir(DOM0, "/local/domain/1", 100).unwrap();
+        store.mkdir(DOM0, "/local/domain/1", Quota::UNLIMITED).unwrap();
         store
             .set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1))
             .unwrap();
@@ -198,13 +220,13 @@ mod tests {
         };
         let mut first = Transaction::begin(&store);
         let mut second = Transaction::begin(&store);
-        first.write(d1, "/local/domain/1/a", b"", 2).unwrap();
-        second.write(d1, "/local/domain/1/b", b"", 2).unwrap();
-        first.commit(&mut store, d1, 2).unwrap();
+        first.write(d1, "/local/domain/1/a", b"", TWO).unwrap();
+        second.write(d1, "/local/domain/1/b", b"", TWO).unwrap();
+        first.commit(&mut store, d1, TWO).unwrap();
         // The second touched /local/domain/1 (its children changed): a
         // conflict before the quota is even looked at; retried, the quota.
-        assert_eq!(second.commit(&mut store, d1, 2), Err(XsError::EAGAIN));
+        assert_eq!(second.commit(&mut store, d1, TWO), Err(XsError::EAGAIN));
         let mut retry = Transaction::begin(&store);
-        assert_eq!(retry.write(d1, "/local/domain/1/b", b"", 2), Err(XsError::ENOSPC));
+        assert_eq!(retry.write(d1, "/local/domain/1/b", b"", TWO), Err(XsError::ENOSPC));
     }
 }

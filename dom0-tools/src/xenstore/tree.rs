@@ -43,17 +43,37 @@ pub struct Tree {
     generation: u64,
     /// Nodes each domain owns, for the quota.
     owned: BTreeMap<u16, usize>,
+    /// Bytes of path and value each domain owns, for the quota.
+    owned_bytes: BTreeMap<u16, usize>,
 }
 
 /// What a change did: the paths created, changed or removed, in order.
 pub type Changed = Vec<String>;
 
+/// What an unprivileged domain may own in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Nodes.
+    pub nodes: usize,
+    /// Bytes of paths and values together, which is what the store's
+    /// memory grows with.
+    pub bytes: usize,
+}
+
+impl Quota {
+    /// No limit (the privileged, and tests that are not about quotas).
+    pub const UNLIMITED: Quota = Quota {
+        nodes: usize::MAX,
+        bytes: usize::MAX,
+    };
+}
+
 /// The changes a client can make, on the store or in a transaction.
 pub trait Edit {
     /// Sets `path` to `value`, creating it and missing parents.
-    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError>;
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError>;
     /// Creates `path` and missing parents; an existing node is kept.
-    fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError>;
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError>;
     /// Removes `path` and everything below it.
     fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError>;
     /// Replaces the permissions of `path`.
@@ -61,10 +81,10 @@ pub trait Edit {
 }
 
 impl Edit for Tree {
-    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError> {
         Tree::write(self, caller, path, value, quota)
     }
-    fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError> {
         Tree::mkdir(self, caller, path, quota)
     }
     fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
@@ -89,6 +109,7 @@ impl Tree {
             nodes: BTreeMap::new(),
             generation: 0,
             owned: BTreeMap::new(),
+            owned_bytes: BTreeMap::new(),
         };
         for (path, child) in [
             ("/", Some("local")),
@@ -124,6 +145,11 @@ impl Tree {
         self.owned.get(&domid).copied().unwrap_or(0)
     }
 
+    /// Bytes of path and value `domid` owns.
+    pub fn bytes_owned_by(&self, domid: u16) -> usize {
+        self.owned_bytes.get(&domid).copied().unwrap_or(0)
+    }
+
     /// Every node, in path order.
     pub fn nodes(&self) -> impl Iterator<Item = (&String, &Node)> {
         self.nodes.iter()
@@ -135,23 +161,32 @@ impl Tree {
     }
 
     fn insert(&mut self, path: String, node: Node) {
+        let size = path.len() + node.value.len();
         *self.owned.entry(node.perms.owner()).or_insert(0) += 1;
+        *self.owned_bytes.entry(node.perms.owner()).or_insert(0) += size;
+        let key_len = path.len();
         if let Some(old) = self.nodes.insert(path, node) {
-            self.disown(old.perms.owner());
+            self.disown(old.perms.owner(), key_len + old.value.len());
         }
     }
 
     fn take(&mut self, path: &str) -> Option<Node> {
         let node = self.nodes.remove(path)?;
-        self.disown(node.perms.owner());
+        self.disown(node.perms.owner(), path.len() + node.value.len());
         Some(node)
     }
 
-    fn disown(&mut self, owner: u16) {
+    fn disown(&mut self, owner: u16, size: usize) {
         if let Some(count) = self.owned.get_mut(&owner) {
             *count -= 1;
             if *count == 0 {
                 self.owned.remove(&owner);
+            }
+        }
+        if let Some(bytes) = self.owned_bytes.get_mut(&owner) {
+            *bytes = bytes.saturating_sub(size);
+            if *bytes == 0 {
+                self.owned_bytes.remove(&owner);
             }
         }
     }
@@ -196,15 +231,16 @@ impl Tree {
     }
 
     /// The paths a write of `path` would create, top first: its missing
-    /// ancestors and itself; empty if it exists.
-    pub fn missing(&self, path: &str) -> Vec<String> {
+    /// ancestors and itself, as slices of `path` (nothing is allocated per
+    /// ancestor, however deep the path); empty if it exists.
+    pub fn missing<'p>(&self, path: &'p str) -> Vec<&'p str> {
         let mut missing = Vec::new();
         let mut current = Some(path);
         while let Some(at) = current {
             if self.nodes.contains_key(at) {
                 break;
             }
-            missing.push(String::from(at));
+            missing.push(at);
             current = path::parent(at);
         }
         missing.reverse();
@@ -215,17 +251,17 @@ impl Tree {
     /// values) if needed. Creating needs write access to the nearest
     /// existing ancestor; new nodes take its permissions, owned by the
     /// caller unless privileged. `quota` caps the nodes the caller owns.
-    pub fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: usize) -> Result<Changed, XsError> {
+    pub fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError> {
         self.set(caller, path, Some(value), quota)
     }
 
     /// Creates `path` (and missing parents) with an empty value; an
     /// existing node keeps its value.
-    pub fn mkdir(&mut self, caller: Caller, path: &str, quota: usize) -> Result<Changed, XsError> {
+    pub fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError> {
         self.set(caller, path, None, quota)
     }
 
-    fn set(&mut self, caller: Caller, path: &str, value: Option<&[u8]>, quota: usize) -> Result<Changed, XsError> {
+    fn set(&mut self, caller: Caller, path: &str, value: Option<&[u8]>, quota: Quota) -> Result<Changed, XsError> {
         let missing = self.missing(path);
         if missing.is_empty() {
             if !self.access(caller, path)?.writes() {
@@ -234,18 +270,32 @@ impl Tree {
             let Some(value) = value else {
                 return Ok(Vec::new());
             };
+            let node = self.nodes.get(path).ok_or(XsError::ENOENT)?;
+            let owner = node.perms.owner();
+            let old_len = node.value.len();
+            let grown = value.len().saturating_sub(old_len);
+            if !caller.privileged && owner == caller.domid && self.bytes_owned_by(owner) + grown > quota.bytes {
+                return Err(XsError::ENOSPC);
+            }
             let generation = self.next_generation();
             let node = self.nodes.get_mut(path).ok_or(XsError::ENOENT)?;
             node.value = Vec::from(value);
             node.generation = generation;
+            let bytes = self.owned_bytes.entry(owner).or_insert(0);
+            *bytes = (*bytes + value.len()).saturating_sub(old_len);
             return Ok(alloc::vec![String::from(path)]);
         }
-        let anchor = path::parent(&missing[0]).ok_or(XsError::EINVAL)?;
+        let anchor = path::parent(missing[0]).ok_or(XsError::EINVAL)?;
         if !self.access(caller, anchor)?.writes() {
             return Err(XsError::EACCES);
         }
-        if !caller.privileged && self.owned_by(caller.domid) + missing.len() > quota {
-            return Err(XsError::ENOSPC);
+        if !caller.privileged {
+            let bytes: usize = missing.iter().map(|at| at.len()).sum::<usize>() + value.map_or(0, <[u8]>::len);
+            if self.owned_by(caller.domid) + missing.len() > quota.nodes
+                || self.bytes_owned_by(caller.domid) + bytes > quota.bytes
+            {
+                return Err(XsError::ENOSPC);
+            }
         }
         let inherited = self.nodes[anchor].perms.clone();
         let perms = if caller.privileged {
@@ -256,7 +306,7 @@ impl Tree {
         let generation = self.next_generation();
         let mut changed = alloc::vec![String::from(anchor)];
         let anchor_node = self.nodes.get_mut(anchor).ok_or(XsError::ENOENT)?;
-        anchor_node.children.insert(String::from(path::leaf(&missing[0])));
+        anchor_node.children.insert(String::from(path::leaf(missing[0])));
         anchor_node.generation = generation;
         for (index, new) in missing.iter().enumerate() {
             let mut children = BTreeSet::new();
@@ -274,8 +324,8 @@ impl Tree {
                 children,
                 generation,
             };
-            self.insert(new.clone(), node);
-            changed.push(new.clone());
+            self.insert(String::from(*new), node);
+            changed.push(String::from(*new));
         }
         Ok(changed)
     }
@@ -366,10 +416,15 @@ mod tests {
         privileged: false,
     };
 
+    const THREE: Quota = Quota {
+        nodes: 3,
+        bytes: usize::MAX,
+    };
+
     /// dom0 makes /local/domain/1 and gives it to d1, as the toolstack does.
     fn with_home() -> Tree {
         let mut tree = Tree::new();
-        tree.mkdir(DOM0, "/local/domain/1", 100).unwrap();
+        tree.mkdir(DOM0, "/local/domain/1", Quota::UNLIMITED).unwrap();
         tree.set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1))
             .unwrap();
         tree
@@ -378,7 +433,9 @@ mod tests {
     #[test]
     fn writes_create_parents_and_read_back() {
         let mut tree = with_home();
-        let changed = tree.write(D1, "/local/domain/1/device/vif/0", b"x", 100).unwrap();
+        let changed = tree
+            .write(D1, "/local/domain/1/device/vif/0", b"x", Quota::UNLIMITED)
+            .unwrap();
         assert_eq!(
             changed,
             [
@@ -398,16 +455,20 @@ mod tests {
     #[test]
     fn other_domains_are_kept_out_unless_permitted() {
         let mut tree = with_home();
-        tree.write(D1, "/local/domain/1/secret", b"s", 100).unwrap();
+        tree.write(D1, "/local/domain/1/secret", b"s", Quota::UNLIMITED)
+            .unwrap();
         assert_eq!(tree.read(D2, "/local/domain/1/secret"), Err(XsError::EACCES));
         assert_eq!(
-            tree.write(D2, "/local/domain/1/secret", b"x", 100),
+            tree.write(D2, "/local/domain/1/secret", b"x", Quota::UNLIMITED),
             Err(XsError::EACCES)
         );
-        assert_eq!(tree.write(D2, "/local/domain/1/new", b"x", 100), Err(XsError::EACCES));
+        assert_eq!(
+            tree.write(D2, "/local/domain/1/new", b"x", Quota::UNLIMITED),
+            Err(XsError::EACCES)
+        );
         assert_eq!(tree.rm(D2, "/local/domain/1/secret"), Err(XsError::EACCES));
         assert_eq!(
-            tree.write(D1, "/local/other", b"x", 100),
+            tree.write(D1, "/local/other", b"x", Quota::UNLIMITED),
             Err(XsError::EACCES),
             "dom0's tree"
         );
@@ -420,7 +481,7 @@ mod tests {
         tree.set_perms(D1, "/local/domain/1/secret", perms.clone()).unwrap();
         assert_eq!(tree.read(D2, "/local/domain/1/secret").unwrap(), b"s");
         assert_eq!(
-            tree.write(D2, "/local/domain/1/secret", b"x", 100),
+            tree.write(D2, "/local/domain/1/secret", b"x", Quota::UNLIMITED),
             Err(XsError::EACCES)
         );
         // Only the owner sets permissions, and it may not give the node away.
@@ -438,7 +499,7 @@ mod tests {
     #[test]
     fn rm_removes_subtrees_and_tolerates_absent_leaves() {
         let mut tree = with_home();
-        tree.write(D1, "/local/domain/1/a/b/c", b"1", 100).unwrap();
+        tree.write(D1, "/local/domain/1/a/b/c", b"1", Quota::UNLIMITED).unwrap();
         let changed = tree.rm(D1, "/local/domain/1/a").unwrap();
         assert_eq!(
             changed,
@@ -460,23 +521,23 @@ mod tests {
     #[test]
     fn the_node_quota_counts_what_a_domain_owns() {
         let mut tree = with_home();
-        tree.write(D1, "/local/domain/1/a", b"", 3).unwrap();
-        tree.write(D1, "/local/domain/1/b", b"", 3).unwrap();
-        assert_eq!(tree.write(D1, "/local/domain/1/c", b"", 3), Err(XsError::ENOSPC));
+        tree.write(D1, "/local/domain/1/a", b"", THREE).unwrap();
+        tree.write(D1, "/local/domain/1/b", b"", THREE).unwrap();
+        assert_eq!(tree.write(D1, "/local/domain/1/c", b"", THREE), Err(XsError::ENOSPC));
         assert_eq!(
-            tree.write(D1, "/local/domain/1/a", b"changed", 3).map(|c| c.len()),
+            tree.write(D1, "/local/domain/1/a", b"changed", THREE).map(|c| c.len()),
             Ok(1),
             "no new node"
         );
         tree.rm(D1, "/local/domain/1/b").unwrap();
-        tree.write(D1, "/local/domain/1/c", b"", 3).unwrap();
+        tree.write(D1, "/local/domain/1/c", b"", THREE).unwrap();
     }
 
     #[test]
     fn subtrees_do_not_include_siblings_sharing_a_prefix() {
         let mut tree = with_home();
-        tree.write(D1, "/local/domain/1/a/x", b"", 100).unwrap();
-        tree.write(D1, "/local/domain/1/ab", b"", 100).unwrap();
+        tree.write(D1, "/local/domain/1/a/x", b"", Quota::UNLIMITED).unwrap();
+        tree.write(D1, "/local/domain/1/ab", b"", Quota::UNLIMITED).unwrap();
         assert_eq!(
             tree.subtree("/local/domain/1/a"),
             ["/local/domain/1/a", "/local/domain/1/a/x"]

@@ -10,7 +10,7 @@
 use super::path::{self, INTRODUCE_DOMAIN, RELEASE_DOMAIN};
 use super::permissions::{Permission, Permissions};
 use super::transaction::Transaction;
-use super::tree::{Caller, Edit, Tree};
+use super::tree::{Caller, Edit, Quota, Tree};
 use super::watches::{ConnId, Watch, Watches};
 use super::wire::{Header, Message, MessageType, PAYLOAD_MAX, XsError, fields};
 use alloc::collections::{BTreeMap, VecDeque};
@@ -18,30 +18,41 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Per-domain limits (Xen's defaults where it has them).
+/// Limits on what a domain may make xenstored hold. They are sized so that
+/// every domain at its limits still fits a small dom0 heap (a few MiB):
+/// whatever a domU does, dom0 does not run out of memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quotas {
     /// Nodes a domain may own.
     pub nodes: usize,
+    /// Bytes of paths and values a domain may own.
+    pub bytes: usize,
     /// Bytes in one node's value.
     pub value_size: usize,
     /// Watches per connection.
     pub watches: usize,
+    /// Bytes in a watch token.
+    pub token_size: usize,
     /// Open transactions per connection.
     pub transactions: usize,
-    /// Replies and events queued for a connection that does not read them;
-    /// past this its oldest watch events are dropped.
-    pub queued: usize,
+    /// Open transactions in all (each is a copy of the store).
+    pub all_transactions: usize,
+    /// Bytes of replies and events queued for a connection that does not
+    /// read them; past this its oldest watch events are dropped.
+    pub queued_bytes: usize,
 }
 
 impl Default for Quotas {
     fn default() -> Self {
         Quotas {
-            nodes: 1000,
+            nodes: 256,
+            bytes: 64 << 10,
             value_size: 2048,
-            watches: 128,
-            transactions: 10,
-            queued: 256,
+            watches: 32,
+            token_size: 256,
+            transactions: 1,
+            all_transactions: 4,
+            queued_bytes: 64 << 10,
         }
     }
 }
@@ -62,6 +73,8 @@ struct Connection {
     transactions: BTreeMap<u32, Transaction>,
     next_transaction: u32,
     outbox: VecDeque<Message>,
+    /// Bytes in `outbox`.
+    queued_bytes: usize,
 }
 
 /// The daemon's state.
@@ -145,6 +158,7 @@ impl Xenstored {
                 transactions: BTreeMap::new(),
                 next_transaction: 1,
                 outbox: VecDeque::new(),
+                queued_bytes: 0,
             },
         );
         conn
@@ -158,7 +172,18 @@ impl Xenstored {
 
     /// The next message for `conn` to send, if any.
     pub fn take_output(&mut self, conn: ConnId) -> Option<Message> {
-        self.connections.get_mut(&conn)?.outbox.pop_front()
+        let connection = self.connections.get_mut(&conn)?;
+        let message = connection.outbox.pop_front()?;
+        connection.queued_bytes -= message.payload.len();
+        Some(message)
+    }
+
+    /// The node quota as the tree applies it.
+    fn quota(&self) -> Quota {
+        Quota {
+            nodes: self.quotas.nodes,
+            bytes: self.quotas.bytes,
+        }
     }
 
     /// Domains introduced so far.
@@ -185,6 +210,12 @@ impl Xenstored {
             Err(XsError::E2BIG)
         } else {
             self.dispatch(conn, caller, &request, &message.payload)
+        };
+        // A reply must fit the protocol's payload (a directory of long
+        // names could outgrow it): E2BIG instead, as Xen answers.
+        let reply = match reply {
+            Ok((_, payload)) if payload.len() > PAYLOAD_MAX => Err(XsError::E2BIG),
+            other => other,
         };
         let reply = match reply {
             Ok((kind, payload)) => Message::reply(&request, kind, payload),
@@ -238,13 +269,13 @@ impl Xenstored {
                     return Err(XsError::ENOSPC);
                 }
                 let path = path::canonical(raw, caller.domid)?;
-                let quota = self.quotas.nodes;
+                let quota = self.quota();
                 self.change(conn, tx, &path, false, |store| store.write(caller, &path, value, quota))?;
                 ok(kind)
             }
             MessageType::Mkdir => {
                 let path = path::canonical(one_field(payload)?, caller.domid)?;
-                let quota = self.quotas.nodes;
+                let quota = self.quota();
                 self.change(conn, tx, &path, false, |store| store.mkdir(caller, &path, quota))?;
                 ok(kind)
             }
@@ -271,6 +302,9 @@ impl Xenstored {
             MessageType::Watch => {
                 let (raw, token) = two_fields(payload)?;
                 let path = path::watch_path(raw, caller.domid)?;
+                if token.len() > self.quotas.token_size {
+                    return Err(XsError::EINVAL);
+                }
                 let token = String::from(core::str::from_utf8(token).map_err(|_| XsError::EINVAL)?);
                 let relative = !raw.starts_with(b"/") && !raw.starts_with(b"@");
                 let watch = Watch {
@@ -300,6 +334,10 @@ impl Xenstored {
                     return Err(XsError::EBUSY);
                 }
                 let limit = self.quotas.transactions;
+                let open: usize = self.connections.values().map(|c| c.transactions.len()).sum();
+                if open >= self.quotas.all_transactions && !caller.privileged {
+                    return Err(XsError::EAGAIN);
+                }
                 let tree = &self.tree;
                 let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
                 if connection.transactions.len() >= limit && !caller.privileged {
@@ -319,7 +357,11 @@ impl Xenstored {
                 let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
                 let transaction = connection.transactions.remove(&tx).ok_or(XsError::ENOENT)?;
                 if commit {
-                    let changed = transaction.commit(&mut self.tree, caller, self.quotas.nodes)?;
+                    let quota = Quota {
+                        nodes: self.quotas.nodes,
+                        bytes: self.quotas.bytes,
+                    };
+                    let changed = transaction.commit(&mut self.tree, caller, quota)?;
                     for path in changed {
                         let removed = self.tree.get(&path).is_none();
                         self.fire(&path, removed);
@@ -386,7 +428,7 @@ impl Xenstored {
             return read(&self.tree);
         }
         let transaction = self.transaction(conn, tx)?;
-        transaction.touch(path);
+        transaction.touch(path)?;
         read(transaction.tree())
     }
 
@@ -462,24 +504,28 @@ impl Xenstored {
         }
     }
 
-    /// Queues `message` for `conn`. Past the quota, watch events are
-    /// dropped (oldest event first) rather than memory growing without
-    /// bound for a client that never reads; replies are always kept.
+    /// Queues `message` for `conn`. Past the byte quota, watch events are
+    /// dropped (oldest first) rather than memory growing without bound for
+    /// a client that never reads; replies are always kept (a client gets
+    /// one per request, and dom0 stops taking requests while they wait).
     fn queue(&mut self, conn: ConnId, message: Message, is_reply: bool) {
-        let limit = self.quotas.queued;
+        let limit = self.quotas.queued_bytes;
         let Some(connection) = self.connections.get_mut(&conn) else {
             return;
         };
-        if connection.outbox.len() >= limit {
-            let event = MessageType::WatchEvent as u32;
+        let event = MessageType::WatchEvent as u32;
+        while connection.queued_bytes + message.payload.len() > limit {
             match connection.outbox.iter().position(|queued| queued.header.kind == event) {
                 Some(index) => {
-                    connection.outbox.remove(index);
+                    if let Some(dropped) = connection.outbox.remove(index) {
+                        connection.queued_bytes -= dropped.payload.len();
+                    }
                 }
                 None if !is_reply => return,
-                None => {}
+                None => break,
             }
         }
+        connection.queued_bytes += message.payload.len();
         connection.outbox.push_back(message);
     }
 }

@@ -346,7 +346,7 @@ fn quotas_hold_for_nodes_values_watches_and_transactions() {
         value_size: 8,
         watches: 2,
         transactions: 1,
-        queued: 256,
+        ..Quotas::default()
     });
     let d1 = w.d1;
     assert_eq!(w.write(d1, 0, "a/b/c", b""), ok()); // home + 3
@@ -357,8 +357,72 @@ fn quotas_hold_for_nodes_values_watches_and_transactions() {
     assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"3"]), error("ENOSPC"));
     assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), error("EEXIST"));
     w.events(d1);
+    assert_eq!(
+        w.ask(d1, MessageType::Watch, 0, &[b"x", &[b't'; 257]]),
+        error("EINVAL"),
+        "token too long"
+    );
     let _tx = w.start(d1);
     assert_eq!(w.ask(d1, MessageType::TransactionStart, 0, &[b""]), error("ENOSPC"));
+}
+
+#[test]
+fn byte_quotas_keep_a_domain_from_filling_dom0s_memory() {
+    let mut w = world_with(Quotas {
+        bytes: 200,
+        ..Quotas::default()
+    });
+    let d1 = w.d1;
+    // The home (15 bytes of path) plus a node of 60 and a value of 100.
+    let first = w.write(d1, 0, &"a".repeat(60), &[b'v'; 100]);
+    assert_eq!(first, ok(), "{}", w.xs.tree().bytes_owned_by(1));
+    assert_eq!(w.write(d1, 0, "b", &[b'v'; 100]), error("ENOSPC"));
+    // Growing a value counts too; shrinking frees room.
+    let long = "a".repeat(60);
+    assert_eq!(w.write(d1, 0, &long, &[b'v'; 120]), error("ENOSPC"));
+    assert_eq!(w.write(d1, 0, &long, b"short"), ok());
+    assert_eq!(w.write(d1, 0, "b", &[b'v'; 80]), ok()); // 15 + 76 + 5 + 17 + 80 = 193
+    // A deep path is refused before anything is built for it.
+    let deep = String::from("/local/domain/1") + &"/a".repeat(1500);
+    assert_eq!(w.write(d1, 0, &deep, b""), error("ENOSPC"));
+}
+
+#[test]
+fn transactions_are_limited_in_all_and_in_what_they_touch() {
+    let mut w = world_with(Quotas {
+        all_transactions: 1,
+        ..Quotas::default()
+    });
+    let (d1, d2) = (w.d1, w.d2);
+    let tx = w.start(d1);
+    assert_eq!(
+        w.ask(d2, MessageType::TransactionStart, 0, &[b""]),
+        error("EAGAIN"),
+        "none left"
+    );
+    for index in 0..super::transaction::MAX_TOUCHED {
+        let path = format!("n{index}");
+        let answer = w.read(d1, tx, &path);
+        assert_eq!(answer, error("ENOENT"), "{path}");
+    }
+    assert_eq!(
+        w.read(d1, tx, "one-more"),
+        error("ENOSPC"),
+        "the transaction touched enough"
+    );
+    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
+    let _ = w.start(d2);
+}
+
+#[test]
+fn a_reply_past_4096_bytes_is_e2big() {
+    let mut w = world();
+    let d1 = w.d1;
+    for index in 0..3 {
+        let name = format!("dir/{index}{}", "x".repeat(1800));
+        assert_eq!(w.write(d1, 0, &name, b""), ok());
+    }
+    assert_eq!(w.ask(d1, MessageType::Directory, 0, &[b"dir"]), error("E2BIG"));
 }
 
 #[test]
@@ -413,7 +477,7 @@ fn malformed_requests_get_errors_and_change_nothing() {
 #[test]
 fn a_client_that_never_reads_loses_old_events_not_replies() {
     let mut w = world_with(Quotas {
-        queued: 4,
+        queued_bytes: 40,
         ..Quotas::default()
     });
     let (d1, dom0) = (w.d1, w.dom0);
@@ -422,7 +486,9 @@ fn a_client_that_never_reads_loses_old_events_not_replies() {
         let text = format!("{round}");
         assert_eq!(w.write(dom0, 0, "/local/domain/1/x", text.as_bytes()), ok());
     }
-    assert!(w.events(d1).len() <= 4, "the queue is bounded");
+    // Each event is "x\0t\0" (4 bytes): 10 fit in 40, plus the watch's
+    // first event, kept aside by the test while it read the reply.
+    assert!(w.events(d1).len() <= 11, "the queue is bounded");
 }
 
 #[test]

@@ -1,10 +1,11 @@
-//! The heap behind `alloc` (feature `heap`): 2 MiB of bss handed to a
-//! linked-list allocator at boot.
+//! The heap behind `alloc` (feature `heap`): 8 MiB of bss handed to a
+//! linked-list allocator at boot (xenstored's quotas are sized to fit it
+//! with every domain at its limits).
 
 use linked_list_allocator::LockedHeap;
 
 /// Bytes of heap.
-const HEAP_SIZE: usize = 2 << 20;
+const HEAP_SIZE: usize = 8 << 20;
 
 /// The heap's memory: bss, zeroed by the domain builder.
 static mut HEAP_SPACE: [u8; HEAP_SIZE] = [0; HEAP_SIZE];

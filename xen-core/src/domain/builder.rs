@@ -405,7 +405,6 @@ fn build_page_tables<M: PhysicalMemory>(
     l4
 }
 
-/// Writes start_info (xen-pv-abi 6.1).
 /// The port a domU's xenstore ring is signalled on, offered to dom0 (the
 /// builder allocates it first).
 pub const STORE_PORT: u32 = 1;
@@ -445,6 +444,7 @@ fn seed_rings_for_dom0<M: PhysicalMemory>(
     Ok(())
 }
 
+/// Writes start_info (xen-pv-abi 6.1).
 fn write_start_info<M: PhysicalMemory>(
     domain: &mut DomainMemory<'_, M>,
     layout: &BootLayout,

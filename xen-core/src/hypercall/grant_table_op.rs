@@ -45,7 +45,10 @@ pub fn grant_table_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: 
             // struct gnttab_get_version: dom u16, pad, version u32 @4.
             let mut op: [u32; 2] = read_from_guest(context.platform.guest(), ops)?;
             let dom = op[0] as u16;
-            resolve(context.domain, &mut context.others, dom).ok_or(Errno::ESRCH)?;
+            target(context.domain, &mut context.others, dom).map_err(|status| match status {
+                GNTST_BAD_DOMAIN => Errno::ESRCH,
+                _ => Errno::EPERM,
+            })?;
             op[1] = 1;
             write_to_guest(context.platform.guest(), ops, &op)?;
             Ok(Completion::Value(0))
@@ -173,7 +176,7 @@ fn map_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabMapGra
         return Err(GNTST_BAD_VIRT_ADDR);
     }
     if !context.domain.maptrack.has_room() {
-        return Err(GNTST_NO_SPACE);
+        return Err(GNTST_NO_DEVICE_SPACE);
     }
     let base = base_of(context.domain)?;
     let writable = !flags.contains(GntmapFlags::READONLY);
@@ -202,7 +205,7 @@ fn map_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabMapGra
     context.platform.flush_tlb(TlbFlush::Page(op.host_addr));
     let entry = MapTrackEntry { gref: op.gref, mapping };
     // Room was checked first, and nothing since took any.
-    context.domain.maptrack.insert(entry).ok_or(GNTST_NO_SPACE)
+    context.domain.maptrack.insert(entry).ok_or(GNTST_NO_DEVICE_SPACE)
 }
 
 /// The page-table base the caller runs on.
@@ -306,7 +309,9 @@ fn copy_end<P: Platform>(
     let domain = resolve(context.domain, &mut context.others, end.domid).ok_or(GNTST_BAD_DOMAIN)?;
     let owner = domain.id;
     if by_grant {
-        let gref = u32::try_from(end.u).map_err(|_| GNTST_BAD_GNTREF)?;
+        // `u` is a union of a 32-bit reference and a 64-bit frame: only the
+        // low half is the reference (callers reuse copy arrays for both).
+        let gref = end.u as u32;
         let granted = domain.grants.check(memory, gref, caller, write)?;
         return Ok(CopyEnd {
             frame: granted.frame,

@@ -529,6 +529,8 @@ fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
         ..Default::default()
     };
     assert_eq!(w.copy(MAPPER, to_grant(8, 2000, 14)), GNTST_OKAY);
+    // `u` is a union: with a grant, only its low 32 bits are the reference.
+    assert_eq!(w.copy(MAPPER, to_grant(8 | 0xdead << 32, 2000, 14)), GNTST_OKAY);
     let mut bytes = [0u8; 14];
     w.platform.memory.read_bytes(shared.address() + 2000, &mut bytes);
     assert_eq!(&bytes, b"hello, granter");

@@ -155,6 +155,7 @@ fn main(info: &'static StartInfo) -> ! {
                 continue;
             }
             let domain = served.swap_remove(index);
+            domain.vdemo.close(&mut xs, dom0);
             if let Some(store) = domain.store {
                 store.close(&mut xs);
             }

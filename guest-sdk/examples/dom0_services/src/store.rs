@@ -148,13 +148,12 @@ impl StoreRing {
         if self.writer.len() < WRITER_LIMIT
             && let Ok(mut requests) = ByteConsumer::attach(&page, XENSTORE_REQUESTS)
         {
+            // At most one ring's worth per call: a domU refilling its ring
+            // as fast as dom0 drains it gets its turn, not all of dom0.
             let mut buffer = [0u8; 1024];
-            loop {
-                match requests.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(count) => self.reader.push(&buffer[..count]),
-                    Err(_) => return self.break_ring(xs, &page, "a bad request index"),
-                }
+            match requests.read(&mut buffer) {
+                Ok(count) => self.reader.push(&buffer[..count]),
+                Err(_) => return self.break_ring(xs, &page, "a bad request index"),
             }
         }
         loop {

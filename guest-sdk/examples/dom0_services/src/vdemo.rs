@@ -125,16 +125,30 @@ impl Vdemo {
                 Step::Connect => self.connect(xs, dom0),
                 Step::Close => self.set_state(xs, dom0, XenbusState::Closing),
                 Step::Finish => {
-                    if let Some(mapping) = self.mapping.take() {
-                        let _ = grant_table::unmap(mapping);
-                    }
-                    if let Some(port) = self.port.take() {
-                        let _ = event_channel::close(port);
-                    }
+                    self.release();
                     println!("dom0: vdemo d{}: closed, the page unmapped", self.domid);
                     self.set_state(xs, dom0, XenbusState::Closed);
                 }
             }
+        }
+    }
+
+    /// Unmaps the frontend's page and closes its channel, if they are held.
+    fn release(&mut self) {
+        if let Some(mapping) = self.mapping.take() {
+            let _ = grant_table::unmap(mapping);
+        }
+        if let Some(port) = self.port.take() {
+            let _ = event_channel::close(port);
+        }
+    }
+
+    /// The domain ended: what the device held goes, and both directories,
+    /// as a toolstack cleans up.
+    pub fn close(mut self, xs: &mut Xenstored, dom0: ConnId) {
+        self.release();
+        for dir in [&self.frontend, &self.backend] {
+            dom0_request(xs, dom0, MessageType::Rm, &[dir.as_bytes()]);
         }
     }
 
