@@ -581,3 +581,55 @@ fn a_dying_mapper_gives_its_pins_back() {
     assert!(w.revoke(table, 8), "the granter may revoke once the mapper is gone");
     w.frames.check_invariants(&w.platform.memory).unwrap();
 }
+
+#[test]
+fn the_maptrack_limit_is_no_device_space_and_versions_are_asked_with_privilege() {
+    use crate::grant::maptrack::MAX_MAPTRACK;
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(
+        table,
+        8,
+        shared,
+        MAPPER,
+        GrantFlags::PERMIT_ACCESS | GrantFlags::READONLY,
+    );
+    let base = w.map_va - (MAX_MAPTRACK as u64) * 4096;
+    let mut handles = std::vec::Vec::new();
+    for index in 0..MAX_MAPTRACK as u64 {
+        w.map_va = base + index * 4096;
+        let op = w.map(8, GRANTER, HOST_MAP | GntmapFlags::READONLY);
+        assert_eq!(op.status, GNTST_OKAY, "mapping {index}");
+        handles.push((op.handle, w.map_va));
+    }
+    w.map_va = base + MAX_MAPTRACK as u64 * 4096;
+    assert_eq!(
+        w.map(8, GRANTER, HOST_MAP | GntmapFlags::READONLY).status,
+        GNTST_NO_DEVICE_SPACE
+    );
+    for (handle, va) in handles {
+        assert_eq!(w.unmap(handle, va), GNTST_OKAY);
+    }
+    assert_eq!(
+        w.entry_flags(table, 8),
+        GrantFlags::PERMIT_ACCESS | GrantFlags::READONLY
+    );
+    // GNTTABOP_get_version: one's own, or anyone's with privilege.
+    let get_version = |w: &mut World, caller: DomId, dom: u32| {
+        use crate::arch::GuestMemory;
+        w.platform.guest.write(ARG, [dom, 0u32].as_bytes()).unwrap();
+        w.call(
+            caller,
+            nr::GRANT_TABLE_OP,
+            [u64::from(GNTTABOP_GET_VERSION), ARG, 1, 0, 0],
+        )
+    };
+    assert_eq!(get_version(&mut w, MAPPER, u32::from(DOMID_SELF)), 0);
+    assert_eq!(
+        get_version(&mut w, MAPPER, u32::from(GRANTER)),
+        Errno::EPERM.as_return()
+    );
+    assert_eq!(get_version(&mut w, 0, u32::from(GRANTER)), 0);
+    assert_eq!(get_version(&mut w, 0, 7), Errno::ESRCH.as_return());
+}
