@@ -66,19 +66,30 @@ fn check<T, E: core::fmt::Display>(result: Result<T, E>, step: &str) -> T {
     })
 }
 
-/// dom0's answer to watch events on its own connection: a domU's
-/// `data/request` gets a `data/response` quoting it.
-fn answer_requests(xs: &mut Xenstored, dom0: ConnId) {
+/// dom0's watch events on its own connection: a domU's `data/request`
+/// gets a `data/response` quoting it; a `vdemoN` event means domain N's
+/// device state changed, and N is returned for its backend to step.
+fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> heapless::Vec<u16, 8> {
     let mut requests = heapless::Vec::<alloc::string::String, 8>::new();
+    let mut devices = heapless::Vec::<u16, 8>::new();
     while let Some(event) = xs.take_output(dom0) {
         if event.header.kind != MessageType::WatchEvent as u32 {
             continue;
         }
-        if let Some(path) = fields(&event.payload)
-            .first()
-            .and_then(|p| core::str::from_utf8(p).ok())
+        let parts = fields(&event.payload);
+        let (Some(path), Some(token)) = (parts.first(), parts.get(1)) else {
+            continue;
+        };
+        if *token == b"request" {
+            if let Ok(path) = core::str::from_utf8(path) {
+                let _ = requests.push(alloc::string::String::from(path));
+            }
+        } else if let Some(domid) = token
+            .strip_prefix(b"vdemo")
+            .and_then(|id| core::str::from_utf8(id).ok()?.parse().ok())
+            && !devices.contains(&domid)
         {
-            let _ = requests.push(alloc::string::String::from(path));
+            let _ = devices.push(domid);
         }
     }
     for path in requests {
@@ -95,6 +106,7 @@ fn answer_requests(xs: &mut Xenstored, dom0: ConnId) {
         let response = format!("{home}/data/response");
         dom0_request(xs, dom0, MessageType::Write, &[response.as_bytes(), answer.as_bytes()]);
     }
+    devices
 }
 
 fn main(info: &'static StartInfo) -> ! {
@@ -138,8 +150,8 @@ fn main(info: &'static StartInfo) -> ! {
                 store.serve(&mut xs);
             }
         }
-        answer_requests(&mut xs, dom0);
-        for domain in served.iter_mut() {
+        let devices = handle_events(&mut xs, dom0);
+        for domain in served.iter_mut().filter(|domain| devices.contains(&domain.domid)) {
             domain.vdemo.step(&mut xs, dom0);
         }
         // Replies to what dom0 just wrote may wait on the domUs' rings.

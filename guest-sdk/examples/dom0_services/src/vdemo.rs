@@ -94,7 +94,7 @@ impl Vdemo {
             MessageType::Watch,
             &[format!("{frontend}/state").as_bytes(), token.as_bytes()],
         );
-        Vdemo {
+        let mut device = Vdemo {
             domid,
             window,
             frontend,
@@ -102,7 +102,10 @@ impl Vdemo {
             state: XenbusState::Initialising,
             mapping: None,
             port: None,
-        }
+        };
+        // Publish the features now; later steps follow the watch.
+        device.step(xs, dom0);
+        device
     }
 
     fn set_state(&mut self, xs: &mut Xenstored, dom0: ConnId, state: XenbusState) {
