@@ -181,3 +181,15 @@ fn a_xenbus_device_connects_shares_a_page_and_closes() {
     outcome.expect_line("dom0: vdemo d2: cannot map reference 9999: grant status -3 (bad grant reference)");
     outcome.expect_line("[d2] xenbus-hostile: the backend answered a bogus ring-ref with Some(Closing)");
 }
+
+/// What `cargo xtask run` boots: dom0's services and two domUs using them,
+/// to a clean power-off.
+#[test]
+fn the_demo_that_cargo_xtask_run_boots_passes() {
+    let outcome = Boot::new("").with_guest("demo").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("[d1] hello from a domU on its PV console");
+    outcome.expect_line("[d2] xenstore_client: another domain's node: refused (EACCES)");
+    outcome.expect_line("[d2] xenstore_client: all passed");
+    outcome.expect_line("dom0: no domU left; powering off");
+}

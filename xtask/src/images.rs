@@ -88,13 +88,25 @@ pub const GUESTS: [&str; 15] = [
     "xenstore_client",
 ];
 
+/// The bundle `cargo xtask run` boots without `--guest`.
+pub const DEMO_BUNDLE: &str = "demo";
+
 /// One domain of a multi-domain bundle: name, guest, further manifest fields.
 pub type BundledDomain = (&'static str, &'static str, &'static str);
 
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 9] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 10] = [
+    // What `cargo xtask run` boots: dom0's services and two domUs using them.
+    (
+        DEMO_BUNDLE,
+        &[
+            ("dom0", "dom0_services", "memory=16M"),
+            ("console", "console_client", "memory=16M"),
+            ("store", "xenstore_client", "memory=16M cmdline=role=client"),
+        ],
+    ),
     (
         "domu_crash",
         &[

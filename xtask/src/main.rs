@@ -94,7 +94,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let profile = profile(args.debug);
     let images = build_images(profile)?;
     let bundle = match &args.guest {
-        None => images.bundle.clone(),
+        None => images
+            .bundle_for(xtask::images::DEMO_BUNDLE)
+            .cloned()
+            .ok_or("the demo bundle was not built")?,
         Some(guest) => {
             let image = if guest.is_dir() {
                 build_guest_crate(guest, profile)?

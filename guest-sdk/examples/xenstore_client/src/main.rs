@@ -79,13 +79,17 @@ fn round_trip(round: u32) {
 fn client() -> ! {
     let mut buffer = [0u8; 64];
     println!("xenstore_client: my name is {}", read("name", &mut buffer));
-    println!("xenstore_client: my domid is {}", read("domid", &mut buffer));
+    let me: u16 = read("domid", &mut buffer).parse().unwrap_or(0);
+    println!("xenstore_client: my domid is {me}");
+    let other = if me == 2 { 1 } else { 2 };
     check(xenstore::write("data/greeting", b"hello xenstore"), "writing");
     println!(
         "xenstore_client: data/greeting reads back {:?}",
         read("data/greeting", &mut buffer)
     );
-    match xenstore::read("/local/domain/2/name", &mut buffer) {
+    let mut path: heapless::String<32> = heapless::String::new();
+    let _ = core::fmt::write(&mut path, format_args!("/local/domain/{other}/name"));
+    match xenstore::read(&path, &mut buffer) {
         Err(error) if error.is("EACCES") => println!("xenstore_client: another domain's node: refused (EACCES)"),
         other => {
             println!("xenstore_client: reading another domain's node gave {other:?}");
