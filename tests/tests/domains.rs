@@ -133,6 +133,12 @@ fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
         "the line went through the ring, not console_io"
     );
     outcome.expect_line("dom0: d1 ended; its console is closed");
+    // The pages dom0 still mapped when d1 ended go back to the allocator
+    // once dom0 unmaps them (at the next scheduling pass: the last may come
+    // after dom0 has powered off).
+    let destroyed = outcome.expect_line("domain 1 destroyed: ");
+    assert!(destroyed.contains("2 still referenced"), "{destroyed}");
+    outcome.expect_line("of ended domains given back, their last mapping gone");
 }
 
 /// xenstored runs in dom0 over each domU's ring. The client reads what dom0

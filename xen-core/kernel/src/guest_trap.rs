@@ -226,6 +226,7 @@ pub static CONSOLE_SIGNALLED: AtomicBool = AtomicBool::new(false);
 /// thing that needs looking at.
 fn schedule(running: &mut Running, frame: &mut TrapFrame) {
     loop {
+        give_back_orphans(running);
         let now = clock::now_ns();
         let mut memory = PhysicalWindow::DIRECT_MAP;
         // Charge the vCPU that ran before waking any: a vCPU woken now keeps
@@ -418,6 +419,23 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
         );
     }
     log_cpu_time(running);
+}
+
+/// Returns to the allocator the frames of destroyed domains that became
+/// free since (another domain's last mapping of them went).
+fn give_back_orphans(running: &mut Running) {
+    if let Some(frames) = running.frames.as_mut()
+        && frames.has_freed_orphans()
+    {
+        let mut allocator = crate::boot::FRAMES.lock();
+        let mut given = 0;
+        for mfn in frames.take_freed_orphans() {
+            if allocator.free(mfn).is_ok() {
+                given += 1;
+            }
+        }
+        info!("frames: {given} of ended domains given back, their last mapping gone");
+    }
 }
 
 /// Logs how long each domain left has run and how long the CPU idled, as

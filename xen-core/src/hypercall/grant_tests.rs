@@ -633,3 +633,37 @@ fn the_maptrack_limit_is_no_device_space_and_versions_are_asked_with_privilege()
     assert_eq!(get_version(&mut w, 0, u32::from(GRANTER)), 0);
     assert_eq!(get_version(&mut w, 0, 7), Errno::ESRCH.as_return());
 }
+
+#[test]
+fn a_granters_frame_mapped_past_its_death_goes_back_to_the_allocator_at_the_unmap() {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let op = w.map(8, GRANTER, HOST_MAP);
+    assert_eq!(op.status, GNTST_OKAY);
+    let mut freed = std::vec::Vec::new();
+    let death = destroy_domain(
+        &mut w.table,
+        &mut w.frames,
+        &mut w.platform.memory,
+        GRANTER,
+        &mut |mfn| freed.push(mfn),
+    )
+    .unwrap();
+    assert_eq!(
+        death.teardown.still_referenced, 1,
+        "the mapped frame outlives its owner"
+    );
+    assert!(!freed.contains(&shared));
+    assert!(!w.frames.has_freed_orphans(), "the teardown's own frees are not queued");
+    assert_eq!(
+        w.unmap(op.handle, w.map_va),
+        GNTST_OKAY,
+        "the granter is gone: nothing to unpin"
+    );
+    let orphans: std::vec::Vec<Mfn> = w.frames.take_freed_orphans().collect();
+    assert_eq!(orphans, [shared], "freed at the unmap, for the allocator");
+    assert!(w.frames.frame(shared).unwrap().is_free());
+    w.frames.check_invariants(&w.platform.memory).unwrap();
+}

@@ -11,7 +11,9 @@ pub struct Teardown {
     /// Frames that became free.
     pub freed: u64,
     /// Frames still referenced from elsewhere (another domain's mapping, a
-    /// handle not yet put); each becomes free when its last reference goes.
+    /// handle not yet put); each becomes free when its last reference goes,
+    /// and is then queued for the allocator
+    /// ([`FrameTable::take_freed_orphans`]).
     pub still_referenced: u64,
 }
 
@@ -43,7 +45,9 @@ impl FrameTable<'_> {
             }
             if frame.allocated {
                 frame.allocated = false;
-                let _ = self.put_page_raw(Mfn(index as u64));
+                // Not `put_page_raw`: a frame freed here goes to `freed`,
+                // not to the orphan queue as well.
+                let _ = self.release_general(Mfn(index as u64));
             }
             if self.frames[index].is_free() {
                 teardown.freed += 1;

@@ -19,6 +19,7 @@ use super::frame_info::FrameInfo;
 use super::page_type::TableLevel;
 use super::pte_rules::HYPERVISOR_L4_SLOTS;
 use crate::domain::pv_domain::DomId;
+use heapless::Vec;
 use xen_abi::errno::Errno;
 
 /// Per-frame reference counts, types and ownership.
@@ -32,7 +33,15 @@ pub struct FrameTable<'f> {
     /// Grant mappings dropped with their page table since the last
     /// [`FrameTable::take_implicit_grant_unmaps`].
     pub(super) implicit_grant_unmaps: u32,
+    /// Frames of destroyed domains that became free since the last
+    /// [`FrameTable::take_freed_orphans`].
+    pub(super) freed_orphans: Vec<Mfn, ORPHAN_QUEUE>,
+    /// Such frames that did not fit the queue (never given back).
+    pub(super) lost_orphans: u64,
 }
+
+/// Frames of destroyed domains that may be queued between two drains.
+pub const ORPHAN_QUEUE: usize = 256;
 
 impl<'f> FrameTable<'f> {
     /// A table over `frames` (one per machine frame, all reset to free) whose
@@ -44,6 +53,8 @@ impl<'f> FrameTable<'f> {
             hypervisor_slots,
             flush_requested: false,
             implicit_grant_unmaps: 0,
+            freed_orphans: Vec::new(),
+            lost_orphans: 0,
         }
     }
 
@@ -106,5 +117,31 @@ impl<'f> FrameTable<'f> {
     /// a domain that does this, and so does the hypercall layer.
     pub fn take_implicit_grant_unmaps(&mut self) -> u32 {
         core::mem::take(&mut self.implicit_grant_unmaps)
+    }
+
+    /// Queues a destroyed domain's frame that just became free.
+    pub(super) fn queue_orphan(&mut self, mfn: Mfn) {
+        if self.freed_orphans.push(mfn).is_err() {
+            self.lost_orphans += 1;
+        }
+    }
+
+    /// Takes the frames of destroyed domains that became free after their
+    /// domain was gone (the last mapping of another domain went): the
+    /// caller returns them to its allocator, as the teardown's own frees.
+    pub fn take_freed_orphans(&mut self) -> impl Iterator<Item = Mfn> + '_ {
+        self.freed_orphans.drain(..)
+    }
+
+    /// Whether any such frame waits to be taken.
+    #[inline]
+    pub fn has_freed_orphans(&self) -> bool {
+        !self.freed_orphans.is_empty()
+    }
+
+    /// Orphaned frames that became free while the queue was full, and so
+    /// were never given back (a drain per scheduling pass keeps it empty).
+    pub fn lost_orphans(&self) -> u64 {
+        self.lost_orphans
     }
 }

@@ -82,16 +82,29 @@ impl FrameTable<'_> {
     }
 
     /// Drops a counted general reference, freeing the frame at zero. Refuses
-    /// (-EINVAL, no change) to go below zero.
+    /// (-EINVAL, no change) to go below zero. A frame its owner gave up
+    /// (destroyed while others still referenced it) that becomes free here
+    /// is queued for the allocator ([`FrameTable::take_freed_orphans`]).
     pub(super) fn put_page_raw(&mut self, mfn: Mfn) -> Result<(), Errno> {
+        if self.release_general(mfn)? {
+            self.queue_orphan(mfn);
+        }
+        Ok(())
+    }
+
+    /// Drops a counted general reference; whether that freed a frame its
+    /// owner had given up (owned, no allocation reference).
+    pub(super) fn release_general(&mut self, mfn: Mfn) -> Result<bool, Errno> {
         let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
         if frame.count == 0 {
             return Err(Errno::EINVAL);
         }
         frame.count -= 1;
         if frame.count == 0 {
+            let orphan = frame.owner.is_some() && !frame.allocated;
             *frame = FrameInfo::FREE;
+            return Ok(orphan);
         }
-        Ok(())
+        Ok(false)
     }
 }
