@@ -238,6 +238,16 @@ impl Drop for World {
 
 const HOST_MAP: GntmapFlags = GntmapFlags::HOST_MAP;
 
+/// A world where the granter has set up its table and granted the mapper
+/// one of its frames, writable, as entry 8; the table and the frame.
+fn granted() -> (World, Mfn, Mfn) {
+    let mut w = world();
+    let table = w.setup();
+    let shared = w.granter_frame();
+    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    (w, table, shared)
+}
+
 /// One side of a copy.
 fn end(u: u64, domid: DomId, offset: u16) -> GnttabCopyPtr {
     GnttabCopyPtr {
@@ -338,10 +348,7 @@ fn setup_and_query_report_the_granters_frames() {
 
 #[test]
 fn a_mapped_grant_cannot_be_revoked_until_it_is_unmapped() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, table, shared) = granted();
     let op = w.map(8, GRANTER, HOST_MAP);
     assert_eq!(op.status, GNTST_OKAY);
     let entry = w.mapper_entry();
@@ -394,10 +401,7 @@ fn read_only_grants_give_read_only_mappings_only() {
 
 #[test]
 fn bad_refs_domains_grantees_and_addresses_are_refused_with_nothing_held() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, table, shared) = granted();
     w.grant(table, 10, shared, 0, GrantFlags::PERMIT_ACCESS); // for dom0, not the mapper
     w.grant(table, 11, shared, MAPPER, GrantFlags::ACCEPT_TRANSFER);
     let before = *w.frames.frame(shared).unwrap();
@@ -449,10 +453,7 @@ fn bad_refs_domains_grantees_and_addresses_are_refused_with_nothing_held() {
 
 #[test]
 fn an_unmap_at_another_address_is_refused_and_the_mapping_stays() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, _, _) = granted();
     let op = w.map(8, GRANTER, HOST_MAP);
     assert_eq!(w.unmap(op.handle, w.map_va - 4096), GNTST_GENERAL_ERROR);
     assert_ne!(w.mapper_entry() & GNTTAB, 0);
@@ -461,10 +462,7 @@ fn an_unmap_at_another_address_is_refused_and_the_mapping_stays() {
 
 #[test]
 fn dropping_the_tables_under_a_mapping_crashes_the_mapper() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, table, shared) = granted();
     w.map(8, GRANTER, HOST_MAP);
     // The mapper clears the L2 entry above the mapping's L1 with
     // mmu_update: the L1 goes, and the grant mapping with it.
@@ -495,10 +493,7 @@ fn dropping_the_tables_under_a_mapping_crashes_the_mapper() {
 
 #[test]
 fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, table, shared) = granted();
     w.grant(
         table,
         9,
@@ -565,10 +560,7 @@ fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
 
 #[test]
 fn a_dying_mapper_gives_its_pins_back() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, table, shared) = granted();
     assert_eq!(w.map(8, GRANTER, HOST_MAP).status, GNTST_OKAY);
     assert!(!w.revoke(table, 8));
     let death = destroy_domain(&mut w.table, &mut w.frames, &mut w.platform.memory, MAPPER, &mut |_| ()).unwrap();
@@ -636,10 +628,7 @@ fn the_maptrack_limit_is_no_device_space_and_versions_are_asked_with_privilege()
 
 #[test]
 fn a_granters_frame_mapped_past_its_death_goes_back_to_the_allocator_at_the_unmap() {
-    let mut w = world();
-    let table = w.setup();
-    let shared = w.granter_frame();
-    w.grant(table, 8, shared, MAPPER, GrantFlags::PERMIT_ACCESS);
+    let (mut w, table, shared) = granted();
     let op = w.map(8, GRANTER, HOST_MAP);
     assert_eq!(op.status, GNTST_OKAY);
     let mut freed = std::vec::Vec::new();
