@@ -462,7 +462,7 @@ fn an_unmap_at_another_address_is_refused_and_the_mapping_stays() {
 
 #[test]
 fn dropping_the_tables_under_a_mapping_crashes_the_mapper() {
-    let (mut w, table, shared) = granted();
+    let (mut w, _, _) = granted();
     w.map(8, GRANTER, HOST_MAP);
     // The mapper clears the L2 entry above the mapping's L1 with
     // mmu_update: the L1 goes, and the grant mapping with it.
@@ -560,7 +560,7 @@ fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
 
 #[test]
 fn a_dying_mapper_gives_its_pins_back() {
-    let (mut w, table, shared) = granted();
+    let (mut w, table, _) = granted();
     assert_eq!(w.map(8, GRANTER, HOST_MAP).status, GNTST_OKAY);
     assert!(!w.revoke(table, 8));
     let death = destroy_domain(&mut w.table, &mut w.frames, &mut w.platform.memory, MAPPER, &mut |_| ()).unwrap();
@@ -628,7 +628,7 @@ fn the_maptrack_limit_is_no_device_space_and_versions_are_asked_with_privilege()
 
 #[test]
 fn a_granters_frame_mapped_past_its_death_goes_back_to_the_allocator_at_the_unmap() {
-    let (mut w, table, shared) = granted();
+    let (mut w, _, shared) = granted();
     let op = w.map(8, GRANTER, HOST_MAP);
     assert_eq!(op.status, GNTST_OKAY);
     let mut freed = std::vec::Vec::new();
