@@ -134,8 +134,7 @@ fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
     );
     outcome.expect_line("dom0: d1 ended; its console is closed");
     // The pages dom0 still mapped when d1 ended go back to the allocator
-    // once dom0 unmaps them (at the next scheduling pass: the last may come
-    // after dom0 has powered off).
+    // once dom0 unmaps them (at the next scheduling pass, or as dom0 ends).
     let destroyed = outcome.expect_line("domain 1 destroyed: ");
     assert!(destroyed.contains("2 still referenced"), "{destroyed}");
     outcome.expect_line("of ended domains given back, their last mapping gone");

@@ -384,6 +384,8 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
         }
     };
     if id == 0 {
+        // Frames dom0 unmapped since the last scheduling pass, counted too.
+        give_back_orphans(running);
         log_cpu_time(running);
         match verdict {
             DebugExit::Success => console::always(format_args!("*** hypervisor halted: success")),
