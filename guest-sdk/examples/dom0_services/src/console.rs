@@ -17,6 +17,8 @@ pub struct Console {
     mapping: Mapping,
     port: EvtchnPort,
     lines: LineAssembler,
+    /// The domU wrote a bad index: no longer read (said once).
+    broken: bool,
 }
 
 impl Console {
@@ -33,11 +35,15 @@ impl Console {
             mapping,
             port,
             lines: LineAssembler::default(),
+            broken: false,
         })
     }
 
     /// Prints what the domU wrote and tells it the space is free again.
     pub fn drain(&mut self) {
+        if self.broken {
+            return;
+        }
         let page = AreaPage::new(shared_area::WINDOWS.start + self.window);
         let Ok(mut consumer) = ByteConsumer::attach(&page, CONSOLE_OUT) else {
             return;
@@ -49,8 +55,11 @@ impl Console {
                 Ok(0) => break,
                 Ok(count) => self.lines.push(&buffer[..count], |line| println!("[d{domid}] {line}")),
                 Err(error) => {
-                    println!("dom0: d{domid}'s console ring is corrupt ({error:?})");
-                    break;
+                    // Said once: a domU must not be able to fill dom0's log
+                    // by corrupting its ring and signalling over and over.
+                    println!("dom0: d{domid}'s console ring is corrupt ({error:?}); no longer read");
+                    self.broken = true;
+                    return;
                 }
             }
         }

@@ -9,7 +9,9 @@
 //! - `bench` times xenstore read round trips.
 //! - `xenbus` is the frontend of the `vdemo` split device (see
 //!   `xenbus_frontend`); `xenbus-hostile` publishes a bogus one.
-//! - `hostile` writes a header announcing 5000 payload bytes on its ring.
+//! - `hostile` corrupts its console ring's producer index and signals
+//!   dom0 a few times (dom0 must say so once and stop reading it), then
+//!   writes a header announcing 5000 payload bytes on its xenstore ring:
 //!   xenstored must close its connection, set the ring's error field, and
 //!   go on serving the others.
 #![no_std]
@@ -120,6 +122,19 @@ fn client() -> ! {
 }
 
 fn hostile(info: &StartInfo) -> ! {
+    // First its console ring: an output producer index far past the
+    // consumer's, then a few signals. dom0 must say so once and stop
+    // reading that ring.
+    let console = AreaPage::new(shared_area::CONSOLE_RING);
+    console.store(
+        rings::byte_ring::CONSOLE_OUT.prod_offset / 4,
+        0x7fff_0000,
+        Ordering::Release,
+    );
+    for _ in 0..3 {
+        check(event_channel::send(info.console.domu().evtchn), "send");
+        check(time::sleep(SECOND / 100), "sleep");
+    }
     let page = AreaPage::new(shared_area::XENSTORE_RING);
     let mut producer = check(
         ByteProducer::attach(&page, XENSTORE_REQUESTS).map_err(|_| "no ring"),
@@ -136,7 +151,13 @@ fn hostile(info: &StartInfo) -> ! {
     loop {
         let error = page.load(XENSTORE_ERROR_OFFSET / 4, Ordering::Acquire);
         if error != 0 {
-            println!("hostile: xenstored closed my connection (ring error {error})");
+            // Through console_io: this domain broke its own console ring.
+            let mut line: heapless::String<64> = heapless::String::new();
+            let _ = core::fmt::write(
+                &mut line,
+                format_args!("hostile: xenstored closed my connection (ring error {error})\n"),
+            );
+            let _ = guest_sdk::hypercall::console_write(line.as_bytes());
             sched::power_off()
         }
         if time::now() >= deadline {
