@@ -18,6 +18,9 @@ use alloc::vec::Vec;
 /// Nodes one transaction may depend on (read or change): each costs the
 /// daemon memory until the end (Xen's `transaction-nodes` quota).
 pub const MAX_TOUCHED: usize = 1024;
+/// Bytes of path those records may hold in all: long paths are counted,
+/// not only their number.
+pub const MAX_TOUCHED_BYTES: usize = 64 << 10;
 
 /// An open transaction.
 #[derive(Clone, Debug)]
@@ -27,6 +30,8 @@ pub struct Transaction {
     base: BTreeMap<String, Option<u64>>,
     /// Nodes the transaction changed.
     changed: BTreeSet<String>,
+    /// Bytes of the paths in `base`.
+    touched_bytes: usize,
 }
 
 impl Transaction {
@@ -36,6 +41,7 @@ impl Transaction {
             tree: store.clone(),
             base: BTreeMap::new(),
             changed: BTreeSet::new(),
+            touched_bytes: 0,
         }
     }
 
@@ -45,12 +51,13 @@ impl Transaction {
     }
 
     /// Records that the transaction depends on `path` as it is now;
-    /// ENOSPC past [`MAX_TOUCHED`] nodes.
+    /// ENOSPC past [`MAX_TOUCHED`] nodes or [`MAX_TOUCHED_BYTES`].
     pub fn touch(&mut self, path: &str) -> Result<(), XsError> {
         if !self.base.contains_key(path) {
-            if self.base.len() >= MAX_TOUCHED {
+            if self.base.len() >= MAX_TOUCHED || self.touched_bytes + path.len() > MAX_TOUCHED_BYTES {
                 return Err(XsError::ENOSPC);
             }
+            self.touched_bytes += path.len();
             let generation = self.tree.get(path).map(|node| node.generation);
             self.base.insert(String::from(path), generation);
         }
@@ -60,7 +67,8 @@ impl Transaction {
     /// Records `path` and the ancestors a write of it creates or changes.
     fn touch_for_write(&mut self, path: &str) -> Result<(), XsError> {
         let missing = self.tree.missing(path);
-        if self.base.len() + missing.len() + 2 > MAX_TOUCHED {
+        let bytes: usize = missing.iter().map(|at| at.len()).sum::<usize>() + path.len();
+        if self.base.len() + missing.len() + 2 > MAX_TOUCHED || self.touched_bytes + bytes > MAX_TOUCHED_BYTES {
             return Err(XsError::ENOSPC);
         }
         let anchor = missing.first().and_then(|first| path::parent(first));
@@ -88,7 +96,7 @@ impl Transaction {
             // What the caller owns in the store and would own after: each
             // changed node's count and bytes, before and after.
             let owned = |tree: &Tree, path: &str| match tree.get(path) {
-                Some(node) if node.perms.owner() == caller.domid => (1, path.len() + node.value.len()),
+                Some(node) if node.perms.owner() == caller.domid => (1, super::tree::charge(path, node)),
                 _ => (0, 0),
             };
             let mut nodes = store.owned_by(caller.domid) as i128;

@@ -50,6 +50,15 @@ pub struct Tree {
 /// What a change did: the paths created, changed or removed, in order.
 pub type Changed = Vec<String>;
 
+/// Bytes a permission entry is charged (what it costs in memory).
+pub const PERMISSION_BYTES: usize = 4;
+
+/// What a node costs its owner's byte quota: its path, its value and its
+/// permission list (each new child copies its parent's).
+pub fn charge(path: &str, node: &Node) -> usize {
+    path.len() + node.value.len() + node.perms.entries().len() * PERMISSION_BYTES
+}
+
 /// What an unprivileged domain may own in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
@@ -161,18 +170,19 @@ impl Tree {
     }
 
     fn insert(&mut self, path: String, node: Node) {
-        let size = path.len() + node.value.len();
+        let size = charge(&path, &node);
         *self.owned.entry(node.perms.owner()).or_insert(0) += 1;
         *self.owned_bytes.entry(node.perms.owner()).or_insert(0) += size;
         let key_len = path.len();
         if let Some(old) = self.nodes.insert(path, node) {
-            self.disown(old.perms.owner(), key_len + old.value.len());
+            let size = key_len + old.value.len() + old.perms.entries().len() * PERMISSION_BYTES;
+            self.disown(old.perms.owner(), size);
         }
     }
 
     fn take(&mut self, path: &str) -> Option<Node> {
         let node = self.nodes.remove(path)?;
-        self.disown(node.perms.owner(), path.len() + node.value.len());
+        self.disown(node.perms.owner(), charge(path, &node));
         Some(node)
     }
 
@@ -274,7 +284,13 @@ impl Tree {
             let owner = node.perms.owner();
             let old_len = node.value.len();
             let grown = value.len().saturating_sub(old_len);
-            if !caller.privileged && owner == caller.domid && self.bytes_owned_by(owner) + grown > quota.bytes {
+            // Only growth is refused: an owner over its quota (pushed there
+            // by dom0's writes) may still rewrite its nodes in place.
+            if !caller.privileged
+                && owner == caller.domid
+                && grown > 0
+                && self.bytes_owned_by(owner) + grown > quota.bytes
+            {
                 return Err(XsError::ENOSPC);
             }
             let generation = self.next_generation();
@@ -290,7 +306,8 @@ impl Tree {
             return Err(XsError::EACCES);
         }
         if !caller.privileged {
-            let bytes: usize = missing.iter().map(|at| at.len()).sum::<usize>() + value.map_or(0, <[u8]>::len);
+            let perms = self.nodes[anchor].perms.entries().len() * PERMISSION_BYTES * missing.len();
+            let bytes: usize = missing.iter().map(|at| at.len()).sum::<usize>() + value.map_or(0, <[u8]>::len) + perms;
             if self.owned_by(caller.domid) + missing.len() > quota.nodes
                 || self.bytes_owned_by(caller.domid) + bytes > quota.bytes
             {

@@ -373,7 +373,8 @@ fn byte_quotas_keep_a_domain_from_filling_dom0s_memory() {
         ..Quotas::default()
     });
     let d1 = w.d1;
-    // The home (15 bytes of path) plus a node of 60 and a value of 100.
+    // The home (15 bytes of path, 4 of permission) plus a node of 76 bytes
+    // of path, 100 of value and 4 of permission: 199.
     let first = w.write(d1, 0, &"a".repeat(60), &[b'v'; 100]);
     assert_eq!(first, ok(), "{}", w.xs.tree().bytes_owned_by(1));
     assert_eq!(w.write(d1, 0, "b", &[b'v'; 100]), error("ENOSPC"));
@@ -381,7 +382,7 @@ fn byte_quotas_keep_a_domain_from_filling_dom0s_memory() {
     let long = "a".repeat(60);
     assert_eq!(w.write(d1, 0, &long, &[b'v'; 120]), error("ENOSPC"));
     assert_eq!(w.write(d1, 0, &long, b"short"), ok());
-    assert_eq!(w.write(d1, 0, "b", &[b'v'; 80]), ok()); // 15 + 76 + 5 + 17 + 80 = 193
+    assert_eq!(w.write(d1, 0, "b", &[b'v'; 70]), ok()); // 19 + 85 + 17 + 70 + 4 = 195
     // A deep path is refused before anything is built for it.
     let deep = String::from("/local/domain/1") + &"/a".repeat(1500);
     assert_eq!(w.write(d1, 0, &deep, b""), error("ENOSPC"));
@@ -529,4 +530,41 @@ fn reset_watches_drops_a_connections_watches_and_control_answers() {
     assert!(w.events(d1).is_empty(), "no watch left");
     assert_eq!(w.ask(d1, MessageType::Unwatch, 0, &[b"a", b"1"]), error("ENOENT"));
     assert_eq!(w.ask(d1, MessageType::Control, 0, &[b"print", b"hello"]), ok());
+}
+
+#[test]
+fn a_transaction_touching_long_paths_is_cut_off_by_bytes_not_only_by_count() {
+    let mut w = world();
+    let d1 = w.d1;
+    let tx = w.start(d1);
+    let long = "x".repeat(2000);
+    let mut reads = 0;
+    loop {
+        let path = format!("{reads}{long}");
+        match w.read(d1, tx, &path) {
+            answer if answer == error("ENOENT") => reads += 1,
+            answer => {
+                assert_eq!(answer, error("ENOSPC"));
+                break;
+            }
+        }
+        assert!(reads < 100, "never cut off");
+    }
+    // 64 KiB of ~2 KiB paths (absolute: the home is prefixed).
+    assert!((25..=35).contains(&reads), "{reads} reads");
+}
+
+#[test]
+fn an_owner_pushed_over_its_quota_may_still_rewrite_in_place() {
+    let mut w = world_with(Quotas {
+        bytes: 200,
+        ..Quotas::default()
+    });
+    let (d1, dom0) = (w.d1, w.dom0);
+    assert_eq!(w.write(d1, 0, "state", b"1"), ok());
+    // dom0 fills d1's node past d1's quota.
+    assert_eq!(w.write(dom0, 0, "/local/domain/1/state", &[b'v'; 300]), ok());
+    assert_eq!(w.write(d1, 0, "state", &[b'w'; 300]), ok(), "same size: allowed");
+    assert_eq!(w.write(d1, 0, "state", b"4"), ok(), "shrinking: allowed");
+    assert_eq!(w.write(d1, 0, "other", b"x"), ok(), "back under the quota");
 }

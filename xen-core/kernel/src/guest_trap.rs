@@ -437,6 +437,12 @@ fn give_back_orphans(running: &mut Running) {
             }
         }
         info!("frames: {given} of ended domains given back, their last mapping gone");
+        if frames.lost_orphans() > 0 {
+            warn!(
+                "frames: {} of ended domains lost (the queue was full)",
+                frames.lost_orphans()
+            );
+        }
     }
 }
 

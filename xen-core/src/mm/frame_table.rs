@@ -40,8 +40,11 @@ pub struct FrameTable<'f> {
     pub(super) lost_orphans: u64,
 }
 
-/// Frames of destroyed domains that may be queued between two drains.
+/// Frames of destroyed domains that may be queued between two drains: at
+/// least what one domain may hold mapped from others (its maptrack), so a
+/// burst of unmaps between two scheduling passes fits.
 pub const ORPHAN_QUEUE: usize = 256;
+const _: () = assert!(ORPHAN_QUEUE >= crate::grant::maptrack::MAX_MAPTRACK);
 
 impl<'f> FrameTable<'f> {
     /// A table over `frames` (one per machine frame, all reset to free) whose

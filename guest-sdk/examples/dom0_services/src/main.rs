@@ -69,9 +69,11 @@ fn check<T, E: core::fmt::Display>(result: Result<T, E>, step: &str) -> T {
 /// dom0's watch events on its own connection: a domU's `data/request`
 /// gets a `data/response` quoting it; a `vdemoN` event means domain N's
 /// device state changed, and N is returned for its backend to step.
-fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> heapless::Vec<u16, 8> {
-    let mut requests = heapless::Vec::<alloc::string::String, 8>::new();
-    let mut devices = heapless::Vec::<u16, 8>::new();
+fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> alloc::vec::Vec<u16> {
+    // Every event is handled (dom0's own queue is bounded by xenstored):
+    // one domU's flood must not crowd out another's requests.
+    let mut requests = alloc::vec::Vec::<alloc::string::String>::new();
+    let mut devices = alloc::vec::Vec::<u16>::new();
     while let Some(event) = xs.take_output(dom0) {
         if event.header.kind != MessageType::WatchEvent as u32 {
             continue;
@@ -82,14 +84,14 @@ fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> heapless::Vec<u16, 8> {
         };
         if *token == b"request" {
             if let Ok(path) = core::str::from_utf8(path) {
-                let _ = requests.push(alloc::string::String::from(path));
+                requests.push(alloc::string::String::from(path));
             }
         } else if let Some(domid) = token
             .strip_prefix(b"vdemo")
             .and_then(|id| core::str::from_utf8(id).ok()?.parse().ok())
             && !devices.contains(&domid)
         {
-            let _ = devices.push(domid);
+            devices.push(domid);
         }
     }
     for path in requests {
