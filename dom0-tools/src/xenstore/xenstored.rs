@@ -51,7 +51,10 @@ impl Default for Quotas {
             watches: 32,
             token_size: 256,
             transactions: 1,
-            all_transactions: 4,
+            // One for each domU xen-core can run (7): no domU's open
+            // transaction can keep another from starting one, and seven
+            // copies of a store held to these quotas fit dom0's heap.
+            all_transactions: 7,
             queued_bytes: 64 << 10,
         }
     }
