@@ -31,7 +31,7 @@ const RM: u32 = 13;
 const WATCH_EVENT: u32 = 15;
 const ERROR: u32 = 16;
 /// How long to wait for a reply.
-const PATIENCE_NS: u64 = 5_000_000_000;
+const PATIENCE_NS: u64 = 10_000_000_000;
 
 /// Why a request failed.
 #[derive(Clone, Debug, PartialEq, Eq)]

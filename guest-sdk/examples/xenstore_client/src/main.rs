@@ -50,10 +50,10 @@ fn round_trip(round: u32) {
         xenstore::write("data/request", request.as_bytes()),
         "writing data/request",
     );
-    let deadline = time::now() + 5 * SECOND;
+    let deadline = time::now() + 10 * SECOND;
     loop {
         let Some(event) = check(xenstore::wait_for_watch(deadline), "waiting for the watch") else {
-            println!("xenstore_client: no answer to {request} within 5 s");
+            println!("xenstore_client: no answer to {request} within 10 s");
             sched::crash()
         };
         if event.token.as_slice() != b"response" {
@@ -147,7 +147,7 @@ fn hostile(info: &StartInfo) -> ! {
     }
     let _ = producer.write(&header);
     check(event_channel::send(info.store_evtchn), "send");
-    let deadline = time::now() + 5 * SECOND;
+    let deadline = time::now() + 10 * SECOND;
     loop {
         let error = page.load(XENSTORE_ERROR_OFFSET / 4, Ordering::Acquire);
         if error != 0 {
@@ -190,7 +190,7 @@ fn xenbus_frontend(info: &'static StartInfo) -> ! {
     let gref = check(grant_table::grant_access(0, page.mfn, true), "grant");
     let port = check(event_channel::alloc_unbound(0), "alloc_unbound");
     let device = check(Frontend::open("device/vdemo/0", "vdemo"), "opening device/vdemo/0");
-    let deadline = time::now() + 5 * SECOND;
+    let deadline = time::now() + 10 * SECOND;
     let mut own = XenbusState::Initialising;
     let mut closing = false;
     loop {
@@ -248,7 +248,7 @@ fn xenbus_hostile() -> ! {
     check(device.publish("ring-ref", "9999"), "ring-ref");
     check(device.publish("event-channel", "77"), "event-channel");
     check(device.set_state(XenbusState::Initialised), "state");
-    let deadline = time::now() + 5 * SECOND;
+    let deadline = time::now() + 10 * SECOND;
     let state = check(
         device.wait_for_backend(deadline, |state| state >= XenbusState::Closing),
         "waiting for the backend",
