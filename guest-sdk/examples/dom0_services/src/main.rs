@@ -142,6 +142,9 @@ fn main(info: &'static StartInfo) -> ! {
             vdemo,
         });
     }
+    // A domU may have written to a ring and signalled before dom0 bound the
+    // port, and that signal went nowhere: look at every ring once anyway.
+    WORK.store(true, SeqCst);
     while !served.is_empty() {
         check(sched::wait_until(0, || WORK.swap(false, SeqCst)), "waiting");
         for domain in served.iter_mut() {
