@@ -181,6 +181,29 @@ impl Xenstored {
         Some(message)
     }
 
+    /// Whether anything is queued for `conn`.
+    pub fn has_output(&self, conn: ConnId) -> bool {
+        self.connections
+            .get(&conn)
+            .is_some_and(|connection| !connection.outbox.is_empty())
+    }
+
+    /// The oldest reply queued for `conn`, taken from among its watch
+    /// events, which stay queued in order. For a client in the same
+    /// process as xenstored (dom0's own requests): it needs its reply now,
+    /// and an event that arrived first must not be lost on the way.
+    pub fn take_reply(&mut self, conn: ConnId) -> Option<Message> {
+        let connection = self.connections.get_mut(&conn)?;
+        let event = MessageType::WatchEvent as u32;
+        let index = connection
+            .outbox
+            .iter()
+            .position(|queued| queued.header.kind != event)?;
+        let message = connection.outbox.remove(index)?;
+        connection.queued_bytes -= message.payload.len();
+        Some(message)
+    }
+
     /// The node quota as the tree applies it.
     fn quota(&self) -> Quota {
         Quota {

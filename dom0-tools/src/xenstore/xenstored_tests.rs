@@ -568,3 +568,32 @@ fn an_owner_pushed_over_its_quota_may_still_rewrite_in_place() {
     assert_eq!(w.write(d1, 0, "state", b"4"), ok(), "shrinking: allowed");
     assert_eq!(w.write(d1, 0, "other", b"x"), ok(), "back under the quota");
 }
+
+#[test]
+fn an_in_process_client_takes_its_reply_and_keeps_the_events_queued_before_it() {
+    let mut w = world();
+    let (d1, dom0) = (w.d1, w.dom0);
+    assert_eq!(w.ask(dom0, MessageType::Watch, 0, &[b"/local/domain/1/x", b"t"]), ok());
+    assert_eq!(w.events(dom0).len(), 1, "the watch's first event");
+    assert!(!w.xs.has_output(dom0));
+    // d1 writes: an event waits for dom0 when dom0 makes its next request.
+    assert_eq!(w.write(d1, 0, "x", b"1"), ok());
+    assert!(w.xs.has_output(dom0));
+    let payload = Vec::from(&b"/local/domain/1/x\0"[..]);
+    let read = Message {
+        header: Header {
+            kind: MessageType::Read as u32,
+            req_id: 7,
+            tx_id: 0,
+            len: payload.len() as u32,
+        },
+        payload,
+    };
+    w.xs.handle(dom0, &read);
+    let reply = w.xs.take_reply(dom0).expect("the read's reply");
+    assert_eq!((reply.header.kind, reply.header.req_id), (MessageType::Read as u32, 7));
+    assert_eq!(reply.payload, b"1");
+    assert!(w.xs.take_reply(dom0).is_none(), "only the event is left");
+    assert_eq!(w.events(dom0), [(String::from("/local/domain/1/x"), String::from("t"))]);
+    assert!(!w.xs.has_output(dom0));
+}

@@ -180,6 +180,11 @@ fn main(info: &'static StartInfo) -> ! {
                 console.close();
             }
         }
+        // The second pass may have taken a domU's request that fired one of
+        // dom0's watches, after its signal was consumed: go round again.
+        if xs.has_output(dom0) {
+            WORK.store(true, SeqCst);
+        }
     }
     println!("dom0: no domU left; powering off");
     sched::power_off()
