@@ -81,6 +81,19 @@ impl Boot {
         self
     }
 
+    /// Runs the guest on an instruction clock (`-icount shift=0,align=off,sleep=off`):
+    /// its time (TSC, APIC timer, PIT) advances 1 ns per guest instruction,
+    /// and jumps ahead while every vCPU idles. A scenario that checks
+    /// deadlines then measures the hypervisor, not the host: on QEMU's
+    /// host-time clock, a host that preempts QEMU for a few milliseconds
+    /// makes a wake-up look that late.
+    pub fn with_instruction_clock(mut self) -> Self {
+        self.config
+            .extra_args
+            .extend(["-icount", "shift=0,align=off,sleep=off"].map(String::from));
+        self
+    }
+
     /// Types `input` on the serial console (QEMU's stdin) once a serial
     /// line contains `prompt`, as someone at the console would: bytes sent
     /// before the hypervisor set up its UART would be lost.

@@ -53,11 +53,13 @@ fn sleeper(line: &str) -> ! {
     // The handler has nothing to do: the wake-up makes `wait_until` look
     // again at which spinners are gone.
     check(upcall::set_handler(port, |_| {}), "VIRQ_DOM_EXC handler");
-    // Warm up, unmeasured: under QEMU's TCG the first run of each code path
-    // costs milliseconds of translation, charged to dom0 as CPU time, which
-    // can leave it over its credit (and so without a wake-up boost) while
-    // the spinners run. 100 ms of 1 ms sleeps lets the accounting pay that
-    // back.
+    // Warm up, unmeasured: on QEMU's host-time clock the first run of each
+    // code path costs milliseconds of translation, charged to dom0 as CPU
+    // time, which can leave it over its credit (and so without a wake-up
+    // boost) while the spinners run. 100 ms of 1 ms sleeps lets the
+    // accounting pay that back. (The scenario runs on an instruction
+    // clock, where translation takes no guest time; booted by hand, the
+    // warm-up still matters.)
     let warm_until = time::now() + WARM_UP_MS * MS;
     let mut warm_ups = 0;
     while time::now() < warm_until {
