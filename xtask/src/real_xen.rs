@@ -6,8 +6,9 @@
 //! unpacked under `target/real-xen`; nothing of it is ever committed.
 
 use crate::{Result, workspace_root};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
 /// The Debian package holding the hypervisor.
 const PACKAGE: &str = "xen-hypervisor-4.17-amd64";
@@ -15,13 +16,30 @@ const PACKAGE: &str = "xen-hypervisor-4.17-amd64";
 const IMAGE_IN_PACKAGE: &str = "boot/xen-4.17-amd64.gz";
 
 /// Returns the path of the unpacked Xen ELF, fetching it first if needed.
+///
+/// Safe to call from many threads and processes at once (the scenarios run
+/// in parallel, and a fresh clone has no copy yet): threads take turns, and
+/// each process downloads and unpacks in its own directory, then renames
+/// the finished image into place. Two fetches sharing one directory once
+/// made `dpkg -x` read the other's half-downloaded package.
 pub fn ensure_real_xen() -> Result<PathBuf> {
+    static FETCHING: Mutex<()> = Mutex::new(());
+    let _turn = FETCHING.lock().unwrap_or_else(PoisonError::into_inner);
     let directory = workspace_root().join("target").join("real-xen");
     let image = directory.join("xen-4.17.elf");
     if image.exists() {
         return Ok(image);
     }
-    std::fs::create_dir_all(&directory)?;
+    let scratch = directory.join(format!("fetching-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    let fetched = fetch_into(&scratch).and_then(|elf| Ok(std::fs::rename(elf, &image)?));
+    let _ = std::fs::remove_dir_all(&scratch);
+    fetched.map(|()| image)
+}
+
+/// Downloads and unpacks the package in `scratch`; the ELF's path there.
+fn fetch_into(scratch: &Path) -> Result<PathBuf> {
     let run = |command: &mut Command, what: &str| -> Result<()> {
         let status = command.status().map_err(|e| format!("{what}: {e}"))?;
         if status.success() {
@@ -33,14 +51,14 @@ pub fn ensure_real_xen() -> Result<PathBuf> {
     run(
         Command::new("apt-get")
             .args(["download", "-qq", PACKAGE])
-            .current_dir(&directory),
+            .current_dir(scratch),
         &format!("apt-get download {PACKAGE} (needs Debian's package lists: apt-get update)"),
     )?;
-    let deb = std::fs::read_dir(&directory)?
+    let deb = std::fs::read_dir(scratch)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .find(|path| path.extension().is_some_and(|ext| ext == "deb"))
         .ok_or("apt-get download left no .deb")?;
-    let unpacked = directory.join("package");
+    let unpacked = scratch.join("package");
     run(Command::new("dpkg").arg("-x").arg(&deb).arg(&unpacked), "dpkg -x")?;
     let output = Command::new("gunzip")
         .arg("-c")
@@ -50,8 +68,9 @@ pub fn ensure_real_xen() -> Result<PathBuf> {
     if !output.status.success() {
         return Err("gunzip of the Xen image failed".into());
     }
-    std::fs::write(&image, output.stdout)?;
-    Ok(image)
+    let elf = scratch.join("xen.elf");
+    std::fs::write(&elf, output.stdout)?;
+    Ok(elf)
 }
 
 /// The QEMU command booting real Xen with `guest` as dom0 (QEMU's multiboot
