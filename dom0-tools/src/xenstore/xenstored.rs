@@ -188,20 +188,41 @@ impl Xenstored {
             .is_some_and(|connection| !connection.outbox.is_empty())
     }
 
-    /// The oldest reply queued for `conn`, taken from among its watch
-    /// events, which stay queued in order. For a client in the same
-    /// process as xenstored (dom0's own requests): it needs its reply now,
-    /// and an event that arrived first must not be lost on the way.
-    pub fn take_reply(&mut self, conn: ConnId) -> Option<Message> {
+    /// Makes a request on `conn` from inside the process (dom0's own
+    /// requests: no ring between it and xenstored) and returns its reply;
+    /// `None` if `conn` is not open. `fields` are NUL-terminated in the
+    /// payload, except a WRITE's last (the value). Watch events queued for
+    /// `conn`, before the reply or by the request itself, stay queued in
+    /// order for [`Xenstored::take_output`]: dom0's services once lost a
+    /// domU's request this way.
+    pub fn request(&mut self, conn: ConnId, kind: MessageType, fields: &[&[u8]]) -> Option<Message> {
+        let mut payload = Vec::new();
+        for field in fields {
+            payload.extend_from_slice(field);
+            payload.push(0);
+        }
+        if kind == MessageType::Write {
+            payload.pop();
+        }
+        let message = Message {
+            header: Header {
+                kind: kind as u32,
+                req_id: 0,
+                tx_id: 0,
+                len: payload.len() as u32,
+            },
+            payload,
+        };
+        self.handle(conn, &message);
         let connection = self.connections.get_mut(&conn)?;
         let event = MessageType::WatchEvent as u32;
         let index = connection
             .outbox
             .iter()
             .position(|queued| queued.header.kind != event)?;
-        let message = connection.outbox.remove(index)?;
-        connection.queued_bytes -= message.payload.len();
-        Some(message)
+        let reply = connection.outbox.remove(index)?;
+        connection.queued_bytes -= reply.payload.len();
+        Some(reply)
     }
 
     /// The node quota as the tree applies it.

@@ -570,30 +570,52 @@ fn an_owner_pushed_over_its_quota_may_still_rewrite_in_place() {
 }
 
 #[test]
-fn an_in_process_client_takes_its_reply_and_keeps_the_events_queued_before_it() {
+fn an_in_process_request_keeps_the_events_queued_before_it_and_by_it() {
     let mut w = world();
     let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.ask(dom0, MessageType::Watch, 0, &[b"/local/domain/1/x", b"t"]), ok());
-    assert_eq!(w.events(dom0).len(), 1, "the watch's first event");
+    assert_eq!(w.write(d1, 0, "y", b"0"), ok());
+    assert_eq!(
+        w.ask(dom0, MessageType::Watch, 0, &[b"/local/domain/1/x", b"request"]),
+        ok()
+    );
+    assert_eq!(
+        w.ask(dom0, MessageType::Watch, 0, &[b"/local/domain/1/y", b"device"]),
+        ok()
+    );
+    assert_eq!(w.events(dom0).len(), 2, "the watches' first events");
     assert!(!w.xs.has_output(dom0));
-    // d1 writes: an event waits for dom0 when dom0 makes its next request.
-    assert_eq!(w.write(d1, 0, "x", b"1"), ok());
+    // As in dom0's services: a domU's request fires dom0's watch, then dom0
+    // cleans up after another domain, which fires its own watch.
+    assert_eq!(w.write(d1, 0, "x", b"ping"), ok());
     assert!(w.xs.has_output(dom0));
-    let payload = Vec::from(&b"/local/domain/1/x\0"[..]);
-    let read = Message {
-        header: Header {
-            kind: MessageType::Read as u32,
-            req_id: 7,
-            tx_id: 0,
-            len: payload.len() as u32,
-        },
-        payload,
-    };
-    w.xs.handle(dom0, &read);
-    let reply = w.xs.take_reply(dom0).expect("the read's reply");
-    assert_eq!((reply.header.kind, reply.header.req_id), (MessageType::Read as u32, 7));
-    assert_eq!(reply.payload, b"1");
-    assert!(w.xs.take_reply(dom0).is_none(), "only the event is left");
-    assert_eq!(w.events(dom0), [(String::from("/local/domain/1/x"), String::from("t"))]);
-    assert!(!w.xs.has_output(dom0));
+    let read = w.xs.request(dom0, MessageType::Read, &[b"/local/domain/1/x"]).unwrap();
+    assert_eq!(
+        (read.header.kind, read.payload),
+        (MessageType::Read as u32, b"ping".to_vec())
+    );
+    let write =
+        w.xs.request(dom0, MessageType::Write, &[b"/local/domain/1/z", b"v"])
+            .unwrap();
+    assert_eq!(
+        (write.header.kind, write.payload),
+        (MessageType::Write as u32, b"OK\0".to_vec())
+    );
+    let rm = w.xs.request(dom0, MessageType::Rm, &[b"/local/domain/1/y"]).unwrap();
+    assert_eq!((rm.header.kind, rm.payload), (MessageType::Rm as u32, b"OK\0".to_vec()));
+    assert_eq!(
+        w.events(dom0),
+        [
+            (String::from("/local/domain/1/x"), String::from("request")),
+            (String::from("/local/domain/1/y"), String::from("device")),
+        ]
+    );
+    assert_eq!(
+        w.read(dom0, 0, "/local/domain/1/z"),
+        value(b"v"),
+        "a WRITE's value has no NUL"
+    );
+    assert!(
+        w.xs.request(99, MessageType::Read, &[b"/local/domain/1/x"]).is_none(),
+        "no such connection"
+    );
 }

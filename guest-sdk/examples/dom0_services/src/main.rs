@@ -180,8 +180,9 @@ fn main(info: &'static StartInfo) -> ! {
                 console.close();
             }
         }
-        // The second pass may have taken a domU's request that fired one of
-        // dom0's watches, after its signal was consumed: go round again.
+        // Events for dom0 queued since `handle_events` (a domU's request
+        // taken in the second pass, dom0's own clean-up of a dead domain)
+        // have no signal left to wake dom0: go round again.
         if xs.has_output(dom0) {
             WORK.store(true, SeqCst);
         }

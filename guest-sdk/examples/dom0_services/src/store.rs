@@ -9,7 +9,7 @@ use alloc::format;
 use alloc::vec::Vec;
 use dom0_tools::xenstore::framing::{MessageReader, MessageWriter};
 use dom0_tools::xenstore::watches::ConnId;
-use dom0_tools::xenstore::wire::{Header, Message, MessageType};
+use dom0_tools::xenstore::wire::{Message, MessageType};
 use dom0_tools::xenstore::xenstored::Xenstored;
 use guest_sdk::grant_table::{self, GrantError, Mapping};
 use guest_sdk::shared_area::{self, AreaPage};
@@ -37,30 +37,11 @@ pub struct StoreRing {
     broken: bool,
 }
 
-/// Makes a request of `xs` on dom0's connection `conn`; the reply.
-/// Watch events for dom0 are left queued.
+/// Makes a request of `xs` on dom0's connection `conn`; the reply. Watch
+/// events for dom0 stay queued for `handle_events`.
 pub fn dom0_request(xs: &mut Xenstored, conn: ConnId, kind: MessageType, fields: &[&[u8]]) -> Message {
-    let mut payload = Vec::new();
-    for field in fields {
-        payload.extend_from_slice(field);
-        payload.push(0);
-    }
-    if kind == MessageType::Write {
-        payload.pop(); // a value has no NUL of its own
-    }
-    let message = Message {
-        header: Header {
-            kind: kind as u32,
-            req_id: 0,
-            tx_id: 0,
-            len: payload.len() as u32,
-        },
-        payload,
-    };
-    xs.handle(conn, &message);
-    // Watch events queued before the reply stay queued for
-    // `handle_events`: one dropped here was a domU's request never answered.
-    xs.take_reply(conn).expect("xenstored answers every request")
+    xs.request(conn, kind, fields)
+        .expect("dom0's connection is open for the whole run")
 }
 
 /// Introduces `domid` as a toolstack would, on dom0's connection `dom0`.
