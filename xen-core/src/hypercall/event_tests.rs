@@ -1,6 +1,7 @@
 //! Event channels, blocking and timers through the hypercall table, with
 //! three domains on a fake machine: dom0 (privileged), d1 and d2.
 
+use super::test_domains::{ARG, Domains};
 use super::*;
 use crate::arch::fake::FakePlatform;
 use crate::domain::domain_table::DomainTable;
@@ -15,16 +16,7 @@ use xen_abi::sched::{SCHEDOP_BLOCK, SCHEDOP_POLL, SCHEDOP_YIELD, SchedPoll};
 use xen_abi::vcpu::*;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// The argument page, mapped writable in "every" domain (one fake guest
-/// memory serves whichever domain calls).
-const ARG: u64 = 0x10_0000;
-
-struct World {
-    table: DomainTable,
-    frames: FrameTable<'static>,
-    frame: TrapFrame,
-    platform: FakePlatform,
-}
+type World = Domains;
 
 fn world() -> World {
     let mut platform = FakePlatform::default();
@@ -34,7 +26,7 @@ fn world() -> World {
         let domain = PvDomain::new(id, "d", id == 0, Mfn(0x100 + u64::from(id)), 16);
         assert!(table.insert(domain).is_ok());
     }
-    World {
+    Domains {
         table,
         frames: FrameTable::new(std::vec![FrameInfo::FREE; 16].leak(), [0; HYPERVISOR_L4_SLOTS]),
         frame: TrapFrame::default(),
@@ -43,25 +35,6 @@ fn world() -> World {
 }
 
 impl World {
-    /// Domain `caller` makes hypercall `number`; the result and whether it
-    /// asked for a reschedule.
-    fn call(&mut self, caller: u16, number: u32, args: [u64; 5]) -> (i64, bool) {
-        let (domain, others) = self.table.split(caller).unwrap();
-        let mut context = HypercallContext {
-            domain,
-            others,
-            frames: &mut self.frames,
-            frame: &mut self.frame,
-            platform: &mut self.platform,
-            in_multicall: false,
-            reschedule: false,
-        };
-        match dispatch(&mut context, u64::from(number), args) {
-            Completion::Value(value) => (value, context.reschedule),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
     /// `event_channel_op(command, op)` from `caller`: the result and the op
     /// as the hypervisor left it.
     fn evtchn<T: IntoBytes + FromBytes + Immutable + KnownLayout>(
@@ -70,12 +43,7 @@ impl World {
         command: u32,
         op: T,
     ) -> (i64, T) {
-        use crate::arch::GuestMemory;
-        self.platform.guest.write(ARG, op.as_bytes()).unwrap();
-        let (result, _) = self.call(caller, nr::EVENT_CHANNEL_OP, [u64::from(command), ARG, 0, 0, 0]);
-        let mut bytes = std::vec![0; size_of::<T>()];
-        self.platform.guest.read(ARG, &mut bytes).unwrap();
-        (result, T::read_from_bytes(&bytes).unwrap())
+        self.op(caller, nr::EVENT_CHANNEL_OP, command, 0, op)
     }
 
     fn alloc_unbound(&mut self, caller: u16, dom: u16, remote_dom: u16) -> Result<u32, Errno> {

@@ -1,15 +1,12 @@
 //! Grant tables through the hypercall table: two domains the builder made
 //! (d1 grants, d2 maps and copies) and dom0, on one fake machine.
 
+use super::test_domains::{ARG, Domains, build_domain};
 use super::*;
 use crate::arch::PhysicalMemory;
-use crate::arch::fake::{FakeFrames, FakeM2p, FakePlatform};
-use crate::domain::builder::{BuildRequest, build_pv_domain};
+use crate::arch::fake::FakePlatform;
 use crate::domain::domain_death::destroy_domain;
 use crate::domain::domain_table::DomainTable;
-use crate::domain::elf_image::ElfImage;
-use crate::domain::elf_image::test_elf::ours;
-use crate::domain::guest_notes::GuestNotes;
 use crate::domain::pv_domain::DomId;
 use crate::mm::pte_rules::{GNTTAB, HYPERVISOR_L4_SLOTS, RW, entry_address, entry_mfn};
 use crate::mm::{FrameInfo, Mfn};
@@ -18,9 +15,6 @@ use xen_abi::hypercall as nr;
 use xen_abi::mmu::DOMID_SELF;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// The argument page, mapped writable in every domain (one fake guest
-/// memory serves whichever domain calls).
-const ARG: u64 = 0x10_0000;
 /// Where frame lists are written.
 const LIST: u64 = 0x11_0000;
 const GRANTER: DomId = 1;
@@ -29,19 +23,15 @@ const MAPPER: DomId = 2;
 const PAGES: u64 = 1024;
 
 struct World {
-    table: DomainTable,
-    frames: FrameTable<'static>,
-    frame: TrapFrame,
-    platform: FakePlatform,
+    /// Boxed: the domain table is 258 KiB, and a debug build copies it on
+    /// the stack at every move of the world.
+    d: std::boxed::Box<Domains>,
     /// Where the mapper maps grants: its last page (an ordinary mapping
     /// that the grant replaces).
     map_va: u64,
 }
 
 fn world() -> World {
-    let bytes = ours().build();
-    let image = ElfImage::parse(&bytes).unwrap();
-    let notes = GuestNotes::from_image(&image).unwrap();
     let mut platform = FakePlatform::default();
     platform.guest.map(ARG, true);
     platform.guest.map(LIST, true);
@@ -51,56 +41,24 @@ fn world() -> World {
     assert!(table.insert(PvDomain::new(0, "dom0", true, Mfn(0x80), 1)).is_ok());
     let mut map_va = 0;
     for (domid, first) in [(GRANTER, 0x100), (MAPPER, 0x100 + 4096)] {
-        let request = BuildRequest {
-            image: &image,
-            notes: &notes,
-            domid,
-            name: "d",
-            nr_pages: PAGES,
-            cmdline: "",
-            privileged: false,
-            hypervisor_l4: Mfn(0x10),
-        };
-        let mut source = FakeFrames {
-            next: first,
-            end: first + 4096,
-        };
-        let built = build_pv_domain(
-            &request,
-            &mut platform.memory,
-            &mut source,
-            &mut frames,
-            &mut FakeM2p::default(),
-        )
-        .unwrap();
+        let built = build_domain(&mut platform, &mut frames, domid, PAGES, first, 4096);
         map_va = built.layout.virt_base + (PAGES - 1) * 4096;
         assert!(table.insert(built.domain).is_ok());
     }
     World {
-        table,
-        frames,
-        frame: TrapFrame::default(),
-        platform,
+        d: std::boxed::Box::new(Domains {
+            table,
+            frames,
+            frame: TrapFrame::default(),
+            platform,
+        }),
         map_va,
     }
 }
 
 impl World {
     fn call(&mut self, caller: DomId, number: u32, args: [u64; 5]) -> i64 {
-        let (domain, others) = self.table.split(caller).unwrap();
-        let mut context = HypercallContext {
-            domain,
-            others,
-            frames: &mut self.frames,
-            frame: &mut self.frame,
-            platform: &mut self.platform,
-            in_multicall: false,
-            reschedule: false,
-        };
-        match dispatch(&mut context, u64::from(number), args) {
-            Completion::Value(value) => value,
-            other => panic!("unexpected {other:?}"),
-        }
+        self.d.call(caller, number, args).0
     }
 
     /// `grant_table_op(command, [op])` from `caller`: the result and the op
@@ -111,12 +69,7 @@ impl World {
         command: u32,
         op: T,
     ) -> (i64, T) {
-        use crate::arch::GuestMemory;
-        self.platform.guest.write(ARG, op.as_bytes()).unwrap();
-        let result = self.call(caller, nr::GRANT_TABLE_OP, [u64::from(command), ARG, 1, 0, 0]);
-        let mut bytes = std::vec![0; size_of::<T>()];
-        self.platform.guest.read(ARG, &mut bytes).unwrap();
-        (result, T::read_from_bytes(&bytes).unwrap())
+        self.d.op(caller, nr::GRANT_TABLE_OP, command, 1, op)
     }
 
     /// Sets up the granter's first grant frame; its number.
@@ -134,34 +87,36 @@ impl World {
         );
         assert_eq!((result, op.status), (0, GNTST_OKAY));
         let mut list = [0u8; 8];
-        self.platform.guest.read(LIST, &mut list).unwrap();
+        self.d.platform.guest.read(LIST, &mut list).unwrap();
         Mfn(u64::from_le_bytes(list))
     }
 
     /// The granter writes entry `gref` of its first grant frame.
     fn grant(&mut self, table: Mfn, gref: u32, frame: Mfn, grantee: DomId, flags: GrantFlags) {
         let entry = u64::from(flags.bits()) | u64::from(grantee) << 16 | frame.0 << 32;
-        self.platform
+        self.d
+            .platform
             .memory
             .write_u64(table.address() + u64::from(gref) * 8, entry);
     }
 
     fn entry_flags(&self, table: Mfn, gref: u32) -> GrantFlags {
-        GrantFlags::from_bits_retain(self.platform.memory.read_u64(table.address() + u64::from(gref) * 8) as u16)
+        GrantFlags::from_bits_retain(self.d.platform.memory.read_u64(table.address() + u64::from(gref) * 8) as u16)
     }
 
     /// The granter revokes `gref` as guests do: a compare-and-swap of the
     /// whole entry to 0 that fails while READING or WRITING is set.
     fn revoke(&mut self, table: Mfn, gref: u32) -> bool {
         let address = table.address() + u64::from(gref) * 8;
-        let entry = self.platform.memory.read_u64(address);
+        let entry = self.d.platform.memory.read_u64(address);
         let busy = (GrantFlags::READING | GrantFlags::WRITING).bits();
-        entry as u16 & busy == 0 && self.platform.memory.compare_exchange_u64(address, entry, 0).is_ok()
+        entry as u16 & busy == 0 && self.d.platform.memory.compare_exchange_u64(address, entry, 0).is_ok()
     }
 
     /// A frame of the granter's to share (one of its data pages).
     fn granter_frame(&self) -> Mfn {
-        self.frames
+        self.d
+            .frames
             .frames()
             .iter()
             .enumerate()
@@ -203,16 +158,18 @@ impl World {
 
     /// The mapper's L1 entry for `map_va`.
     fn mapper_entry(&self) -> u64 {
-        let domain = self.table.get(MAPPER).unwrap();
+        let domain = self.d.table.get(MAPPER).unwrap();
         let mut table = domain.vcpu.kernel_base.as_ref().unwrap().mfn();
         for shift in [39, 30, 21] {
             let entry = self
+                .d
                 .platform
                 .memory
                 .read_u64(entry_address(table, ((self.map_va >> shift) & 511) as usize));
             table = entry_mfn(entry);
         }
-        self.platform
+        self.d
+            .platform
             .memory
             .read_u64(entry_address(table, ((self.map_va >> 12) & 511) as usize))
     }
@@ -229,8 +186,8 @@ impl Drop for World {
     /// put, not dropped).
     fn drop(&mut self) {
         for id in [GRANTER, MAPPER] {
-            if let Some(mut domain) = self.table.remove(id) {
-                domain.release_memory(&mut self.frames, &mut self.platform.memory, &mut |_| ());
+            if let Some(mut domain) = self.d.table.remove(id) {
+                domain.release_memory(&mut self.d.frames, &mut self.d.platform.memory, &mut |_| ());
             }
         }
     }
@@ -286,7 +243,7 @@ fn setup_and_query_report_the_granters_frames() {
         (0, 1, 4, GNTST_OKAY)
     );
     let table = w.setup();
-    assert_eq!(w.frames.frame(table).unwrap().owner(), Some(GRANTER));
+    assert_eq!(w.d.frames.frame(table).unwrap().owner(), Some(GRANTER));
     let (_, query) = w.op(
         GRANTER,
         GNTTABOP_QUERY_SIZE,
@@ -361,9 +318,9 @@ fn a_mapped_grant_cannot_be_revoked_until_it_is_unmapped() {
     );
     assert!(!w.revoke(table, 8), "revoking a grant in use fails");
     // The mapper reads what the granter wrote, through the mapping's frame.
-    w.platform.memory.write_u64(shared.address(), 0x5a5a);
+    w.d.platform.memory.write_u64(shared.address(), 0x5a5a);
     assert_eq!(
-        w.platform.memory.read_u64(entry_mfn(w.mapper_entry()).address()),
+        w.d.platform.memory.read_u64(entry_mfn(w.mapper_entry()).address()),
         0x5a5a
     );
     assert_eq!(w.unmap(op.handle, w.map_va), GNTST_OKAY);
@@ -371,7 +328,7 @@ fn a_mapped_grant_cannot_be_revoked_until_it_is_unmapped() {
     assert_eq!(w.entry_flags(table, 8), GrantFlags::PERMIT_ACCESS);
     assert!(w.revoke(table, 8), "free to revoke once unmapped");
     assert_eq!(w.unmap(op.handle, w.map_va), GNTST_BAD_HANDLE, "the handle is gone");
-    w.frames.check_invariants(&w.platform.memory).unwrap();
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 #[test]
@@ -404,7 +361,7 @@ fn bad_refs_domains_grantees_and_addresses_are_refused_with_nothing_held() {
     let (mut w, table, shared) = granted();
     w.grant(table, 10, shared, 0, GrantFlags::PERMIT_ACCESS); // for dom0, not the mapper
     w.grant(table, 11, shared, MAPPER, GrantFlags::ACCEPT_TRANSFER);
-    let before = *w.frames.frame(shared).unwrap();
+    let before = *w.d.frames.frame(shared).unwrap();
     assert_eq!(
         w.map(512, GRANTER, HOST_MAP).status,
         GNTST_BAD_GNTREF,
@@ -438,17 +395,17 @@ fn bad_refs_domains_grantees_and_addresses_are_refused_with_nothing_held() {
     w.map_va = 0x0000_7000_0000_0000;
     assert_eq!(w.map(8, GRANTER, HOST_MAP).status, GNTST_BAD_VIRT_ADDR, "no L1 there");
     w.map_va = va;
-    assert_eq!(*w.frames.frame(shared).unwrap(), before, "no reference left behind");
+    assert_eq!(*w.d.frames.frame(shared).unwrap(), before, "no reference left behind");
     assert_eq!(w.entry_flags(table, 8), GrantFlags::PERMIT_ACCESS, "no pin left behind");
     // A grant naming a frame the granter does not own (the mapper's own L4).
-    let foreign = w.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
+    let foreign = w.d.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
     w.grant(table, 13, foreign, MAPPER, GrantFlags::PERMIT_ACCESS);
     assert_eq!(w.map(13, GRANTER, HOST_MAP).status, GNTST_GENERAL_ERROR);
     assert_eq!(w.entry_flags(table, 13), GrantFlags::PERMIT_ACCESS, "unpinned again");
     // Unmapping what was never mapped.
     assert_eq!(w.unmap(3, va), GNTST_BAD_HANDLE);
     assert_eq!(w.unmap(u32::MAX, va), GNTST_BAD_HANDLE);
-    w.frames.check_invariants(&w.platform.memory).unwrap();
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 #[test]
@@ -466,29 +423,29 @@ fn dropping_the_tables_under_a_mapping_crashes_the_mapper() {
     w.map(8, GRANTER, HOST_MAP);
     // The mapper clears the L2 entry above the mapping's L1 with
     // mmu_update: the L1 goes, and the grant mapping with it.
-    let domain = w.table.get(MAPPER).unwrap();
+    let domain = w.d.table.get(MAPPER).unwrap();
     let l4 = domain.vcpu.kernel_base.as_ref().unwrap().mfn();
     let mut tables = [l4; 3];
     let mut current = l4;
     for (level, shift) in [39, 30, 21].into_iter().enumerate() {
         tables[level] = current;
-        let entry = w
-            .platform
-            .memory
-            .read_u64(entry_address(current, ((w.map_va >> shift) & 511) as usize));
+        let entry =
+            w.d.platform
+                .memory
+                .read_u64(entry_address(current, ((w.map_va >> shift) & 511) as usize));
         current = entry_mfn(entry);
     }
     let l2 = tables[2];
     let l2_entry = entry_address(l2, ((w.map_va >> 21) & 511) as usize);
     let update = xen_abi::mmu::MmuUpdate { ptr: l2_entry, val: 0 };
     use crate::arch::GuestMemory;
-    w.platform.guest.write(ARG, update.as_bytes()).unwrap();
+    w.d.platform.guest.write(ARG, update.as_bytes()).unwrap();
     let _ = w.call(MAPPER, nr::MMU_UPDATE, [ARG, 1, 0, u64::from(DOMID_SELF), 0]);
     assert_eq!(
-        w.table.get(MAPPER).unwrap().state,
+        w.d.table.get(MAPPER).unwrap().state,
         crate::domain::pv_domain::DomainState::Crashed
     );
-    w.frames.check_invariants(&w.platform.memory).unwrap();
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 #[test]
@@ -502,15 +459,15 @@ fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
         GrantFlags::PERMIT_ACCESS | GrantFlags::READONLY,
     );
     // The mapper's own frame: one of its data pages.
-    let own = (0..w.frames.frame_count())
+    let own = (0..w.d.frames.frame_count())
         .rev()
         .map(Mfn)
         .find(|&mfn| {
-            let info = w.frames.frame(mfn).unwrap();
+            let info = w.d.frames.frame(mfn).unwrap();
             info.owner() == Some(MAPPER) && info.page_type() == crate::mm::PageType::Writable
         })
         .unwrap();
-    w.platform.memory.write_bytes(own.address() + 100, b"hello, granter");
+    w.d.platform.memory.write_bytes(own.address() + 100, b"hello, granter");
     let to_grant = |gref: u64, offset: u16, len: u16| GnttabCopy {
         source: end(own.0, DOMID_SELF, 100),
         dest: GnttabCopyPtr {
@@ -527,7 +484,7 @@ fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
     // `u` is a union: with a grant, only its low 32 bits are the reference.
     assert_eq!(w.copy(MAPPER, to_grant(8 | 0xdead << 32, 2000, 14)), GNTST_OKAY);
     let mut bytes = [0u8; 14];
-    w.platform.memory.read_bytes(shared.address() + 2000, &mut bytes);
+    w.d.platform.memory.read_bytes(shared.address() + 2000, &mut bytes);
     assert_eq!(&bytes, b"hello, granter");
     assert_eq!(
         w.copy(MAPPER, to_grant(9, 0, 14)),
@@ -552,10 +509,10 @@ fn copy_moves_bytes_by_grant_and_refuses_bad_arguments() {
     let lying = direct_copy(end(shared.0, DOMID_SELF, 0), end(own.0, DOMID_SELF, 0), 14);
     assert_eq!(w.copy(MAPPER, lying), GNTST_BAD_PAGE);
     // A page table as destination: never written.
-    let l4 = w.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
+    let l4 = w.d.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
     let into_table = direct_copy(end(own.0, DOMID_SELF, 0), end(l4.0, DOMID_SELF, 0), 8);
     assert_eq!(w.copy(MAPPER, into_table), GNTST_BAD_PAGE);
-    w.frames.check_invariants(&w.platform.memory).unwrap();
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 #[test]
@@ -563,15 +520,22 @@ fn a_dying_mapper_gives_its_pins_back() {
     let (mut w, table, _) = granted();
     assert_eq!(w.map(8, GRANTER, HOST_MAP).status, GNTST_OKAY);
     assert!(!w.revoke(table, 8));
-    let death = destroy_domain(&mut w.table, &mut w.frames, &mut w.platform.memory, MAPPER, &mut |_| ()).unwrap();
+    let death = destroy_domain(
+        &mut w.d.table,
+        &mut w.d.frames,
+        &mut w.d.platform.memory,
+        MAPPER,
+        &mut |_| (),
+    )
+    .unwrap();
     assert_eq!(death.teardown.still_referenced, 0);
     assert_eq!(
-        w.frames.take_implicit_grant_unmaps(),
+        w.d.frames.take_implicit_grant_unmaps(),
         0,
         "teardown does not blame the next caller"
     );
     assert!(w.revoke(table, 8), "the granter may revoke once the mapper is gone");
-    w.frames.check_invariants(&w.platform.memory).unwrap();
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 #[test]
@@ -610,7 +574,7 @@ fn the_maptrack_limit_is_no_device_space_and_versions_are_asked_with_privilege()
     // GNTTABOP_get_version: one's own, or anyone's with privilege.
     let get_version = |w: &mut World, caller: DomId, dom: u32| {
         use crate::arch::GuestMemory;
-        w.platform.guest.write(ARG, [dom, 0u32].as_bytes()).unwrap();
+        w.d.platform.guest.write(ARG, [dom, 0u32].as_bytes()).unwrap();
         w.call(
             caller,
             nr::GRANT_TABLE_OP,
@@ -633,9 +597,9 @@ fn a_granters_frame_mapped_past_its_death_goes_back_to_the_allocator_at_the_unma
     assert_eq!(op.status, GNTST_OKAY);
     let mut freed = std::vec::Vec::new();
     let death = destroy_domain(
-        &mut w.table,
-        &mut w.frames,
-        &mut w.platform.memory,
+        &mut w.d.table,
+        &mut w.d.frames,
+        &mut w.d.platform.memory,
         GRANTER,
         &mut |mfn| freed.push(mfn),
     )
@@ -645,16 +609,19 @@ fn a_granters_frame_mapped_past_its_death_goes_back_to_the_allocator_at_the_unma
         "the mapped frame outlives its owner"
     );
     assert!(!freed.contains(&shared));
-    assert!(!w.frames.has_freed_orphans(), "the teardown's own frees are not queued");
+    assert!(
+        !w.d.frames.has_freed_orphans(),
+        "the teardown's own frees are not queued"
+    );
     assert_eq!(
         w.unmap(op.handle, w.map_va),
         GNTST_OKAY,
         "the granter is gone: nothing to unpin"
     );
-    let orphans: std::vec::Vec<Mfn> = w.frames.take_freed_orphans().collect();
+    let orphans: std::vec::Vec<Mfn> = w.d.frames.take_freed_orphans().collect();
     assert_eq!(orphans, [shared], "freed at the unmap, for the allocator");
-    assert!(w.frames.frame(shared).unwrap().is_free());
-    w.frames.check_invariants(&w.platform.memory).unwrap();
+    assert!(w.d.frames.frame(shared).unwrap().is_free());
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 /// One step of a hostile pair of domains, for the random sequences below.
@@ -719,7 +686,16 @@ impl World {
         match choice {
             0 => self.granter_frame(),
             1 => table,
-            2 => self.table.get(MAPPER).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn(),
+            2 => self
+                .d
+                .table
+                .get(MAPPER)
+                .unwrap()
+                .vcpu
+                .kernel_base
+                .as_ref()
+                .unwrap()
+                .mfn(),
             3 => Mfn(0x50),
             _ => Mfn(0xffff_ffff),
         }
@@ -805,6 +781,7 @@ proptest::proptest! {
         let (mut w, table, _) = granted();
         let base = w.map_va;
         let theirs: std::vec::Vec<usize> = w
+            .d
             .frames
             .frames()
             .iter()
@@ -818,18 +795,18 @@ proptest::proptest! {
         for (step, op) in ops.iter().enumerate() {
             w.run(table, base, op);
             if step % 8 == 7
-                && let Err(violation) = w.frames.check_invariants(&w.platform.memory)
+                && let Err(violation) = w.d.frames.check_invariants(&w.d.platform.memory)
             {
                 panic!("after {op:?}: {violation}");
             }
         }
-        w.frames.check_invariants(&w.platform.memory).unwrap();
+        w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
         for id in [MAPPER, GRANTER] {
-            destroy_domain(&mut w.table, &mut w.frames, &mut w.platform.memory, id, &mut |_| ()).unwrap();
-            w.frames.check_invariants(&w.platform.memory).unwrap();
+            destroy_domain(&mut w.d.table, &mut w.d.frames, &mut w.d.platform.memory, id, &mut |_| ()).unwrap();
+            w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
         }
-        let _ = w.frames.take_freed_orphans().count();
-        let frames = w.frames.frames();
+        let _ = w.d.frames.take_freed_orphans().count();
+        let frames = w.d.frames.frames();
         let still_used = theirs.iter().filter(|&&index| !frames[index].is_free()).count();
         proptest::prop_assert_eq!(still_used, 0, "every frame of both domains is free");
     }

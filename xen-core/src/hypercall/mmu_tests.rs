@@ -1,15 +1,12 @@
 //! The PV MMU hypercalls through the hypercall table, on a domain the
 //! builder made: what the platform is told to flush and load.
 
+use super::test_domains::build_domain;
 use super::tests::Setup;
 use super::*;
-use crate::arch::fake::{FakeFrames, FakeM2p, FakePlatform};
+use crate::arch::fake::FakePlatform;
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::boot_layout::BootLayout;
-use crate::domain::builder::{BuildRequest, build_pv_domain};
-use crate::domain::elf_image::ElfImage;
-use crate::domain::elf_image::test_elf::ours;
-use crate::domain::guest_notes::GuestNotes;
 use crate::domain::pv_domain::DomId;
 use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, PRESENT, RW, entry_address, entry_mfn};
 use crate::mm::tlb_flush::TlbFlush;
@@ -39,34 +36,10 @@ struct Guest {
 }
 
 fn guest() -> Guest {
-    let bytes = ours().build();
-    let image = ElfImage::parse(&bytes).unwrap();
-    let notes = GuestNotes::from_image(&image).unwrap();
     let mut platform = FakePlatform::default();
     let storage = std::vec![FrameInfo::FREE; 0x100 + BUILD_FRAMES as usize + 1].leak();
     let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
-    let mut source = FakeFrames {
-        next: 0x100,
-        end: 0x100 + BUILD_FRAMES,
-    };
-    let request = BuildRequest {
-        image: &image,
-        notes: &notes,
-        domid: DOMID,
-        name: "mmu",
-        nr_pages: 1024,
-        cmdline: "",
-        privileged: false,
-        hypervisor_l4: Mfn(0x10),
-    };
-    let built = build_pv_domain(
-        &request,
-        &mut platform.memory,
-        &mut source,
-        &mut frames,
-        &mut FakeM2p::default(),
-    )
-    .unwrap();
+    let built = build_domain(&mut platform, &mut frames, DOMID, 1024, 0x100, BUILD_FRAMES);
     let spare = Mfn(0x100 + BUILD_FRAMES);
     frames.assign(spare, DOMID).unwrap();
     for page in 0..4 {

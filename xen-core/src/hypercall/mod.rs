@@ -175,4 +175,6 @@ mod grant_tests;
 #[cfg(test)]
 mod mmu_tests;
 #[cfg(test)]
+mod test_domains;
+#[cfg(test)]
 mod tests;

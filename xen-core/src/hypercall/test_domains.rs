@@ -1,0 +1,102 @@
+//! Test support: several domains calling through the hypercall table on
+//! one fake machine, and domains built by the real builder for them.
+
+use super::*;
+use crate::arch::GuestMemory;
+use crate::arch::fake::{FakeFrames, FakeM2p, FakePlatform};
+use crate::domain::builder::{BuildRequest, BuiltDomain, build_pv_domain};
+use crate::domain::domain_table::DomainTable;
+use crate::domain::elf_image::ElfImage;
+use crate::domain::elf_image::test_elf::ours;
+use crate::domain::guest_notes::GuestNotes;
+use crate::domain::pv_domain::DomId;
+use crate::mm::Mfn;
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// The argument page, mapped writable in every domain (one fake guest
+/// memory serves whichever domain calls).
+pub(super) const ARG: u64 = 0x10_0000;
+
+/// Domains in a table, their frames and one fake platform (with [`ARG`]
+/// mapped).
+pub(super) struct Domains {
+    pub table: DomainTable,
+    pub frames: FrameTable<'static>,
+    pub frame: TrapFrame,
+    pub platform: FakePlatform,
+}
+
+impl Domains {
+    /// Domain `caller` makes hypercall `number`; the result and whether it
+    /// asked for a reschedule.
+    pub fn call(&mut self, caller: DomId, number: u32, args: [u64; 5]) -> (i64, bool) {
+        let (domain, others) = self.table.split(caller).unwrap();
+        let mut context = HypercallContext {
+            domain,
+            others,
+            frames: &mut self.frames,
+            frame: &mut self.frame,
+            platform: &mut self.platform,
+            in_multicall: false,
+            reschedule: false,
+        };
+        match dispatch(&mut context, u64::from(number), args) {
+            Completion::Value(value) => (value, context.reschedule),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Hypercall `number(command, ARG, count)` from `caller` with `op`
+    /// written at [`ARG`]: the result and the op as the hypervisor left it.
+    pub fn op<T: IntoBytes + FromBytes + Immutable + KnownLayout>(
+        &mut self,
+        caller: DomId,
+        number: u32,
+        command: u32,
+        count: u64,
+        op: T,
+    ) -> (i64, T) {
+        self.platform.guest.write(ARG, op.as_bytes()).unwrap();
+        let (result, _) = self.call(caller, number, [u64::from(command), ARG, count, 0, 0]);
+        let mut bytes = std::vec![0; size_of::<T>()];
+        self.platform.guest.read(ARG, &mut bytes).unwrap();
+        (result, T::read_from_bytes(&bytes).unwrap())
+    }
+}
+
+/// Builds the test ELF as unprivileged domain `domid` of `nr_pages`,
+/// taking frames `first..first + count`.
+pub(super) fn build_domain(
+    platform: &mut FakePlatform,
+    frames: &mut FrameTable<'static>,
+    domid: DomId,
+    nr_pages: u64,
+    first: u64,
+    count: u64,
+) -> BuiltDomain {
+    let bytes = ours().build();
+    let image = ElfImage::parse(&bytes).unwrap();
+    let notes = GuestNotes::from_image(&image).unwrap();
+    let request = BuildRequest {
+        image: &image,
+        notes: &notes,
+        domid,
+        name: "d",
+        nr_pages,
+        cmdline: "",
+        privileged: false,
+        hypervisor_l4: Mfn(0x10),
+    };
+    let mut source = FakeFrames {
+        next: first,
+        end: first + count,
+    };
+    build_pv_domain(
+        &request,
+        &mut platform.memory,
+        &mut source,
+        frames,
+        &mut FakeM2p::default(),
+    )
+    .unwrap()
+}
