@@ -15,7 +15,7 @@ use xen_abi::sched::{SHUTDOWN_CRASH, SHUTDOWN_POWEROFF};
 use xen_core::debug_exit::DebugExit;
 use xen_core::domain::bounce::{bounce_event, bounce_exception, has_error_code};
 use xen_core::domain::domain_death::destroy_domain;
-use xen_core::domain::domain_table::DomainTable;
+use xen_core::domain::domain_table::{DomainTable, Others};
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
 use xen_core::domain::pv_domain::{DomId, DomainState, PvDomain};
 use xen_core::event::console_virq::{next_console_poll, signal_console_input};
@@ -88,18 +88,32 @@ const DEVICE_NOT_AVAILABLE: u8 = 7;
 const GENERAL_PROTECTION: u8 = 13;
 const PAGE_FAULT: u8 = 14;
 
+/// The domain on the CPU (`current`), the others and the frame table, for
+/// a trap from ring 3. With no domain on the CPU, or no frame table yet,
+/// nothing of ours ran in ring 3: the trap is reported as the hypervisor's.
+#[inline(always)]
+fn on_cpu<'a>(
+    domains: &'a mut DomainTable,
+    frames: &'a mut Option<FrameTable<'static>>,
+    current: Option<DomId>,
+    frame: &TrapFrame,
+) -> (&'a mut PvDomain, Others<'a>, &'a mut FrameTable<'static>) {
+    let (Some(id), Some(frames)) = (current, frames.as_mut()) else {
+        crate::crash_report::report_exception(frame);
+    };
+    let Some((domain, others)) = domains.split(id) else {
+        crate::crash_report::report_exception(frame);
+    };
+    (domain, others, frames)
+}
+
 /// Handles a `syscall` from ring 3: a hypercall, the fast path. Returns
 /// whether the scheduler must run, which needs the whole frame
 /// ([`reschedule_after_syscall`]).
 pub fn handle_syscall(frame: &mut TrapFrame) -> bool {
     let mut running = RUNNING.lock();
     let running = &mut *running;
-    let (Some(id), Some(frames)) = (running.cpu.current, running.frames.as_mut()) else {
-        crate::crash_report::report_exception(frame);
-    };
-    let Some((domain, others)) = running.domains.split(id) else {
-        crate::crash_report::report_exception(frame);
-    };
+    let (domain, others, frames) = on_cpu(&mut running.domains, &mut running.frames, running.cpu.current, frame);
     let outcome = handle_hypercall(domain, others, frames, frame, &mut KernelPlatform::new());
     if outcome.reschedule || !domain.is_running() {
         return true;
@@ -128,13 +142,7 @@ pub fn reschedule_after_syscall(frame: &mut TrapFrame) {
 pub fn handle(frame: &mut TrapFrame) {
     let mut running = RUNNING.lock();
     let running = &mut *running;
-    let (Some(id), Some(frames)) = (running.cpu.current, running.frames.as_mut()) else {
-        // Ring 3 with no domain on the CPU: nothing of ours runs there.
-        crate::crash_report::report_exception(frame);
-    };
-    let Some((domain, others)) = running.domains.split(id) else {
-        crate::crash_report::report_exception(frame);
-    };
+    let (domain, others, frames) = on_cpu(&mut running.domains, &mut running.frames, running.cpu.current, frame);
     let mut platform = KernelPlatform::new();
     let reschedule = if frame.vector == u64::from(lapic::TIMER_VECTOR) {
         lapic::end_of_interrupt();
