@@ -60,14 +60,20 @@ pub fn write_to_guest<T: IntoBytes + Immutable>(
     copy_to_guest(guest, address, value.as_bytes())
 }
 
+/// `base + offset` for a guest buffer walked in steps: a sum that wraps
+/// past the top of the address space is [`Errno::EFAULT`], as Xen refuses a
+/// guest range that carries out of 64 bits (and a wrapped address would
+/// name memory the guest never passed).
+pub fn offset_address(base: u64, offset: u64) -> Result<u64, Errno> {
+    base.checked_add(offset).ok_or(Errno::EFAULT)
+}
+
 /// The address of element `index` of a guest array of `element_size`-byte
 /// elements at `base`, checked at the point of use (XSA-212: a resumed
 /// operation's index must be checked, not just the array's base).
 pub fn element_address(base: u64, index: u64, element_size: u64) -> Result<u64, Errno> {
-    index
-        .checked_mul(element_size)
-        .and_then(|offset| base.checked_add(offset))
-        .ok_or(Errno::EFAULT)
+    let offset = index.checked_mul(element_size).ok_or(Errno::EFAULT)?;
+    offset_address(base, offset)
 }
 
 #[cfg(test)]
@@ -125,5 +131,12 @@ mod tests {
         assert_eq!(element_address(0x1000, 3, 64), Ok(0x10c0));
         assert_eq!(element_address(0x1000, u64::MAX / 2, 64), Err(Errno::EFAULT));
         assert_eq!(element_address(u64::MAX - 10, 1, 64), Err(Errno::EFAULT));
+    }
+
+    #[test]
+    fn an_offset_past_the_top_of_the_address_space_is_efault() {
+        assert_eq!(offset_address(0x1000, 0x10), Ok(0x1010));
+        assert_eq!(offset_address(u64::MAX - 63, 63), Ok(u64::MAX));
+        assert_eq!(offset_address(u64::MAX - 63, 64), Err(Errno::EFAULT));
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
-use crate::guest_copy::{copy_from_guest, copy_to_guest};
+use crate::guest_copy::{copy_from_guest, copy_to_guest, offset_address};
 use xen_abi::errno::Errno;
 use xen_abi::hypercall::{CONSOLEIO_READ, CONSOLEIO_WRITE};
 
@@ -37,16 +37,20 @@ fn write<P: Platform>(context: &mut HypercallContext<'_, P>, count: u64, buffer:
         // buffer initialisation.
         let mut chunk = [0u8; CHUNK];
         let length = (now - done).min(CHUNK as u64) as usize;
-        let address = buffer.checked_add(done).ok_or(Errno::EFAULT)?;
+        let address = offset_address(buffer, done)?;
         copy_from_guest(context.platform.guest(), address, &mut chunk[..length])?;
         context.domain.console_write(context.platform, &chunk[..length]);
         done += length as u64;
     }
     if now < count {
+        // A buffer that ends on the last byte of the address space has no
+        // rest: what was written stays written, and the call fails there,
+        // where Xen's next copy would.
+        let rest = offset_address(buffer, now)?;
         return Ok(Completion::Continue([
             u64::from(CONSOLEIO_WRITE),
             count - now,
-            buffer + now,
+            rest,
             0,
             0,
         ]));

@@ -13,7 +13,7 @@ use crate::arch::{PhysicalMemory, Platform};
 use crate::domain::domain_table::Others;
 use crate::domain::pv_domain::{DomId, PvDomain};
 use crate::grant::MapTrackEntry;
-use crate::guest_copy::{copy_to_guest, read_from_guest, write_to_guest};
+use crate::guest_copy::{copy_to_guest, element_address, read_from_guest, write_to_guest};
 use crate::mm::grant_mapping::GrantMapping;
 use crate::mm::layout::is_canonical;
 use crate::mm::tlb_flush::TlbFlush;
@@ -85,13 +85,16 @@ fn batch<P: Platform, T: FromBytes + IntoBytes + Immutable>(
     let size = size_of::<T>() as u64;
     let now = count.min(BATCH);
     for index in 0..now {
-        let at = address.checked_add(index * size).ok_or(Errno::EFAULT)?;
+        let at = element_address(address, index, size)?;
         let mut op: T = read_from_guest(context.platform.guest(), at)?;
         run(context, &mut op);
         write_to_guest(context.platform.guest(), at, &op)?;
     }
     if now < count {
-        return Ok(Completion::Continue([command, address + now * size, count - now, 0, 0]));
+        // The rest of a list that ends on the last byte of the address
+        // space would start past it: -EFAULT, never a wrap to address 0.
+        let rest = element_address(address, now, size)?;
+        return Ok(Completion::Continue([command, rest, count - now, 0, 0]));
     }
     Ok(Completion::Value(0))
 }

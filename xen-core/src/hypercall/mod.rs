@@ -178,3 +178,5 @@ mod mmu_tests;
 mod test_domains;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod top_of_memory_tests;

@@ -2,7 +2,7 @@
 
 use super::{Completion, HypercallContext, dispatch};
 use crate::arch::Platform;
-use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
+use crate::guest_copy::{element_address, offset_address, read_from_guest, write_to_guest};
 use xen_abi::errno::Errno;
 use xen_abi::hypercall::{IRET, MULTICALL};
 use xen_abi::multicall::MulticallEntry;
@@ -49,7 +49,10 @@ pub fn multicall<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
         };
         match completion {
             Completion::Value(value) => {
-                write_to_guest(context.platform.guest(), address + RESULT_OFFSET, &(value as u64))?;
+                // The entry was read whole, so this cannot pass the top; it
+                // is checked all the same, like every guest address.
+                let result = offset_address(address, RESULT_OFFSET)?;
+                write_to_guest(context.platform.guest(), result, &(value as u64))?;
             }
             // Refused above; nothing inside a batch replaces the frame.
             Completion::FrameReplaced => {}

@@ -27,7 +27,7 @@ pub(super) struct Setup {
     pub platform: FakePlatform,
 }
 
-fn setup(privileged: bool) -> Setup {
+pub(super) fn setup(privileged: bool) -> Setup {
     let mut platform = FakePlatform::default();
     for page in 0..4 {
         platform.guest.map(DATA + page * 4096, true);
@@ -80,7 +80,7 @@ impl Setup {
     }
 }
 
-fn value(errno: Errno) -> Completion {
+pub(super) fn value(errno: Errno) -> Completion {
     Completion::Value(errno.as_return())
 }
 

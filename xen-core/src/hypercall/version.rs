@@ -2,7 +2,7 @@
 
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
-use crate::guest_copy::{copy_to_guest, write_to_guest};
+use crate::guest_copy::{copy_to_guest, is_guest_range, offset_address, write_to_guest};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::HYPERVISOR_VIRT_START;
 use xen_abi::version::*;
@@ -10,13 +10,19 @@ use xen_abi::version::*;
 /// The Xen interface release whose ABI we implement; guests compare it.
 pub const INTERFACE_VERSION: (u32, u32) = (4, 17);
 
-/// Writes `text` into a fixed-size guest buffer, NUL-padded.
+/// Writes `text` into a fixed-size guest buffer, NUL-padded. The whole
+/// buffer must be guest space before a byte is written, as Xen checks its
+/// one copy: a buffer that runs past the top of the address space is
+/// `-EFAULT`, not a wrap.
 fn write_string<P: Platform>(
     context: &mut HypercallContext<'_, P>,
     buffer: u64,
     text: &[u8],
     size: usize,
 ) -> Result<Completion, Errno> {
+    if !is_guest_range(buffer, size as u64) {
+        return Err(Errno::EFAULT);
+    }
     let mut bytes = [0u8; 64];
     let mut written = 0;
     while written < size {
@@ -26,7 +32,8 @@ fn write_string<P: Platform>(
             let from = &text[written..text.len().min(written + length)];
             bytes[..from.len()].copy_from_slice(from);
         }
-        copy_to_guest(context.platform.guest(), buffer + written as u64, &bytes[..length])?;
+        let address = offset_address(buffer, written as u64)?;
+        copy_to_guest(context.platform.guest(), address, &bytes[..length])?;
         written += length;
     }
     Ok(Completion::Value(0))
