@@ -9,6 +9,10 @@
 /// Longest line kept; longer ones are split.
 pub const MAX_LINE: usize = 200;
 
+/// Bytes taken from one console ring in one pass of dom0's loop: one domU
+/// writing as fast as dom0 prints cannot keep dom0 from the others.
+pub const BYTES_PER_PASS: usize = 512;
+
 /// The part of a line received so far.
 #[derive(Clone, Debug)]
 pub struct LineAssembler {
@@ -48,6 +52,31 @@ impl LineAssembler {
         }
     }
 
+    /// Takes bytes from a console ring through `read` (which fills the
+    /// buffer it is given and says how many, 0 when the ring is empty),
+    /// calling `emit` with each line they complete. `Ok(true)` if the ring
+    /// may hold more.
+    pub fn drain<E>(
+        &mut self,
+        mut read: impl FnMut(&mut [u8]) -> Result<usize, E>,
+        mut emit: impl FnMut(&str),
+    ) -> Result<bool, E> {
+        let mut buffer = [0u8; 256];
+        let mut taken = 0;
+        while taken < BYTES_PER_PASS {
+            let room = buffer.len().min(BYTES_PER_PASS - taken);
+            match read(&mut buffer[..room])? {
+                0 => return Ok(false),
+                count => {
+                    self.push(&buffer[..count], &mut emit);
+                    taken += count;
+                }
+            }
+        }
+        // The budget is spent: the ring may hold more, for a later pass.
+        Ok(true)
+    }
+
     /// Emits what is left as a line, if anything (the domain ended).
     pub fn finish(&mut self, mut emit: impl FnMut(&str)) {
         if self.used > 0 {
@@ -83,6 +112,51 @@ mod tests {
         let mut rest = Vec::new();
         assembler.finish(|line| rest.push(String::from(line)));
         assert_eq!(rest, ["x"]);
+    }
+
+    /// A domU whose console holds 10 KB is taken a bounded part per pass;
+    /// what is left is reported and comes out, in order and whole, in the
+    /// passes that follow.
+    #[test]
+    fn a_pass_takes_a_bounded_part_of_a_ring_and_the_rest_follows() {
+        let mut ring: alloc::collections::VecDeque<u8> = (0..500)
+            .flat_map(|index| alloc::format!("line {index:03} of output\n").into_bytes())
+            .collect();
+        let total = ring.len();
+        let mut assembler = LineAssembler::default();
+        let mut out = Vec::new();
+        let mut passes = 0;
+        loop {
+            let before = ring.len();
+            let more = assembler
+                .drain(
+                    |buffer: &mut [u8]| {
+                        let count = buffer.len().min(ring.len());
+                        for (slot, byte) in buffer.iter_mut().zip(ring.drain(..count)) {
+                            *slot = byte;
+                        }
+                        Ok::<_, ()>(count)
+                    },
+                    |line| out.push(String::from(line)),
+                )
+                .unwrap();
+            assert!(
+                before - ring.len() <= BYTES_PER_PASS,
+                "pass {passes} took {}",
+                before - ring.len()
+            );
+            passes += 1;
+            if !more {
+                break;
+            }
+            assert!(passes < 1000, "never done");
+        }
+        assert!(ring.is_empty(), "nothing left behind");
+        assert!(passes >= total / BYTES_PER_PASS, "{passes} passes for {total} bytes");
+        let expected: Vec<String> = (0..500)
+            .map(|index| alloc::format!("line {index:03} of output"))
+            .collect();
+        assert_eq!(out, expected, "every line, in order");
     }
 
     #[test]

@@ -92,15 +92,7 @@ mod tests {
     use crate::xenstore::wire::MessageType;
 
     fn message(req_id: u32, payload: &[u8]) -> Message {
-        Message {
-            header: Header {
-                kind: MessageType::Read as u32,
-                req_id,
-                tx_id: 0,
-                len: payload.len() as u32,
-            },
-            payload: payload.to_vec(),
-        }
+        Message::request(MessageType::Read, req_id, payload.to_vec())
     }
 
     #[test]

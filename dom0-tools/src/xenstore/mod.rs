@@ -3,8 +3,13 @@
 //! request handling of the wire protocol ([`wire`], xen-pv-abi 14.4).
 
 pub mod framing;
+pub mod outbox;
 pub mod path;
 pub mod permissions;
+pub mod quotas;
+pub mod ring_server;
+#[cfg(test)]
+mod ring_server_tests;
 pub mod transaction;
 pub mod tree;
 pub mod watches;

@@ -130,6 +130,17 @@ impl Message {
         }
     }
 
+    /// A request of type `kind` outside any transaction, with `payload`.
+    pub fn request(kind: MessageType, req_id: u32, payload: Vec<u8>) -> Self {
+        let outside = Header {
+            kind: 0,
+            req_id,
+            tx_id: 0,
+            len: 0,
+        };
+        Message::reply(&outside, kind, payload)
+    }
+
     /// The bytes to put on the ring.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(HEADER_SIZE + self.payload.len());

@@ -7,58 +7,18 @@
 //! what the request was allowed to change. Each connection is held to
 //! [`Quotas`].
 
+use super::outbox::Outbox;
 use super::path::{self, INTRODUCE_DOMAIN, RELEASE_DOMAIN};
 use super::permissions::{Permission, Permissions};
+pub use super::quotas::Quotas;
 use super::transaction::Transaction;
 use super::tree::{Caller, Edit, Quota, Tree};
 use super::watches::{ConnId, Watch, Watches};
 use super::wire::{Header, Message, MessageType, PAYLOAD_MAX, XsError, fields};
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// Limits on what a domain may make xenstored hold. They are sized so that
-/// every domain at its limits still fits a small dom0 heap (a few MiB):
-/// whatever a domU does, dom0 does not run out of memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quotas {
-    /// Nodes a domain may own.
-    pub nodes: usize,
-    /// Bytes of paths and values a domain may own.
-    pub bytes: usize,
-    /// Bytes in one node's value.
-    pub value_size: usize,
-    /// Watches per connection.
-    pub watches: usize,
-    /// Bytes in a watch token.
-    pub token_size: usize,
-    /// Open transactions per connection.
-    pub transactions: usize,
-    /// Open transactions in all (each is a copy of the store).
-    pub all_transactions: usize,
-    /// Bytes of replies and events queued for a connection that does not
-    /// read them; past this its oldest watch events are dropped.
-    pub queued_bytes: usize,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Quotas {
-            nodes: 256,
-            bytes: 64 << 10,
-            value_size: 2048,
-            watches: 32,
-            token_size: 256,
-            transactions: 1,
-            // One for each domU xen-core can run (7): no domU's open
-            // transaction can keep another from starting one, and seven
-            // copies of a store held to these quotas fit dom0's heap.
-            all_transactions: 7,
-            queued_bytes: 64 << 10,
-        }
-    }
-}
 
 /// A domain xenstored was told about with INTRODUCE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,9 +35,7 @@ struct Connection {
     caller: Caller,
     transactions: BTreeMap<u32, Transaction>,
     next_transaction: u32,
-    outbox: VecDeque<Message>,
-    /// Bytes in `outbox`.
-    queued_bytes: usize,
+    outbox: Outbox,
 }
 
 /// The daemon's state.
@@ -160,8 +118,7 @@ impl Xenstored {
                 caller: Caller { domid, privileged },
                 transactions: BTreeMap::new(),
                 next_transaction: 1,
-                outbox: VecDeque::new(),
-                queued_bytes: 0,
+                outbox: Outbox::default(),
             },
         );
         conn
@@ -175,10 +132,31 @@ impl Xenstored {
 
     /// The next message for `conn` to send, if any.
     pub fn take_output(&mut self, conn: ConnId) -> Option<Message> {
-        let connection = self.connections.get_mut(&conn)?;
-        let message = connection.outbox.pop_front()?;
-        connection.queued_bytes -= message.payload.len();
-        Some(message)
+        self.connections.get_mut(&conn)?.outbox.pop()
+    }
+
+    /// Whether xenstored takes `conn`'s requests now: not while its outbox
+    /// lacks room for the largest reply. A client that does not read its
+    /// replies thus stops being served, its requests left in its ring,
+    /// rather than making dom0 queue without bound (C xenstored stops
+    /// reading a connection whose output is pending).
+    pub fn accepts_requests(&self, conn: ConnId) -> bool {
+        self.connections
+            .get(&conn)
+            .is_some_and(|connection| connection.outbox.has_room_for_a_reply(self.quotas.queued_bytes))
+    }
+
+    /// The most output that was ever queued for `conn`, in the bytes the
+    /// quota counts; 0 if it is not open.
+    pub fn peak_queued(&self, conn: ConnId) -> usize {
+        self.connections
+            .get(&conn)
+            .map_or(0, |connection| connection.outbox.peak())
+    }
+
+    /// The quotas in force.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
     }
 
     /// Whether anything is queued for `conn`.
@@ -214,15 +192,7 @@ impl Xenstored {
             payload,
         };
         self.handle(conn, &message);
-        let connection = self.connections.get_mut(&conn)?;
-        let event = MessageType::WatchEvent as u32;
-        let index = connection
-            .outbox
-            .iter()
-            .position(|queued| queued.header.kind != event)?;
-        let reply = connection.outbox.remove(index)?;
-        connection.queued_bytes -= reply.payload.len();
-        Some(reply)
+        self.connections.get_mut(&conn)?.outbox.take_reply()
     }
 
     /// The node quota as the tree applies it.
@@ -551,29 +521,13 @@ impl Xenstored {
         }
     }
 
-    /// Queues `message` for `conn`. Past the byte quota, watch events are
-    /// dropped (oldest first) rather than memory growing without bound for
-    /// a client that never reads; replies are always kept (a client gets
-    /// one per request, and dom0 stops taking requests while they wait).
+    /// Queues `message` for `conn` within its output quota (see
+    /// [`Outbox::push`]).
     fn queue(&mut self, conn: ConnId, message: Message, is_reply: bool) {
         let limit = self.quotas.queued_bytes;
-        let Some(connection) = self.connections.get_mut(&conn) else {
-            return;
-        };
-        let event = MessageType::WatchEvent as u32;
-        while connection.queued_bytes + message.payload.len() > limit {
-            match connection.outbox.iter().position(|queued| queued.header.kind == event) {
-                Some(index) => {
-                    if let Some(dropped) = connection.outbox.remove(index) {
-                        connection.queued_bytes -= dropped.payload.len();
-                    }
-                }
-                None if !is_reply => return,
-                None => break,
-            }
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.outbox.push(message, is_reply, limit);
         }
-        connection.queued_bytes += message.payload.len();
-        connection.outbox.push_back(message);
     }
 }
 

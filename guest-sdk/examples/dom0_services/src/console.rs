@@ -39,36 +39,39 @@ impl Console {
         })
     }
 
-    /// Prints what the domU wrote and tells it the space is free again.
-    pub fn drain(&mut self) {
+    /// Prints what the domU wrote, at most a pass's worth, and tells it the
+    /// space is free again. True if the ring may hold more: dom0 must come
+    /// round again (the domU will not signal for bytes it already wrote).
+    pub fn drain(&mut self) -> bool {
         if self.broken {
-            return;
+            return false;
         }
         let page = AreaPage::new(shared_area::WINDOWS.start + self.window);
         let Ok(mut consumer) = ByteConsumer::attach(&page, CONSOLE_OUT) else {
-            return;
+            return false;
         };
-        let mut buffer = [0u8; 256];
         let domid = self.domid;
-        loop {
-            match consumer.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(count) => self.lines.push(&buffer[..count], |line| println!("[d{domid}] {line}")),
-                Err(error) => {
-                    // Said once: a domU must not be able to fill dom0's log
-                    // by corrupting its ring and signalling over and over.
-                    println!("dom0: d{domid}'s console ring is corrupt ({error:?}); no longer read");
-                    self.broken = true;
-                    return;
-                }
+        let drained = self
+            .lines
+            .drain(|buffer| consumer.read(buffer), |line| println!("[d{domid}] {line}"));
+        let more = match drained {
+            Ok(more) => more,
+            Err(error) => {
+                // Said once: a domU must not be able to fill dom0's log
+                // by corrupting its ring and signalling over and over.
+                println!("dom0: d{domid}'s console ring is corrupt ({error:?}); no longer read");
+                self.broken = true;
+                return false;
             }
-        }
+        };
         let _ = event_channel::send(self.port);
+        more
     }
 
     /// The domain ended: its last bytes, then the mapping and the port go.
     pub fn close(mut self) {
-        self.drain();
+        // Everything it left, still a pass's worth at a time.
+        while self.drain() {}
         let domid = self.domid;
         self.lines.finish(|line| println!("[d{domid}] {line}"));
         let _ = grant_table::unmap(self.mapping);

@@ -147,12 +147,15 @@ fn main(info: &'static StartInfo) -> ! {
     WORK.store(true, SeqCst);
     while !served.is_empty() {
         check(sched::wait_until(0, || WORK.swap(false, SeqCst)), "waiting");
+        // Each ring gets a bounded pass; one with work left brings dom0
+        // round again, after the others had theirs.
+        let mut again = false;
         for domain in served.iter_mut() {
             if let Some(console) = domain.console.as_mut() {
-                console.drain();
+                again |= console.drain();
             }
             if let Some(store) = domain.store.as_mut() {
-                store.serve(&mut xs);
+                again |= store.serve(&mut xs);
             }
         }
         let devices = handle_events(&mut xs, dom0);
@@ -162,7 +165,7 @@ fn main(info: &'static StartInfo) -> ! {
         // Replies to what dom0 just wrote may wait on the domUs' rings.
         for domain in served.iter_mut() {
             if let Some(store) = domain.store.as_mut() {
-                store.serve(&mut xs);
+                again |= store.serve(&mut xs);
             }
         }
         let mut index = 0;
@@ -183,7 +186,7 @@ fn main(info: &'static StartInfo) -> ! {
         // Events for dom0 queued since `handle_events` (a domU's request
         // taken in the second pass, dom0's own clean-up of a dead domain)
         // have no signal left to wake dom0: go round again.
-        if xs.has_output(dom0) {
+        if again || xs.has_output(dom0) {
             WORK.store(true, SeqCst);
         }
     }

@@ -7,7 +7,7 @@
 use crate::{STORE_PORT, work};
 use alloc::format;
 use alloc::vec::Vec;
-use dom0_tools::xenstore::framing::{MessageReader, MessageWriter};
+use dom0_tools::xenstore::ring_server::{CorruptRing, RingServer, StoreRingIo};
 use dom0_tools::xenstore::watches::ConnId;
 use dom0_tools::xenstore::wire::{Message, MessageType};
 use dom0_tools::xenstore::xenstored::Xenstored;
@@ -19,9 +19,6 @@ use rings::shared_memory::SharedMemory;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE};
 
-/// Output waiting for the ring beyond which no more replies are taken
-/// from xenstored (they wait there, bounded by its quota).
-const WRITER_LIMIT: usize = 4096;
 /// `xenstore_domain_interface.error`: a protocol error.
 const ERROR_PROTOCOL: u32 = 3;
 
@@ -31,10 +28,23 @@ pub struct StoreRing {
     window: usize,
     mapping: Mapping,
     port: EvtchnPort,
-    conn: ConnId,
-    reader: MessageReader,
-    writer: MessageWriter,
+    server: RingServer,
     broken: bool,
+}
+
+/// The xenstore page at a grant window, as [`RingServer`] uses it.
+struct PageRing<'p>(&'p AreaPage);
+
+impl StoreRingIo for PageRing<'_> {
+    fn read_requests(&mut self, buffer: &mut [u8]) -> Result<usize, CorruptRing> {
+        let mut requests = ByteConsumer::attach(self.0, XENSTORE_REQUESTS).map_err(|_| CorruptRing)?;
+        requests.read(buffer).map_err(|_| CorruptRing)
+    }
+
+    fn write_responses(&mut self, bytes: &[u8]) -> Result<usize, CorruptRing> {
+        let mut responses = ByteProducer::attach(self.0, XENSTORE_RESPONSES).map_err(|_| CorruptRing)?;
+        responses.write(bytes).map_err(|_| CorruptRing)
+    }
 }
 
 /// Makes a request of `xs` on dom0's connection `conn`; the reply. Watch
@@ -108,67 +118,41 @@ impl StoreRing {
             window,
             mapping,
             port,
-            conn: xs.connect(domid, false),
-            reader: MessageReader::default(),
-            writer: MessageWriter::default(),
+            server: RingServer::new(xs.connect(domid, false)),
             broken: false,
         })
     }
 
     /// Takes the requests on the ring, answers them, puts what fits of the
-    /// answers back, and signals the domU.
-    pub fn serve(&mut self, xs: &mut Xenstored) {
+    /// answers back, and signals the domU. True if requests may be left
+    /// that no signal will announce: dom0 must come round again.
+    pub fn serve(&mut self, xs: &mut Xenstored) -> bool {
         if self.broken {
-            return;
+            return false;
         }
         let page = AreaPage::new(shared_area::WINDOWS.start + self.window);
-        // Requests, unless answers are backed up (a domU that sends without
-        // reading waits; it cannot make dom0 buffer without bound).
-        if self.writer.len() < WRITER_LIMIT
-            && let Ok(mut requests) = ByteConsumer::attach(&page, XENSTORE_REQUESTS)
-        {
-            // At most one ring's worth per call: a domU refilling its ring
-            // as fast as dom0 drains it gets its turn, not all of dom0.
-            let mut buffer = [0u8; 1024];
-            match requests.read(&mut buffer) {
-                Ok(count) => self.reader.push(&buffer[..count]),
-                Err(_) => return self.break_ring(xs, &page, "a bad request index"),
+        let more = match self.server.serve(xs, &mut PageRing(&page)) {
+            Ok(more) => more,
+            Err(broken) => {
+                self.break_ring(xs, &page, broken.why());
+                return false;
             }
-        }
-        loop {
-            match self.reader.next_message() {
-                Ok(Some(message)) => xs.handle(self.conn, &message),
-                Ok(None) => break,
-                Err(_) => return self.break_ring(xs, &page, "a message longer than 4096 bytes"),
-            }
-        }
-        while self.writer.len() < WRITER_LIMIT {
-            let Some(reply) = xs.take_output(self.conn) else {
-                break;
-            };
-            self.writer.push(&reply);
-        }
-        if let Ok(mut responses) = ByteProducer::attach(&page, XENSTORE_RESPONSES) {
-            let mut corrupt = false;
-            self.writer.drain_into(|bytes| match responses.write(bytes) {
-                Ok(count) => count,
-                Err(_) => {
-                    corrupt = true;
-                    0
-                }
-            });
-            if corrupt {
-                return self.break_ring(xs, &page, "a bad response index");
-            }
-        }
+        };
         let _ = event_channel::send(self.port);
+        more
+    }
+
+    /// The most output xenstored queued for this domU, in the bytes its
+    /// quota counts.
+    pub fn peak_queued(&self, xs: &Xenstored) -> usize {
+        xs.peak_queued(self.server.conn())
     }
 
     /// The domU broke the protocol: its connection ends (the others go on),
     /// and the ring's error field says why, as Xen's xenstored does.
     fn break_ring(&mut self, xs: &mut Xenstored, page: &AreaPage, why: &str) {
         self.broken = true;
-        xs.disconnect(self.conn);
+        xs.disconnect(self.server.conn());
         page.store(
             XENSTORE_ERROR_OFFSET / 4,
             ERROR_PROTOCOL,
@@ -184,7 +168,13 @@ impl StoreRing {
     /// The domain ended: its connection and mapping go.
     pub fn close(self, xs: &mut Xenstored) {
         if !self.broken {
-            xs.disconnect(self.conn);
+            let peak = self.peak_queued(xs);
+            let quota = xs.quotas().queued_bytes;
+            println!(
+                "dom0: d{}'s xenstore output peaked at {peak} bytes (quota {quota})",
+                self.domid
+            );
+            xs.disconnect(self.server.conn());
         }
         xs.domain_gone(self.domid);
         let _ = grant_table::unmap(self.mapping);
