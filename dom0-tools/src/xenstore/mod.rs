@@ -6,10 +6,14 @@ pub mod framing;
 pub mod outbox;
 pub mod path;
 pub mod permissions;
+#[cfg(test)]
+mod quota_tests;
 pub mod quotas;
 pub mod ring_server;
 #[cfg(test)]
 mod ring_server_tests;
+#[cfg(test)]
+mod test_world;
 pub mod transaction;
 pub mod tree;
 pub mod watches;

@@ -14,6 +14,9 @@ pub struct Quotas {
     pub value_size: usize,
     /// Watches per connection.
     pub watches: usize,
+    /// Entries in a node's permission list a domU may set (C xenstored's
+    /// default perms quota): each is charged, and copied to every child.
+    pub perms_per_node: usize,
     /// Bytes in a watch token.
     pub token_size: usize,
     /// Open transactions per connection.
@@ -32,6 +35,7 @@ impl Default for Quotas {
             bytes: 64 << 10,
             value_size: 2048,
             watches: 32,
+            perms_per_node: 5,
             token_size: 256,
             transactions: 1,
             // One for each domU xen-core can run (7): no domU's open

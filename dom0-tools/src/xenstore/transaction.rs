@@ -147,9 +147,9 @@ impl Edit for Transaction {
     }
 
     /// [`Tree::set_perms`] in the transaction.
-    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsError> {
         self.touch(path)?;
-        let changed = self.tree.set_perms(caller, path, perms)?;
+        let changed = self.tree.set_perms(caller, path, perms, quota)?;
         Ok(self.record(changed))
     }
 }
@@ -220,7 +220,7 @@ mod tests {
         let mut store = Tree::new();
         store.mkdir(DOM0, "/local/domain/1", Quota::UNLIMITED).unwrap();
         store
-            .set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1))
+            .set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1), Quota::UNLIMITED)
             .unwrap();
         let d1 = Caller {
             domid: 1,

@@ -85,8 +85,9 @@ pub trait Edit {
     fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError>;
     /// Removes `path` and everything below it.
     fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError>;
-    /// Replaces the permissions of `path`.
-    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError>;
+    /// Replaces the permissions of `path`; a longer list is growth, held to
+    /// `quota` like any other.
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsError>;
 }
 
 impl Edit for Tree {
@@ -99,8 +100,8 @@ impl Edit for Tree {
     fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
         Tree::rm(self, caller, path)
     }
-    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
-        Tree::set_perms(self, caller, path, perms)
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsError> {
+        Tree::set_perms(self, caller, path, perms, quota)
     }
 }
 
@@ -388,11 +389,23 @@ impl Tree {
 
     /// Replaces the permissions of `path`: the owner and the privileged
     /// only, and only the privileged may hand the node to another owner.
-    pub fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions) -> Result<Changed, XsError> {
+    /// Each entry is charged to the owner's bytes: more entries than the
+    /// node had must fit `quota` (ENOSPC).
+    pub fn set_perms(
+        &mut self,
+        caller: Caller,
+        path: &str,
+        perms: Permissions,
+        quota: Quota,
+    ) -> Result<Changed, XsError> {
         let node = self.nodes.get(path).ok_or(XsError::ENOENT)?;
         let owner = node.perms.owner();
         if !caller.privileged && (caller.domid != owner || perms.owner() != owner) {
             return Err(XsError::EACCES);
+        }
+        let grown = perms.entries().len().saturating_sub(node.perms.entries().len()) * PERMISSION_BYTES;
+        if !caller.privileged && grown > 0 && self.bytes_owned_by(owner) + grown > quota.bytes {
+            return Err(XsError::ENOSPC);
         }
         let generation = self.next_generation();
         let mut node = self.take(path).ok_or(XsError::ENOENT)?;
@@ -442,7 +455,7 @@ mod tests {
     fn with_home() -> Tree {
         let mut tree = Tree::new();
         tree.mkdir(DOM0, "/local/domain/1", Quota::UNLIMITED).unwrap();
-        tree.set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1))
+        tree.set_perms(DOM0, "/local/domain/1", Permissions::owned_by(1), Quota::UNLIMITED)
             .unwrap();
         tree
     }
@@ -495,7 +508,8 @@ mod tests {
             Permission::parse(b"r2").unwrap(),
         ])
         .unwrap();
-        tree.set_perms(D1, "/local/domain/1/secret", perms.clone()).unwrap();
+        tree.set_perms(D1, "/local/domain/1/secret", perms.clone(), Quota::UNLIMITED)
+            .unwrap();
         assert_eq!(tree.read(D2, "/local/domain/1/secret").unwrap(), b"s");
         assert_eq!(
             tree.write(D2, "/local/domain/1/secret", b"x", Quota::UNLIMITED),
@@ -503,11 +517,11 @@ mod tests {
         );
         // Only the owner sets permissions, and it may not give the node away.
         assert_eq!(
-            tree.set_perms(D2, "/local/domain/1/secret", perms),
+            tree.set_perms(D2, "/local/domain/1/secret", perms, Quota::UNLIMITED),
             Err(XsError::EACCES)
         );
         assert_eq!(
-            tree.set_perms(D1, "/local/domain/1/secret", Permissions::owned_by(2)),
+            tree.set_perms(D1, "/local/domain/1/secret", Permissions::owned_by(2), Quota::UNLIMITED),
             Err(XsError::EACCES)
         );
         assert_eq!(tree.read(DOM0, "/local/domain/1/secret").unwrap(), b"s");

@@ -313,7 +313,13 @@ impl Xenstored {
                     .map(|text| Permission::parse(text))
                     .collect::<Result<_, _>>()?;
                 let perms = Permissions::from_entries(parsed)?;
-                self.change(conn, tx, &path, false, |store| store.set_perms(caller, &path, perms))?;
+                if perms.entries().len() > self.quotas.perms_per_node && !caller.privileged {
+                    return Err(XsError::ENOSPC);
+                }
+                let quota = self.quota();
+                self.change(conn, tx, &path, false, |store| {
+                    store.set_perms(caller, &path, perms, quota)
+                })?;
                 ok(kind)
             }
             MessageType::Watch => {

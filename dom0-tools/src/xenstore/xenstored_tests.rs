@@ -1,154 +1,13 @@
 //! xenstored through its messages: every type, permissions, transactions
-//! and their conflicts, watches, quotas, and malformed input.
+//! and their conflicts, watches, and malformed input.
 
 extern crate std;
 
-use super::watches::ConnId;
+use super::test_world::{error, ok, value, world};
 use super::wire::{Header, Message, MessageType};
-use super::xenstored::{Quotas, Xenstored};
 use alloc::string::String;
 use alloc::vec::Vec;
 use std::format;
-
-struct World {
-    xs: Xenstored,
-    dom0: ConnId,
-    d1: ConnId,
-    d2: ConnId,
-    next_req: u32,
-    /// Events that arrived ahead of a reply, for [`World::events`].
-    early: std::collections::BTreeMap<ConnId, Vec<Message>>,
-}
-
-/// dom0, d1 and d2 connected; dom0 has made each domU's home, as a
-/// toolstack does.
-fn world() -> World {
-    world_with(Quotas::default())
-}
-
-fn world_with(quotas: Quotas) -> World {
-    let mut xs = Xenstored::new(quotas);
-    let dom0 = xs.connect(0, true);
-    let d1 = xs.connect(1, false);
-    let d2 = xs.connect(2, false);
-    let mut w = World {
-        xs,
-        dom0,
-        d1,
-        d2,
-        next_req: 1,
-        early: std::collections::BTreeMap::new(),
-    };
-    for id in [1, 2] {
-        let home = format!("/local/domain/{id}");
-        assert_eq!(w.ask(dom0, MessageType::Mkdir, 0, &[home.as_bytes()]), ok());
-        let owner = format!("n{id}");
-        assert_eq!(
-            w.ask(dom0, MessageType::SetPerms, 0, &[home.as_bytes(), owner.as_bytes()]),
-            ok()
-        );
-    }
-    w
-}
-
-/// A reply: its type and payload.
-type Answer = (u32, Vec<u8>);
-
-fn ok() -> Answer {
-    (MessageType::Write as u32, b"OK\0".to_vec()) // kind checked separately where it matters
-}
-
-fn error(name: &str) -> Answer {
-    let mut payload = Vec::from(name.as_bytes());
-    payload.push(0);
-    (MessageType::Error as u32, payload)
-}
-
-impl World {
-    /// Sends a request of `kind` with NUL-terminated `fields`; the reply.
-    fn ask(&mut self, conn: ConnId, kind: MessageType, tx: u32, fields: &[&[u8]]) -> Answer {
-        let mut payload = Vec::new();
-        for field in fields {
-            payload.extend_from_slice(field);
-            payload.push(0);
-        }
-        self.send(conn, kind as u32, tx, payload)
-    }
-
-    /// Sends a raw request; the reply (events queued before it are kept
-    /// for [`World::events`]).
-    fn send(&mut self, conn: ConnId, kind: u32, tx: u32, payload: Vec<u8>) -> Answer {
-        let req_id = self.next_req;
-        self.next_req += 1;
-        let message = Message {
-            header: Header {
-                kind,
-                req_id,
-                tx_id: tx,
-                len: payload.len() as u32,
-            },
-            payload,
-        };
-        self.xs.handle(conn, &message);
-        loop {
-            let reply = self.xs.take_output(conn).expect("every request gets a reply");
-            if reply.header.kind == MessageType::WatchEvent as u32 {
-                self.early.entry(conn).or_default().push(reply);
-                continue;
-            }
-            assert_eq!(reply.header.req_id, req_id, "the reply echoes req_id");
-            let kind = if reply.payload == b"OK\0" {
-                MessageType::Write as u32
-            } else {
-                reply.header.kind
-            };
-            return (kind, reply.payload);
-        }
-    }
-
-    /// WRITE `path` = `value` (value without a NUL).
-    fn write(&mut self, conn: ConnId, tx: u32, path: &str, value: &[u8]) -> Answer {
-        let mut payload = Vec::from(path.as_bytes());
-        payload.push(0);
-        payload.extend_from_slice(value);
-        self.send(conn, MessageType::Write as u32, tx, payload)
-    }
-
-    fn read(&mut self, conn: ConnId, tx: u32, path: &str) -> Answer {
-        self.ask(conn, MessageType::Read, tx, &[path.as_bytes()])
-    }
-
-    /// The watch events queued for `conn`: (path, token).
-    fn events(&mut self, conn: ConnId) -> Vec<(String, String)> {
-        let mut events = Vec::new();
-        let early = self.early.remove(&conn).unwrap_or_default();
-        let later = core::iter::from_fn(|| self.xs.take_output(conn));
-        for message in early.into_iter().chain(later) {
-            assert_eq!(
-                message.header.kind,
-                MessageType::WatchEvent as u32,
-                "only events are left"
-            );
-            let text = String::from_utf8(message.payload).unwrap();
-            let mut parts = text.split('\0');
-            events.push((String::from(parts.next().unwrap()), String::from(parts.next().unwrap())));
-        }
-        events
-    }
-
-    fn start(&mut self, conn: ConnId) -> u32 {
-        let (kind, payload) = self.ask(conn, MessageType::TransactionStart, 0, &[b""]);
-        assert_eq!(kind, MessageType::TransactionStart as u32, "{payload:?}");
-        core::str::from_utf8(&payload[..payload.len() - 1])
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-}
-
-fn value(bytes: &[u8]) -> Answer {
-    (MessageType::Read as u32, bytes.to_vec())
-}
 
 #[test]
 fn read_write_mkdir_directory_and_rm() {
@@ -340,82 +199,6 @@ fn introduce_release_and_the_special_watches_are_dom0s() {
 }
 
 #[test]
-fn quotas_hold_for_nodes_values_watches_and_transactions() {
-    let mut w = world_with(Quotas {
-        nodes: 4,
-        value_size: 8,
-        watches: 2,
-        transactions: 1,
-        ..Quotas::default()
-    });
-    let d1 = w.d1;
-    assert_eq!(w.write(d1, 0, "a/b/c", b""), ok()); // home + 3
-    assert_eq!(w.write(d1, 0, "d", b""), error("ENOSPC"));
-    assert_eq!(w.write(d1, 0, "a", b"123456789"), error("ENOSPC"), "value too big");
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), ok());
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"2"]), ok());
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"3"]), error("ENOSPC"));
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), error("EEXIST"));
-    w.events(d1);
-    assert_eq!(
-        w.ask(d1, MessageType::Watch, 0, &[b"x", &[b't'; 257]]),
-        error("EINVAL"),
-        "token too long"
-    );
-    let _tx = w.start(d1);
-    assert_eq!(w.ask(d1, MessageType::TransactionStart, 0, &[b""]), error("ENOSPC"));
-}
-
-#[test]
-fn byte_quotas_keep_a_domain_from_filling_dom0s_memory() {
-    let mut w = world_with(Quotas {
-        bytes: 200,
-        ..Quotas::default()
-    });
-    let d1 = w.d1;
-    // The home (15 bytes of path, 4 of permission) plus a node of 76 bytes
-    // of path, 100 of value and 4 of permission: 199.
-    let first = w.write(d1, 0, &"a".repeat(60), &[b'v'; 100]);
-    assert_eq!(first, ok(), "{}", w.xs.tree().bytes_owned_by(1));
-    assert_eq!(w.write(d1, 0, "b", &[b'v'; 100]), error("ENOSPC"));
-    // Growing a value counts too; shrinking frees room.
-    let long = "a".repeat(60);
-    assert_eq!(w.write(d1, 0, &long, &[b'v'; 120]), error("ENOSPC"));
-    assert_eq!(w.write(d1, 0, &long, b"short"), ok());
-    assert_eq!(w.write(d1, 0, "b", &[b'v'; 70]), ok()); // 19 + 85 + 17 + 70 + 4 = 195
-    // A deep path is refused before anything is built for it.
-    let deep = String::from("/local/domain/1") + &"/a".repeat(1500);
-    assert_eq!(w.write(d1, 0, &deep, b""), error("ENOSPC"));
-}
-
-#[test]
-fn transactions_are_limited_in_all_and_in_what_they_touch() {
-    let mut w = world_with(Quotas {
-        all_transactions: 1,
-        ..Quotas::default()
-    });
-    let (d1, d2) = (w.d1, w.d2);
-    let tx = w.start(d1);
-    assert_eq!(
-        w.ask(d2, MessageType::TransactionStart, 0, &[b""]),
-        error("EAGAIN"),
-        "none left"
-    );
-    for index in 0..super::transaction::MAX_TOUCHED {
-        let path = format!("n{index}");
-        let answer = w.read(d1, tx, &path);
-        assert_eq!(answer, error("ENOENT"), "{path}");
-    }
-    assert_eq!(
-        w.read(d1, tx, "one-more"),
-        error("ENOSPC"),
-        "the transaction touched enough"
-    );
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
-    let _ = w.start(d2);
-}
-
-#[test]
 fn a_reply_past_4096_bytes_is_e2big() {
     let mut w = world();
     let d1 = w.d1;
@@ -476,30 +259,6 @@ fn malformed_requests_get_errors_and_change_nothing() {
 }
 
 #[test]
-fn a_client_that_never_reads_loses_old_events_not_replies() {
-    // Room for ten events of "x\0t\0" (each charged its record too).
-    let event = super::outbox::MESSAGE_COST + 4;
-    let mut w = world_with(Quotas {
-        queued_bytes: 10 * event,
-        ..Quotas::default()
-    });
-    let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"x", b"t"]), ok());
-    for round in 0..20 {
-        let text = format!("{round}");
-        assert_eq!(w.write(dom0, 0, "/local/domain/1/x", text.as_bytes()), ok());
-    }
-    // Ten fit, plus the watch's first event, kept aside by the test while
-    // it read the reply; the newest are kept.
-    let events = w.events(d1);
-    assert!(
-        (10..=11).contains(&events.len()),
-        "the queue is bounded: {}",
-        events.len()
-    );
-}
-
-#[test]
 fn a_disconnected_domain_leaves_no_watches_or_transactions() {
     let mut w = world();
     let (d1, dom0) = (w.d1, w.dom0);
@@ -537,43 +296,6 @@ fn reset_watches_drops_a_connections_watches_and_control_answers() {
     assert!(w.events(d1).is_empty(), "no watch left");
     assert_eq!(w.ask(d1, MessageType::Unwatch, 0, &[b"a", b"1"]), error("ENOENT"));
     assert_eq!(w.ask(d1, MessageType::Control, 0, &[b"print", b"hello"]), ok());
-}
-
-#[test]
-fn a_transaction_touching_long_paths_is_cut_off_by_bytes_not_only_by_count() {
-    let mut w = world();
-    let d1 = w.d1;
-    let tx = w.start(d1);
-    let long = "x".repeat(2000);
-    let mut reads = 0;
-    loop {
-        let path = format!("{reads}{long}");
-        match w.read(d1, tx, &path) {
-            answer if answer == error("ENOENT") => reads += 1,
-            answer => {
-                assert_eq!(answer, error("ENOSPC"));
-                break;
-            }
-        }
-        assert!(reads < 100, "never cut off");
-    }
-    // 64 KiB of ~2 KiB paths (absolute: the home is prefixed).
-    assert!((25..=35).contains(&reads), "{reads} reads");
-}
-
-#[test]
-fn an_owner_pushed_over_its_quota_may_still_rewrite_in_place() {
-    let mut w = world_with(Quotas {
-        bytes: 200,
-        ..Quotas::default()
-    });
-    let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.write(d1, 0, "state", b"1"), ok());
-    // dom0 fills d1's node past d1's quota.
-    assert_eq!(w.write(dom0, 0, "/local/domain/1/state", &[b'v'; 300]), ok());
-    assert_eq!(w.write(d1, 0, "state", &[b'w'; 300]), ok(), "same size: allowed");
-    assert_eq!(w.write(d1, 0, "state", b"4"), ok(), "shrinking: allowed");
-    assert_eq!(w.write(d1, 0, "other", b"x"), ok(), "back under the quota");
 }
 
 #[test]
