@@ -3,6 +3,7 @@
 //! request handling of the wire protocol ([`wire`], xen-pv-abi 14.4).
 
 pub mod framing;
+pub mod node_store;
 pub mod outbox;
 pub mod path;
 pub mod permissions;

@@ -3,7 +3,9 @@
 
 extern crate std;
 
+use super::node_store::NodeStore;
 use super::test_world::{error, ok, world, world_with};
+use super::transaction::{MAX_TRANSACTION_BYTES, RECORD_COST};
 use super::wire::MessageType;
 use super::xenstored::Quotas;
 use alloc::string::String;
@@ -71,16 +73,20 @@ fn transactions_are_limited_in_all_and_in_what_they_touch() {
         error("EAGAIN"),
         "none left"
     );
-    for index in 0..super::transaction::MAX_TOUCHED {
-        let path = format!("n{index}");
-        let answer = w.read(d1, tx, &path);
-        assert_eq!(answer, error("ENOENT"), "{path}");
+    // Each read of an absent "/local/domain/1/nNNN" is a record of some
+    // 84 bytes: the transaction's budget holds about 390 of them.
+    let mut reads = 0;
+    while w.read(d1, tx, &format!("n{reads}")) == error("ENOENT") {
+        reads += 1;
+        assert!(reads < 1024, "never cut off");
     }
     assert_eq!(
         w.read(d1, tx, "one-more"),
         error("ENOSPC"),
         "the transaction touched enough"
     );
+    let record = super::transaction::RECORD_COST + "/local/domain/1/n100".len();
+    assert!(reads >= MAX_TRANSACTION_BYTES / (record + 1), "{reads} reads");
     assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
     let _ = w.start(d2);
 }
@@ -127,8 +133,9 @@ fn a_transaction_touching_long_paths_is_cut_off_by_bytes_not_only_by_count() {
         }
         assert!(reads < 100, "never cut off");
     }
-    // 64 KiB of ~2 KiB paths (absolute: the home is prefixed).
-    assert!((25..=35).contains(&reads), "{reads} reads");
+    // The budget's worth of ~2 KiB paths (absolute: the home is prefixed).
+    let record = RECORD_COST + "/local/domain/1/".len() + 2003;
+    assert_eq!(reads, MAX_TRANSACTION_BYTES / record, "{reads} reads");
 }
 
 #[test]

@@ -1,14 +1,12 @@
 //! The store: nodes by absolute path, each with a value, permissions, its
-//! children's names and the generation of its last change.
+//! children's names and the generation of its last change, and what each
+//! domain owns. The operations of the protocol are [`NodeStore`]'s.
 //!
-//! Every operation takes the calling domain and checks its access; each
-//! change reports the paths it changed, so that transactions can record
-//! them and watches can fire. A generation counter orders changes:
-//! a transaction conflicts when a node it touched changed after it began.
+//! A generation counter orders changes: a transaction conflicts when a
+//! node it touched changed after it touched it.
 
-use super::path::{self, is_within};
-use super::permissions::{Access, Permissions};
-use super::wire::XsError;
+use super::node_store::NodeStore;
+use super::permissions::Permissions;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -77,34 +75,6 @@ impl Quota {
     };
 }
 
-/// The changes a client can make, on the store or in a transaction.
-pub trait Edit {
-    /// Sets `path` to `value`, creating it and missing parents.
-    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError>;
-    /// Creates `path` and missing parents; an existing node is kept.
-    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError>;
-    /// Removes `path` and everything below it.
-    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError>;
-    /// Replaces the permissions of `path`; a longer list is growth, held to
-    /// `quota` like any other.
-    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsError>;
-}
-
-impl Edit for Tree {
-    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError> {
-        Tree::write(self, caller, path, value, quota)
-    }
-    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError> {
-        Tree::mkdir(self, caller, path, quota)
-    }
-    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
-        Tree::rm(self, caller, path)
-    }
-    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsError> {
-        Tree::set_perms(self, caller, path, perms, quota)
-    }
-}
-
 impl Default for Tree {
     fn default() -> Self {
         Self::new()
@@ -150,24 +120,9 @@ impl Tree {
         self.generation
     }
 
-    /// Nodes `domid` owns.
-    pub fn owned_by(&self, domid: u16) -> usize {
-        self.owned.get(&domid).copied().unwrap_or(0)
-    }
-
-    /// Bytes of path and value `domid` owns.
-    pub fn bytes_owned_by(&self, domid: u16) -> usize {
-        self.owned_bytes.get(&domid).copied().unwrap_or(0)
-    }
-
     /// Every node, in path order.
     pub fn nodes(&self) -> impl Iterator<Item = (&String, &Node)> {
         self.nodes.iter()
-    }
-
-    fn next_generation(&mut self) -> u64 {
-        self.generation += 1;
-        self.generation
     }
 
     fn insert(&mut self, path: String, node: Node) {
@@ -179,12 +134,6 @@ impl Tree {
             let size = key_len + old.value.len() + old.perms.entries().len() * PERMISSION_BYTES;
             self.disown(old.perms.owner(), size);
         }
-    }
-
-    fn take(&mut self, path: &str) -> Option<Node> {
-        let node = self.nodes.remove(path)?;
-        self.disown(node.perms.owner(), charge(path, &node));
-        Some(node)
     }
 
     fn disown(&mut self, owner: u16, size: usize) {
@@ -202,229 +151,47 @@ impl Tree {
         }
     }
 
-    /// What `caller` may do with the node at `path` (which must exist).
-    fn access(&self, caller: Caller, path: &str) -> Result<Access, XsError> {
-        let node = self.nodes.get(path).ok_or(XsError::ENOENT)?;
-        Ok(if caller.privileged {
-            Access::Both
-        } else {
-            node.perms.access(caller.domid)
-        })
-    }
-
-    /// Whether `caller` may read `path`.
-    pub fn can_read(&self, caller: Caller, path: &str) -> bool {
-        self.access(caller, path).is_ok_and(Access::reads)
-    }
-
-    /// The value at `path`.
-    pub fn read(&self, caller: Caller, path: &str) -> Result<&[u8], XsError> {
-        if !self.access(caller, path)?.reads() {
-            return Err(XsError::EACCES);
-        }
-        Ok(&self.nodes[path].value)
-    }
-
-    /// The children of `path`.
-    pub fn directory(&self, caller: Caller, path: &str) -> Result<&BTreeSet<String>, XsError> {
-        if !self.access(caller, path)?.reads() {
-            return Err(XsError::EACCES);
-        }
-        Ok(&self.nodes[path].children)
-    }
-
-    /// The permissions of `path`.
-    pub fn perms(&self, caller: Caller, path: &str) -> Result<&Permissions, XsError> {
-        if !self.access(caller, path)?.reads() {
-            return Err(XsError::EACCES);
-        }
-        Ok(&self.nodes[path].perms)
-    }
-
-    /// The paths a write of `path` would create, top first: its missing
-    /// ancestors and itself, as slices of `path` (nothing is allocated per
-    /// ancestor, however deep the path); empty if it exists.
-    pub fn missing<'p>(&self, path: &'p str) -> Vec<&'p str> {
-        let mut missing = Vec::new();
-        let mut current = Some(path);
-        while let Some(at) = current {
-            if self.nodes.contains_key(at) {
-                break;
-            }
-            missing.push(at);
-            current = path::parent(at);
-        }
-        missing.reverse();
-        missing
-    }
-
-    /// Sets `path` to `value`, creating it and missing parents (with empty
-    /// values) if needed. Creating needs write access to the nearest
-    /// existing ancestor; new nodes take its permissions, owned by the
-    /// caller unless privileged. `quota` caps the nodes the caller owns.
-    pub fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError> {
-        self.set(caller, path, Some(value), quota)
-    }
-
-    /// Creates `path` (and missing parents) with an empty value; an
-    /// existing node keeps its value.
-    pub fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError> {
-        self.set(caller, path, None, quota)
-    }
-
-    fn set(&mut self, caller: Caller, path: &str, value: Option<&[u8]>, quota: Quota) -> Result<Changed, XsError> {
-        let missing = self.missing(path);
-        if missing.is_empty() {
-            if !self.access(caller, path)?.writes() {
-                return Err(XsError::EACCES);
-            }
-            let Some(value) = value else {
-                return Ok(Vec::new());
-            };
-            let node = self.nodes.get(path).ok_or(XsError::ENOENT)?;
-            let owner = node.perms.owner();
-            let old_len = node.value.len();
-            let grown = value.len().saturating_sub(old_len);
-            // Only growth is refused: an owner over its quota (pushed there
-            // by dom0's writes) may still rewrite its nodes in place.
-            if !caller.privileged
-                && owner == caller.domid
-                && grown > 0
-                && self.bytes_owned_by(owner) + grown > quota.bytes
-            {
-                return Err(XsError::ENOSPC);
-            }
-            let generation = self.next_generation();
-            let node = self.nodes.get_mut(path).ok_or(XsError::ENOENT)?;
-            node.value = Vec::from(value);
-            node.generation = generation;
-            let bytes = self.owned_bytes.entry(owner).or_insert(0);
-            *bytes = (*bytes + value.len()).saturating_sub(old_len);
-            return Ok(alloc::vec![String::from(path)]);
-        }
-        let anchor = path::parent(missing[0]).ok_or(XsError::EINVAL)?;
-        if !self.access(caller, anchor)?.writes() {
-            return Err(XsError::EACCES);
-        }
-        if !caller.privileged {
-            let perms = self.nodes[anchor].perms.entries().len() * PERMISSION_BYTES * missing.len();
-            let bytes: usize = missing.iter().map(|at| at.len()).sum::<usize>() + value.map_or(0, <[u8]>::len) + perms;
-            if self.owned_by(caller.domid) + missing.len() > quota.nodes
-                || self.bytes_owned_by(caller.domid) + bytes > quota.bytes
-            {
-                return Err(XsError::ENOSPC);
-            }
-        }
-        let inherited = self.nodes[anchor].perms.clone();
-        let perms = if caller.privileged {
-            inherited
-        } else {
-            inherited.with_owner(caller.domid)
-        };
-        let generation = self.next_generation();
-        let mut changed = alloc::vec![String::from(anchor)];
-        let anchor_node = self.nodes.get_mut(anchor).ok_or(XsError::ENOENT)?;
-        anchor_node.children.insert(String::from(path::leaf(missing[0])));
-        anchor_node.generation = generation;
-        for (index, new) in missing.iter().enumerate() {
-            let mut children = BTreeSet::new();
-            if let Some(next) = missing.get(index + 1) {
-                children.insert(String::from(path::leaf(next)));
-            }
-            let is_target = index + 1 == missing.len();
-            let node = Node {
-                value: if is_target {
-                    Vec::from(value.unwrap_or(&[]))
-                } else {
-                    Vec::new()
-                },
-                perms: perms.clone(),
-                children,
-                generation,
-            };
-            self.insert(String::from(*new), node);
-            changed.push(String::from(*new));
-        }
-        Ok(changed)
-    }
-
-    /// Removes `path` and everything below it. Absent: fine if its parent
-    /// exists (nothing changes), ENOENT if not. The root cannot go.
-    pub fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
-        let parent = path::parent(path).ok_or(XsError::EINVAL)?;
-        if !self.nodes.contains_key(path) {
-            return if self.nodes.contains_key(parent) {
-                Ok(Vec::new())
-            } else {
-                Err(XsError::ENOENT)
-            };
-        }
-        if !self.access(caller, path)?.writes() {
-            return Err(XsError::EACCES);
-        }
-        let removed = self.subtree(path);
-        for node in &removed {
-            self.take(node);
-        }
-        let generation = self.next_generation();
-        if let Some(parent_node) = self.nodes.get_mut(parent) {
-            parent_node.children.remove(path::leaf(path));
-            parent_node.generation = generation;
-        }
-        let mut changed = alloc::vec![String::from(parent)];
-        changed.extend(removed);
-        Ok(changed)
-    }
-
-    /// `path` and every node below it, parents first.
-    pub fn subtree(&self, path: &str) -> Vec<String> {
-        self.nodes
-            .range::<str, _>((core::ops::Bound::Included(path), core::ops::Bound::Unbounded))
-            .map(|(at, _)| at)
-            .take_while(|at| at.starts_with(path))
-            .filter(|at| is_within(at, path))
-            .cloned()
-            .collect()
-    }
-
-    /// Replaces the permissions of `path`: the owner and the privileged
-    /// only, and only the privileged may hand the node to another owner.
-    /// Each entry is charged to the owner's bytes: more entries than the
-    /// node had must fit `quota` (ENOSPC).
-    pub fn set_perms(
-        &mut self,
-        caller: Caller,
-        path: &str,
-        perms: Permissions,
-        quota: Quota,
-    ) -> Result<Changed, XsError> {
-        let node = self.nodes.get(path).ok_or(XsError::ENOENT)?;
-        let owner = node.perms.owner();
-        if !caller.privileged && (caller.domid != owner || perms.owner() != owner) {
-            return Err(XsError::EACCES);
-        }
-        let grown = perms.entries().len().saturating_sub(node.perms.entries().len()) * PERMISSION_BYTES;
-        if !caller.privileged && grown > 0 && self.bytes_owned_by(owner) + grown > quota.bytes {
-            return Err(XsError::ENOSPC);
-        }
-        let generation = self.next_generation();
-        let mut node = self.take(path).ok_or(XsError::ENOENT)?;
-        node.perms = perms;
-        node.generation = generation;
-        self.insert(String::from(path), node);
-        Ok(alloc::vec![String::from(path)])
-    }
-
-    /// Copies the node at `path` from `other` (or removes it, if `other`
-    /// has none), with a fresh generation: how a transaction's changes
-    /// reach the store.
-    pub fn adopt(&mut self, other: &Tree, path: &str) {
+    /// Applies a transaction's version of the node at `path` (`None`:
+    /// removed), with a fresh generation.
+    pub fn apply(&mut self, path: &str, node: Option<Node>) {
         self.take(path);
-        if let Some(node) = other.get(path) {
-            let mut node = node.clone();
+        if let Some(mut node) = node {
             node.generation = self.next_generation();
             self.insert(String::from(path), node);
         }
+    }
+}
+
+impl NodeStore for Tree {
+    fn node(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    fn node_mut(&mut self, path: &str) -> Option<&mut Node> {
+        self.nodes.get_mut(path)
+    }
+
+    fn take(&mut self, path: &str) -> Option<Node> {
+        let node = self.nodes.remove(path)?;
+        self.disown(node.perms.owner(), charge(path, &node));
+        Some(node)
+    }
+
+    fn put(&mut self, path: &str, node: Node) {
+        self.insert(String::from(path), node);
+    }
+
+    fn owned_by(&self, domid: u16) -> usize {
+        self.owned.get(&domid).copied().unwrap_or(0)
+    }
+
+    fn bytes_owned_by(&self, domid: u16) -> usize {
+        self.owned_bytes.get(&domid).copied().unwrap_or(0)
+    }
+
+    fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
     }
 }
 
@@ -432,6 +199,7 @@ impl Tree {
 mod tests {
     use super::*;
     use crate::xenstore::permissions::Permission;
+    use crate::xenstore::wire::XsError;
 
     const DOM0: Caller = Caller {
         domid: 0,

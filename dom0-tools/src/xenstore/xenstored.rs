@@ -7,12 +7,13 @@
 //! what the request was allowed to change. Each connection is held to
 //! [`Quotas`].
 
+use super::node_store::NodeStore;
 use super::outbox::Outbox;
 use super::path::{self, INTRODUCE_DOMAIN, RELEASE_DOMAIN};
 use super::permissions::{Permission, Permissions};
 pub use super::quotas::Quotas;
 use super::transaction::Transaction;
-use super::tree::{Caller, Edit, Quota, Tree};
+use super::tree::{Caller, Quota, Tree};
 use super::watches::{ConnId, Watch, Watches};
 use super::wire::{Header, Message, MessageType, PAYLOAD_MAX, XsError, fields};
 use alloc::collections::BTreeMap;
@@ -174,6 +175,11 @@ impl Xenstored {
     /// order for [`Xenstored::take_output`]: dom0's services once lost a
     /// domU's request this way.
     pub fn request(&mut self, conn: ConnId, kind: MessageType, fields: &[&[u8]]) -> Option<Message> {
+        self.request_in(conn, 0, kind, fields)
+    }
+
+    /// [`Xenstored::request`] in transaction `tx` (0: none).
+    pub fn request_in(&mut self, conn: ConnId, tx: u32, kind: MessageType, fields: &[&[u8]]) -> Option<Message> {
         let mut payload = Vec::new();
         for field in fields {
             payload.extend_from_slice(field);
@@ -186,7 +192,7 @@ impl Xenstored {
             header: Header {
                 kind: kind as u32,
                 req_id: 0,
-                tx_id: 0,
+                tx_id: tx,
                 len: payload.len() as u32,
             },
             payload,
@@ -361,14 +367,13 @@ impl Xenstored {
                 if open >= self.quotas.all_transactions && !caller.privileged {
                     return Err(XsError::EAGAIN);
                 }
-                let tree = &self.tree;
                 let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
                 if connection.transactions.len() >= limit && !caller.privileged {
                     return Err(XsError::ENOSPC);
                 }
                 let id = connection.next_transaction;
                 connection.next_transaction = connection.next_transaction.wrapping_add(1).max(1);
-                connection.transactions.insert(id, Transaction::begin(tree));
+                connection.transactions.insert(id, Transaction::new());
                 Ok((kind, format!("{id}\0").into_bytes()))
             }
             MessageType::TransactionEnd => {
@@ -445,19 +450,14 @@ impl Xenstored {
         conn: ConnId,
         tx: u32,
         path: &str,
-        read: impl FnOnce(&Tree) -> Result<T, XsError>,
+        read: impl FnOnce(&dyn NodeStore) -> Result<T, XsError>,
     ) -> Result<T, XsError> {
         if tx == 0 {
             return read(&self.tree);
         }
-        let transaction = self.transaction(conn, tx)?;
-        transaction.touch(path)?;
-        read(transaction.tree())
-    }
-
-    fn transaction(&mut self, conn: ConnId, tx: u32) -> Result<&mut Transaction, XsError> {
         let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
-        connection.transactions.get_mut(&tx).ok_or(XsError::ENOENT)
+        let transaction = connection.transactions.get_mut(&tx).ok_or(XsError::ENOENT)?;
+        transaction.read(&self.tree, path, read)
     }
 
     /// Runs a change on the store (firing watches on `path`) or in
@@ -468,10 +468,12 @@ impl Xenstored {
         tx: u32,
         path: &str,
         removal: bool,
-        edit: impl FnOnce(&mut dyn Edit) -> Result<Vec<String>, XsError>,
+        edit: impl FnOnce(&mut dyn NodeStore) -> Result<Vec<String>, XsError>,
     ) -> Result<(), XsError> {
         if tx != 0 {
-            edit(self.transaction(conn, tx)?)?;
+            let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
+            let transaction = connection.transactions.get_mut(&tx).ok_or(XsError::ENOENT)?;
+            transaction.edit(&self.tree, edit)?;
             return Ok(());
         }
         let changed = edit(&mut self.tree)?;
