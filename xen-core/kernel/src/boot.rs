@@ -225,7 +225,11 @@ fn create_frame_table(machine_frames: u64, table: &mut HypervisorPageTable) -> F
         "frame table: {machine_frames} frames, {} KiB at {FRAME_TABLE_VIRT_START:#x}",
         core::mem::size_of_val(storage) >> 10
     );
-    FrameTable::new(storage, slots)
+    let mut frames = FrameTable::new(storage, slots);
+    let address_bits = crate::arch::cpu_id::physical_address_bits();
+    frames.set_physical_address_bits(address_bits);
+    info!("L1TF: non-present entries may name only addresses of no RAM ({address_bits}-bit physical addresses)");
+    frames
 }
 
 /// The firmware map with everything the loader placed reserved.

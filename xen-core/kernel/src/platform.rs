@@ -2,12 +2,10 @@
 
 use crate::arch::guest_memory::CurrentGuestMemory;
 use crate::arch::physical_memory::PhysicalWindow;
+use crate::arch::port_io;
 use crate::arch::serial::Serial;
-use crate::arch::{paging, port_io};
 use crate::m2p::M2pWriter;
 use xen_core::arch::Platform;
-use xen_core::mm::Mfn;
-use xen_core::mm::tlb_flush::TlbFlush;
 
 /// The real machine, while a guest's page tables are loaded.
 pub struct KernelPlatform {
@@ -42,14 +40,6 @@ impl Platform for KernelPlatform {
 
     fn memory_parts(&mut self) -> (&mut PhysicalWindow, &mut CurrentGuestMemory, &mut M2pWriter) {
         (&mut self.memory, &mut self.guest, &mut self.m2p)
-    }
-
-    fn flush_tlb(&mut self, flush: TlbFlush) {
-        paging::flush_tlb(flush);
-    }
-
-    fn load_page_table_base(&mut self, l4: Mfn) {
-        paging::load_root(l4);
     }
 
     fn now_ns(&mut self) -> u64 {

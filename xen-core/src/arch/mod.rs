@@ -99,7 +99,8 @@ pub struct GuestFault {
     pub address: u64,
 }
 
-/// Raw access to the running guest's virtual memory, as its page tables map it.
+/// Raw access to the running guest's virtual memory, as its page tables map it,
+/// and control of how the CPU translates it (the base it walks, its TLB).
 ///
 /// Implementations must recover from faults (an unmapped page, a write to a
 /// read-only page) and report them as [`GuestFault`]; they do not check that
@@ -109,6 +110,15 @@ pub trait GuestMemory {
     fn read(&mut self, address: u64, out: &mut [u8]) -> Result<(), GuestFault>;
     /// Copies `data` to guest virtual `address`.
     fn write(&mut self, address: u64, data: &[u8]) -> Result<(), GuestFault>;
+    /// Drops the TLB entries that `flush` names (for `TlbFlush::Page`, also
+    /// every cached upper-level entry, as `invlpg` does). Portable code calls
+    /// it as soon as a translation the CPU may hold stops being allowed, and
+    /// always before it touches guest memory again.
+    fn flush_tlb(&mut self, flush: TlbFlush);
+    /// Makes the validated L4 `l4` the base the CPU walks (loads CR3, which
+    /// also drops every cached translation). The old base's references may
+    /// be dropped only after this.
+    fn load_page_table_base(&mut self, l4: Mfn);
 }
 
 /// What hypercall handlers need from the machine, bundled so that portable
@@ -127,11 +137,6 @@ pub trait Platform {
     /// Physical memory, the guest's memory and the M2P at once, which the
     /// page-table hypercalls all need.
     fn memory_parts(&mut self) -> (&mut Self::Memory, &mut Self::Guest, &mut Self::M2p);
-    /// Drops the running vCPU's TLB entries that `flush` names.
-    fn flush_tlb(&mut self, flush: TlbFlush);
-    /// Makes the validated L4 `l4` the running vCPU's page-table base (loads
-    /// CR3, which also flushes its TLB).
-    fn load_page_table_base(&mut self, l4: Mfn);
     /// System time: nanoseconds since the hypervisor booted.
     fn now_ns(&mut self) -> u64;
     /// Writes bytes to the hypervisor console.
@@ -164,179 +169,10 @@ impl<const WORDS: usize> FrameSource for crate::mm::frame_allocator::FrameAlloca
     }
 }
 
-/// A fake machine for host tests: sparse physical memory.
 #[cfg(test)]
-pub mod fake {
-    use super::*;
-    use crate::mm::mfn::PAGE_SIZE;
-    use std::collections::BTreeMap;
-
-    /// Sparse physical memory; unwritten words read as zero.
-    #[derive(Default)]
-    pub struct FakeMemory {
-        /// Frames that have been written, by frame number.
-        pub frames: BTreeMap<u64, [u64; 512]>,
-    }
-
-    impl PhysicalMemory for FakeMemory {
-        fn read_u64(&self, address: u64) -> u64 {
-            assert_eq!(address % 8, 0, "misaligned word read at {address:#x}");
-            self.frames
-                .get(&(address / PAGE_SIZE))
-                .map_or(0, |frame| frame[(address % PAGE_SIZE / 8) as usize])
-        }
-
-        fn write_u64(&mut self, address: u64, value: u64) {
-            assert_eq!(address % 8, 0, "misaligned word write at {address:#x}");
-            let frame = self.frames.entry(address / PAGE_SIZE).or_insert([0; 512]);
-            frame[(address % PAGE_SIZE / 8) as usize] = value;
-        }
-
-        fn zero_frame(&mut self, mfn: Mfn) {
-            self.frames.insert(mfn.0, [0; 512]);
-        }
-    }
-
-    /// Guest virtual memory as a sparse set of pages, each readable and
-    /// optionally writable; everything else faults.
-    #[derive(Default)]
-    pub struct FakeGuestMemory {
-        /// Mapped pages by page number: contents and whether writes are allowed.
-        pub pages: BTreeMap<u64, (std::vec::Vec<u8>, bool)>,
-    }
-
-    impl FakeGuestMemory {
-        /// Maps a zeroed page at `address` (page-aligned).
-        pub fn map(&mut self, address: u64, writable: bool) {
-            self.pages
-                .insert(address / PAGE_SIZE, (std::vec![0; PAGE_SIZE as usize], writable));
-        }
-    }
-
-    impl GuestMemory for FakeGuestMemory {
-        fn read(&mut self, address: u64, out: &mut [u8]) -> Result<(), GuestFault> {
-            for (offset, byte) in out.iter_mut().enumerate() {
-                let at = address.wrapping_add(offset as u64);
-                let (page, _) = self.pages.get(&(at / PAGE_SIZE)).ok_or(GuestFault { address: at })?;
-                *byte = page[(at % PAGE_SIZE) as usize];
-            }
-            Ok(())
-        }
-
-        fn write(&mut self, address: u64, data: &[u8]) -> Result<(), GuestFault> {
-            for (offset, byte) in data.iter().enumerate() {
-                let at = address.wrapping_add(offset as u64);
-                match self.pages.get_mut(&(at / PAGE_SIZE)) {
-                    Some((page, true)) => page[(at % PAGE_SIZE) as usize] = *byte,
-                    _ => return Err(GuestFault { address: at }),
-                }
-            }
-            Ok(())
-        }
-    }
-
-    /// An M2P table as a map.
-    #[derive(Default)]
-    pub struct FakeM2p {
-        /// Entries set so far.
-        pub entries: BTreeMap<u64, u64>,
-    }
-
-    impl MachineToPhys for FakeM2p {
-        fn set(&mut self, mfn: Mfn, pfn: Pfn) {
-            self.entries.insert(mfn.0, pfn.0);
-        }
-    }
-
-    /// A whole fake machine for hypercall tests.
-    #[derive(Default)]
-    pub struct FakePlatform {
-        /// The guest's virtual memory.
-        pub guest: FakeGuestMemory,
-        /// Physical memory (shared_info lives here).
-        pub memory: FakeMemory,
-        /// Everything written to the console.
-        pub console: std::vec::Vec<u8>,
-        /// Console input waiting to be read.
-        pub input: std::vec::Vec<u8>,
-        /// Port writes: port, size, value.
-        pub port_writes: std::vec::Vec<(u16, u8, u32)>,
-        /// The M2P table.
-        pub m2p: FakeM2p,
-        /// TLB flushes done, in order.
-        pub flushes: std::vec::Vec<TlbFlush>,
-        /// Page-table bases loaded, in order.
-        pub bases: std::vec::Vec<Mfn>,
-        /// System time (ns).
-        pub now: u64,
-    }
-
-    impl Platform for FakePlatform {
-        type Guest = FakeGuestMemory;
-        type Memory = FakeMemory;
-        type M2p = FakeM2p;
-
-        fn guest(&mut self) -> &mut FakeGuestMemory {
-            &mut self.guest
-        }
-
-        fn memory(&mut self) -> &mut FakeMemory {
-            &mut self.memory
-        }
-
-        fn memory_parts(&mut self) -> (&mut FakeMemory, &mut FakeGuestMemory, &mut FakeM2p) {
-            (&mut self.memory, &mut self.guest, &mut self.m2p)
-        }
-
-        fn flush_tlb(&mut self, flush: TlbFlush) {
-            self.flushes.push(flush);
-        }
-
-        fn load_page_table_base(&mut self, l4: Mfn) {
-            self.bases.push(l4);
-        }
-
-        fn now_ns(&mut self) -> u64 {
-            self.now
-        }
-
-        fn console_write(&mut self, bytes: &[u8]) {
-            self.console.extend_from_slice(bytes);
-        }
-
-        fn console_read(&mut self, out: &mut [u8]) -> usize {
-            let count = out.len().min(self.input.len());
-            out[..count].copy_from_slice(&self.input[..count]);
-            self.input.drain(..count);
-            count
-        }
-
-        fn port_write(&mut self, port: u16, size: u8, value: u32) {
-            self.port_writes.push((port, size, value));
-        }
-
-        fn port_read(&mut self, port: u16, _size: u8) -> u32 {
-            u32::from(port) ^ 0x5a5a
-        }
-    }
-
-    /// Hands out consecutive frames from a fixed range.
-    pub struct FakeFrames {
-        /// The next frame to hand out.
-        pub next: u64,
-        /// One past the last frame that may be handed out.
-        pub end: u64,
-    }
-
-    impl FrameSource for FakeFrames {
-        fn allocate_frame(&mut self) -> Option<Mfn> {
-            (self.next < self.end).then(|| {
-                self.next += 1;
-                Mfn(self.next - 1)
-            })
-        }
-    }
-}
+pub mod fake;
+#[cfg(test)]
+pub mod fake_mmu;
 
 #[cfg(test)]
 mod tests {

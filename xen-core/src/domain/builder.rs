@@ -245,9 +245,12 @@ pub fn build_pv_domain(
     table
         .pin(domain.memory, l4, request.domid, TableLevel::L4)
         .map_err(BuildError::PageTablesRefused)?;
-    table
+    // A new vCPU has no base yet, so none is left to put; nothing runs on
+    // this one until the kernel loads its base.
+    let first = table
         .new_baseptr(domain.memory, request.domid, &mut guest.vcpu.kernel_base, l4)
         .map_err(BuildError::PageTablesRefused)?;
+    debug_assert_eq!(first, crate::mm::BaseSwitch::Switched { old: None });
     let shared = table
         .get_page_and_type(domain.memory, shared_info, request.domid, PageType::Writable)
         .map_err(|errno| BuildError::FrameNotAssignable(shared_info, errno))?;

@@ -9,7 +9,7 @@
 //! application (user-mode) mappings, transfers and version 2.
 
 use super::{Completion, HypercallContext};
-use crate::arch::{PhysicalMemory, Platform};
+use crate::arch::{GuestMemory, PhysicalMemory, Platform};
 use crate::domain::domain_table::Others;
 use crate::domain::pv_domain::{DomId, PvDomain};
 use crate::grant::MapTrackEntry;
@@ -205,7 +205,7 @@ fn map_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabMapGra
             GNTST_GENERAL_ERROR
         });
     }
-    context.platform.flush_tlb(TlbFlush::Page(op.host_addr));
+    context.platform.guest().flush_tlb(TlbFlush::Page(op.host_addr));
     let entry = MapTrackEntry { gref: op.gref, mapping };
     // Room was checked first, and nothing since took any.
     context.domain.maptrack.insert(entry).ok_or(GNTST_NO_DEVICE_SPACE)
@@ -237,7 +237,7 @@ fn unmap_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabUnma
         .frames
         .unmap_grant(memory, context.domain.id, base, &entry.mapping)
         .map_err(|_| GNTST_GENERAL_ERROR)?;
-    context.platform.flush_tlb(TlbFlush::Page(entry.mapping.va));
+    context.platform.guest().flush_tlb(TlbFlush::Page(entry.mapping.va));
     context.domain.maptrack.remove(op.handle);
     let memory = context.platform.memory();
     // A granter that is gone has nothing left to unpin.

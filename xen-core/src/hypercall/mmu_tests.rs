@@ -1,7 +1,7 @@
 //! The PV MMU hypercalls through the hypercall table, on a domain the
 //! builder made: what the platform is told to flush and load.
 
-use super::test_domains::build_domain;
+use super::test_domains::{build_domain, l1_entry_address};
 use super::tests::Setup;
 use super::*;
 use crate::arch::fake::FakePlatform;
@@ -62,16 +62,7 @@ fn guest() -> Guest {
 impl Guest {
     /// The machine address of the L1 entry that maps `va`.
     fn l1_entry_address(&self, va: u64) -> u64 {
-        let mut table = self.l4;
-        for shift in [39, 30, 21] {
-            let entry = self
-                .s
-                .platform
-                .memory
-                .read_u64(entry_address(table, ((va >> shift) & 511) as usize));
-            table = entry_mfn(entry);
-        }
-        entry_address(table, ((va >> 12) & 511) as usize)
+        l1_entry_address(&self.s.platform.memory, self.l4, va)
     }
 
     fn ops(&mut self, ops: &[MmuextOp]) -> Completion {
@@ -110,14 +101,14 @@ fn update_va_mapping_edits_the_current_tables_and_flushes_only_on_success() {
         Completion::Value(0)
     );
     assert_eq!(g.s.platform.memory.read_u64(slot) & RW, 0, "now read-only");
-    assert_eq!(g.s.platform.flushes, [TlbFlush::Page(va)]);
+    assert_eq!(g.s.platform.guest.flushes, [TlbFlush::Page(va)]);
     // Mapping the L4 itself writable is refused, and nothing is flushed.
     let attack = g.l4.address() | PRESENT | RW;
     assert_eq!(
         g.s.call(nr::UPDATE_VA_MAPPING, [va, attack, UVMF_INVLPG, 0, 0]),
         Completion::Value(Errno::EBUSY.as_return())
     );
-    assert_eq!(g.s.platform.flushes.len(), 1);
+    assert_eq!(g.s.platform.guest.flushes.len(), 1);
     g.tear_down();
 }
 
@@ -142,12 +133,12 @@ fn a_new_base_pointer_is_validated_then_loaded() {
         g.ops(&[op(MMUEXT_NEW_BASEPTR, 0x100 + 3)]),
         Completion::Value(Errno::EINVAL.as_return())
     );
-    assert!(g.s.platform.bases.is_empty(), "a refused base is not loaded");
+    assert!(g.s.platform.guest.bases.is_empty(), "a refused base is not loaded");
     assert_eq!(
         g.ops(&[op(MMUEXT_PIN_L4_TABLE, spare.0), op(MMUEXT_NEW_BASEPTR, spare.0)]),
         Completion::Value(0)
     );
-    assert_eq!(g.s.platform.bases, [spare]);
+    assert_eq!(g.s.platform.guest.bases, [spare]);
     assert_eq!(g.s.frames.frame(spare).unwrap().page_type(), PageType::L4);
     assert_eq!(g.s.domain.vcpu.kernel_base.as_ref().unwrap().mfn(), spare);
     g.tear_down();
@@ -163,7 +154,7 @@ fn mmu_update_flushes_after_upper_level_edits_and_continues_long_batches() {
     g.s.put(LIST, l4_edit.as_bytes());
     let args = [LIST, 1, DONE, u64::from(DOMID_SELF), 0];
     assert_eq!(g.s.call(nr::MMU_UPDATE, args), Completion::Value(0));
-    assert_eq!(g.s.platform.flushes, [TlbFlush::All]);
+    assert_eq!(g.s.platform.guest.flushes, [TlbFlush::All]);
     // 200 plain writes into a frame that is no table: 128, then the rest.
     let writes: std::vec::Vec<MmuUpdate> = (0..200)
         .map(|index| MmuUpdate {
@@ -179,7 +170,7 @@ fn mmu_update_flushes_after_upper_level_edits_and_continues_long_batches() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(g.s.platform.flushes.len(), 1, "plain writes flush nothing");
+    assert_eq!(g.s.platform.guest.flushes.len(), 1, "plain writes flush nothing");
     g.tear_down();
 }
 
@@ -209,6 +200,9 @@ fn a_multicall_of_va_updates_runs_each_and_flushes_each() {
         assert_eq!(u64::from_le_bytes(results), 0, "entry {index}");
         assert_eq!(g.s.platform.memory.read_u64(g.l1_entry_address(va)) & RW, 0);
     }
-    assert_eq!(g.s.platform.flushes, [TlbFlush::Page(first), TlbFlush::Page(second)]);
+    assert_eq!(
+        g.s.platform.guest.flushes,
+        [TlbFlush::Page(first), TlbFlush::Page(second)]
+    );
     g.tear_down();
 }

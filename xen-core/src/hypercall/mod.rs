@@ -173,6 +173,8 @@ mod event_tests;
 #[cfg(test)]
 mod grant_tests;
 #[cfg(test)]
+mod mmu_cpu_tests;
+#[cfg(test)]
 mod mmu_tests;
 #[cfg(test)]
 mod test_domains;

@@ -100,3 +100,14 @@ pub(super) fn build_domain(
     )
     .unwrap()
 }
+
+/// The machine address of the L1 entry that maps `va` in the tree under `l4`
+/// (which must map it).
+pub(super) fn l1_entry_address(memory: &impl crate::arch::PhysicalMemory, l4: Mfn, va: u64) -> u64 {
+    use crate::mm::pte_rules::{entry_address, entry_mfn};
+    let mut table = l4;
+    for shift in [39, 30, 21] {
+        table = entry_mfn(memory.read_u64(entry_address(table, ((va >> shift) & 511) as usize)));
+    }
+    entry_address(table, ((va >> 12) & 511) as usize)
+}

@@ -1,4 +1,10 @@
-//! Switching a vCPU's page-table base (xen-pv-abi 10.10, `new_guest_cr3`).
+//! Switching a vCPU's page-table base (Xen's `new_guest_cr3`, `MMUEXT_NEW_BASEPTR`
+//! in `public/xen.h`).
+//!
+//! The old base's references are not dropped here: the CPU walks that L4
+//! until CR3 is reloaded, and a frame whose type reference is gone can be
+//! rewritten by its owner. Callers load the new base, then give the old
+//! reference back (Xen, too, loads the new base before it puts the old).
 
 use super::Mfn;
 use super::frame_table::FrameTable;
@@ -8,28 +14,40 @@ use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
 
+/// What [`FrameTable::new_baseptr`] did.
+#[must_use = "a switched base must be loaded before the old one's reference is put"]
+#[derive(Debug, PartialEq, Eq)]
+pub enum BaseSwitch {
+    /// `new` was already the base: nothing to load.
+    Unchanged,
+    /// `new` is the base now: load it, then put `old` (if any) with
+    /// [`FrameTable::put_page_and_type`].
+    Switched {
+        /// The previous base's references, still held.
+        old: Option<TypedRef>,
+    },
+}
+
 impl FrameTable<'_> {
     /// Makes `new`, which must be an L4 of `owner`, the base in `base` (a
     /// vCPU's kernel or user base pointer): takes a general and an L4 typed
-    /// reference on it, validating its tree if needed, then drops the old
-    /// base's. Switching to the current base changes nothing. On failure
-    /// (-EINVAL for a frame that is not `owner`'s or cannot be an L4, or the
-    /// validation error) `base` and the table are unchanged. Loading CR3 and
-    /// flushing are the caller's.
+    /// reference on it, validating its tree if needed, and hands back the old
+    /// base's references (see [`BaseSwitch`]). On failure (-EINVAL for a frame
+    /// that is not `owner`'s or cannot be an L4, or the validation error)
+    /// `base` and the table are unchanged.
     pub fn new_baseptr<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
         owner: DomId,
         base: &mut Option<TypedRef>,
         new: Mfn,
-    ) -> Result<(), Errno> {
+    ) -> Result<BaseSwitch, Errno> {
         if base.as_ref().is_some_and(|current| current.mfn() == new) {
-            return Ok(());
+            return Ok(BaseSwitch::Unchanged);
         }
         let typed = self.get_page_and_type(memory, new, owner, PageType::L4)?;
-        if let Some(old) = base.replace(typed) {
-            self.put_page_and_type(memory, old);
-        }
-        Ok(())
+        Ok(BaseSwitch::Switched {
+            old: base.replace(typed),
+        })
     }
 }

@@ -16,6 +16,7 @@
 
 use super::Mfn;
 use super::frame_info::FrameInfo;
+use super::l1tf::L1tfPolicy;
 use super::page_type::TableLevel;
 use super::pte_rules::HYPERVISOR_L4_SLOTS;
 use crate::domain::pv_domain::DomId;
@@ -38,6 +39,8 @@ pub struct FrameTable<'f> {
     pub(super) freed_orphans: Vec<Mfn, ORPHAN_QUEUE>,
     /// Such frames that did not fit the queue (never given back).
     pub(super) lost_orphans: u64,
+    /// Which non-present entries guests may write.
+    pub(super) l1tf: L1tfPolicy,
 }
 
 /// Frames of destroyed domains that may be queued between two drains: at
@@ -51,14 +54,23 @@ impl<'f> FrameTable<'f> {
     /// validated L4s get `hypervisor_slots` in slots 256–271.
     pub fn new(frames: &'f mut [FrameInfo], hypervisor_slots: [u64; HYPERVISOR_L4_SLOTS]) -> Self {
         frames.fill(FrameInfo::FREE);
+        let l1tf = L1tfPolicy::new(frames.len() as u64, 52);
         FrameTable {
             frames,
             hypervisor_slots,
             flush_requested: false,
             implicit_grant_unmaps: 0,
+            l1tf,
             freed_orphans: Vec::new(),
             lost_orphans: 0,
         }
+    }
+
+    /// Tells the table how many physical address bits the CPU has (CPUID
+    /// 0x80000008), which decides the non-present entries that are safe
+    /// from L1TF (see `l1tf`); until then all 52 are assumed.
+    pub fn set_physical_address_bits(&mut self, bits: u8) {
+        self.l1tf = L1tfPolicy::new(self.frames.len() as u64, bits);
     }
 
     /// Number of frames covered.

@@ -107,6 +107,9 @@ impl FrameTable<'_> {
                 continue;
             }
             if !is_present(entry) {
+                if chunk_start == 0 && self.l1tf.check_not_present(entry, level).is_err() {
+                    return Err(violation("non-present entry names memory (L1TF)"));
+                }
                 continue;
             }
             if chunk_start == 0 {

@@ -11,7 +11,7 @@
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
-use super::tlb_flush::TlbFlush;
+use super::tlb_flush::{TlbFlush, carry_out};
 use super::{Mfn, PageType, Pfn, TableLevel};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
@@ -25,10 +25,12 @@ pub const REQUESTS_PER_CALL: u64 = 128;
 /// Size of one `mmu_update` request.
 const REQUEST_SIZE: u64 = 16;
 
-/// Runs `mmu_update(list, count, done, foreigndom)` for `caller`. Returns
-/// the flush the kernel owes the guest whatever the result: everything once an
-/// L2–L4 entry changed (a whole range of mappings may have gone), nothing for
-/// L1 edits, after which the guest flushes what it needs itself (9.1).
+/// Runs `mmu_update(list, count, done, foreigndom)` for `caller`. Each
+/// request's flush is carried out before the next is read: everything once
+/// an L2–L4 entry changed (a whole range of mappings, and the CPU's cached
+/// walks through the old subtree, may have gone), nothing for L1 edits,
+/// after which the guest flushes what it needs itself (Xen's `mmu_update`
+/// contract in `public/xen.h`).
 pub fn mmu_update(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -36,24 +38,20 @@ pub fn mmu_update(
     m2p: &mut impl MachineToPhys,
     caller: DomId,
     args: [u64; 5],
-) -> (Result<MmuBatch, Errno>, TlbFlush) {
-    let mut flush = TlbFlush::None;
-    let result = batch_owners(caller, args[3]).and_then(|(pt_owner, data_owner)| {
-        run_batch(
-            guest,
-            args,
-            REQUEST_SIZE,
-            REQUESTS_PER_CALL,
-            |_, request: &MmuUpdate| {
-                let edited = apply(table, memory, m2p, request, pt_owner, data_owner)?;
-                if edited.is_some_and(|level| level != TableLevel::L1) {
-                    flush = TlbFlush::All;
-                }
-                Ok(())
-            },
-        )
-    });
-    (result, flush)
+) -> Result<MmuBatch, Errno> {
+    let (pt_owner, data_owner) = batch_owners(caller, args[3])?;
+    run_batch(
+        guest,
+        args,
+        REQUEST_SIZE,
+        REQUESTS_PER_CALL,
+        |guest, request: &MmuUpdate| {
+            let edited = apply(table, memory, m2p, request, pt_owner, data_owner);
+            let upper = matches!(edited, Ok(Some(level)) if level != TableLevel::L1);
+            carry_out(table, guest, if upper { TlbFlush::All } else { TlbFlush::None });
+            edited.map(|_| ())
+        },
+    )
 }
 
 /// One request; returns the level of the page table whose entry it edited.

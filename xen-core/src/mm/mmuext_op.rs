@@ -1,16 +1,18 @@
 //! `mmuext_op`: pins, base pointers, TLB flushes and page operations
-//! (xen-pv-abi 9.3, 10.9, 10.10), a batch like `mmu_update`.
+//! (`struct mmuext_op` in Xen's `public/xen.h`), a batch like `mmu_update`.
 //!
-//! TLB flushes and the CR3 reload a new base pointer needs are not done
-//! here: they are returned as [`MmuextEffects`] for the kernel to carry out
-//! before the guest runs again, also when a later request of the batch
-//! fails (what went before it stands).
+//! Every request's effect on the CPU happens before the next request is
+//! read: a new base pointer is loaded into CR3 before the old base's
+//! references are dropped (until then the CPU still walks the old L4, which
+//! its owner could rewrite once untyped), and TLB flushes are carried out
+//! at once (see `tlb_flush`).
 
+use super::base_pointer::BaseSwitch;
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::frame_table::FrameTable;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
-use super::tlb_flush::TlbFlush;
+use super::tlb_flush::{TlbFlush, carry_out};
 use super::{Mfn, PageType, TableLevel, TypedRef};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::pv_domain::DomId;
@@ -24,17 +26,8 @@ pub const OPS_PER_CALL: u64 = 16;
 /// Size of one `mmuext_op` request.
 const OP_SIZE: u64 = 24;
 
-/// What the kernel must do after the batch, whatever its result.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MmuextEffects {
-    /// TLB entries to drop.
-    pub flush: TlbFlush,
-    /// The base pointer changed: load the new L4 into CR3.
-    pub base_changed: bool,
-}
-
 /// Runs `mmuext_op(ops, count, done, foreigndom)` for `caller`, whose kernel
-/// base pointer is `base`.
+/// base pointer is `base` and whose tables the CPU walks (`guest`).
 pub fn mmuext_op(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -42,17 +35,16 @@ pub fn mmuext_op(
     caller: DomId,
     base: &mut Option<TypedRef>,
     args: [u64; 5],
-) -> (Result<MmuBatch, Errno>, MmuextEffects) {
-    let mut effects = MmuextEffects::default();
-    let result = batch_owners(caller, args[3]).and_then(|(owner, _)| {
-        run_batch(guest, args, OP_SIZE, OPS_PER_CALL, |guest, op: &MmuextOp| {
-            apply(table, memory, guest, owner, base, op, &mut effects)
-        })
-    });
-    (result, effects)
+) -> Result<MmuBatch, Errno> {
+    let (owner, _) = batch_owners(caller, args[3])?;
+    run_batch(guest, args, OP_SIZE, OPS_PER_CALL, |guest, op: &MmuextOp| {
+        let result = apply(table, memory, guest, owner, base, op);
+        carry_out(table, guest, *result.as_ref().unwrap_or(&TlbFlush::None));
+        result.map(|_| ())
+    })
 }
 
-/// One request.
+/// One request; returns the flush it asks for.
 fn apply(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -60,50 +52,50 @@ fn apply(
     owner: DomId,
     base: &mut Option<TypedRef>,
     op: &MmuextOp,
-    effects: &mut MmuextEffects,
-) -> Result<(), Errno> {
+) -> Result<TlbFlush, Errno> {
     let mfn = Mfn(op.arg1);
-    let mut flush = |flush: TlbFlush| effects.flush = effects.flush.and(flush);
+    const NO_FLUSH: TlbFlush = TlbFlush::None;
     match op.cmd {
-        MMUEXT_PIN_L1_TABLE => table.pin(memory, mfn, owner, TableLevel::L1),
-        MMUEXT_PIN_L2_TABLE => table.pin(memory, mfn, owner, TableLevel::L2),
-        MMUEXT_PIN_L3_TABLE => table.pin(memory, mfn, owner, TableLevel::L3),
-        MMUEXT_PIN_L4_TABLE => table.pin(memory, mfn, owner, TableLevel::L4),
-        MMUEXT_UNPIN_TABLE => table.unpin(memory, mfn, owner),
+        MMUEXT_PIN_L1_TABLE => table.pin(memory, mfn, owner, TableLevel::L1).map(|()| NO_FLUSH),
+        MMUEXT_PIN_L2_TABLE => table.pin(memory, mfn, owner, TableLevel::L2).map(|()| NO_FLUSH),
+        MMUEXT_PIN_L3_TABLE => table.pin(memory, mfn, owner, TableLevel::L3).map(|()| NO_FLUSH),
+        MMUEXT_PIN_L4_TABLE => table.pin(memory, mfn, owner, TableLevel::L4).map(|()| NO_FLUSH),
+        MMUEXT_UNPIN_TABLE => table.unpin(memory, mfn, owner).map(|()| NO_FLUSH),
         MMUEXT_NEW_BASEPTR => {
-            table.new_baseptr(memory, owner, base, mfn)?;
-            effects.base_changed = true;
-            Ok(())
+            if let BaseSwitch::Switched { old } = table.new_baseptr(memory, owner, base, mfn)? {
+                // Loading CR3 also drops every TLB entry (the hypervisor's
+                // own mappings are not global), so no flush is owed, nor the
+                // one a newly validated tree asks for.
+                guest.load_page_table_base(mfn);
+                let _ = table.take_flush_request();
+                if let Some(old) = old {
+                    table.put_page_and_type(memory, old);
+                }
+            }
+            Ok(NO_FLUSH)
         }
-        MMUEXT_TLB_FLUSH_LOCAL | MMUEXT_TLB_FLUSH_ALL => {
-            flush(TlbFlush::All);
-            Ok(())
-        }
+        MMUEXT_TLB_FLUSH_LOCAL | MMUEXT_TLB_FLUSH_ALL => Ok(TlbFlush::All),
         MMUEXT_TLB_FLUSH_MULTI | MMUEXT_INVLPG_MULTI => {
             // The vCPU mask must be readable even though, with one vCPU,
             // flushing it is flushing everything we have.
             let _mask: u64 = read_from_guest(guest, op.arg2)?;
-            flush(if op.cmd == MMUEXT_INVLPG_MULTI {
-                invlpg(op.arg1)?
+            if op.cmd == MMUEXT_INVLPG_MULTI {
+                invlpg(op.arg1)
             } else {
-                TlbFlush::All
-            });
-            Ok(())
+                Ok(TlbFlush::All)
+            }
         }
-        MMUEXT_INVLPG_LOCAL | MMUEXT_INVLPG_ALL => {
-            flush(invlpg(op.arg1)?);
-            Ok(())
-        }
+        MMUEXT_INVLPG_LOCAL | MMUEXT_INVLPG_ALL => invlpg(op.arg1),
         // No LDT and no user mode yet: only "none" is accepted.
-        MMUEXT_SET_LDT if op.arg2 == 0 => Ok(()),
-        MMUEXT_NEW_USER_BASEPTR if op.arg1 == 0 => Ok(()),
+        MMUEXT_SET_LDT if op.arg2 == 0 => Ok(NO_FLUSH),
+        MMUEXT_NEW_USER_BASEPTR if op.arg1 == 0 => Ok(NO_FLUSH),
         MMUEXT_SET_LDT | MMUEXT_NEW_USER_BASEPTR => Err(Errno::EINVAL),
         MMUEXT_CLEAR_PAGE => {
             // Like a write through a writable mapping: refused on page tables.
             let page = table.get_page_and_type(memory, mfn, owner, PageType::Writable)?;
             memory.zero_frame(mfn);
             table.put_page_and_type(memory, page);
-            Ok(())
+            Ok(NO_FLUSH)
         }
         MMUEXT_COPY_PAGE => {
             let source = table.get_page(Mfn(op.arg2), owner)?;
@@ -120,7 +112,7 @@ fn apply(
             }
             table.put_page_and_type(memory, destination);
             table.put_page(source);
-            Ok(())
+            Ok(NO_FLUSH)
         }
         // Cache flushes need cache-flush permission, which no guest has.
         MMUEXT_FLUSH_CACHE | MMUEXT_FLUSH_CACHE_GLOBAL => Err(Errno::EPERM),

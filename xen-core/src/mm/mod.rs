@@ -14,6 +14,7 @@ pub mod frame_table;
 pub mod grant_mapping;
 pub mod hypervisor_page_table;
 pub mod invariants;
+pub mod l1tf;
 pub mod layout;
 pub mod mfn;
 pub mod mmu_update;
@@ -32,6 +33,7 @@ pub mod tlb_flush;
 pub mod typed_ref;
 pub mod update_va_mapping;
 
+pub use base_pointer::BaseSwitch;
 pub use frame_info::FrameInfo;
 pub use frame_table::FrameTable;
 pub use mfn::Mfn;

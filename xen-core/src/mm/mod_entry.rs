@@ -66,6 +66,7 @@ impl FrameTable<'_> {
             }
             new
         } else {
+            self.l1tf.check_not_present(new, level)?;
             new
         };
         self.replace_entry(memory, address, old, new, level, pt_owner, data_owner)?;

@@ -86,11 +86,18 @@ impl FrameTable<'_> {
             }
             let (table, table_level, index) = (top.mfn, top.level, top.next);
             let entry = memory.read_u64(entry_address(table, index));
-            if !is_guest_slot(table_level, index) || !is_present(entry) {
+            if !is_guest_slot(table_level, index) {
                 top.next += 1;
                 continue;
             }
-            match self.acquire_entry(entry, table_level, owner, owner) {
+            let checked = if is_present(entry) {
+                self.acquire_entry(entry, table_level, owner, owner)
+            } else {
+                self.l1tf
+                    .check_not_present(entry, table_level)
+                    .map(|()| Acquired::Complete)
+            };
+            match checked {
                 Ok(Acquired::Complete) => top.next += 1,
                 Ok(Acquired::NeedsValidation(child, child_level)) => {
                     pending = Some(Pending {

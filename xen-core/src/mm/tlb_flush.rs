@@ -1,7 +1,14 @@
-//! The TLB flushes page-table hypercalls owe the guest.
+//! The TLB flushes page-table hypercalls owe the guest, and when they are
+//! carried out.
 //!
-//! Portable code only decides what must be flushed; the kernel does it (an
-//! `invlpg`, or a CR3 reload) before the guest runs again.
+//! A flush is done as soon as the operation that owes it ends, before the
+//! next request of a batch is read and before `*done` is written: both go
+//! through the guest's translations, and a stale one may lead into a frame
+//! that is no longer the guest's to reach (a table it can now rewrite, a
+//! frame that became a page table).
+
+use super::frame_table::FrameTable;
+use crate::arch::GuestMemory;
 
 /// A TLB flush the kernel owes the guest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,6 +30,20 @@ impl TlbFlush {
             (TlbFlush::Page(a), TlbFlush::Page(b)) if a == b => TlbFlush::Page(a),
             _ => TlbFlush::All,
         }
+    }
+}
+
+/// Carries out `flush`, widened to everything if a frame became a page
+/// table since the last flush: a writable TLB entry for it may have outlived
+/// its last writable mapping.
+pub fn carry_out(table: &mut FrameTable<'_>, guest: &mut impl GuestMemory, flush: TlbFlush) {
+    let flush = if table.take_flush_request() {
+        TlbFlush::All
+    } else {
+        flush
+    };
+    if flush != TlbFlush::None {
+        guest.flush_tlb(flush);
     }
 }
 

@@ -100,7 +100,7 @@ mod tests {
     const SHARED: Mfn = Mfn(0x10);
 
     fn shared_info(memory: &FakeMemory) -> SharedInfo {
-        let words = memory.frames[&SHARED.0];
+        let words = memory.frame_words(SHARED);
         let bytes: std::vec::Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
         SharedInfo::read_from_prefix(&bytes).unwrap().0
     }

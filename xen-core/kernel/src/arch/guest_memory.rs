@@ -1,6 +1,9 @@
 //! The one path by which the hypervisor touches guest virtual memory.
 
+use super::paging;
 use xen_core::arch::{GuestFault, GuestMemory};
+use xen_core::mm::Mfn;
+use xen_core::mm::tlb_flush::TlbFlush;
 
 unsafe extern "C" {
     /// `rep movsb` with a fault fixup; returns the bytes not copied.
@@ -42,5 +45,13 @@ impl GuestMemory for CurrentGuestMemory {
                 address: address + (data.len() - left) as u64,
             })
         }
+    }
+
+    fn flush_tlb(&mut self, flush: TlbFlush) {
+        paging::flush_tlb(flush);
+    }
+
+    fn load_page_table_base(&mut self, l4: Mfn) {
+        paging::load_root(l4);
     }
 }

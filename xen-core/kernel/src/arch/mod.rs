@@ -7,6 +7,7 @@
 pub mod boot_info;
 pub mod clock;
 pub mod control_registers;
+pub mod cpu_id;
 pub mod deliberate_fault;
 pub mod entry;
 pub mod fpu;

@@ -2,8 +2,8 @@
 //! 10.10, 10.1).
 
 use super::*;
-use crate::mm::PageType;
 use crate::mm::pte_rules::{DIRTY, GUEST_KERNEL, USER};
+use crate::mm::{BaseSwitch, PageType};
 use xen_abi::errno::Errno;
 
 #[test]
@@ -69,19 +69,30 @@ fn new_baseptr_takes_the_new_base_and_drops_the_old() {
     let mut m = Machine::new();
     m.standard_tree();
     let mut base = None;
-    m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    let first = m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    assert_eq!(first, BaseSwitch::Switched { old: None });
     assert_eq!(m.info(L4).type_count(), 1);
     assert_eq!(m.info(DATA[0]).page_type(), PageType::Writable);
     m.check();
     // The same base again changes nothing.
     let before = m.snapshot();
-    m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    let again = m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    assert_eq!(again, BaseSwitch::Unchanged);
     assert!(m.snapshot() == before);
     // A second L4 sharing the L3.
     let second = SPARE;
     m.write(second, 0, entry(L3, PRESENT | RW));
-    m.table.new_baseptr(&mut m.memory, DOM, &mut base, second).unwrap();
+    let BaseSwitch::Switched { old: Some(old) } = m.table.new_baseptr(&mut m.memory, DOM, &mut base, second).unwrap()
+    else {
+        panic!("the old base's references come back");
+    };
     assert_eq!(base.as_ref().map(|typed| typed.mfn()), Some(second));
+    // The CPU may still walk the old L4: it keeps its type until the
+    // caller, having loaded the new base, puts it.
+    assert_eq!(old.mfn(), L4);
+    assert_eq!(m.info(L4).type_count(), 1);
+    m.check();
+    m.table.put_page_and_type(&mut m.memory, old);
     assert_eq!(m.info(L4).type_count(), 0);
     assert_eq!(m.info(L3).type_count(), 1);
     m.check();
@@ -94,10 +105,13 @@ fn new_baseptr_takes_the_new_base_and_drops_the_old() {
 fn new_baseptr_refuses_what_cannot_be_this_domains_l4() {
     let mut m = Machine::pinned_tree();
     let mut base = None;
-    m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    let first = m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    assert_eq!(first, BaseSwitch::Switched { old: None });
     for (owner, mfn) in [(DOM, FOREIGN), (DOM, FREE), (DOM, L3), (DOM, DATA[1]), (OTHER, SPARE)] {
         m.refused(Errno::EINVAL, |m| {
-            m.table.new_baseptr(&mut m.memory, owner, &mut base, mfn).map(|()| 0)
+            m.table
+                .new_baseptr(&mut m.memory, owner, &mut base, mfn)
+                .map(|_unused_switch| 0)
         });
         assert_eq!(base.as_ref().map(|typed| typed.mfn()), Some(L4));
     }
@@ -111,7 +125,8 @@ fn destroying_a_domain_frees_every_frame() {
     m.pin(L1, TableLevel::L1).unwrap();
     let mut base = None;
     m.write(SPARE, 1, entry(L3, PRESENT));
-    m.table.new_baseptr(&mut m.memory, DOM, &mut base, SPARE).unwrap();
+    let first = m.table.new_baseptr(&mut m.memory, DOM, &mut base, SPARE).unwrap();
+    assert_eq!(first, BaseSwitch::Switched { old: None });
     if let Some(old) = base.take() {
         m.table.put_page_and_type(&mut m.memory, old);
     }
@@ -161,13 +176,14 @@ fn a_tree_shaped_like_the_builders_validates() {
     for (offset, slot) in hypervisor_slots().iter().enumerate() {
         m.write(L4, 256 + offset, *slot);
     }
-    let before = m.memory.frames.clone();
+    let before = m.memory.snapshot();
     m.pin(L4, TableLevel::L4).unwrap();
     let mut base = None;
-    m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    let first = m.table.new_baseptr(&mut m.memory, DOM, &mut base, L4).unwrap();
+    assert_eq!(first, BaseSwitch::Switched { old: None });
     m.check();
     assert!(
-        m.memory.frames == before,
+        m.memory.snapshot() == before,
         "the builder's entries are already in installed form"
     );
     let base = base.take().unwrap();

@@ -6,7 +6,7 @@ use crate::arch::GuestMemory;
 use crate::arch::fake::FakeGuestMemory;
 use crate::mm::TypedRef;
 use crate::mm::batch_progress::MmuBatch;
-use crate::mm::mmuext_op::{MmuextEffects, OPS_PER_CALL, mmuext_op};
+use crate::mm::mmuext_op::{OPS_PER_CALL, mmuext_op};
 use crate::mm::tlb_flush::TlbFlush;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::*;
@@ -33,7 +33,7 @@ impl Ext {
         }
     }
 
-    fn run(&mut self, ops: &[MmuextOp]) -> (Result<MmuBatch, Errno>, MmuextEffects) {
+    fn run(&mut self, ops: &[MmuextOp]) -> Result<MmuBatch, Errno> {
         self.guest.write(OPS, ops.as_bytes()).unwrap();
         let Machine { table, memory } = &mut self.machine;
         mmuext_op(
@@ -69,35 +69,36 @@ fn pinning_and_unpinning_a_tree_through_the_batch() {
     let mut machine = Machine::new();
     machine.standard_tree();
     let mut e = Ext::new(machine);
-    assert_eq!(e.run(&[op(MMUEXT_PIN_L4_TABLE, L4.0, 0)]).0, Ok(MmuBatch::Done));
+    assert_eq!(e.run(&[op(MMUEXT_PIN_L4_TABLE, L4.0, 0)]), Ok(MmuBatch::Done));
     assert!(e.machine.info(L4).is_pinned());
     e.machine.check();
-    assert_eq!(e.run(&[op(MMUEXT_UNPIN_TABLE, L4.0, 0)]).0, Ok(MmuBatch::Done));
+    assert_eq!(e.run(&[op(MMUEXT_UNPIN_TABLE, L4.0, 0)]), Ok(MmuBatch::Done));
     assert!(!e.machine.info(L4).is_pinned());
     e.machine.check();
 }
 
 #[test]
-fn a_new_base_pointer_must_be_an_l4_and_asks_for_a_cr3_reload() {
-    let mut e = Ext::new(Machine::pinned_tree());
-    let (result, effects) = e.run(&[op(MMUEXT_NEW_BASEPTR, DATA[0].0, 0)]);
+fn a_new_base_pointer_must_be_an_l4_and_is_loaded_at_once() {
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
+    let result = e.run(&[op(MMUEXT_NEW_BASEPTR, DATA[0].0, 0)]);
     assert_eq!(result, Err(Errno::EINVAL), "a data frame is no L4");
     assert!(e.base.is_none());
-    assert!(!effects.base_changed);
-    let (result, effects) = e.run(&[op(MMUEXT_NEW_BASEPTR, L4.0, 0)]);
-    assert_eq!(result, Ok(MmuBatch::Done));
-    assert!(effects.base_changed);
+    assert!(e.guest.bases.is_empty());
+    assert_eq!(e.run(&[op(MMUEXT_NEW_BASEPTR, L4.0, 0)]), Ok(MmuBatch::Done));
+    assert_eq!(e.guest.bases, [L4]);
     assert_eq!(e.base.as_ref().map(TypedRef::mfn), Some(L4));
+    assert_eq!(e.run(&[op(MMUEXT_NEW_BASEPTR, L4.0, 0)]), Ok(MmuBatch::Done));
+    assert_eq!(e.guest.bases, [L4], "the same base again loads nothing");
     e.machine.check();
     e.release_base();
 }
 
 #[test]
-fn effects_of_requests_before_a_failure_are_still_reported() {
-    let mut e = Ext::new(Machine::pinned_tree());
-    let (result, effects) = e.run(&[op(MMUEXT_NEW_BASEPTR, L4.0, 0), op(MMUEXT_PIN_L1_TABLE, FOREIGN.0, 0)]);
+fn effects_of_requests_before_a_failure_stand() {
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
+    let result = e.run(&[op(MMUEXT_NEW_BASEPTR, L4.0, 0), op(MMUEXT_PIN_L1_TABLE, FOREIGN.0, 0)]);
     assert!(result.is_err());
-    assert!(effects.base_changed, "the base did change: CR3 must follow");
+    assert_eq!(e.guest.bases, [L4], "the base did change: CR3 followed");
     let mut done = [0u8; 4];
     e.guest.read(DONE, &mut done).unwrap();
     assert_eq!(u32::from_le_bytes(done), 1);
@@ -105,29 +106,26 @@ fn effects_of_requests_before_a_failure_are_still_reported() {
 }
 
 #[test]
-fn flushes_are_merged_and_invlpg_needs_a_canonical_address() {
-    let mut e = Ext::new(Machine::pinned_tree());
+fn each_flush_is_done_at_once_and_invlpg_needs_a_canonical_address() {
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
     let page = 0xffff_ffff_8000_1000;
-    let (result, effects) = e.run(&[op(MMUEXT_INVLPG_LOCAL, page, 0), op(MMUEXT_INVLPG_ALL, page, 0)]);
-    assert_eq!((result, effects.flush), (Ok(MmuBatch::Done), TlbFlush::Page(page)));
-    let (_, effects) = e.run(&[
-        op(MMUEXT_INVLPG_LOCAL, page, 0),
-        op(MMUEXT_INVLPG_LOCAL, page + 4096, 0),
-    ]);
-    assert_eq!(effects.flush, TlbFlush::All, "two pages: flush everything");
-    let (result, _) = e.run(&[op(MMUEXT_INVLPG_LOCAL, 0x8000_0000_0000_0000, 0)]);
+    let result = e.run(&[op(MMUEXT_INVLPG_LOCAL, page, 0), op(MMUEXT_INVLPG_ALL, page + 4096, 0)]);
+    assert_eq!(result, Ok(MmuBatch::Done));
+    assert_eq!(e.guest.flushes, [TlbFlush::Page(page), TlbFlush::Page(page + 4096)]);
+    let result = e.run(&[op(MMUEXT_INVLPG_LOCAL, 0x8000_0000_0000_0000, 0)]);
     assert_eq!(
         result,
         Err(Errno::EINVAL),
         "invlpg of a non-canonical address faults in ring 0"
     );
-    let (result, _) = e.run(&[op(MMUEXT_TLB_FLUSH_MULTI, 0, 0xdead_0000)]);
+    let result = e.run(&[op(MMUEXT_TLB_FLUSH_MULTI, 0, 0xdead_0000)]);
     assert_eq!(result, Err(Errno::EFAULT), "the vCPU mask must be readable");
+    assert_eq!(e.guest.flushes.len(), 2, "refused flushes flush nothing");
 }
 
 #[test]
 fn page_operations_never_write_a_page_table_or_read_a_foreign_frame() {
-    let mut e = Ext::new(Machine::pinned_tree());
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
     e.machine.write(SPARE, 5, 99);
     e.machine.refused(Errno::EINVAL, |m| {
         let Machine { table, memory } = m;
@@ -142,34 +140,33 @@ fn page_operations_never_write_a_page_table_or_read_a_foreign_frame() {
             &mut None,
             [OPS, 1, 0, u64::from(DOMID_SELF), 0],
         )
-        .0
     });
     assert!(
-        e.run(&[op(MMUEXT_COPY_PAGE, L2.0, SPARE.0)]).0.is_err(),
+        e.run(&[op(MMUEXT_COPY_PAGE, L2.0, SPARE.0)]).is_err(),
         "into a page table"
     );
     assert!(
-        e.run(&[op(MMUEXT_COPY_PAGE, SPARE.0, FOREIGN.0)]).0.is_err(),
+        e.run(&[op(MMUEXT_COPY_PAGE, SPARE.0, FOREIGN.0)]).is_err(),
         "from another domain"
     );
-    assert_eq!(e.run(&[op(MMUEXT_COPY_PAGE, DATA[1].0, SPARE.0)]).0, Ok(MmuBatch::Done));
+    assert_eq!(e.run(&[op(MMUEXT_COPY_PAGE, DATA[1].0, SPARE.0)]), Ok(MmuBatch::Done));
     assert_eq!(e.machine.read(DATA[1], 5), 99);
-    assert_eq!(e.run(&[op(MMUEXT_CLEAR_PAGE, SPARE.0, 0)]).0, Ok(MmuBatch::Done));
+    assert_eq!(e.run(&[op(MMUEXT_CLEAR_PAGE, SPARE.0, 0)]), Ok(MmuBatch::Done));
     assert_eq!(e.machine.read(SPARE, 5), 0);
     e.machine.check();
 }
 
 #[test]
 fn superpages_cache_flushes_and_unknown_commands_are_refused_without_a_trace() {
-    let mut e = Ext::new(Machine::pinned_tree());
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
     let before = e.machine.snapshot();
     // XSA-167: a huge, superpage-aligned MFN must not index anything.
-    assert_eq!(e.run(&[op(MMUEXT_MARK_SUPER, 1 << 50, 0)]).0, Err(Errno::EOPNOTSUPP));
-    assert_eq!(e.run(&[op(MMUEXT_UNMARK_SUPER, 512, 0)]).0, Err(Errno::EOPNOTSUPP));
-    assert_eq!(e.run(&[op(MMUEXT_FLUSH_CACHE, 0, 0)]).0, Err(Errno::EPERM));
-    assert_eq!(e.run(&[op(99, 0, 0)]).0, Err(Errno::ENOSYS));
+    assert_eq!(e.run(&[op(MMUEXT_MARK_SUPER, 1 << 50, 0)]), Err(Errno::EOPNOTSUPP));
+    assert_eq!(e.run(&[op(MMUEXT_UNMARK_SUPER, 512, 0)]), Err(Errno::EOPNOTSUPP));
+    assert_eq!(e.run(&[op(MMUEXT_FLUSH_CACHE, 0, 0)]), Err(Errno::EPERM));
+    assert_eq!(e.run(&[op(99, 0, 0)]), Err(Errno::ENOSYS));
     assert_eq!(
-        e.run(&[op(MMUEXT_PIN_L1_TABLE, u64::MAX, 0)]).0,
+        e.run(&[op(MMUEXT_PIN_L1_TABLE, u64::MAX, 0)]),
         Err(Errno::EINVAL),
         "out of range"
     );
@@ -178,15 +175,18 @@ fn superpages_cache_flushes_and_unknown_commands_are_refused_without_a_trace() {
 
 #[test]
 fn a_long_batch_preempts_itself() {
-    let mut e = Ext::new(Machine::pinned_tree());
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
     let ops = [op(MMUEXT_TLB_FLUSH_LOCAL, 0, 0); 20];
-    let (result, effects) = e.run(&ops);
-    match result {
+    match e.run(&ops) {
         Ok(MmuBatch::Continue([next, left, ..])) => {
             assert_eq!(next, OPS + OPS_PER_CALL * 24);
             assert_eq!(left & 0xffff, 20 - OPS_PER_CALL);
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(effects.flush, TlbFlush::All, "what ran before preemption still flushes");
+    assert_eq!(
+        e.guest.flushes,
+        [TlbFlush::All; OPS_PER_CALL as usize],
+        "what ran before preemption flushed"
+    );
 }

@@ -5,6 +5,7 @@ mod attacks;
 mod cost;
 mod entries;
 mod grants;
+mod l1tf;
 mod lifecycle;
 mod mmu_update;
 mod mmuext_op;
@@ -19,7 +20,6 @@ use super::{Mfn, TableLevel};
 use crate::arch::PhysicalMemory;
 use crate::arch::fake::FakeMemory;
 use crate::domain::pv_domain::DomId;
-use std::collections::BTreeMap;
 use std::vec;
 use std::vec::Vec;
 
@@ -54,7 +54,7 @@ pub(super) fn entry(mfn: Mfn, flags: u64) -> u64 {
 }
 
 /// Table state and memory, for comparing before and after a refused operation.
-pub(super) type Snapshot = (Vec<FrameInfo>, BTreeMap<u64, [u64; 512]>);
+pub(super) type Snapshot = (Vec<FrameInfo>, crate::arch::fake::FrameWords);
 
 /// A frame table over a fake machine: frames 0..32 belong to [`DOM`],
 /// 32..48 to [`OTHER`], the rest are free.
@@ -113,6 +113,14 @@ impl Machine {
         machine
     }
 
+    /// [`Machine::pinned_tree`] with the flush its validation asked for done,
+    /// as the kernel would have done it before the guest ran again.
+    pub fn pinned_tree_flushed() -> Self {
+        let mut machine = Machine::pinned_tree();
+        assert!(machine.table.take_flush_request());
+        machine
+    }
+
     pub fn pin(&mut self, mfn: Mfn, level: TableLevel) -> Result<(), xen_abi::errno::Errno> {
         self.table.pin(&mut self.memory, mfn, DOM, level)
     }
@@ -122,7 +130,7 @@ impl Machine {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        (self.table.frames().to_vec(), self.memory.frames.clone())
+        (self.table.frames().to_vec(), self.memory.snapshot())
     }
 
     /// Panics with the violation if an invariant is broken.

@@ -5,7 +5,7 @@
 use super::*;
 use crate::mm::domain_teardown::Teardown;
 use crate::mm::pte_rules::{GLOBAL, NX, PSE, USER};
-use crate::mm::{PageType, TypedRef};
+use crate::mm::{BaseSwitch, PageType, TypedRef};
 use proptest::prelude::*;
 
 /// Domains in the sequence.
@@ -232,9 +232,15 @@ impl World {
             Op::SwitchBase { domain, target } => {
                 let id = self.ids[domain];
                 let mfn = World::resolve(domain, target);
-                self.m
+                let switch = self
+                    .m
                     .table
-                    .new_baseptr(&mut self.m.memory, id, &mut self.bases[domain], mfn)
+                    .new_baseptr(&mut self.m.memory, id, &mut self.bases[domain], mfn);
+                switch.map(|switch| {
+                    if let BaseSwitch::Switched { old: Some(old) } = switch {
+                        self.m.table.put_page_and_type(&mut self.m.memory, old);
+                    }
+                })
             }
             Op::Hold { domain, target } => {
                 let id = self.ids[domain];
