@@ -189,3 +189,22 @@ fn set_perms_is_held_to_the_byte_quota_and_to_five_entries_a_node() {
     as_dom0[0] = b"/local/domain/1/b";
     assert_eq!(w.ask(dom0, MessageType::SetPerms, 0, &as_dom0), ok(), "dom0 may");
 }
+
+/// A domU may hold ten transactions at once (C xenstored's default: real
+/// guests open several), the eleventh is ENOSPC, and one domU's ten do not
+/// keep another from opening its own.
+#[test]
+fn a_domu_may_hold_ten_transactions_and_others_still_get_theirs() {
+    let mut w = world();
+    let (d1, d2) = (w.d1, w.d2);
+    let mine: std::vec::Vec<u32> = (0..10).map(|_| w.start(d1)).collect();
+    assert_eq!(w.ask(d1, MessageType::TransactionStart, 0, &[b""]), error("ENOSPC"));
+    for _ in 0..10 {
+        w.start(d2);
+    }
+    for (index, tx) in mine.into_iter().enumerate() {
+        assert_eq!(w.write(d1, tx, &format!("t{index}"), b"x"), ok());
+        assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"T"]), ok());
+    }
+    let _ = w.start(d1);
+}
