@@ -180,6 +180,42 @@ fn xenstore_serves_a_domu_and_survives_a_hostile_one() {
     outcome.expect_line("[d1] xenstore_client: all passed");
 }
 
+/// A domU keeps its xenstore request ring full of small reads of a 2 KiB
+/// node and never reads a reply: dom0's xenstored stops taking its requests
+/// once its queued replies reach the output quota (the ring stays full), and
+/// dom0 reports the most it ever queued for it, within the quota. The other
+/// domU's twenty round trips, during the flood, are all served.
+#[test]
+fn xenstore_holds_a_domu_that_never_reads_to_its_quota_and_serves_the_others() {
+    let outcome = Boot::new("").with_guest("xenstore_flood").run();
+    outcome.expect_verdict(DebugExit::Success);
+    let position = |text: &str| outcome.serial.iter().position(|line| line.contains(text));
+    let held = position("[d2] xenstore_client: flood: dom0 stopped taking my requests after")
+        .expect("the flood was held back");
+    let last = position("[d1] xenstore_client: round trip 20: dom0 answered \"dom0 saw ping 20\"")
+        .expect("the twentieth round trip");
+    assert!(held < last, "round trips were served while the flood was held back");
+    outcome.expect_line("[d1] xenstore_client: all passed");
+    outcome.expect_line("[d2] xenstore_client: flood: sent");
+    let report = outcome
+        .serial
+        .iter()
+        .find_map(|line| line.split("dom0: d2's xenstore output peaked at ").nth(1))
+        .expect("dom0 reports the flood's queued output");
+    let numbers: Vec<usize> = report
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    let [peak, quota] = numbers[..] else {
+        panic!("unexpected report {report:?}")
+    };
+    println!("the flood's queued output peaked at {peak} bytes (quota {quota})");
+    println!("{}", outcome.serial[held]);
+    println!("{}", outcome.expect_line("[d2] xenstore_client: flood: sent"));
+    assert!(peak <= quota, "{peak} bytes queued, over the {quota}-byte quota");
+    assert!(peak > quota / 2, "the flood reached the quota ({peak} of {quota})");
+}
+
 /// The split-driver model end to end on a demonstration device: dom0
 /// creates the frontend and backend directories as a toolstack does; the
 /// domU grants a page and offers an event channel through xenstore; both

@@ -97,7 +97,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 10] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 11] = [
     // What `cargo xtask run` boots: dom0's services and two domUs using them.
     (
         DEMO_BUNDLE,
@@ -168,6 +168,14 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 10] = [
             ("dom0", "dom0_services", "memory=16M"),
             ("client", "xenstore_client", "memory=16M cmdline=role=client"),
             ("hostile", "xenstore_client", "memory=16M cmdline=role=hostile"),
+        ],
+    ),
+    (
+        "xenstore_flood",
+        &[
+            ("dom0", "dom0_services", "memory=16M"),
+            ("client", "xenstore_client", "memory=16M cmdline=role=client rounds=20"),
+            ("flood", "xenstore_client", "memory=16M cmdline=role=flood"),
         ],
     ),
     (

@@ -5,7 +5,8 @@
 //!   transaction, and does a watch round trip with dom0 twice: it writes
 //!   `data/request` and waits for dom0's `data/response` through a watch.
 //!   The second round comes after the hostile domain has broken its ring:
-//!   dom0 must still serve this one.
+//!   dom0 must still serve this one. With `rounds=N` it does N round trips,
+//!   50 ms apart after the second (beside a flooding domain).
 //! - `bench` times xenstore read round trips.
 //! - `xenbus` is the frontend of the `vdemo` split device (see
 //!   `xenbus_frontend`); `xenbus-hostile` publishes a bogus one.
@@ -14,6 +15,10 @@
 //!   writes a header announcing 5000 payload bytes on its xenstore ring:
 //!   xenstored must close its connection, set the ring's error field, and
 //!   go on serving the others.
+//! - `flood` keeps its request ring full of small READs of a 2 KiB node
+//!   for three seconds and never reads a reply: xenstored must stop taking
+//!   its requests once its replies reach the output quota (the ring stays
+//!   full) and go on serving the others.
 #![no_std]
 #![no_main]
 
@@ -40,12 +45,13 @@ fn read<'b>(path: &str, buffer: &'b mut [u8]) -> &'b str {
     core::str::from_utf8(&buffer[..length]).unwrap_or("?")
 }
 
-/// One watch round trip: write `data/request`, wait for dom0's answer.
+/// One watch round trip: write `data/request` ("ping N"), wait for dom0's
+/// answer ("dom0 saw ping N").
 fn round_trip(round: u32) {
-    let request = match round {
-        1 => "ping 1",
-        _ => "ping 2",
-    };
+    let mut request: heapless::String<16> = heapless::String::new();
+    let _ = core::fmt::write(&mut request, format_args!("ping {round}"));
+    let mut expected: heapless::String<32> = heapless::String::new();
+    let _ = core::fmt::write(&mut expected, format_args!("dom0 saw {request}"));
     check(
         xenstore::write("data/request", request.as_bytes()),
         "writing data/request",
@@ -61,16 +67,8 @@ fn round_trip(round: u32) {
         }
         let mut buffer = [0u8; 64];
         match xenstore::read("data/response", &mut buffer) {
-            Ok(length)
-                if &buffer[..length]
-                    == b"dom0 saw "
-                        .iter()
-                        .chain(request.as_bytes())
-                        .copied()
-                        .collect::<heapless::Vec<u8, 64>>()
-                        .as_slice() =>
-            {
-                println!("xenstore_client: round trip {round}: dom0 answered \"dom0 saw {request}\"");
+            Ok(length) if &buffer[..length] == expected.as_bytes() => {
+                println!("xenstore_client: round trip {round}: dom0 answered \"{expected}\"");
                 return;
             }
             _ => {} // the watch's first event, or an older answer
@@ -78,7 +76,10 @@ fn round_trip(round: u32) {
     }
 }
 
-fn client() -> ! {
+fn client(info: &StartInfo) -> ! {
+    let rounds: u32 = parameter(command_line(info), "rounds")
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(2);
     let mut buffer = [0u8; 64];
     println!("xenstore_client: my name is {}", read("name", &mut buffer));
     let me: u16 = read("domid", &mut buffer).parse().unwrap_or(0);
@@ -117,6 +118,10 @@ fn client() -> ! {
     // Time for the hostile domain to break its ring; dom0 must still serve us.
     check(time::sleep(SECOND / 5), "sleep");
     round_trip(2);
+    for round in 3..=rounds {
+        check(time::sleep(SECOND / 20), "sleep");
+        round_trip(round);
+    }
     println!("xenstore_client: all passed");
     sched::power_off()
 }
@@ -166,6 +171,49 @@ fn hostile(info: &StartInfo) -> ! {
         }
         check(time::sleep(SECOND / 100), "sleep");
     }
+}
+
+/// How long the flood lasts.
+const FLOOD: u64 = 3 * SECOND;
+
+/// Keeps the request ring full of READs of `data/big` (2 KiB) for
+/// [`FLOOD`], never reading a reply, and says once when the ring has stayed
+/// full for 200 ms: dom0 no longer takes its requests.
+fn flood(info: &StartInfo) -> ! {
+    check(xenstore::write("data/big", &[b'v'; 2048]), "writing data/big");
+    let page = AreaPage::new(shared_area::XENSTORE_RING);
+    let mut producer = check(
+        ByteProducer::attach(&page, XENSTORE_REQUESTS).map_err(|_| "no ring"),
+        "attaching",
+    );
+    const PATH: &[u8] = b"data/big\0";
+    const REQUEST: usize = 16 + PATH.len();
+    let size = XENSTORE_REQUESTS.size as usize;
+    let (start, mut sent, mut full_since, mut said) = (time::now(), 0u32, None, false);
+    while time::now() < start + FLOOD {
+        while check(producer.unread().map_err(|_| "corrupt"), "ring") as usize + REQUEST <= size {
+            let mut request = [0u8; REQUEST];
+            // A 1000-based request id: clear of the ids the client library
+            // used before, should dom0 ever mix them up.
+            for (index, word) in [2u32, 1000 + sent, 0, PATH.len() as u32].into_iter().enumerate() {
+                request[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
+            }
+            request[16..].copy_from_slice(PATH);
+            let _ = producer.write(&request);
+            sent += 1;
+            full_since = None;
+        }
+        let now = time::now();
+        let since = *full_since.get_or_insert(now);
+        if !said && now - since >= SECOND / 5 {
+            println!("xenstore_client: flood: dom0 stopped taking my requests after {sent}");
+            said = true;
+        }
+        check(event_channel::send(info.store_evtchn), "send");
+        check(time::sleep(SECOND / 1000), "sleep");
+    }
+    println!("xenstore_client: flood: sent {sent} requests and read no reply");
+    sched::power_off()
 }
 
 /// The `vdemo` frontend: grants a page holding a message, offers an event
@@ -280,7 +328,8 @@ fn main(info: &'static StartInfo) -> ! {
     check(upcall::start(info), "starting events");
     check(xenstore::start(info), "starting xenstore");
     match parameter(command_line(info), "role") {
-        Some("client") => client(),
+        Some("client") => client(info),
+        Some("flood") => flood(info),
         Some("hostile") => hostile(info),
         Some("bench") => bench(),
         Some("xenbus") => xenbus_frontend(info),
