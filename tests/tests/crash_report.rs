@@ -24,6 +24,7 @@ fn assert_registers_reported(outcome: &Outcome) {
 fn invalid_opcode_is_reported() {
     let outcome = crash("ud");
     outcome.expect_line("*** CRASH: exception 6 (#UD invalid opcode), error code 0x0");
+    outcome.expect_line("on the boot stack (frame at 0xffff82d08");
     assert_registers_reported(&outcome);
 }
 
@@ -53,6 +54,7 @@ fn divide_error_is_reported() {
 fn stack_overflow_hits_the_guard_page_and_double_faults_on_its_own_stack() {
     let outcome = crash("stack");
     outcome.expect_line("*** CRASH: exception 8 (#DF double fault)");
+    outcome.expect_line("on the #DF IST stack (frame at 0xffff82d08");
     assert_registers_reported(&outcome);
 }
 

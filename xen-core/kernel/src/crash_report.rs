@@ -3,6 +3,7 @@
 
 use crate::arch::control_registers::{cr2, cr3};
 use crate::arch::qemu_exit::exit;
+use crate::arch::stacks::Stack;
 use crate::console::emergency_writer;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +65,11 @@ pub fn report_exception(frame: &TrapFrame) -> ! {
     );
     let _ = writeln!(out, "(XEN)   rsp {:#018x}  ss {:#06x}", frame.rsp, frame.ss);
     let _ = writeln!(out, "(XEN)   cr2 {:#018x}  cr3 {:#018x}", cr2(), cr3());
+    // The frame lies on the stack the handler runs on: an IST stack for
+    // #DF, NMI, #MC and #DB.
+    let here = frame as *const TrapFrame as u64;
+    let stack = Stack::containing(here).map_or("unknown", Stack::name);
+    let _ = writeln!(out, "(XEN)   on the {stack} stack (frame at {here:#018x})");
     let registers = [
         ("rax", frame.rax),
         ("rbx", frame.rbx),

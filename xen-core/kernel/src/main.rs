@@ -14,6 +14,7 @@ mod console;
 mod arch;
 mod boot;
 mod crash_report;
+mod debug_trap;
 mod guest_trap;
 mod m2p;
 mod platform;

@@ -136,3 +136,11 @@ __mce_stack_guard:
     .skip 8192
     .global __mce_stack_top
 __mce_stack_top:
+    /* #DB gets its own too: a guest's debug trap deferred past `mov ss` lands
+     * on the first instruction of syscall_entry, with RSP still the guest's. */
+    .global __db_stack_guard
+__db_stack_guard:
+    .skip 4096
+    .skip 16384
+    .global __db_stack_top
+__db_stack_top:

@@ -16,6 +16,11 @@ pub enum DeliberateFault {
     /// delivered on the same stack, so the CPU raises a double fault (vector 8),
     /// taken on its own IST stack.
     StackOverflow,
+    /// A single-step #DB in ring 0 with the stack pointer on an unmapped
+    /// page: where a guest's debug trap deferred past `mov ss` would land,
+    /// on the first instruction of `syscall_entry`, still on the guest's
+    /// stack. Taken on its own IST stack, it is noted and survived.
+    DebugOnBadStack,
     /// A Rust panic.
     Panic,
     /// An exception with an empty IDT: nothing can be delivered, so the CPU
@@ -40,13 +45,20 @@ impl DeliberateFault {
             "gp" => Self::GeneralProtection,
             "de" => Self::DivideError,
             "stack" => Self::StackOverflow,
+            "db" => Self::DebugOnBadStack,
             "panic" => Self::Panic,
             "triple" => Self::TripleFault,
             _ => return None,
         })
     }
 
-    /// Takes the fault. Returns only if the fault somehow did not happen.
+    /// Whether the hypervisor goes on after this one.
+    pub fn is_survived(self) -> bool {
+        self == Self::DebugOnBadStack
+    }
+
+    /// Takes the fault. Returns only if the fault somehow did not happen,
+    /// or if it is one the hypervisor survives.
     pub fn take(self) {
         match self {
             // SAFETY: `ud2` raises #UD; the handler never returns here.
@@ -67,6 +79,7 @@ impl DeliberateFault {
             Self::StackOverflow => {
                 core::hint::black_box(recurse(0));
             }
+            Self::DebugOnBadStack => debug_on_bad_stack(),
             Self::Panic => panic!("deliberate panic from the command line"),
             Self::TripleFault => {
                 let empty = DescriptorTablePointer {
@@ -90,4 +103,31 @@ impl DeliberateFault {
 fn recurse(depth: u64) -> u64 {
     let frame = core::hint::black_box([depth; 32]);
     recurse(depth + 1).wrapping_add(frame[7])
+}
+
+/// Sets TF with interrupts off, so that the single-step trap comes right
+/// after the instruction that points RSP at an unmapped page; then puts
+/// RSP and RFLAGS back. Without an IST stack the CPU would push the #DB
+/// frame there, fault, and double-fault.
+fn debug_on_bad_stack() {
+    let unmapped_stack = UNMAPPED_ADDRESS + 0x1000;
+    // SAFETY: interrupts are off while RSP is bad, and the only event then is
+    // the #DB, delivered on its IST stack; its handler clears TF and returns
+    // to the next instruction, which restores RSP from a register the trap
+    // entry preserves, then RFLAGS as they were.
+    unsafe {
+        core::arch::asm!(
+            "pushfq",
+            "mov {saved}, rsp",
+            "cli",
+            "pushfq",
+            "or qword ptr [rsp], 0x100",
+            "popfq",
+            "mov rsp, {unmapped}",
+            "mov rsp, {saved}",
+            "popfq",
+            saved = out(reg) _,
+            unmapped = in(reg) unmapped_stack,
+        )
+    }
 }

@@ -26,7 +26,29 @@ exception_\vector:
 
     .text
     exception_without_code 0
-    exception_without_code 1
+
+/* #DB arrives on its own IST stack. From ring 0 (a guest's debug trap
+ * deferred past `mov ss` onto the first instruction of an entry, RSP perhaps
+ * still the guest's) it stays there. From ring 3 the hardware frame moves to
+ * the top of the boot stack, where every other entry from ring 3 leaves its
+ * frame (the boot stack is empty while a guest runs), so that the guest's
+ * #DB is handled like its other exceptions and the IST stack is free again
+ * before anything can switch domains. */
+    .balign 16
+exception_1:
+    testb $3, 8(%rsp)                   /* the interrupted CS: RPL 3 is a guest */
+    jz 1f
+    lea __boot_stack_top(%rip), %rsp
+    push __db_stack_top-8(%rip)         /* SS */
+    push __db_stack_top-16(%rip)        /* RSP */
+    push __db_stack_top-24(%rip)        /* RFLAGS */
+    push __db_stack_top-32(%rip)        /* CS */
+    push __db_stack_top-40(%rip)        /* RIP */
+1:
+    push $0
+    push $1
+    jmp trap_common
+
     exception_without_code 2
     exception_without_code 3
     exception_without_code 4

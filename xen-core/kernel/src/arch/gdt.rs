@@ -5,7 +5,7 @@
 //! the order `sysret` needs (CS32, DS, CS64 from STAR[63:48] = 0xe023). The
 //! hypervisor's own selectors sit in the reserved range too, as in Xen.
 
-use core::ptr::addr_of;
+use super::stacks::Stack;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Once;
 use x86_64::VirtAddr;
@@ -51,6 +51,8 @@ pub const DOUBLE_FAULT_IST: u8 = 1;
 pub const NMI_IST: u8 = 2;
 /// IST slot used by #MC.
 pub const MACHINE_CHECK_IST: u8 = 3;
+/// IST slot used by #DB.
+pub const DEBUG_IST: u8 = 4;
 
 /// 57 KiB of descriptors, written in place: building it as a value would put it
 /// on the 64 KiB boot stack. Atomics because the CPU itself writes the TSS busy
@@ -61,23 +63,21 @@ struct Gdt([AtomicU64; GDT_ENTRIES]);
 static GDT: Gdt = Gdt([const { AtomicU64::new(0) }; GDT_ENTRIES]);
 static TSS: Once<TaskStateSegment> = Once::new();
 
-unsafe extern "C" {
-    static __boot_stack_top: u8;
-    static __ist_stack_top: u8;
-    static __nmi_stack_top: u8;
-    static __mce_stack_top: u8;
-}
-
 impl TaskStateSegment {
-    /// A TSS with the boot stack for ring-0 entry and the critical IST stack.
+    /// A TSS with the boot stack for ring-0 entry and the IST stacks.
     fn new() -> Self {
         let mut interrupt_stacks = [0; 7];
-        interrupt_stacks[usize::from(DOUBLE_FAULT_IST - 1)] = addr_of!(__ist_stack_top) as u64;
-        interrupt_stacks[usize::from(NMI_IST - 1)] = addr_of!(__nmi_stack_top) as u64;
-        interrupt_stacks[usize::from(MACHINE_CHECK_IST - 1)] = addr_of!(__mce_stack_top) as u64;
+        for (slot, stack) in [
+            (DOUBLE_FAULT_IST, Stack::DoubleFault),
+            (NMI_IST, Stack::Nmi),
+            (MACHINE_CHECK_IST, Stack::MachineCheck),
+            (DEBUG_IST, Stack::Debug),
+        ] {
+            interrupt_stacks[usize::from(slot - 1)] = stack.top();
+        }
         TaskStateSegment {
             reserved0: 0,
-            privilege_stacks: [addr_of!(__boot_stack_top) as u64, 0, 0],
+            privilege_stacks: [Stack::Boot.top(), 0, 0],
             reserved1: 0,
             interrupt_stacks,
             reserved2: 0,

@@ -1,6 +1,6 @@
 //! The hypervisor's IDT: a gate for every exception vector.
 
-use super::gdt::{DOUBLE_FAULT_IST, HYPERVISOR_CS, MACHINE_CHECK_IST, NMI_IST};
+use super::gdt::{DEBUG_IST, DOUBLE_FAULT_IST, HYPERVISOR_CS, MACHINE_CHECK_IST, NMI_IST};
 use super::pic::PIC_VECTORS;
 use spin::Once;
 use x86_64::VirtAddr;
@@ -34,9 +34,12 @@ unsafe extern "C" {
 
 /// The IST stack of each vector that must run on a known-good stack: #DF
 /// (the stack may be what failed), NMI and #MC (they can arrive anywhere,
-/// even during each other), each on its own.
+/// even during each other), and #DB (a guest's debug trap deferred past
+/// `mov ss` arrives on the first instruction of `syscall_entry`, while RSP
+/// is still the guest's), each on its own.
 fn interrupt_stack(vector: usize) -> u8 {
     match vector {
+        1 => DEBUG_IST,
         2 => NMI_IST,
         8 => DOUBLE_FAULT_IST,
         18 => MACHINE_CHECK_IST,

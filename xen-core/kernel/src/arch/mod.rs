@@ -24,6 +24,7 @@ pub mod qemu_exit;
 pub mod rtc;
 pub mod segment_base;
 pub mod serial;
+pub mod stacks;
 pub mod syscall;
 pub mod trap_frame;
 

@@ -1,6 +1,7 @@
 //! Switching from the boot page tables to the hypervisor's own.
 
 use super::physical_memory::{PhysicalWindow, set_direct_mapped};
+use super::stacks::Stack;
 use core::ptr::addr_of;
 use heapless::Vec;
 use x86_64::registers::control::{Cr3, Cr3Flags};
@@ -19,10 +20,6 @@ unsafe extern "C" {
     static __rodata_start: u8;
     static __data_start: u8;
     static __image_end: u8;
-    static __boot_stack_guard: u8;
-    static __ist_stack_guard: u8;
-    static __nmi_stack_guard: u8;
-    static __mce_stack_guard: u8;
 }
 
 /// What the new tables map, for the boot log.
@@ -62,12 +59,7 @@ pub fn build_and_switch(
     let rodata = addr_of!(__rodata_start) as u64;
     let data = addr_of!(__data_start) as u64;
     let end = addr_of!(__image_end) as u64;
-    let guards = [
-        addr_of!(__boot_stack_guard) as u64,
-        addr_of!(__ist_stack_guard) as u64,
-        addr_of!(__nmi_stack_guard) as u64,
-        addr_of!(__mce_stack_guard) as u64,
-    ];
+    let guards = Stack::ALL.map(Stack::guard);
     let mut page = text;
     while page < end {
         let flags = if page < rodata {

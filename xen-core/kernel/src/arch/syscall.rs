@@ -17,7 +17,11 @@ unsafe extern "C" {
 
 /// Points `syscall` at our entry: kernel CS/SS from 0xe008, `sysret` base
 /// 0xe023 (so 64-bit `sysret` loads CS 0xe033 and SS 0xe02b, Xen's flat guest
-/// selectors), interrupts and the risky flags cleared on entry.
+/// selectors), interrupts and the risky flags cleared on entry. TF among
+/// them: a guest single-stepping its `syscall` would otherwise take the #DB
+/// on the stub's first instruction, RSP still its own; masked, the step
+/// resumes after the return, whose RFLAGS (from R11) keep the guest's TF.
+/// AC and DF too: the stub and Rust code assume both clear.
 pub fn init() {
     // SAFETY: the selectors exist in our GDT with the layout STAR needs (see
     // gdt.rs), LSTAR points at an entry stub that switches to the hypervisor

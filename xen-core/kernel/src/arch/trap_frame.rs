@@ -13,11 +13,15 @@ unsafe extern "C" {
 const PAGE_FAULT: u64 = 14;
 /// Vector of a non-maskable interrupt.
 const NMI: u64 = 2;
+/// Vector of a debug exception.
+const DEBUG: u64 = 1;
 
 /// Called by `trap_common` with the saved frame; returns to what the frame
 /// then holds.
 ///
 /// - A PIC vector: spurious, ignored.
+/// - A #DB in ring 0: a guest's, deferred onto an entry; noted, and the
+///   hypervisor goes on.
 /// - From ring 3: the guest's business (hypercall, or an exception to bounce).
 /// - A page fault at the guest-copy instruction: the guest passed a bad
 ///   pointer; resume at the fixup, which reports the bytes left.
@@ -36,6 +40,13 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     }
     if frame.vector == u64::from(super::lapic::SPURIOUS_VECTOR) {
         return;
+    }
+    if frame.vector == DEBUG {
+        let status = super::control_registers::take_debug_status();
+        if !frame.from_guest() {
+            crate::debug_trap::in_hypervisor(frame, status);
+            return;
+        }
     }
     if frame.from_guest() {
         crate::guest_trap::handle(frame);
