@@ -44,3 +44,47 @@ pub fn compat_mode_syscall() {
     #[cfg(target_os = "none")]
     crate::arch::fault::compat_mode_syscall();
 }
+
+/// Sets RFLAGS.TF: from the instruction after next, each instruction is
+/// followed by a #DB (vector 1) for the guest's handler.
+pub fn set_trap_flag() {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::set_trap_flag();
+}
+
+/// Clears RFLAGS.TF; the instruction that clears it still traps.
+pub fn clear_trap_flag() {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::clear_trap_flag();
+}
+
+/// How [`mov_ss_then_hypercall`] enters the hypervisor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HypercallEntry {
+    /// `syscall`, as the hypercall page's stubs do.
+    Syscall,
+    /// The `int 0x82` gate (xen-core's; real Xen keeps it for 32-bit guests).
+    Int82,
+}
+
+/// Single-steps `mov ss` (to its own value) followed at once by hypercall
+/// `number` through `entry`, then clears TF; returns the hypercall's RAX.
+///
+/// The CVE-2018-8897 (XSA-260) shape: on hardware, the #DB that `mov ss`
+/// owes is held back past the next instruction and so arrives on the first
+/// instruction of the hypervisor's entry, in ring 0 (after `syscall`, with
+/// RSP still the guest's). QEMU's TCG delivers it right after the `mov ss`.
+pub fn mov_ss_then_hypercall(entry: HypercallEntry, number: u32, args: [u64; 5]) -> i64 {
+    #[cfg(target_os = "none")]
+    {
+        match entry {
+            HypercallEntry::Syscall => crate::arch::fault::mov_ss_then_syscall(number, args),
+            HypercallEntry::Int82 => crate::arch::fault::mov_ss_then_int82(number, args),
+        }
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        let _ = (entry, number, args);
+        xen_abi::errno::Errno::ENOSYS.as_return()
+    }
+}

@@ -70,12 +70,13 @@ const HYPERVISOR: BareMetalCrate = BareMetalCrate {
 
 /// The example guests under `guest-sdk/examples/`, each booted as dom0 of its
 /// own bundle; the first is the default guest of `cargo xtask run`.
-pub const GUESTS: [&str; 15] = [
+pub const GUESTS: [&str; 16] = [
     "hello",
     "divide_by_zero",
     "abi_checks",
     "bench",
     "compat_syscall",
+    "single_step",
     "address_space",
     "attacker",
     "dom_exc_watch",

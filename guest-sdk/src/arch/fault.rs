@@ -60,3 +60,66 @@ pub fn compat_mode_syscall() {
         )
     }
 }
+
+/// Sets RFLAGS.TF: the CPU traps (#DB) after each following instruction.
+pub fn set_trap_flag() {
+    // SAFETY: changes only TF, through the stack, which `pushfq`/`popfq`
+    // leave as they found it.
+    unsafe { core::arch::asm!("pushfq", "or qword ptr [rsp], 0x100", "popfq") }
+}
+
+/// Clears RFLAGS.TF (the `popfq` still traps, as TF was set when it began).
+pub fn clear_trap_flag() {
+    // SAFETY: as for `set_trap_flag`.
+    unsafe { core::arch::asm!("pushfq", "and qword ptr [rsp], -0x101", "popfq") }
+}
+
+/// Defines a function that, with TF set, reloads SS with its own value and
+/// enters the hypervisor at once with `$entry` for hypercall `number`, then
+/// clears TF; it returns RAX.
+macro_rules! mov_ss_then {
+    ($(#[$doc:meta])* $name:ident, $entry:literal) => {
+        $(#[$doc])*
+        pub fn $name(number: u32, args: [u64; 5]) -> i64 {
+            let result: i64;
+            // SAFETY: reloads SS with its own value; the entry is a hypercall
+            // like the stubs' (`syscall` destroys RCX and R11, and the
+            // argument registers may change), all declared; TF is set and
+            // cleared through the stack as in `set_trap_flag`.
+            unsafe {
+                core::arch::asm!(
+                    "pushfq",
+                    "or qword ptr [rsp], 0x100",
+                    "popfq",
+                    "mov {selector:x}, ss",
+                    "mov ss, {selector:x}",
+                    $entry,
+                    "pushfq",
+                    "and qword ptr [rsp], -0x101",
+                    "popfq",
+                    selector = out(reg) _,
+                    inlateout("rax") u64::from(number) => result,
+                    inlateout("rdi") args[0] => _,
+                    inlateout("rsi") args[1] => _,
+                    inlateout("rdx") args[2] => _,
+                    inlateout("r10") args[3] => _,
+                    inlateout("r8") args[4] => _,
+                    out("rcx") _,
+                    out("r11") _,
+                )
+            }
+            result
+        }
+    };
+}
+
+mov_ss_then!(
+    /// `mov ss` then `syscall`, single-stepped.
+    mov_ss_then_syscall,
+    "syscall"
+);
+mov_ss_then!(
+    /// `mov ss` then `int 0x82`, single-stepped.
+    mov_ss_then_int82,
+    "int 0x82"
+);
