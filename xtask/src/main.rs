@@ -54,6 +54,13 @@ enum Task {
     Run(RunArgs),
     /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
     Test,
+    /// The guest-input fuzzer (xen-core's hypercalls from three hostile
+    /// domUs, every invariant checked after every step), with fresh seeds.
+    Fuzz {
+        /// How long to run.
+        #[arg(long, default_value_t = 5)]
+        minutes: u64,
+    },
     /// Benchmarks: hypercall costs against real Xen, and the rings (criterion).
     Bench {
         /// Which benchmarks: all, hypercalls (xen-core against real Xen) or rings.
@@ -67,6 +74,7 @@ fn main() -> ExitCode {
         Task::Build { debug } => build(debug),
         Task::Run(args) => run(args),
         Task::Test => test(),
+        Task::Fuzz { minutes } => fuzz(minutes),
         Task::Bench { which } => bench(&which),
     };
     match result {
@@ -197,6 +205,29 @@ fn test() -> Result<ExitCode> {
         step(&format!("rustfmt ({directory})"), &mut fmt)?;
     }
     eprintln!("xtask test: all passed in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the fuzzer's long run for `minutes` in the test profile (xen-core is
+/// optimised there and keeps its overflow checks, which a release build
+/// drops); it prints how many cases and hypercalls ran, or the first broken
+/// invariant with its seed and the shrunk sequence.
+fn fuzz(minutes: u64) -> Result<ExitCode> {
+    step(
+        &format!("fuzzer ({minutes} min)"),
+        host_cargo()
+            .args([
+                "test",
+                "-p",
+                "xen-core",
+                "--lib",
+                "fuzz::long_run",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("XEN_CORE_FUZZ_SECONDS", (minutes * 60).to_string()),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,48 +15,78 @@ pub type FrameWords = BTreeMap<u64, [u64; 512]>;
 /// Sparse physical memory; unwritten words read as zero. [`FakeMemory::share`]
 /// gives a second handle on the same storage, which the page-walking guest
 /// memory reads tables through, as the CPU reads the RAM the hypervisor writes.
+/// It counts word reads and notes which frames are written, so tests can
+/// bound the work of a call and check where its writes went.
 #[derive(Default)]
 pub struct FakeMemory {
-    frames: Rc<RefCell<FrameWords>>,
+    storage: Rc<RefCell<Storage>>,
+}
+
+#[derive(Default)]
+struct Storage {
+    frames: FrameWords,
+    reads: u64,
+    written: std::collections::BTreeSet<u64>,
 }
 
 impl FakeMemory {
     /// Another handle on the same memory.
     pub fn share(&self) -> FakeMemory {
         FakeMemory {
-            frames: Rc::clone(&self.frames),
+            storage: Rc::clone(&self.storage),
         }
     }
 
     /// A copy of every frame written so far.
     pub fn snapshot(&self) -> FrameWords {
-        self.frames.borrow().clone()
+        self.storage.borrow().frames.clone()
     }
 
     /// The words of frame `mfn` (zeroes if never written).
     pub fn frame_words(&self, mfn: Mfn) -> [u64; 512] {
-        self.frames.borrow().get(&mfn.0).copied().unwrap_or([0; 512])
+        self.storage.borrow().frames.get(&mfn.0).copied().unwrap_or([0; 512])
+    }
+
+    /// Word reads through [`PhysicalMemory::read_u64`] since the last call.
+    pub fn take_reads(&self) -> u64 {
+        core::mem::take(&mut self.storage.borrow_mut().reads)
+    }
+
+    /// The frames written since the last call.
+    pub fn take_written_frames(&self) -> std::collections::BTreeSet<u64> {
+        core::mem::take(&mut self.storage.borrow_mut().written)
+    }
+
+    /// Reads a word without counting it: the fake CPU's page walks, which are
+    /// not the hypervisor's work.
+    pub(super) fn read_uncounted(&self, address: u64) -> u64 {
+        let storage = self.storage.borrow();
+        storage
+            .frames
+            .get(&(address / PAGE_SIZE))
+            .map_or(0, |frame| frame[(address % PAGE_SIZE / 8) as usize])
     }
 }
 
 impl PhysicalMemory for FakeMemory {
     fn read_u64(&self, address: u64) -> u64 {
         assert_eq!(address % 8, 0, "misaligned word read at {address:#x}");
-        self.frames
-            .borrow()
-            .get(&(address / PAGE_SIZE))
-            .map_or(0, |frame| frame[(address % PAGE_SIZE / 8) as usize])
+        self.storage.borrow_mut().reads += 1;
+        self.read_uncounted(address)
     }
 
     fn write_u64(&mut self, address: u64, value: u64) {
         assert_eq!(address % 8, 0, "misaligned word write at {address:#x}");
-        let mut frames = self.frames.borrow_mut();
-        let frame = frames.entry(address / PAGE_SIZE).or_insert([0; 512]);
+        let mut storage = self.storage.borrow_mut();
+        storage.written.insert(address / PAGE_SIZE);
+        let frame = storage.frames.entry(address / PAGE_SIZE).or_insert([0; 512]);
         frame[(address % PAGE_SIZE / 8) as usize] = value;
     }
 
     fn zero_frame(&mut self, mfn: Mfn) {
-        self.frames.borrow_mut().insert(mfn.0, [0; 512]);
+        let mut storage = self.storage.borrow_mut();
+        storage.written.insert(mfn.0);
+        storage.frames.insert(mfn.0, [0; 512]);
     }
 }
 
@@ -93,6 +123,11 @@ impl FakeGuestMemory {
     /// The page-walking CPU, if [`FakeGuestMemory::walk_tables`] was called.
     pub fn mmu(&self) -> Option<&FakeMmu> {
         self.mmu.as_ref()
+    }
+
+    /// The page-walking CPU, for setting it up.
+    pub fn mmu_mut(&mut self) -> Option<&mut FakeMmu> {
+        self.mmu.as_mut()
     }
 }
 

@@ -11,8 +11,9 @@
 use super::fake::FakeMemory;
 use super::{GuestFault, PhysicalMemory};
 use crate::mm::Mfn;
+use crate::mm::layout::FIRST_HYPERVISOR_L4_SLOT;
 use crate::mm::mfn::PAGE_SIZE;
-use crate::mm::pte_rules::{PRESENT, PSE, RW, entry_address, entry_mfn};
+use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, PRESENT, PSE, RW, entry_address, entry_mfn};
 use crate::mm::tlb_flush::TlbFlush;
 use std::collections::BTreeMap;
 
@@ -49,6 +50,10 @@ pub struct FakeMmu {
     /// Tables the walks reached, by (level, virtual address >> the bits
     /// that table covers): level 1 is the L1 serving a 2 MiB region.
     walks: BTreeMap<(u8, u64), Translation>,
+    /// What slots 256–271 of every L4 in CR3 must hold, if the test says.
+    hypervisor_slots: Option<[u64; HYPERVISOR_L4_SLOTS]>,
+    /// The first L4 found in CR3 without them.
+    died_on: Option<Mfn>,
 }
 
 impl FakeMmu {
@@ -60,7 +65,22 @@ impl FakeMmu {
             caching,
             tlb: BTreeMap::new(),
             walks: BTreeMap::new(),
+            hypervisor_slots: None,
+            died_on: None,
         }
+    }
+
+    /// From now on, checks at every access that the L4 in CR3 holds
+    /// `slots`: the hypervisor runs on them, so on real hardware an L4
+    /// without them in CR3 kills the machine at its next TLB miss.
+    pub fn expect_hypervisor_slots(&mut self, slots: [u64; HYPERVISOR_L4_SLOTS]) {
+        self.hypervisor_slots = Some(slots);
+    }
+
+    /// The L4 in CR3 at an access where it lacked the hypervisor's slots:
+    /// where the real machine would have died.
+    pub fn died_on(&self) -> Option<Mfn> {
+        self.died_on
     }
 
     /// The L4 in CR3.
@@ -134,6 +154,7 @@ impl FakeMmu {
     /// deepest cached table.
     fn translate(&mut self, va: u64, write: bool) -> Result<Mfn, GuestFault> {
         let fault = GuestFault { address: va };
+        self.check_hypervisor_slots();
         if self.caching == Caching::Nothing {
             self.flush(TlbFlush::All);
         }
@@ -151,6 +172,20 @@ impl FakeMmu {
         Ok(leaf.frame)
     }
 
+    fn check_hypervisor_slots(&mut self) {
+        let Some(slots) = self.hypervisor_slots else {
+            return;
+        };
+        let intact = slots.iter().enumerate().all(|(offset, &slot)| {
+            self.memory
+                .read_uncounted(entry_address(self.cr3, FIRST_HYPERVISOR_L4_SLOT + offset))
+                == slot
+        });
+        if !intact && self.died_on.is_none() {
+            self.died_on = Some(self.cr3);
+        }
+    }
+
     fn walk(&mut self, va: u64) -> Option<Translation> {
         let mut level = 4u8;
         let mut table = Translation {
@@ -166,7 +201,7 @@ impl FakeMmu {
         }
         loop {
             let index = ((va >> (12 + 9 * (u64::from(level) - 1))) & 511) as usize;
-            let entry = self.memory.read_u64(entry_address(table.frame, index));
+            let entry = self.memory.read_uncounted(entry_address(table.frame, index));
             if entry & PRESENT == 0 || (level > 1 && entry & PSE != 0) {
                 return None;
             }

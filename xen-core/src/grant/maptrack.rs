@@ -46,6 +46,11 @@ impl MapTrack {
         self.slots.get(handle as usize)?.as_ref()
     }
 
+    /// Every mapping held.
+    pub fn iter(&self) -> impl Iterator<Item = &MapTrackEntry> {
+        self.slots.iter().flatten()
+    }
+
     /// Forgets the mapping with `handle`.
     pub fn remove(&mut self, handle: u32) -> Option<MapTrackEntry> {
         self.slots.get_mut(handle as usize)?.take()

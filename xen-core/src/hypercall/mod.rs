@@ -171,6 +171,8 @@ pub fn handle_hypercall<P: Platform>(
 #[cfg(test)]
 mod event_tests;
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod grant_tests;
 #[cfg(test)]
 mod mmu_cpu_tests;

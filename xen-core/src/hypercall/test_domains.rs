@@ -30,18 +30,17 @@ impl Domains {
     /// Domain `caller` makes hypercall `number`; the result and whether it
     /// asked for a reschedule.
     pub fn call(&mut self, caller: DomId, number: u32, args: [u64; 5]) -> (i64, bool) {
-        let (domain, others) = self.table.split(caller).unwrap();
-        let mut context = HypercallContext {
-            domain,
-            others,
-            frames: &mut self.frames,
-            frame: &mut self.frame,
-            platform: &mut self.platform,
-            in_multicall: false,
-            reschedule: false,
-        };
-        match dispatch(&mut context, u64::from(number), args) {
-            Completion::Value(value) => (value, context.reschedule),
+        let called = call_as(
+            &mut self.table,
+            &mut self.frames,
+            &mut self.frame,
+            &mut self.platform,
+            caller,
+            number,
+            args,
+        );
+        match called {
+            Some((Completion::Value(value), reschedule)) => (value, reschedule),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -62,6 +61,32 @@ impl Domains {
         self.platform.guest.read(ARG, &mut bytes).unwrap();
         (result, T::read_from_bytes(&bytes).unwrap())
     }
+}
+
+/// Domain `caller` of `table` makes hypercall `number` through the table:
+/// how it completed and whether it asked for a reschedule; `None` if there
+/// is no such domain.
+pub(super) fn call_as(
+    table: &mut DomainTable,
+    frames: &mut FrameTable<'static>,
+    frame: &mut TrapFrame,
+    platform: &mut FakePlatform,
+    caller: DomId,
+    number: u32,
+    args: [u64; 5],
+) -> Option<(Completion, bool)> {
+    let (domain, others) = table.split(caller)?;
+    let mut context = HypercallContext {
+        domain,
+        others,
+        frames,
+        frame,
+        platform,
+        in_multicall: false,
+        reschedule: false,
+    };
+    let completion = dispatch(&mut context, u64::from(number), args);
+    Some((completion, context.reschedule))
 }
 
 /// Builds the test ELF as unprivileged domain `domid` of `nr_pages`,

@@ -1,0 +1,105 @@
+//! What must hold after every fuzzer step, whatever the guests did.
+
+use super::world::{StepReport, World, base_of, written_grants};
+use crate::mm::{Mfn, PageType, TableLevel};
+use std::collections::BTreeSet;
+use std::format;
+use std::string::String;
+
+/// Hypervisor word reads one invocation may make: the bound the
+/// preemption points keep (validation, teardown and batches alike).
+pub const MAX_READS_PER_INVOCATION: u64 = 1 << 16;
+
+/// Every check, in order; the first broken one as text. The recount of
+/// every reference (`recount`) is the slow one: callers make it every few
+/// steps, and shrinking finds the step that broke it.
+pub fn after_step(world: &World, report: &StepReport, recount: bool) -> Result<(), String> {
+    if report.max_reads > MAX_READS_PER_INVOCATION {
+        return Err(format!("one invocation read {} words", report.max_reads));
+    }
+    if recount {
+        world
+            .frames
+            .check_invariants(&world.platform.memory)
+            .map_err(|violation| format!("frame table: {violation}"))?;
+    }
+    check_cpu(world)?;
+    if let Some(caller) = report.caller {
+        check_writes(world, caller, &report.written)?;
+    }
+    Ok(())
+}
+
+/// The CPU walks a validated L4 of the domain on it, holding a type
+/// reference, and no translation it keeps reaches further than the frame
+/// table allows that domain.
+fn check_cpu(world: &World) -> Result<(), String> {
+    let mmu = world.platform.guest.mmu().expect("the fuzzer's CPU walks tables");
+    if let Some(l4) = mmu.died_on() {
+        return Err(format!("the CPU ran on {l4}, an L4 without the hypervisor's slots"));
+    }
+    let Some(id) = world.on_cpu else {
+        return Ok(());
+    };
+    let cr3 = mmu.cr3();
+    if base_of(&world.domains, id) != Some(cr3) {
+        return Err(format!("CR3 holds {cr3}, not d{id}'s base"));
+    }
+    let info = world.frames.frame(cr3).ok_or("CR3 beyond the frame table")?;
+    if info.page_type() != PageType::L4 || info.type_count() == 0 || !info.is_validated() || info.owner() != Some(id) {
+        return Err(format!("CR3 holds {cr3}, which is {info:?}"));
+    }
+    let domain = world.domains.get(id).ok_or("the domain on the CPU is gone")?;
+    let granted = |frame: Mfn, write: bool| {
+        domain
+            .maptrack
+            .iter()
+            .any(|entry| entry.mapping.frame == frame && (entry.mapping.writable || !write))
+    };
+    for (page, leaf) in mmu.tlb() {
+        let info = world
+            .frames
+            .frame(leaf.frame)
+            .ok_or("a TLB entry beyond the frame table")?;
+        let own = info.owner() == Some(id);
+        if !(own || granted(leaf.frame, leaf.writable)) {
+            return Err(format!("TLB maps page {page:#x} to {}, not d{id}'s", leaf.frame));
+        }
+        if leaf.writable && info.table_level().is_some() {
+            return Err(format!("TLB maps page {page:#x} writable to table {}", leaf.frame));
+        }
+    }
+    for (level, walk) in mmu.cached_tables() {
+        let info = world
+            .frames
+            .frame(walk.frame)
+            .ok_or("a cached walk beyond the frame table")?;
+        let expected = TableLevel::ALL[usize::from(level) - 1];
+        if info.table_level() != Some(expected) || !info.is_validated() || info.owner() != Some(id) {
+            return Err(format!("a cached walk reaches {} as an L{level}: {info:?}", walk.frame));
+        }
+    }
+    Ok(())
+}
+
+/// Every frame written during the step is one the caller may have written
+/// to: its own, a shared_info or grant frame (events and grant status), or
+/// a frame granted to it for writing.
+fn check_writes(world: &World, caller: crate::domain::pv_domain::DomId, written: &BTreeSet<u64>) -> Result<(), String> {
+    let mut allowed: BTreeSet<u64> = written_grants(world, caller).iter().map(|mfn| mfn.0).collect();
+    for domain in world.domains.iter() {
+        allowed.insert(domain.shared_info.0);
+        for frame in 0..domain.grants.frames_in_use() {
+            if let Some(address) = domain.grants.entry_address(frame * 512) {
+                allowed.insert(address >> 12);
+            }
+        }
+    }
+    for &frame in written {
+        let owner = world.frames.frame(Mfn(frame)).and_then(|info| info.owner());
+        if owner != Some(caller) && !allowed.contains(&frame) {
+            return Err(format!("d{caller}'s step wrote frame {frame:#x}, owned by {owner:?}"));
+        }
+    }
+    Ok(())
+}

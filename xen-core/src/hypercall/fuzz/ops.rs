@@ -1,0 +1,190 @@
+//! What a hostile guest does in one fuzzer step, and the choices it is
+//! made of. Choices are small numbers resolved against the world as it is
+//! when the step runs (`world.rs`), so that random sequences keep aiming
+//! at the interesting frames, entries and addresses as the world changes.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use std::vec;
+use std::vec::Vec;
+
+/// Which frame an argument names.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameChoice {
+    /// The kind: the caller's current L4, its tables, its data, its spares,
+    /// another domain's tables or data, a free frame, the frame-table end,
+    /// far beyond it, another L4 of the caller's.
+    pub kind: u8,
+    /// Which one of that kind.
+    pub index: u16,
+}
+
+/// A page-table entry value.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryChoice {
+    /// The frame it names.
+    pub frame: FrameChoice,
+    /// Flag bits, from a list of the interesting ones.
+    pub flags: u8,
+    /// Present or not (a non-present entry keeps the address bits).
+    pub present: bool,
+}
+
+/// A guest virtual address.
+#[derive(Clone, Copy, Debug)]
+pub struct VaChoice {
+    /// The kind: a page of the caller's mapped region, its argument page,
+    /// the hypervisor's range, non-canonical, zero, the top of memory.
+    pub kind: u8,
+    /// Which page, for a page of the region.
+    pub page: u16,
+}
+
+/// One `mmuext_op` request.
+#[derive(Clone, Copy, Debug)]
+pub struct ExtChoice {
+    /// Index into the commands the fuzzer uses.
+    pub command: u8,
+    /// The frame (or address) argument.
+    pub frame: FrameChoice,
+    /// The second frame (COPY_PAGE's source).
+    pub source: FrameChoice,
+    /// For INVLPG: the address.
+    pub va: VaChoice,
+}
+
+/// One step.
+#[derive(Clone, Debug)]
+pub enum FuzzOp {
+    /// `mmu_update` of (table frame, slot, command bits, value) requests.
+    MmuUpdate {
+        caller: u8,
+        requests: Vec<(FrameChoice, u16, u8, EntryChoice)>,
+    },
+    /// `mmuext_op` of these requests.
+    Mmuext { caller: u8, ops: Vec<ExtChoice> },
+    /// `update_va_mapping(va, value, flags)`.
+    UpdateVa {
+        caller: u8,
+        va: VaChoice,
+        value: EntryChoice,
+        flags: u8,
+    },
+    /// The guest writes a word through its own translations.
+    GuestWrite { caller: u8, va: VaChoice, value: u64 },
+    /// The granter writes grant entry `gref` for `grantee`.
+    GrantWrite {
+        caller: u8,
+        gref: u16,
+        flags: u16,
+        grantee: u8,
+        frame: FrameChoice,
+    },
+    /// `map_grant_ref` of another domain's entry at `va`.
+    GrantMap {
+        caller: u8,
+        granter: u8,
+        gref: u16,
+        flags: u8,
+        va: VaChoice,
+    },
+    /// `unmap_grant_ref` of a handle at `va`.
+    GrantUnmap { caller: u8, handle: u8, va: VaChoice },
+    /// `gnttab_copy` from a grant into one of the caller's frames.
+    GrantCopy {
+        caller: u8,
+        granter: u8,
+        gref: u16,
+        offset: u16,
+        len: u16,
+        to: FrameChoice,
+        to_granter: bool,
+    },
+    /// An event channel operation towards `peer`.
+    Event { caller: u8, kind: u8, peer: u8, port: u16 },
+    /// A multicall of `update_va_mapping`s and one-request `mmuext_op`s.
+    Multicall {
+        caller: u8,
+        entries: Vec<(bool, VaChoice, EntryChoice, ExtChoice)>,
+    },
+    /// What a guest does before it switches address spaces (a fork, a new
+    /// process): copies its current L4 into a spare frame and pins the copy.
+    CloneBase { caller: u8, spare: u16 },
+    /// Re-runs the caller's preempted hypercall, if it has one.
+    Resume { caller: u8 },
+    /// The domain dies (crash or shutdown) and is destroyed.
+    Die { domain: u8 },
+}
+
+fn frame() -> impl Strategy<Value = FrameChoice> {
+    // Aimed at the caller's own base and spare frames, where new tables and
+    // base switches are made, more than at the rest.
+    let kind = prop_oneof![3 => Just(0u8), 2 => Just(1), 1 => Just(2), 3 => Just(3), 1 => Just(4), 1 => Just(5),
+        1 => Just(6), 1 => 7u8..10, 2 => Just(10)];
+    (kind, any::<u16>()).prop_map(|(kind, index)| FrameChoice { kind, index })
+}
+
+fn entry() -> impl Strategy<Value = EntryChoice> {
+    (frame(), any::<u8>(), prop::bool::weighted(0.8)).prop_map(|(frame, flags, present)| EntryChoice {
+        frame,
+        flags,
+        present,
+    })
+}
+
+fn va() -> impl Strategy<Value = VaChoice> {
+    (0u8..8, any::<u16>()).prop_map(|(kind, page)| VaChoice { kind, page })
+}
+
+fn ext() -> impl Strategy<Value = ExtChoice> {
+    // Pins, unpins, base switches and page operations (0-7) more than
+    // flushes and the rest.
+    let command = prop_oneof![4 => 0u8..8, 1 => 8u8..12];
+    (command, frame(), frame(), va()).prop_map(|(command, frame, source, va)| ExtChoice {
+        command,
+        frame,
+        source,
+        va,
+    })
+}
+
+/// Any step, weighted towards the page-table operations.
+pub fn fuzz_op() -> impl Strategy<Value = FuzzOp> {
+    let caller = 0u8..3;
+    prop_oneof![
+        4 => (caller.clone(), vec((frame(), any::<u16>(), 0u8..4, entry()), 1..4))
+            .prop_map(|(caller, requests)| FuzzOp::MmuUpdate { caller, requests }),
+        5 => (caller.clone(), vec(ext(), 1..5)).prop_map(|(caller, ops)| FuzzOp::Mmuext { caller, ops }),
+        2 => (caller.clone(), va(), entry(), any::<u8>())
+            .prop_map(|(caller, va, value, flags)| FuzzOp::UpdateVa { caller, va, value, flags }),
+        2 => (caller.clone(), va(), any::<u64>()).prop_map(|(caller, va, value)| FuzzOp::GuestWrite {
+            caller,
+            va,
+            value
+        }),
+        2 => (caller.clone(), 0u16..8, any::<u16>(), 0u8..4, frame()).prop_map(
+            |(caller, gref, flags, grantee, frame)| FuzzOp::GrantWrite { caller, gref, flags, grantee, frame }
+        ),
+        2 => (caller.clone(), 0u8..4, 0u16..8, any::<u8>(), va())
+            .prop_map(|(caller, granter, gref, flags, va)| FuzzOp::GrantMap { caller, granter, gref, flags, va }),
+        1 => (caller.clone(), 0u8..8, va()).prop_map(|(caller, handle, va)| FuzzOp::GrantUnmap { caller, handle, va }),
+        1 => (caller.clone(), 0u8..4, 0u16..8, any::<u16>(), any::<u16>(), frame(), any::<bool>()).prop_map(
+            |(caller, granter, gref, offset, len, to, to_granter)| FuzzOp::GrantCopy {
+                caller,
+                granter,
+                gref,
+                offset,
+                len,
+                to,
+                to_granter
+            }
+        ),
+        2 => (caller.clone(), 0u8..5, 0u8..4, 0u16..8)
+            .prop_map(|(caller, kind, peer, port)| FuzzOp::Event { caller, kind, peer, port }),
+        1 => (caller.clone(), vec((any::<bool>(), va(), entry(), ext()), 1..4))
+            .prop_map(|(caller, entries)| FuzzOp::Multicall { caller, entries }),
+        1 => (caller.clone(), any::<u16>()).prop_map(|(caller, spare)| FuzzOp::CloneBase { caller, spare }),
+        2 => caller.clone().prop_map(|caller| FuzzOp::Resume { caller }),
+        1 => (0u8..24).prop_map(|domain| FuzzOp::Die { domain }),
+    ]
+}
