@@ -247,3 +247,38 @@ fn the_demo_that_cargo_xtask_run_boots_passes() {
     outcome.expect_line("[d2] xenstore_client: all passed");
     outcome.expect_line("dom0: no domU left; powering off");
 }
+
+/// Issue 13, finding 1, from an unprivileged domU next to dom0's services
+/// and a console client. In one `mmuext_op` batch the attacker unpins its
+/// live L4, switches to a pinned copy and rewrites the old L4: first with a
+/// forged tree mapping the batch's `*done` page onto a frame it does not
+/// own, then by clearing it. Before the fix the hypervisor kept walking the
+/// old L4 until the batch ended, so `*done` went to the foreign frame and
+/// the cleared L4 took the hypervisor's own mappings away. Now both batches
+/// complete, the count lands in the attacker's own page, the attacker runs
+/// on its new base, and dom0 still serves both domUs' consoles.
+#[test]
+fn base_switch_attack() {
+    let outcome = Boot::new("").with_guest("base_switch_attack").run();
+    outcome.expect_verdict(DebugExit::Success);
+    outcome.expect_line("base_switch: my L4 is mfn ");
+    for batch in ["forged tree", "clear"] {
+        outcome.expect_line(&format!(
+            "base_switch: {batch}: batch [unpin old, new base, rewrite old] completed; *done in my page = 3"
+        ));
+    }
+    outcome.expect_line("base_switch: forged tree: the old L4 0x");
+    outcome.expect_line("base_switch: clear: the old L4 0x");
+    outcome.expect_line("base_switch: running on the new base: a fresh page reads 0x600d");
+    // Printed through dom0's console backend: dom0 serves the attacker still.
+    outcome.expect_line(
+        "[d2] base_switch: verdict: the hypervisor stayed up; both batches completed with *done in my own page",
+    );
+    outcome.expect_line("[d1] console_client: done");
+    // Its forged and cleared tables went back with the rest of its memory:
+    // only the two rings dom0 maps are held, as for the console client.
+    let destroyed = outcome.expect_line("domain 2 destroyed: ");
+    assert!(destroyed.contains("2 still referenced"), "{destroyed}");
+    outcome.expect_line("dom0: no domU left; powering off");
+    assert!(!outcome.printed("crashed"), "{}", outcome.tail());
+}

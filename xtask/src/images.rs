@@ -98,7 +98,7 @@ pub type BundledDomain = (&'static str, &'static str, &'static str);
 /// Bundles of several domains, by scenario name: each domain's name, its
 /// guest (one of [`GUESTS`]) and the rest of its manifest line. The first
 /// is dom0.
-pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 11] = [
+pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 12] = [
     // What `cargo xtask run` boots: dom0's services and two domUs using them.
     (
         DEMO_BUNDLE,
@@ -185,6 +185,14 @@ pub const MULTI_DOMAIN_BUNDLES: [(&str, &[BundledDomain]); 11] = [
             ("dom0", "dom0_services", "memory=16M"),
             ("frontend", "xenstore_client", "memory=16M cmdline=role=xenbus"),
             ("liar", "xenstore_client", "memory=16M cmdline=role=xenbus-hostile"),
+        ],
+    ),
+    (
+        "base_switch_attack",
+        &[
+            ("dom0", "dom0_services", "memory=16M"),
+            ("console", "console_client", "memory=16M"),
+            ("attacker", "attacker", "memory=16M cmdline=role=base-switch"),
         ],
     ),
     (

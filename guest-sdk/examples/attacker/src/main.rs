@@ -1,12 +1,17 @@
 //! A hostile guest: performs each known page-table attack (xen-pv-abi 18)
 //! for real, prints one verdict per attack, and finishes its list, which it
-//! can only do if the hypervisor refused every attack and stayed up.
+//! can only do if the hypervisor refused every attack and stayed up. With
+//! `role=base-switch` it makes the base-switch attack instead
+//! ([`base_switch`]), as an unprivileged domU.
 #![no_std]
 #![no_main]
 
+mod base_switch;
+mod forged_tree;
+
 use guest_sdk::hypercall::{mmu_update, mmuext_op, update_va_mapping};
 use guest_sdk::page_table::{Frame, Level, PRESENT, PageTableError, RW, XenMmu, boot_manager, index};
-use guest_sdk::start_info::{StartInfo, command_line};
+use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::{XenError, println};
 use xen_abi::mmu::{
     MMU_MACHPHYS_UPDATE, MMUEXT_CLEAR_PAGE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE,
@@ -24,6 +29,9 @@ struct BootTables {
 }
 
 fn main(info: &'static StartInfo) -> ! {
+    if parameter(command_line(info), "role") == Some("base-switch") {
+        base_switch::main(info)
+    }
     match attack_all(info) {
         Ok((refused, allowed)) => println!("attacks done: {refused} refused, {allowed} allowed"),
         Err(error) => println!("attacker setup failed: {error}"),
