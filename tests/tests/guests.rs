@@ -108,8 +108,8 @@ fn a_crashing_domu_is_reported_to_dom0_which_goes_on() {
     outcome.expect_line("d1 (domU crasher): divide_by_zero.elf");
     outcome.expect_line("(d1) dividing by zero with no trap handler");
     outcome.expect_line("domain 1 (crasher) crashed: unhandled exception");
-    let destroyed = outcome.expect_line("domain 1 destroyed: ");
-    assert!(destroyed.contains("0 still referenced"), "{destroyed}");
+    let given_back = outcome.expect_line("domain 1's memory given back: ");
+    assert!(given_back.contains("0 still referenced"), "{given_back}");
     // The domU starts with dom0 and may crash before dom0 binds the VIRQ
     // (then dom0 finds it gone); the ping_pong_crash scenario has the
     // crash come on dom0's signal, after the bind, every time.

@@ -47,13 +47,16 @@ pub enum Errno {
     ENOSYS = 38,
     /// Timer expired (a one-shot deadline already in the past).
     ETIME = 62,
+    /// Restart the operation. Xen keeps it internal, as we do: a preempted
+    /// hypercall is continued (re-run) instead, and no guest ever sees it.
+    ERESTART = 85,
     /// Operation not supported.
     EOPNOTSUPP = 95,
 }
 
 impl Errno {
     /// Every variant, in numeric order.
-    pub const ALL: [Errno; 19] = [
+    pub const ALL: [Errno; 20] = [
         Errno::EPERM,
         Errno::ENOENT,
         Errno::ESRCH,
@@ -72,6 +75,7 @@ impl Errno {
         Errno::ERANGE,
         Errno::ENOSYS,
         Errno::ETIME,
+        Errno::ERESTART,
         Errno::EOPNOTSUPP,
     ];
 

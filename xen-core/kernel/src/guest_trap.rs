@@ -14,12 +14,13 @@ use spin::Mutex;
 use xen_abi::sched::{SHUTDOWN_CRASH, SHUTDOWN_POWEROFF};
 use xen_core::debug_exit::DebugExit;
 use xen_core::domain::bounce::{bounce_event, bounce_exception, has_error_code};
-use xen_core::domain::domain_death::destroy_domain;
+use xen_core::domain::domain_death::begin_destroy_domain;
 use xen_core::domain::domain_table::{DomainTable, Others};
 use xen_core::domain::privileged_op::{Emulation, emulate_privileged};
 use xen_core::domain::pv_domain::{DomId, DomainState, PvDomain};
 use xen_core::event::console_virq::{next_console_poll, signal_console_input};
 use xen_core::hypercall::handle_hypercall;
+use xen_core::mm::budget::Budget;
 use xen_core::mm::{FrameTable, Mfn};
 use xen_core::sched::{Cpu, CreditScheduler};
 use xen_core::time::vcpu_time::publish_vcpu_time;
@@ -235,6 +236,7 @@ pub static CONSOLE_SIGNALLED: AtomicBool = AtomicBool::new(false);
 fn schedule(running: &mut Running, frame: &mut TrapFrame) {
     loop {
         give_back_orphans(running);
+        relinquish_some(running, Budget::per_invocation());
         let now = clock::now_ns();
         let mut memory = PhysicalWindow::DIRECT_MAP;
         // Charge the vCPU that ran before waking any: a vCPU woken now keeps
@@ -259,6 +261,10 @@ fn schedule(running: &mut Running, frame: &mut TrapFrame) {
         }
         if next.is_some() {
             return;
+        }
+        if running.frames.as_ref().is_some_and(FrameTable::teardowns_pending) {
+            // A dead domain's memory is still going back: no halting first.
+            continue;
         }
         if running.domains.iter().next().is_none() {
             console::always(format_args!("*** hypervisor halted: no domain left"));
@@ -392,7 +398,9 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
         }
     };
     if id == 0 {
-        // Frames dom0 unmapped since the last scheduling pass, counted too.
+        // Teardowns still under way are finished, and frames dom0 unmapped
+        // since the last scheduling pass counted too.
+        relinquish_some(running, Budget::unlimited());
         give_back_orphans(running);
         log_cpu_time(running);
         match verdict {
@@ -416,19 +424,41 @@ fn end_domain(running: &mut Running, id: DomId, frame: &TrapFrame) {
     let frames = running.frames.as_mut().expect("set at start");
     let mut memory = PhysicalWindow::DIRECT_MAP;
     let mut allocator = crate::boot::FRAMES.lock();
-    let death = destroy_domain(&mut running.domains, frames, &mut memory, id, &mut |mfn| {
+    let destroyed = begin_destroy_domain(&mut running.domains, frames, &mut memory, id, &mut |mfn| {
         // Every frame a domain held came from the allocator.
         let _ = allocator.free(mfn);
     });
-    if let Some(death) = death {
+    drop(allocator);
+    if destroyed.is_some() {
         info!(
-            "domain {id} destroyed: ran {} us; {} frames freed, {} still referenced; dom0 told (VIRQ_DOM_EXC)",
-            ran / 1000,
-            death.teardown.freed,
-            death.teardown.still_referenced
+            "domain {id} destroyed: ran {} us; dom0 told (VIRQ_DOM_EXC); its memory goes back over the next passes",
+            ran / 1000
         );
     }
     log_cpu_time(running);
+}
+
+/// Goes on giving back destroyed domains' memory within `budget` (a bounded
+/// part per scheduling pass, so a large domain's end stalls nobody), and
+/// logs each domain whose teardown finished.
+fn relinquish_some(running: &mut Running, mut budget: Budget) {
+    let Some(frames) = running.frames.as_mut() else {
+        return;
+    };
+    if !frames.teardowns_pending() {
+        return;
+    }
+    let mut memory = PhysicalWindow::DIRECT_MAP;
+    let mut allocator = crate::boot::FRAMES.lock();
+    let finished = frames.relinquish_steps(&mut memory, &mut budget, &mut |mfn| {
+        let _ = allocator.free(mfn);
+    });
+    for (id, teardown) in &finished {
+        info!(
+            "domain {id}'s memory given back: {} frames freed, {} still referenced",
+            teardown.freed, teardown.still_referenced
+        );
+    }
 }
 
 /// Returns to the allocator the frames of destroyed domains that became

@@ -2,7 +2,7 @@
 //! unpinned, its memory given back.
 
 use super::domain_table::DomainTable;
-use super::pv_domain::DomId;
+use super::pv_domain::{DomId, PvDomain};
 use crate::arch::PhysicalMemory;
 use crate::event::close::close_all_ports;
 use crate::mm::domain_teardown::Teardown;
@@ -21,8 +21,9 @@ pub struct Death {
 /// Destroys domain `id` (it crashed or shut down): every port is closed, so
 /// the far end of each interdomain channel becomes unbound and the domain
 /// on it goes on; dom0 gets VIRQ_DOM_EXC; the domain leaves the table and
-/// each frame that becomes free goes to `freed`. `None` if there is no
-/// such domain.
+/// its memory is given back at once, each frame that becomes free going to
+/// `freed`. `None` if there is no such domain. For tests: the kernel uses
+/// [`begin_destroy_domain`], whose memory teardown is bounded per pass.
 pub fn destroy_domain(
     domains: &mut DomainTable,
     frames: &mut FrameTable<'_>,
@@ -30,6 +31,34 @@ pub fn destroy_domain(
     id: DomId,
     freed: &mut impl FnMut(Mfn),
 ) -> Option<Death> {
+    let (mut domain, woke_dom0) = take_out(domains, memory, id)?;
+    let teardown = domain.release_memory(frames, memory, freed);
+    // Its grant mappings went with its tables: expected here, not a fault of
+    // the next domain to touch its own.
+    let _ = frames.take_implicit_grant_unmaps();
+    Some(Death { teardown, woke_dom0 })
+}
+
+/// [`destroy_domain`], with the memory given back over the next scheduling
+/// passes ([`FrameTable::relinquish_steps`], which reports the teardown when
+/// it is done); whether dom0 was woken, or `None` if there is no such
+/// domain. The domain id must not be reused before then.
+pub fn begin_destroy_domain(
+    domains: &mut DomainTable,
+    frames: &mut FrameTable<'_>,
+    memory: &mut impl PhysicalMemory,
+    id: DomId,
+    freed: &mut impl FnMut(Mfn),
+) -> Option<bool> {
+    let (mut domain, woke_dom0) = take_out(domains, memory, id)?;
+    domain.begin_release(frames, memory, freed);
+    let _ = frames.take_implicit_grant_unmaps();
+    Some(woke_dom0)
+}
+
+/// Closes the domain's ports, tells dom0, gives its grant pins back and
+/// takes it out of the table.
+fn take_out(domains: &mut DomainTable, memory: &mut impl PhysicalMemory, id: DomId) -> Option<(PvDomain, bool)> {
     domains.get(id)?;
     close_all_ports(domains, memory, id);
     let woke_dom0 = match domains.get_mut(0) {
@@ -37,18 +66,14 @@ pub fn destroy_domain(
         _ => false,
     };
     let mut domain = domains.remove(id)?;
-    // Its grant mappings: the references go with its page tables below,
-    // the pins on the granters' entries here, so each granter may revoke.
+    // Its grant mappings: the references go with its page tables, the pins
+    // on the granters' entries here, so each granter may revoke.
     for entry in domain.maptrack.drain() {
         if let Some(granter) = domains.get_mut(entry.mapping.granter) {
             granter.grants.unpin(memory, entry.gref, entry.mapping.writable);
         }
     }
-    let teardown = domain.release_memory(frames, memory, freed);
-    // Those mappings went with its tables: expected here, not a fault of
-    // the next domain to touch its own.
-    let _ = frames.take_implicit_grant_unmaps();
-    Some(Death { teardown, woke_dom0 })
+    Some((domain, woke_dom0))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::event::PortTable;
 use crate::grant::{GrantTable, MapTrack};
+use crate::mm::budget::Budget;
 use crate::mm::domain_teardown::Teardown;
 use crate::mm::{FrameTable, Mfn, TypedRef};
 use core::fmt;
@@ -112,6 +113,27 @@ impl PvDomain {
             table.put_page_and_type(memory, held);
         }
         table.destroy_domain(memory, self.id, freed)
+    }
+
+    /// Starts giving back everything the domain holds, a bounded part at a
+    /// time: the base pointer, shared_info and grant frame references go now
+    /// (their trees' release is left to the teardown), and the rest is done
+    /// by [`FrameTable::relinquish_steps`] at each scheduling pass.
+    pub fn begin_release(
+        &mut self,
+        table: &mut FrameTable<'_>,
+        memory: &mut impl PhysicalMemory,
+        freed: &mut impl FnMut(Mfn),
+    ) {
+        let mut nothing = Budget::of(0);
+        for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
+            .into_iter()
+            .flatten()
+            .chain(self.grants.take_frames())
+        {
+            table.put_page_and_type_within(memory, held, &mut nothing);
+        }
+        table.begin_relinquish(memory, self.id, freed);
     }
 
     /// Whether the domain may still run.

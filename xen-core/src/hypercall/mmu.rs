@@ -6,6 +6,7 @@
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
 use crate::mm::batch_progress::MmuBatch;
+use crate::mm::budget::Budget;
 use crate::mm::tlb_flush::{TlbFlush, carry_out};
 use crate::mm::{mmu_update as updates, mmuext_op as extended, update_va_mapping as va_mapping};
 use xen_abi::errno::Errno;
@@ -25,6 +26,16 @@ pub fn update_va_mapping<P: Platform>(
 ) -> Result<Completion, Errno> {
     let base = context.domain.vcpu.kernel_base.as_ref().ok_or(Errno::EINVAL)?.mfn();
     let (memory, guest, _) = context.platform.memory_parts();
+    // A release the caller left unfinished comes first (it may hold the
+    // frame this maps); if it does not finish now, the call is re-run.
+    if context.frames.has_jobs()
+        && context
+            .frames
+            .settle(memory, context.domain.id, &mut Budget::per_invocation())
+            .is_err()
+    {
+        return Ok(Completion::Continue(args));
+    }
     let result = va_mapping::update_va_mapping(context.frames, memory, context.domain.id, base, args);
     carry_out(context.frames, guest, *result.as_ref().unwrap_or(&TlbFlush::None));
     result.map(|_| Completion::Value(0))

@@ -7,6 +7,7 @@
 //! reference back (Xen, too, loads the new base before it puts the old).
 
 use super::Mfn;
+use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::page_type::PageType;
 use super::typed_ref::TypedRef;
@@ -42,10 +43,24 @@ impl FrameTable<'_> {
         base: &mut Option<TypedRef>,
         new: Mfn,
     ) -> Result<BaseSwitch, Errno> {
+        self.new_baseptr_within(memory, owner, base, new, &mut Budget::unlimited())
+    }
+
+    /// [`FrameTable::new_baseptr`] with the new tree's validation bounded by
+    /// `budget`: -ERESTART, with `base` unchanged, when it did not finish
+    /// (switching to the same frame again goes on with it).
+    pub fn new_baseptr_within<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        owner: DomId,
+        base: &mut Option<TypedRef>,
+        new: Mfn,
+        budget: &mut Budget,
+    ) -> Result<BaseSwitch, Errno> {
         if base.as_ref().is_some_and(|current| current.mfn() == new) {
             return Ok(BaseSwitch::Unchanged);
         }
-        let typed = self.get_page_and_type(memory, new, owner, PageType::L4)?;
+        let typed = self.get_page_and_type_within(memory, new, owner, PageType::L4, budget)?;
         Ok(BaseSwitch::Switched {
             old: base.replace(typed),
         })

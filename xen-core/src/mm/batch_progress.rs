@@ -56,7 +56,12 @@ impl BatchProgress {
         } else {
             0
         };
-        Ok((BatchProgress { pointer, before }, count & !MMU_UPDATE_PREEMPTED))
+        // The count is a C `unsigned int`: the register's upper half is not
+        // part of it.
+        Ok((
+            BatchProgress { pointer, before },
+            u64::from(count as u32) & !MMU_UPDATE_PREEMPTED,
+        ))
     }
 
     /// Tells the guest that `handled` more requests of this call succeeded.
@@ -73,7 +78,8 @@ impl BatchProgress {
 /// are `size`-byte `T`s: each is read (checked at its index, XSA-212) and
 /// given to `apply` with the guest memory; the batch stops at the first
 /// failure with `*done` telling how many went through, and preempts itself
-/// after `per_call` requests.
+/// after `per_call` requests, or at a request that answers -ERESTART (its
+/// page-table work ran out of the invocation's budget), which is re-run.
 pub fn run_batch<T: FromBytes + IntoBytes, G: GuestMemory>(
     guest: &mut G,
     args: [u64; 5],
@@ -83,23 +89,32 @@ pub fn run_batch<T: FromBytes + IntoBytes, G: GuestMemory>(
 ) -> Result<MmuBatch, Errno> {
     let [list, count, done_pointer, foreigndom, _] = args;
     let (progress, count) = BatchProgress::start(guest, done_pointer, count)?;
-    for index in 0..count.min(per_call) {
-        let request: T = read_from_guest(guest, element_address(list, index, size)?)?;
-        if let Err(error) = apply(guest, &request) {
-            progress.report(guest, index)?;
-            return Err(error);
-        }
-    }
-    if count > per_call {
-        progress.report(guest, per_call)?;
-        let next = element_address(list, per_call, size)?;
-        return Ok(MmuBatch::Continue([
+    let continue_from = |guest: &mut G, handled: u64| -> Result<MmuBatch, Errno> {
+        progress.report(guest, handled)?;
+        let next = element_address(list, handled, size)?;
+        Ok(MmuBatch::Continue([
             next,
-            (count - per_call) | MMU_UPDATE_PREEMPTED,
+            (count - handled) | MMU_UPDATE_PREEMPTED,
             done_pointer,
             foreigndom,
             0,
-        ]));
+        ]))
+    };
+    for index in 0..count.min(per_call) {
+        let request: T = read_from_guest(guest, element_address(list, index, size)?)?;
+        match apply(guest, &request) {
+            Ok(()) => {}
+            // Page-table work that did not fit this invocation: the same
+            // request goes on when the rest of the batch is re-run.
+            Err(Errno::ERESTART) => return continue_from(guest, index),
+            Err(error) => {
+                progress.report(guest, index)?;
+                return Err(error);
+            }
+        }
+    }
+    if count > per_call {
+        return continue_from(guest, per_call);
     }
     progress.report(guest, count)?;
     Ok(MmuBatch::Done)

@@ -1,72 +1,84 @@
-//! Devalidating ("demote", xen-pv-abi 10.6): dropping the references a table's
-//! entries hold, without recursion.
+//! Devalidating ("demote", Xen's `free_page_type`): dropping the references a
+//! table's entries hold, without recursion and in bounded steps.
 //!
-//! A table losing its last typed reference releases every present guest entry;
-//! a child losing its own last one is devalidated in turn. As in `promote`, a
-//! stack of at most four tables replaces recursion, and each table is scanned
-//! once, so the cost is bounded by 512 entries per frame of the domain.
+//! A table losing its last typed reference releases every present guest
+//! entry; a child losing its own last one is released in turn. As in
+//! `promote`, a stack of at most four tables replaces recursion, each entry
+//! costs one unit of the invocation's budget, and a release that runs out is
+//! kept as a job and finished before the domain's next page-table operation.
+//! A table being released keeps its type (with no typed reference) until
+//! its last entry is released, so nothing can type or map it meanwhile and
+//! its entries stay as the release found them.
 
 use super::Mfn;
+use super::budget::Budget;
 use super::frame_table::FrameTable;
-use super::page_type::TableLevel;
-use super::promote::MAX_DEPTH;
+use super::page_type::{PageType, TableLevel};
+use super::promote::{MAX_DEPTH, PendingStack};
 use super::pte_rules::{ENTRIES_PER_TABLE, RW, entry_address, entry_mfn, is_grant_mapping, is_guest_slot, is_present};
 use crate::arch::PhysicalMemory;
 use heapless::Vec;
 
 /// A table whose entries are being released.
-#[derive(Clone, Copy)]
-struct Releasing {
-    mfn: Mfn,
-    level: TableLevel,
-    next: usize,
-    end: usize,
-    /// The parent entry's general reference, dropped once the scan is done.
-    parent_ref: bool,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Releasing {
+    pub(super) mfn: Mfn,
+    pub(super) level: TableLevel,
+    pub(super) next: usize,
+    pub(super) end: usize,
+    pub(super) finish: Finish,
 }
 
+/// What is done with a table once its entries are released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Finish {
+    /// It lost its last typed reference: it becomes untyped, and the
+    /// general reference the release held (its parent entry's, or the
+    /// job's) is dropped.
+    Demoted,
+    /// Its validation was given up: its typed reference and the general
+    /// reference it was reached by are dropped.
+    Abandoned,
+}
+
+/// The tables of one release, root first.
+pub(super) type ReleaseStack = Vec<Releasing, MAX_DEPTH>;
+
 impl FrameTable<'_> {
-    /// Drops the references held by the present guest entries `[0, end)` of
-    /// `table`, devalidating children whose last typed reference they were.
-    /// A whole validated L4 (`end` = 512) also loses its hypervisor slots.
-    pub(super) fn release_entries<M: PhysicalMemory>(
+    /// Goes on releasing the tables of `stack` within `budget`; whether it
+    /// is done.
+    pub(super) fn release_steps<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
-        table: Mfn,
-        level: TableLevel,
-        end: usize,
-    ) {
-        let mut stack: Vec<Releasing, MAX_DEPTH> = Vec::new();
-        let mut pending = Some(Releasing {
-            mfn: table,
-            level,
-            next: 0,
-            end,
-            parent_ref: false,
-        });
+        stack: &mut ReleaseStack,
+        budget: &mut Budget,
+    ) -> bool {
         loop {
-            if let Some(releasing) = pending.take()
-                && stack.push(releasing).is_err()
-            {
-                // Unreachable (levels decrease): keep the references, which
-                // leaks the subtree but never frees a frame in use.
-                continue;
-            }
             let Some(top) = stack.last_mut() else {
-                return;
+                return true;
             };
             if top.next >= top.end {
                 let done = *top;
                 stack.pop();
-                // A demoted L4 keeps its hypervisor slots, as in Xen: it may
-                // still be loaded in CR3 (the base pointer is released before
-                // the new one is loaded), and without them the hypervisor's
-                // own code and stack would vanish. Promoting it again refills
-                // them; typing it as L1–L3 validates them like any entry.
-                if done.parent_ref {
-                    let _ = self.put_page_raw(done.mfn);
+                match done.finish {
+                    // A demoted L4 keeps its hypervisor slots, as in Xen;
+                    // promoting it again refills them, and typing it as
+                    // L1–L3 validates them like any entry.
+                    Finish::Demoted => {
+                        if let Some(frame) = self.frame_mut(done.mfn) {
+                            frame.releasing = false;
+                            frame.page_type = PageType::None;
+                        }
+                    }
+                    Finish::Abandoned => {
+                        self.drop_type(done.mfn);
+                    }
                 }
+                let _ = self.put_page_raw(done.mfn);
                 continue;
+            }
+            if !budget.take() {
+                return false;
             }
             let (mfn, table_level, index) = (top.mfn, top.level, top.next);
             top.next += 1;
@@ -84,16 +96,34 @@ impl FrameTable<'_> {
                 }
                 let _ = self.put_page_raw(target);
             } else if let Some(child_level) = self.drop_type(target) {
-                pending = Some(Releasing {
+                // Levels decrease, so the stack never holds more than four.
+                let pushed = stack.push(Releasing {
                     mfn: target,
                     level: child_level,
                     next: 0,
                     end: ENTRIES_PER_TABLE,
-                    parent_ref: true,
+                    finish: Finish::Demoted,
                 });
+                debug_assert!(pushed.is_ok(), "page-table release deeper than four levels");
             } else {
                 let _ = self.put_page_raw(target);
             }
         }
     }
+}
+
+/// The release that undoes a validation given up with `stack` as it stood:
+/// each table's accepted entries, innermost table first (the entry under
+/// way in a parent is its child's, dropped with the child).
+pub(super) fn unwinding(stack: &PendingStack) -> ReleaseStack {
+    stack
+        .iter()
+        .map(|pending| Releasing {
+            mfn: pending.mfn,
+            level: pending.level,
+            next: 0,
+            end: pending.next,
+            finish: Finish::Abandoned,
+        })
+        .collect()
 }

@@ -1,9 +1,14 @@
-//! Giving back a destroyed domain's frames (Xen's `domain_relinquish_resources`).
+//! Giving back a destroyed domain's frames (Xen's `domain_relinquish_resources`),
+//! a bounded part per scheduling pass.
 
 use super::Mfn;
+use super::budget::Budget;
+use super::demote::unwinding;
 use super::frame_table::FrameTable;
+use super::mmu_job::{Job, Relinquishing};
 use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::DomId;
+use xen_abi::errno::Errno;
 
 /// What tearing a domain down left behind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,43 +24,93 @@ pub struct Teardown {
 
 impl FrameTable<'_> {
     /// Unpins every table of `owner` (devalidating its trees) and drops every
-    /// allocation reference, handing each frame that becomes free to `freed`
-    /// (the caller returns it to its allocator). The caller puts the
-    /// domain's base pointers first. Without linear entries types form a strict hierarchy, so no
-    /// reference cycle can keep frames alive. Costs one pass over the frame
-    /// table per phase; per-domain frame lists can replace that later.
+    /// allocation reference at once, handing each frame that becomes free to
+    /// `freed`. The caller puts the domain's base pointers first. For tests
+    /// and the builder's failures; destroyed domains go through
+    /// [`FrameTable::begin_relinquish`], which does the same in bounded steps.
     pub fn destroy_domain<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
         owner: DomId,
         freed: &mut impl FnMut(Mfn),
     ) -> Teardown {
-        for index in 0..self.frames.len() {
-            let mfn = Mfn(index as u64);
-            if self.frames[index].owner == Some(owner) && self.frames[index].pinned {
-                // Cannot fail: the frame is `owner`'s and pinned.
-                let _ = self.unpin(memory, mfn, owner);
+        let mut progress = Relinquishing::default();
+        let mut unlimited = Budget::unlimited();
+        while self
+            .relinquish_from(memory, owner, &mut progress, &mut unlimited, freed)
+            .is_err()
+        {}
+        progress.teardown
+    }
+
+    /// Goes on with `owner`'s teardown from `progress` within `budget`
+    /// (one unit per frame looked at, one per entry released): -ERESTART
+    /// when it ran out. First what the domain left unfinished (a validation
+    /// is given up, a release finished), then every pin (devalidating the
+    /// trees), then every allocation reference. Without linear entries types
+    /// form a strict hierarchy, so no reference cycle can keep frames alive.
+    pub(super) fn relinquish_from<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        owner: DomId,
+        progress: &mut Relinquishing,
+        budget: &mut Budget,
+        freed: &mut impl FnMut(Mfn),
+    ) -> Result<(), Errno> {
+        while let Some(index) = self.jobs.iter().position(
+            |job| matches!(job, Job::Validate { owner: of, .. } | Job::Release { owner: of, .. } if *of == owner),
+        ) {
+            let mut stack = match self.jobs.remove(index) {
+                Job::Validate { stack, .. } => unwinding(&stack),
+                Job::Release { stack, .. } => stack,
+                Job::Relinquish { .. } => unreachable!("matched a validation or release"),
+            };
+            if !self.release_steps(memory, &mut stack, budget) {
+                // Room: a job was just taken out.
+                let _ = self.jobs.push(Job::Release { owner, stack });
+                return Err(Errno::ERESTART);
             }
         }
-        let mut teardown = Teardown::default();
-        for index in 0..self.frames.len() {
-            let frame = &mut self.frames[index];
-            if frame.owner != Some(owner) {
+        let count = self.frames.len() as u64;
+        while progress.next < 2 * count {
+            if !budget.take() {
+                return Err(Errno::ERESTART);
+            }
+            let index = (progress.next % count) as usize;
+            let unpinning = progress.next < count;
+            progress.next += 1;
+            let mfn = Mfn(index as u64);
+            if self.frames[index].owner != Some(owner) {
                 continue;
             }
+            if unpinning {
+                if self.frames[index].pinned {
+                    // Cannot fail: the frame is `owner`'s and pinned.
+                    let _ = self.unpin_within(memory, mfn, owner, budget);
+                    if self
+                        .jobs
+                        .iter()
+                        .any(|job| matches!(job, Job::Release { owner: of, .. } if *of == owner))
+                    {
+                        return Err(Errno::ERESTART);
+                    }
+                }
+                continue;
+            }
+            let frame = &mut self.frames[index];
             if frame.allocated {
                 frame.allocated = false;
                 // Not `put_page_raw`: a frame freed here goes to `freed`,
                 // not to the orphan queue as well.
-                let _ = self.release_general(Mfn(index as u64));
+                let _ = self.release_general(mfn);
             }
             if self.frames[index].is_free() {
-                teardown.freed += 1;
-                freed(Mfn(index as u64));
+                progress.teardown.freed += 1;
+                freed(mfn);
             } else {
-                teardown.still_referenced += 1;
+                progress.teardown.still_referenced += 1;
             }
         }
-        teardown
+        Ok(())
     }
 }

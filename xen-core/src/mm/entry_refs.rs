@@ -17,6 +17,7 @@
 //!   permission (-EPERM).
 
 use super::Mfn;
+use super::budget::Budget;
 use super::frame_info::MAX_REFS;
 use super::frame_table::FrameTable;
 use super::page_type::{PageType, TableLevel};
@@ -61,24 +62,28 @@ impl FrameTable<'_> {
         }
     }
 
-    /// [`FrameTable::acquire_entry`], then validating and installing the tree
-    /// it reaches. On error nothing is held and nothing was written.
-    pub(super) fn acquire_entry_validated<M: PhysicalMemory>(
+    /// Takes the references present `entry` of a table of `level` needs,
+    /// validating the tree it reaches within `budget` (-ERESTART if that did
+    /// not finish: the validation is kept, and the same entry goes on with
+    /// it). On error nothing is held.
+    pub(super) fn acquire_entry_within<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
         entry: u64,
         level: TableLevel,
         table_owner: DomId,
         data_owner: DomId,
+        budget: &mut Budget,
     ) -> Result<(), Errno> {
-        if let Acquired::NeedsValidation(child, child_level) =
-            self.acquire_entry(entry, level, table_owner, data_owner)?
-        {
-            if let Err(error) = self.validate_tree(memory, child, child_level) {
-                let _ = self.put_page_raw(child);
-                return Err(error);
-            }
-            self.install_tree(memory, child);
+        check_entry_flags(entry, level)?;
+        let target = entry_mfn(entry);
+        let Some(lower) = level.lower() else {
+            return self.acquire_mapping(entry, target, data_owner);
+        };
+        self.get_page_raw(target, table_owner)?;
+        if let Err(error) = self.get_type_within(memory, target, lower.page_type(), budget) {
+            let _ = self.put_page_raw(target);
+            return Err(error);
         }
         Ok(())
     }
@@ -88,7 +93,13 @@ impl FrameTable<'_> {
     /// second half of every entry replacement, and a call there costs every
     /// `mmu_update` entry its prologue and epilogue.
     #[inline(always)]
-    pub(super) fn release_entry<M: PhysicalMemory>(&mut self, memory: &mut M, entry: u64, level: TableLevel) {
+    pub(super) fn release_entry<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        entry: u64,
+        level: TableLevel,
+        budget: &mut Budget,
+    ) {
         if !is_present(entry) {
             return;
         }
@@ -98,7 +109,7 @@ impl FrameTable<'_> {
         debug_assert!(level != TableLevel::L1 || !is_grant_mapping(entry));
         let target = entry_mfn(entry);
         if level != TableLevel::L1 || entry & RW != 0 {
-            self.put_type_raw(memory, target);
+            self.put_type_within(memory, target, budget);
         }
         let _ = self.put_page_raw(target);
     }

@@ -29,9 +29,10 @@ pub struct FrameInfo {
     pub(super) validated: bool,
     /// A pin holds one general and one typed reference (`PGT_pinned`).
     pub(super) pinned: bool,
-    /// Validated by the operation under way, entries not yet rewritten in
-    /// installed form; never set between operations.
-    pub(super) fresh: bool,
+    /// Lost its last typed reference as a table, and its entries' references
+    /// are being released (`demote`): it keeps its type meanwhile, so that
+    /// nothing can type or map it.
+    pub(super) releasing: bool,
     /// General references held by `PageRef` and `TypedRef` handles.
     pub(super) handle_refs: u32,
     /// Typed references held by `TypedRef` handles.
@@ -48,7 +49,7 @@ impl FrameInfo {
         allocated: false,
         validated: false,
         pinned: false,
-        fresh: false,
+        releasing: false,
         handle_refs: 0,
         handle_type_refs: 0,
     };

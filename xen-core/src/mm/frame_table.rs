@@ -17,6 +17,7 @@
 use super::Mfn;
 use super::frame_info::FrameInfo;
 use super::l1tf::L1tfPolicy;
+use super::mmu_job::{Job, MAX_JOBS};
 use super::page_type::TableLevel;
 use super::pte_rules::HYPERVISOR_L4_SLOTS;
 use crate::domain::pv_domain::DomId;
@@ -41,6 +42,8 @@ pub struct FrameTable<'f> {
     pub(super) lost_orphans: u64,
     /// Which non-present entries guests may write.
     pub(super) l1tf: L1tfPolicy,
+    /// Page-table work kept between hypercall invocations.
+    pub(super) jobs: Vec<Job, MAX_JOBS>,
 }
 
 /// Frames of destroyed domains that may be queued between two drains: at
@@ -61,6 +64,7 @@ impl<'f> FrameTable<'f> {
             flush_requested: false,
             implicit_grant_unmaps: 0,
             l1tf,
+            jobs: Vec::new(),
             freed_orphans: Vec::new(),
             lost_orphans: 0,
         }

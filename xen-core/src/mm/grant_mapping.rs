@@ -12,6 +12,7 @@
 //! the entry is refused (`mod_entry`); dropping it with its page table is
 //! counted ([`FrameTable::take_implicit_grant_unmaps`]).
 
+use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::page_type::TableLevel;
 use super::pte_rules::{ACCESSED, DIRTY, GNTTAB, NX, PRESENT, RW, adjust_entry, entry_address, is_grant_mapping};
@@ -71,7 +72,7 @@ impl FrameTable<'_> {
             return Err(Errno::EBUSY);
         }
         memory.write_u64(address, mapping.entry());
-        self.release_entry(memory, old, TableLevel::L1);
+        self.release_entry(memory, old, TableLevel::L1, &mut Budget::unlimited());
         Ok(())
     }
 

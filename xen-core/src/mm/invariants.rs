@@ -49,20 +49,55 @@ struct Held {
     typed: u64,
 }
 
+/// Entries of a table that hold references: all of a validated table's,
+/// or a range of one a kept job is validating or releasing.
+#[derive(Clone)]
+struct Holding {
+    table: Mfn,
+    level: TableLevel,
+    entries: core::ops::Range<usize>,
+    /// A validated table in use (its hypervisor slots are checked too).
+    whole: bool,
+}
+
+/// The references kept jobs hold on their tables themselves, per frame:
+/// at most four tables a job.
+type JobRefs = heapless::Vec<(Mfn, Held), { 4 * super::mmu_job::MAX_JOBS }>;
+
 impl FrameTable<'_> {
     /// Checks every invariant; returns the first violation found.
     pub fn check_invariants(&self, memory: &impl PhysicalMemory) -> Result<(), InvariantViolation> {
+        let (job_tables, job_refs) = self.job_holdings();
         for (index, frame) in self.frames.iter().enumerate() {
-            check_frame(frame).map_err(|rule| InvariantViolation {
-                mfn: Mfn(index as u64),
-                rule,
-            })?;
+            let mfn = Mfn(index as u64);
+            let in_job = job_tables.iter().any(|holding| holding.table == mfn);
+            check_frame(frame, in_job).map_err(|rule| InvariantViolation { mfn, rule })?;
         }
         for chunk_start in (0..self.frames.len()).step_by(CHUNK) {
             let mut held = [Held::default(); CHUNK];
             for (index, frame) in self.frames.iter().enumerate() {
                 if let Some(level) = validated_table(frame) {
-                    self.check_table(memory, Mfn(index as u64), level, frame, chunk_start, &mut held)?;
+                    let holding = Holding {
+                        table: Mfn(index as u64),
+                        level,
+                        entries: 0..ENTRIES_PER_TABLE,
+                        whole: true,
+                    };
+                    self.check_table(memory, &holding, frame, chunk_start, &mut held)?;
+                }
+            }
+            for holding in &job_tables {
+                let frame = self.frame(holding.table).copied().unwrap_or(FrameInfo::FREE);
+                self.check_table(memory, holding, &frame, chunk_start, &mut held)?;
+            }
+            for (mfn, refs) in &job_refs {
+                if let Some(slot) = usize::try_from(mfn.0)
+                    .ok()
+                    .and_then(|mfn| mfn.checked_sub(chunk_start))
+                    .and_then(|offset| held.get_mut(offset))
+                {
+                    slot.general += refs.general;
+                    slot.typed += refs.typed;
                 }
             }
             let frames = self.frames.iter().enumerate().skip(chunk_start).take(CHUNK);
@@ -85,23 +120,67 @@ impl FrameTable<'_> {
         Ok(())
     }
 
-    /// Checks and counts the entries of validated table `table` whose targets
-    /// lie in `[chunk_start, chunk_start + CHUNK)`.
+    /// The tables kept jobs hold entries of, and the references the jobs
+    /// hold on those tables themselves: a validation holds its root's typed
+    /// reference and a general one, and each table's entries before its
+    /// scan point (and the entry of the child above it on the stack); a
+    /// release holds each table's entries from its scan point on and a
+    /// general reference on each table (a typed one too on a table whose
+    /// validation was given up).
+    fn job_holdings(&self) -> (heapless::Vec<Holding, { 4 * super::mmu_job::MAX_JOBS }>, JobRefs) {
+        let mut tables = heapless::Vec::new();
+        let mut refs = JobRefs::new();
+        let add = |refs: &mut JobRefs, mfn: Mfn, general: u64, typed: u64| {
+            if let Some((_, held)) = refs.iter_mut().find(|(at, _)| *at == mfn) {
+                held.general += general;
+                held.typed += typed;
+            } else {
+                let _ = refs.push((mfn, Held { general, typed }));
+            }
+        };
+        for (validating, releasing) in self.kept_stacks() {
+            for pending in validating.into_iter().flatten() {
+                let _ = tables.push(Holding {
+                    table: pending.mfn,
+                    level: pending.level,
+                    entries: 0..pending.next,
+                    whole: false,
+                });
+                // The root's references are the job's; a child's, its
+                // parent's entry under way.
+                add(&mut refs, pending.mfn, 1, 1);
+            }
+            for release in releasing.into_iter().flatten() {
+                let _ = tables.push(Holding {
+                    table: release.mfn,
+                    level: release.level,
+                    entries: release.next..release.end,
+                    whole: false,
+                });
+                let abandoned = release.finish == super::demote::Finish::Abandoned;
+                add(&mut refs, release.mfn, 1, u64::from(abandoned));
+            }
+        }
+        (tables, refs)
+    }
+
+    /// Checks and counts the entries of `holding` whose targets lie in
+    /// `[chunk_start, chunk_start + CHUNK)`.
     fn check_table(
         &self,
         memory: &impl PhysicalMemory,
-        table: Mfn,
-        level: TableLevel,
+        holding: &Holding,
         info: &FrameInfo,
         chunk_start: usize,
         held: &mut [Held; CHUNK],
     ) -> Result<(), InvariantViolation> {
+        let (table, level) = (holding.table, holding.level);
         let violation = |rule| InvariantViolation { mfn: table, rule };
-        for index in 0..ENTRIES_PER_TABLE {
+        for index in holding.entries.clone() {
             let entry = memory.read_u64(entry_address(table, index));
             if !is_guest_slot(level, index) {
                 let slot = index - FIRST_HYPERVISOR_L4_SLOT;
-                if chunk_start == 0 && self.hypervisor_slots.get(slot) != Some(&entry) {
+                if holding.whole && chunk_start == 0 && self.hypervisor_slots.get(slot) != Some(&entry) {
                     return Err(violation("hypervisor L4 slot differs from the hypervisor's entry"));
                 }
                 continue;
@@ -167,28 +246,31 @@ fn validated_table(frame: &FrameInfo) -> Option<TableLevel> {
         .flatten()
 }
 
-/// The rules one frame's state must follow on its own.
-fn check_frame(frame: &FrameInfo) -> Result<(), &'static str> {
+/// The rules one frame's state must follow on its own; `in_job` says a
+/// kept job is validating or releasing it.
+fn check_frame(frame: &FrameInfo, in_job: bool) -> Result<(), &'static str> {
     if frame.owner.is_none() && *frame != FrameInfo::FREE {
         return Err("a frame without owner holds state");
     }
     if frame.owner.is_some() && frame.count == 0 {
         return Err("an owned frame has no reference");
     }
-    if frame.type_count == 0 && (frame.page_type != PageType::None || frame.validated || frame.pinned) {
+    if frame.releasing && (!in_job || frame.type_count > 0 || frame.page_type.table_level().is_none()) {
+        return Err("a table is marked releasing with no release under way");
+    }
+    if frame.type_count == 0
+        && (frame.validated || frame.pinned || (frame.page_type != PageType::None && !frame.releasing))
+    {
         return Err("a frame without typed references keeps a type");
     }
     if frame.type_count > 0 && frame.page_type == PageType::None {
         return Err("typed references without a type");
     }
-    if frame.type_count > 0 && !frame.validated {
+    if frame.type_count > 0 && !frame.validated && !in_job {
         return Err("a type in use is not validated");
     }
     if frame.pinned && frame.page_type.table_level().is_none() {
         return Err("a pinned frame is not a page table");
-    }
-    if frame.fresh {
-        return Err("a table is marked fresh between operations");
     }
     if frame.handle_type_refs > frame.handle_refs {
         return Err("typed handles without general references");

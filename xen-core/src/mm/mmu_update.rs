@@ -9,6 +9,7 @@
 //! batch preempts itself: the hypercall is re-run with the rest.
 
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
+use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
 use super::tlb_flush::{TlbFlush, carry_out};
@@ -40,13 +41,15 @@ pub fn mmu_update(
     args: [u64; 5],
 ) -> Result<MmuBatch, Errno> {
     let (pt_owner, data_owner) = batch_owners(caller, args[3])?;
+    let mut budget = Budget::per_invocation();
     run_batch(
         guest,
         args,
         REQUEST_SIZE,
         REQUESTS_PER_CALL,
         |guest, request: &MmuUpdate| {
-            let edited = apply(table, memory, m2p, request, pt_owner, data_owner);
+            table.settle(memory, pt_owner, &mut budget)?;
+            let edited = apply(table, memory, m2p, request, pt_owner, data_owner, &mut budget);
             let upper = matches!(edited, Ok(Some(level)) if level != TableLevel::L1);
             carry_out(table, guest, if upper { TlbFlush::All } else { TlbFlush::None });
             edited.map(|_| ())
@@ -54,7 +57,8 @@ pub fn mmu_update(
     )
 }
 
-/// One request; returns the level of the page table whose entry it edited.
+/// One request, its page-table work within `budget`; returns the level of
+/// the page table whose entry it edited.
 fn apply(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -62,6 +66,7 @@ fn apply(
     request: &MmuUpdate,
     pt_owner: DomId,
     data_owner: DomId,
+    budget: &mut Budget,
 ) -> Result<Option<TableLevel>, Errno> {
     // As in Xen, the command is the pointer's low three bits (an entry's
     // alignment), so a pointer with bit 2 set names no command: -ENOSYS,
@@ -85,7 +90,7 @@ fn apply(
                     value |= memory.read_u64(address) & (ACCESSED | DIRTY);
                 }
                 table
-                    .mod_entry(memory, mfn, index, value, pt_owner, data_owner)
+                    .mod_entry_within(memory, mfn, index, value, pt_owner, data_owner, budget)
                     .map(Some)
             } else {
                 // Not a page table: a plain write, allowed only while the

@@ -9,6 +9,7 @@
 
 use super::base_pointer::BaseSwitch;
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
+use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
@@ -37,14 +38,17 @@ pub fn mmuext_op(
     args: [u64; 5],
 ) -> Result<MmuBatch, Errno> {
     let (owner, _) = batch_owners(caller, args[3])?;
+    let mut budget = Budget::per_invocation();
     run_batch(guest, args, OP_SIZE, OPS_PER_CALL, |guest, op: &MmuextOp| {
-        let result = apply(table, memory, guest, owner, base, op);
+        table.settle(memory, owner, &mut budget)?;
+        let result = apply(table, memory, guest, owner, base, op, &mut budget);
         carry_out(table, guest, *result.as_ref().unwrap_or(&TlbFlush::None));
         result.map(|_| ())
     })
 }
 
-/// One request; returns the flush it asks for.
+/// One request, its page-table work within `budget`; returns the flush it
+/// asks for.
 fn apply(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
@@ -52,24 +56,33 @@ fn apply(
     owner: DomId,
     base: &mut Option<TypedRef>,
     op: &MmuextOp,
+    budget: &mut Budget,
 ) -> Result<TlbFlush, Errno> {
     let mfn = Mfn(op.arg1);
     const NO_FLUSH: TlbFlush = TlbFlush::None;
     match op.cmd {
-        MMUEXT_PIN_L1_TABLE => table.pin(memory, mfn, owner, TableLevel::L1).map(|()| NO_FLUSH),
-        MMUEXT_PIN_L2_TABLE => table.pin(memory, mfn, owner, TableLevel::L2).map(|()| NO_FLUSH),
-        MMUEXT_PIN_L3_TABLE => table.pin(memory, mfn, owner, TableLevel::L3).map(|()| NO_FLUSH),
-        MMUEXT_PIN_L4_TABLE => table.pin(memory, mfn, owner, TableLevel::L4).map(|()| NO_FLUSH),
-        MMUEXT_UNPIN_TABLE => table.unpin(memory, mfn, owner).map(|()| NO_FLUSH),
+        MMUEXT_PIN_L1_TABLE => table
+            .pin_within(memory, mfn, owner, TableLevel::L1, budget)
+            .map(|()| NO_FLUSH),
+        MMUEXT_PIN_L2_TABLE => table
+            .pin_within(memory, mfn, owner, TableLevel::L2, budget)
+            .map(|()| NO_FLUSH),
+        MMUEXT_PIN_L3_TABLE => table
+            .pin_within(memory, mfn, owner, TableLevel::L3, budget)
+            .map(|()| NO_FLUSH),
+        MMUEXT_PIN_L4_TABLE => table
+            .pin_within(memory, mfn, owner, TableLevel::L4, budget)
+            .map(|()| NO_FLUSH),
+        MMUEXT_UNPIN_TABLE => table.unpin_within(memory, mfn, owner, budget).map(|()| NO_FLUSH),
         MMUEXT_NEW_BASEPTR => {
-            if let BaseSwitch::Switched { old } = table.new_baseptr(memory, owner, base, mfn)? {
+            if let BaseSwitch::Switched { old } = table.new_baseptr_within(memory, owner, base, mfn, budget)? {
                 // Loading CR3 also drops every TLB entry (the hypervisor's
                 // own mappings are not global), so no flush is owed, nor the
                 // one a newly validated tree asks for.
                 guest.load_page_table_base(mfn);
                 let _ = table.take_flush_request();
                 if let Some(old) = old {
-                    table.put_page_and_type(memory, old);
+                    table.put_page_and_type_within(memory, old, budget);
                 }
             }
             Ok(NO_FLUSH)

@@ -4,6 +4,7 @@
 
 mod base_pointer;
 pub mod batch_progress;
+pub mod budget;
 mod demote;
 pub mod direct_map;
 pub mod domain_teardown;
@@ -17,6 +18,7 @@ pub mod invariants;
 pub mod l1tf;
 pub mod layout;
 pub mod mfn;
+pub mod mmu_job;
 pub mod mmu_update;
 pub mod mmuext_op;
 mod mod_entry;

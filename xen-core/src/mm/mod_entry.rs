@@ -2,6 +2,7 @@
 //! `mod_l1_entry` … `mod_l4_entry`).
 
 use super::Mfn;
+use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::page_type::TableLevel;
 use super::pte_rules::{
@@ -44,6 +45,34 @@ impl FrameTable<'_> {
         pt_owner: DomId,
         data_owner: DomId,
     ) -> Result<TableLevel, Errno> {
+        self.mod_entry_within(
+            memory,
+            table,
+            index,
+            new,
+            pt_owner,
+            data_owner,
+            &mut Budget::unlimited(),
+        )
+    }
+
+    /// [`FrameTable::mod_entry`] with the validation of a new tree and the
+    /// release of an old one bounded by `budget`: -ERESTART, with nothing
+    /// changed, when the new entry's tree is not validated yet (editing the
+    /// same entry again goes on with it); a release that does not finish is
+    /// kept and finished before the owner's next page-table request.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // mod_entry's, and the budget
+    pub fn mod_entry_within<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        table: Mfn,
+        index: usize,
+        new: u64,
+        pt_owner: DomId,
+        data_owner: DomId,
+        budget: &mut Budget,
+    ) -> Result<TableLevel, Errno> {
         let frame = self.frame(table).ok_or(Errno::EINVAL)?;
         if frame.owner != Some(pt_owner) || !frame.allocated {
             return Err(Errno::EINVAL);
@@ -69,7 +98,7 @@ impl FrameTable<'_> {
             self.l1tf.check_not_present(new, level)?;
             new
         };
-        self.replace_entry(memory, address, old, new, level, pt_owner, data_owner)?;
+        self.replace_entry(memory, address, old, new, level, pt_owner, data_owner, budget)?;
         Ok(level)
     }
 
@@ -87,6 +116,7 @@ impl FrameTable<'_> {
         level: TableLevel,
         pt_owner: DomId,
         data_owner: DomId,
+        budget: &mut Budget,
     ) -> Result<(), Errno> {
         // A grant mapping goes only through unmap_grant_ref, which also
         // gives the grant back (Xen crashes a guest that tries; refusing is
@@ -95,10 +125,10 @@ impl FrameTable<'_> {
             return Err(Errno::EINVAL);
         }
         if is_present(new) {
-            self.acquire_entry_validated(memory, new, level, pt_owner, data_owner)?;
+            self.acquire_entry_within(memory, new, level, pt_owner, data_owner, budget)?;
         }
         memory.write_u64(address, new);
-        self.release_entry(memory, old, level);
+        self.release_entry(memory, old, level, budget);
         Ok(())
     }
 }

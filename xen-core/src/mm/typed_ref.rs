@@ -7,6 +7,7 @@
 //! the same rules as for [`PageRef`] keep gets and puts paired.
 
 use super::Mfn;
+use super::budget::Budget;
 use super::frame_info::MAX_REFS;
 use super::frame_table::FrameTable;
 use super::page_ref::PageRef;
@@ -104,25 +105,61 @@ impl FrameTable<'_> {
 
     /// Drops both references of `typed`.
     pub fn put_page_and_type<M: PhysicalMemory>(&mut self, memory: &mut M, typed: TypedRef) {
-        let page = self.put_page_type(memory, typed);
-        self.put_page(page);
+        self.put_page_and_type_within(memory, typed, &mut Budget::unlimited());
+    }
+
+    /// [`FrameTable::get_page_and_type`] within `budget`: -ERESTART when a
+    /// table's validation did not finish (it is kept; asking again for the
+    /// same type of the same frame goes on with it).
+    pub fn get_page_and_type_within<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        mfn: Mfn,
+        owner: DomId,
+        page_type: PageType,
+        budget: &mut Budget,
+    ) -> Result<TypedRef, Errno> {
+        let page = self.get_page(mfn, owner)?;
+        let mfn = page.mfn();
+        if let Err(error) = self.get_type_within(memory, mfn, page_type, budget) {
+            self.put_page(page);
+            return Err(error);
+        }
+        let mfn = page.into_mfn();
+        if let Some(frame) = self.frame_mut(mfn) {
+            frame.handle_type_refs += 1;
+        }
+        Ok(TypedRef { mfn, page_type })
+    }
+
+    /// [`FrameTable::put_page_and_type`], releasing a table's tree within
+    /// `budget` (what is left is finished before the owner's next
+    /// page-table request).
+    pub fn put_page_and_type_within<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        typed: TypedRef,
+        budget: &mut Budget,
+    ) {
+        let mfn = typed.into_mfn();
+        if let Some(frame) = self.frame_mut(mfn) {
+            frame.handle_type_refs = frame.handle_type_refs.saturating_sub(1);
+        }
+        self.put_type_within(memory, mfn, budget);
+        self.put_page(PageRef::new(mfn));
     }
 
     /// Counts a typed reference on a frame the caller holds a general
-    /// reference on, validating and installing a table's tree if needed.
+    /// reference on, validating a table's tree if needed, however long that
+    /// takes (the builder's, tests', and handles of types that need no
+    /// validation).
     pub(super) fn get_type_raw<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
         mfn: Mfn,
         page_type: PageType,
     ) -> Result<(), Errno> {
-        if self.begin_type(mfn, page_type)?
-            && let Some(level) = page_type.table_level()
-        {
-            self.validate_tree(memory, mfn, level)?;
-            self.install_tree(memory, mfn);
-        }
-        Ok(())
+        self.get_type_within(memory, mfn, page_type, &mut Budget::unlimited())
     }
 
     /// Counts a typed reference without validating; `Ok(true)` means the frame
@@ -135,6 +172,11 @@ impl FrameTable<'_> {
         let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
         if frame.count == 0 || frame.type_count >= MAX_REFS {
             return Err(Errno::EINVAL);
+        }
+        // A table whose release is under way keeps its old type until the
+        // release is done; its owner finishes it before any request.
+        if frame.releasing {
+            return Err(Errno::EBUSY);
         }
         if frame.type_count == 0 {
             frame.page_type = page_type;
@@ -153,7 +195,8 @@ impl FrameTable<'_> {
     }
 
     /// Drops a counted typed reference; returns the level of a validated table
-    /// whose last one it was, whose entries' references the caller must drop.
+    /// whose last one it was. That table keeps its type, marked releasing,
+    /// until the caller has released its entries (`demote`).
     pub(super) fn drop_type(&mut self, mfn: Mfn) -> Option<TableLevel> {
         let frame = self.frame_mut(mfn)?;
         if frame.type_count == 0 {
@@ -168,18 +211,18 @@ impl FrameTable<'_> {
         } else {
             None
         };
-        frame.page_type = PageType::None;
         frame.validated = false;
-        frame.fresh = false;
         frame.pinned = false;
+        match demote {
+            Some(_) => frame.releasing = true,
+            None => frame.page_type = PageType::None,
+        }
         demote
     }
 
     /// Drops a counted typed reference, devalidating the table (and what only
-    /// it held) if it was the last.
+    /// it held) if it was the last, however long that takes.
     pub(super) fn put_type_raw<M: PhysicalMemory>(&mut self, memory: &mut M, mfn: Mfn) {
-        if let Some(level) = self.drop_type(mfn) {
-            self.release_entries(memory, mfn, level, super::pte_rules::ENTRIES_PER_TABLE);
-        }
+        self.put_type_within(memory, mfn, &mut Budget::unlimited());
     }
 }

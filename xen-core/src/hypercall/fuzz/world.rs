@@ -6,11 +6,12 @@ use super::ops::{EntryChoice, ExtChoice, FrameChoice, FuzzOp, VaChoice};
 use crate::arch::fake::FakePlatform;
 use crate::arch::fake_mmu::Caching;
 use crate::arch::{GuestMemory, PhysicalMemory};
-use crate::domain::domain_death::destroy_domain;
+use crate::domain::domain_death::begin_destroy_domain;
 use crate::domain::domain_table::DomainTable;
 use crate::domain::pv_domain::{DomId, DomainState, PvDomain};
 use crate::hypercall::Completion;
 use crate::hypercall::test_domains::{build_domain, call_as};
+use crate::mm::budget::Budget;
 use crate::mm::layout::FIRST_HYPERVISOR_L4_SLOT;
 use crate::mm::pte_rules::{
     ACCESSED, DIRTY, GLOBAL, GNTTAB, HYPERVISOR_L4_SLOTS, NX, PRESENT, PSE, RW, USER, entry_address,
@@ -66,6 +67,8 @@ pub struct World {
     pending: [Option<(u32, [u64; 5])>; 3],
     /// Which domain's tables the fake CPU holds.
     pub on_cpu: Option<DomId>,
+    /// The most words one teardown pass read.
+    pub teardown_reads: u64,
 }
 
 impl World {
@@ -111,6 +114,7 @@ impl World {
             layout,
             pending: [None; 3],
             on_cpu: Some(DOMUS[0]),
+            teardown_reads: 0,
         }
     }
 
@@ -181,13 +185,26 @@ impl World {
         }
         let slot = slot_of(id);
         self.pending[slot] = None;
-        destroy_domain(
+        begin_destroy_domain(
             &mut self.domains,
             &mut self.frames,
             &mut self.platform.memory,
             id,
             &mut |_| (),
         );
+        // The teardown, a bounded part per scheduling pass, as the kernel
+        // runs it; other domains' steps could run in between.
+        let _ = self.platform.memory.take_reads();
+        loop {
+            let mut budget = Budget::per_invocation();
+            let finished = self
+                .frames
+                .relinquish_steps(&mut self.platform.memory, &mut budget, &mut |_| ());
+            self.teardown_reads = self.teardown_reads.max(self.platform.memory.take_reads());
+            if finished.iter().any(|&(owner, _)| owner == id) || !self.frames.has_jobs() {
+                break;
+            }
+        }
         let _ = self.frames.take_freed_orphans().count();
     }
 

@@ -272,7 +272,7 @@ impl World {
         };
         if result.is_err() {
             assert!(
-                self.m.snapshot() == before,
+                unchanged_but_installed(&before, &self.m.snapshot()),
                 "{op:?} failed with {result:?} and changed state"
             );
         }
