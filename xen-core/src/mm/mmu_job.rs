@@ -222,8 +222,9 @@ impl FrameTable<'_> {
 
     /// Whether a destroyed domain's teardown is under way (the scheduler
     /// goes on with it rather than idle).
+    #[inline]
     pub fn teardowns_pending(&self) -> bool {
-        self.jobs.iter().any(|job| matches!(job, Job::Relinquish { .. }))
+        !self.jobs.is_empty() && self.jobs.iter().any(|job| matches!(job, Job::Relinquish { .. }))
     }
 
     /// The validation stacks and release stacks kept, for the invariant

@@ -48,11 +48,21 @@ pub fn mmu_update(
         REQUEST_SIZE,
         REQUESTS_PER_CALL,
         |guest, request: &MmuUpdate| {
-            table.settle(memory, pt_owner, &mut budget)?;
-            let edited = apply(table, memory, m2p, request, pt_owner, data_owner, &mut budget);
-            let upper = matches!(edited, Ok(Some(level)) if level != TableLevel::L1);
-            carry_out(table, guest, if upper { TlbFlush::All } else { TlbFlush::None });
-            edited.map(|_| ())
+            if table.has_jobs() {
+                table.settle(memory, pt_owner, &mut budget)?;
+            }
+            match apply(table, memory, m2p, request, pt_owner, data_owner, &mut budget) {
+                // An L1 edit owes no flush (nor can it make a page table).
+                Ok(None | Some(TableLevel::L1)) => Ok(()),
+                Ok(Some(_)) => {
+                    carry_out(table, guest, TlbFlush::All);
+                    Ok(())
+                }
+                Err(error) => {
+                    carry_out(table, guest, TlbFlush::None);
+                    Err(error)
+                }
+            }
         },
     )
 }

@@ -40,7 +40,9 @@ pub fn mmuext_op(
     let (owner, _) = batch_owners(caller, args[3])?;
     let mut budget = Budget::per_invocation();
     run_batch(guest, args, OP_SIZE, OPS_PER_CALL, |guest, op: &MmuextOp| {
-        table.settle(memory, owner, &mut budget)?;
+        if table.has_jobs() {
+            table.settle(memory, owner, &mut budget)?;
+        }
         let result = apply(table, memory, guest, owner, base, op, &mut budget);
         carry_out(table, guest, *result.as_ref().unwrap_or(&TlbFlush::None));
         result.map(|_| ())

@@ -36,6 +36,7 @@ impl TlbFlush {
 /// Carries out `flush`, widened to everything if a frame became a page
 /// table since the last flush: a writable TLB entry for it may have outlived
 /// its last writable mapping.
+#[inline]
 pub fn carry_out(table: &mut FrameTable<'_>, guest: &mut impl GuestMemory, flush: TlbFlush) {
     let flush = if table.take_flush_request() {
         TlbFlush::All
