@@ -2,7 +2,8 @@
 //! `-icount shift=0` counts guest instructions, then leaves QEMU through the
 //! debug-exit port: three simple hypercalls per call, `mmu_update` per entry
 //! at batch sizes 1, 16 and 256, `update_va_mapping` of one PTE with
-//! INVLPG, event channels ([`events`]) and grants ([`grants`]). The same binary runs on
+//! INVLPG, validating and releasing a large tree ([`tree`]), event channels
+//! ([`events`]) and grants ([`grants`]). The same binary runs on
 //! xen-core and on real Xen (`cargo xtask bench` boots both). With
 //! `partner=<domid>` on the command line it also measures against that
 //! domain, which runs this image with `role=echo`.
@@ -19,12 +20,13 @@ use xen_abi::mmu::{MmuUpdate, UVMF_INVLPG};
 
 mod events;
 mod grants;
+mod tree;
 
 /// Calls per measurement.
 const CALLS: u64 = 2000;
 
 /// Where the page-table benchmarks map their pages: L4 slot 64, unused.
-const BENCH_VA: u64 = 0x0000_2000_0000_0000;
+pub const BENCH_VA: u64 = 0x0000_2000_0000_0000;
 /// The largest `mmu_update` batch measured: one whole L1.
 const LARGEST_BATCH: usize = 256;
 
@@ -113,6 +115,9 @@ fn main(info: &'static StartInfo) -> ! {
     println!("bench sched_op_yield: {yielding} per call");
     let mut tables = boot_manager(info);
     page_table_benchmarks(info, &mut tables);
+    if let Err(error) = tree::benchmarks(info, &mut tables) {
+        println!("bench tree: {error}");
+    }
     if let Err(error) = guest_sdk::upcall::start(info).and_then(|()| events::loopback()) {
         println!("bench events: {error}");
     }
