@@ -32,6 +32,35 @@ pub fn after_step(world: &World, report: &StepReport, recount: bool) -> Result<(
     check_cpu(world)?;
     if let Some(caller) = report.caller {
         check_writes(world, caller, &report.written)?;
+        check_registers(world, caller)?;
+    }
+    Ok(())
+}
+
+/// What the caller returns to is ring 3 without I/O privilege, and the
+/// segment bases it will have loaded are canonical (a `wrmsr` of any other
+/// faults in ring 0).
+fn check_registers(world: &World, caller: crate::domain::pv_domain::DomId) -> Result<(), String> {
+    let frame = &world.frame;
+    if frame.cs != 0 && (frame.cs & 3 != 3 || frame.ss & 3 != 3) {
+        return Err(format!("d{caller} returns to CS {:#x} SS {:#x}", frame.cs, frame.ss));
+    }
+    if frame.rflags & (crate::rflags::IOPL | crate::rflags::VM) != 0 {
+        return Err(format!("d{caller} returns with RFLAGS {:#x}", frame.rflags));
+    }
+    let Some(domain) = world.domains.get(caller) else {
+        return Ok(());
+    };
+    let state = domain.vcpu.loadable();
+    for base in [state.fs_base, state.gs_base_kernel, state.gs_base_user] {
+        if !crate::mm::layout::is_canonical(base) {
+            return Err(format!("d{caller} would load segment base {base:#x}"));
+        }
+    }
+    // (0, 0) until the guest sets one.
+    let (ss, _) = domain.vcpu.kernel_stack;
+    if ss != 0 && ss & 3 != 3 {
+        return Err(format!("d{caller}'s kernel stack selector {ss:#x} is not ring 3"));
     }
     Ok(())
 }

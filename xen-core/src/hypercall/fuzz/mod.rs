@@ -77,7 +77,7 @@ fn run_cases(seed: [u8; 32], cases: u32) -> Result<u64, std::string::String> {
 
 #[test]
 fn a_fixed_seed_slice_of_hostile_sequences_breaks_nothing() {
-    let invocations = run_cases(*b"xen-core fuzzer, fixed CI slice.", 24).unwrap_or_else(|failure| panic!("{failure}"));
+    let invocations = run_cases(*b"xen-core fuzzer, fixed CI slice.", 32).unwrap_or_else(|failure| panic!("{failure}"));
     std::println!("fuzzer: {invocations} hypercall invocations, no invariant broken");
     assert!(invocations > 1000, "the slice made hypercalls");
 }

@@ -110,6 +110,18 @@ pub enum FuzzOp {
     /// What a guest does before it switches address spaces (a fork, a new
     /// process): copies its current L4 into a spare frame and pins the copy.
     CloneBase { caller: u8, spare: u16 },
+    /// `set_segment_base(which, base)`.
+    SegmentBase { caller: u8, which: u8, base: VaChoice },
+    /// `stack_switch(ss, sp)`.
+    StackSwitch { caller: u8, ss: u16, sp: VaChoice },
+    /// `iret` through a frame the guest wrote at its stack pointer.
+    Iret {
+        caller: u8,
+        rip: VaChoice,
+        cs: u16,
+        rflags: u64,
+        flags: u64,
+    },
     /// Re-runs the caller's preempted hypercall, if it has one.
     Resume { caller: u8 },
     /// The domain dies (crash or shutdown) and is destroyed.
@@ -184,6 +196,10 @@ pub fn fuzz_op() -> impl Strategy<Value = FuzzOp> {
         1 => (caller.clone(), vec((any::<bool>(), va(), entry(), ext()), 1..4))
             .prop_map(|(caller, entries)| FuzzOp::Multicall { caller, entries }),
         1 => (caller.clone(), any::<u16>()).prop_map(|(caller, spare)| FuzzOp::CloneBase { caller, spare }),
+        1 => (caller.clone(), 0u8..5, va()).prop_map(|(caller, which, base)| FuzzOp::SegmentBase { caller, which, base }),
+        1 => (caller.clone(), any::<u16>(), va()).prop_map(|(caller, ss, sp)| FuzzOp::StackSwitch { caller, ss, sp }),
+        1 => (caller.clone(), va(), any::<u16>(), any::<u64>(), any::<u64>())
+            .prop_map(|(caller, rip, cs, rflags, flags)| FuzzOp::Iret { caller, rip, cs, rflags, flags }),
         2 => caller.clone().prop_map(|caller| FuzzOp::Resume { caller }),
         1 => (0u8..24).prop_map(|domain| FuzzOp::Die { domain }),
     ]

@@ -23,6 +23,7 @@ use xen_abi::grant_table::*;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::*;
 use xen_abi::multicall::MulticallEntry;
+use xen_abi::trap::IretContext;
 use zerocopy::{FromZeros, Immutable, IntoBytes};
 
 /// The domUs.
@@ -60,7 +61,9 @@ pub struct World {
     pub frames: FrameTable<'static>,
     /// The fake machine.
     pub platform: FakePlatform,
-    frame: TrapFrame,
+    /// The registers of the domain on the CPU (one frame: the fuzzer's
+    /// domains run one at a time and start from it).
+    pub frame: TrapFrame,
     /// Per domU: its argument page and the virtual range it maps.
     layout: [(u64, u64, u64); 3],
     /// Per domU: a preempted hypercall to resume (number, arguments).
@@ -138,6 +141,9 @@ impl World {
             | FuzzOp::Event { caller, .. }
             | FuzzOp::Multicall { caller, .. }
             | FuzzOp::CloneBase { caller, .. }
+            | FuzzOp::SegmentBase { caller, .. }
+            | FuzzOp::StackSwitch { caller, .. }
+            | FuzzOp::Iret { caller, .. }
             | FuzzOp::Resume { caller } => &DOMUS[usize::from(caller)],
         };
         let caller = *caller;
@@ -401,6 +407,31 @@ impl World {
                 ];
                 self.put(arg, ops.as_bytes());
                 self.call(caller, nr::MMUEXT_OP, [arg, 2, done, u64::from(DOMID_SELF), 0], report);
+            }
+            FuzzOp::SegmentBase { which, base, .. } => {
+                let args = [u64::from(*which), self.va_of(caller, *base), 0, 0, 0];
+                self.call(caller, nr::SET_SEGMENT_BASE, args, report);
+            }
+            FuzzOp::StackSwitch { ss, sp, .. } => {
+                let args = [u64::from(*ss), self.va_of(caller, *sp), 0, 0, 0];
+                self.call(caller, nr::STACK_SWITCH, args, report);
+            }
+            FuzzOp::Iret {
+                rip, cs, rflags, flags, ..
+            } => {
+                // The frame at the guest's stack pointer, in its argument page.
+                let saved = IretContext {
+                    rip: self.va_of(caller, *rip),
+                    cs: u64::from(*cs),
+                    rflags: *rflags,
+                    rsp: arg + 1024,
+                    ss: u64::from(*cs) + 8,
+                    flags: *flags,
+                    ..Default::default()
+                };
+                self.put(arg + 2048, saved.as_bytes());
+                self.frame.rsp = arg + 2048;
+                self.call(caller, nr::IRET, [0; 5], report);
             }
             FuzzOp::Resume { .. } => {
                 if let Some((number, args)) = self.pending[slot_of(caller)].take() {
