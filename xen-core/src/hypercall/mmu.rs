@@ -45,10 +45,14 @@ pub fn update_va_mapping<P: Platform>(
 #[inline(never)]
 fn settled<P: Platform>(context: &mut HypercallContext<'_, P>) -> bool {
     let memory = context.platform.memory();
-    context
+    let settled = context
         .frames
         .settle(memory, context.domain.id, &mut Budget::per_invocation())
-        .is_ok()
+        .is_ok();
+    // The release may have dropped a grant mapping with its table: this
+    // caller's doing, not the next caller's.
+    crash_on_implicit_grant_unmaps(context);
+    settled
 }
 
 /// `mmuext_op(ops, count, done, foreigndom)`.

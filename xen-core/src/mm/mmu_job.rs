@@ -28,9 +28,12 @@ use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
 
-/// Jobs kept at once: one per domain at most while it runs, and a teardown
-/// for each domain being destroyed.
-pub const MAX_JOBS: usize = 32;
+/// Jobs kept at once: a running domain keeps at most one validation and one
+/// release (a new validation first gives up its old one, and every request
+/// finishes its releases first), and a destroyed one a teardown (whose own
+/// release takes the place of the domain's), for every domain the table
+/// can hold, and as many again for those being torn down.
+pub const MAX_JOBS: usize = 4 * crate::domain::domain_table::MAX_DOMAINS;
 
 /// Work kept between invocations.
 #[derive(Debug)]
@@ -87,6 +90,14 @@ impl FrameTable<'_> {
             };
             return self.go_on_validating(memory, owner, stack, budget);
         }
+        if level.is_some()
+            && let Some(owner) = self.frame(mfn).and_then(|frame| frame.owner)
+        {
+            // One validation per domain: one it left pending and asks no more
+            // about is given up (its release done first, within the budget).
+            self.give_up_validation(owner);
+            self.settle(memory, owner, budget)?;
+        }
         if !self.begin_type(mfn, page_type)? {
             return Ok(());
         }
@@ -102,6 +113,25 @@ impl FrameTable<'_> {
         // Cannot fail: the stack is empty.
         let _ = stack.push(Pending { mfn, level, next: 0 });
         self.go_on_validating(memory, owner, stack, budget)
+    }
+
+    /// Turns `owner`'s pending validation, if any, into the release that
+    /// undoes it.
+    fn give_up_validation(&mut self, owner: DomId) {
+        if let Some(index) = self
+            .jobs
+            .iter()
+            .position(|job| matches!(job, Job::Validate { owner: of, .. } if *of == owner))
+        {
+            let Job::Validate { stack, .. } = self.jobs.remove(index) else {
+                unreachable!("matched a validation");
+            };
+            // Room: a job was just taken out.
+            let _ = self.jobs.push(Job::Release {
+                owner,
+                stack: unwinding(&stack),
+            });
+        }
     }
 
     /// Runs a validation within `budget`; keeps it if the budget ran out.

@@ -34,7 +34,10 @@ pub fn benchmarks(info: &'static StartInfo, tables: &mut PageTableManager<XenMmu
     let pointer = (root << 12) + slot * 8;
     let timed = |value: u64| {
         let start = rdtsc();
-        let result = mmu_update(&[MmuUpdate { ptr: pointer, val: value }]);
+        let result = mmu_update(&[MmuUpdate {
+            ptr: pointer,
+            val: value,
+        }]);
         (rdtsc() - start, result)
     };
     let (release, unhooked) = timed(0);
@@ -42,7 +45,10 @@ pub fn benchmarks(info: &'static StartInfo, tables: &mut PageTableManager<XenMmu
     // Hooking it back first finishes the release, then validates the tree.
     let (validate, hooked) = timed(entry);
     hooked.map_err(|(error, _)| PageTableError::Xen(error))?;
-    println!("bench tree_round_trip: {} per entry", (release + validate) / (2 * ENTRIES));
+    println!(
+        "bench tree_round_trip: {} per entry",
+        (release + validate) / (2 * ENTRIES)
+    );
     // On xen-core the unhooking call is one invocation that spends its whole
     // budget on the release: the worst case of one invocation.
     println!("bench tree_unhook_call: {release} per call");
