@@ -16,19 +16,22 @@ use xen_abi::mmu::DOMID_SELF;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// Where frame lists are written.
-const LIST: u64 = 0x11_0000;
-const GRANTER: DomId = 1;
-const MAPPER: DomId = 2;
+pub(super) const LIST: u64 = 0x11_0000;
+/// The domain that grants.
+pub(super) const GRANTER: DomId = 1;
+/// The domain that maps.
+pub(super) const MAPPER: DomId = 2;
 /// Pages each built domain has.
 const PAGES: u64 = 1024;
 
-struct World {
+/// Two built domains that grant and map, and where the mapper maps.
+pub(super) struct World {
     /// Boxed: the domain table is 258 KiB, and a debug build copies it on
     /// the stack at every move of the world.
-    d: std::boxed::Box<Domains>,
+    pub d: std::boxed::Box<Domains>,
     /// Where the mapper maps grants: its last page (an ordinary mapping
     /// that the grant replaces).
-    map_va: u64,
+    pub map_va: u64,
 }
 
 fn world() -> World {
@@ -126,7 +129,7 @@ impl World {
             .unwrap()
     }
 
-    fn map(&mut self, gref: u32, dom: DomId, flags: GntmapFlags) -> GnttabMapGrantRef {
+    pub fn map(&mut self, gref: u32, dom: DomId, flags: GntmapFlags) -> GnttabMapGrantRef {
         let (result, op) = self.op(
             MAPPER,
             GNTTABOP_MAP_GRANT_REF,
@@ -197,7 +200,7 @@ const HOST_MAP: GntmapFlags = GntmapFlags::HOST_MAP;
 
 /// A world where the granter has set up its table and granted the mapper
 /// one of its frames, writable, as entry 8; the table and the frame.
-fn granted() -> (World, Mfn, Mfn) {
+pub(super) fn granted() -> (World, Mfn, Mfn) {
     let mut w = world();
     let table = w.setup();
     let shared = w.granter_frame();

@@ -179,6 +179,8 @@ mod mmu_cpu_tests;
 #[cfg(test)]
 mod mmu_tests;
 #[cfg(test)]
+mod settle_tests;
+#[cfg(test)]
 mod test_domains;
 #[cfg(test)]
 mod tests;
