@@ -105,13 +105,7 @@ impl PvDomain {
         memory: &mut impl PhysicalMemory,
         freed: &mut impl FnMut(Mfn),
     ) -> Teardown {
-        for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
-            .into_iter()
-            .flatten()
-            .chain(self.grants.take_frames())
-        {
-            table.put_page_and_type(memory, held);
-        }
+        self.put_held_references(table, memory, &mut Budget::unlimited());
         table.destroy_domain(memory, self.id, freed)
     }
 
@@ -125,15 +119,25 @@ impl PvDomain {
         memory: &mut impl PhysicalMemory,
         freed: &mut impl FnMut(Mfn),
     ) {
-        let mut nothing = Budget::of(0);
+        self.put_held_references(table, memory, &mut Budget::of(0));
+        table.begin_relinquish(memory, self.id, freed);
+    }
+
+    /// Puts the base pointer, shared_info and grant frame references,
+    /// releasing a tree that loses its last typed reference within `budget`.
+    fn put_held_references(
+        &mut self,
+        table: &mut FrameTable<'_>,
+        memory: &mut impl PhysicalMemory,
+        budget: &mut Budget,
+    ) {
         for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
             .into_iter()
             .flatten()
             .chain(self.grants.take_frames())
         {
-            table.put_page_and_type_within(memory, held, &mut nothing);
+            table.put_page_and_type_within(memory, held, budget);
         }
-        table.begin_relinquish(memory, self.id, freed);
     }
 
     /// Whether the domain may still run.

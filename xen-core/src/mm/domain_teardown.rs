@@ -3,7 +3,6 @@
 
 use super::Mfn;
 use super::budget::Budget;
-use super::demote::unwinding;
 use super::frame_table::FrameTable;
 use super::mmu_job::{Job, Relinquishing};
 use crate::arch::PhysicalMemory;
@@ -57,20 +56,8 @@ impl FrameTable<'_> {
         budget: &mut Budget,
         freed: &mut impl FnMut(Mfn),
     ) -> Result<(), Errno> {
-        while let Some(index) = self.jobs.iter().position(
-            |job| matches!(job, Job::Validate { owner: of, .. } | Job::Release { owner: of, .. } if *of == owner),
-        ) {
-            let mut stack = match self.jobs.remove(index) {
-                Job::Validate { stack, .. } => unwinding(&stack),
-                Job::Release { stack, .. } => stack,
-                Job::Relinquish { .. } => unreachable!("matched a validation or release"),
-            };
-            if !self.release_steps(memory, &mut stack, budget) {
-                // Room: a job was just taken out.
-                let _ = self.jobs.push(Job::Release { owner, stack });
-                return Err(Errno::ERESTART);
-            }
-        }
+        self.give_up_validation(owner);
+        self.settle(memory, owner, budget)?;
         let count = self.frames.len() as u64;
         while progress.next < 2 * count {
             if !budget.take() {

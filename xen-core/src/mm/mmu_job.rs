@@ -90,9 +90,9 @@ impl FrameTable<'_> {
             };
             return self.go_on_validating(memory, owner, stack, budget);
         }
-        if level.is_some()
-            && let Some(owner) = self.frame(mfn).and_then(|frame| frame.owner)
-        {
+        // The caller's general reference keeps the frame, and its owner.
+        let owner = self.frame(mfn).and_then(|frame| frame.owner);
+        if let (Some(_), Some(owner)) = (level, owner) {
             // One validation per domain: one it left pending and asks no more
             // about is given up (its release done first, within the budget).
             self.give_up_validation(owner);
@@ -101,7 +101,7 @@ impl FrameTable<'_> {
         if !self.begin_type(mfn, page_type)? {
             return Ok(());
         }
-        let (Some(level), Some(owner)) = (level, self.frame(mfn).and_then(|frame| frame.owner)) else {
+        let (Some(level), Some(owner)) = (level, owner) else {
             self.drop_type(mfn);
             return Err(Errno::EINVAL);
         };
@@ -117,7 +117,7 @@ impl FrameTable<'_> {
 
     /// Turns `owner`'s pending validation, if any, into the release that
     /// undoes it.
-    fn give_up_validation(&mut self, owner: DomId) {
+    pub(super) fn give_up_validation(&mut self, owner: DomId) {
         if let Some(index) = self
             .jobs
             .iter()
