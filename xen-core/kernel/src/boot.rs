@@ -2,15 +2,15 @@
 
 use crate::arch::boot_info::BootInfo;
 use crate::arch::deliberate_fault::DeliberateFault;
+use crate::arch::free_frames::FRAMES;
 use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
+use crate::arch::trap_dispatch;
 use crate::arch::{clock, fpu, frame_table_storage, gdt, idt, lapic, paging, pic, rtc, syscall};
 use crate::console;
-use crate::guest_trap;
 use crate::m2p::{M2P, M2pWriter};
 use core::fmt;
-use spin::Mutex;
 use xen_core::boot::bundle::BootBundle;
 use xen_core::boot::command_line::CommandLine;
 use xen_core::boot::manifest::DomainSpec;
@@ -22,20 +22,12 @@ use xen_core::domain::elf_image::ElfImage;
 use xen_core::domain::guest_notes::GuestNotes;
 use xen_core::domain::pv_domain::DomId;
 use xen_core::mm::direct_map::direct_map_ranges;
-use xen_core::mm::frame_allocator::FrameAllocator;
 use xen_core::mm::hypervisor_page_table::HypervisorPageTable;
 use xen_core::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, FRAME_TABLE_VIRT_START};
 use xen_core::mm::mfn::PAGE_SIZE;
 use xen_core::mm::{FrameTable, PhysRange};
 use xen_core::sched::{SchedEntity, SchedParams};
 use xen_core::time::vcpu_time::{Wallclock, publish_wallclock, unix_seconds};
-
-/// Bitmap words for the frame allocator: 4 GiB of frames, all the boot identity
-/// map can reach while the first page tables are built.
-const FRAME_WORDS: usize = (4 << 30) / PAGE_SIZE as usize / 64;
-
-/// All free machine frames.
-pub static FRAMES: Mutex<FrameAllocator<FRAME_WORDS>> = Mutex::new(FrameAllocator::new());
 
 /// The low 1 MiB: real-mode IVT, BIOS data, option ROMs, and on PVH the
 /// loader's start info, module list and command line.
@@ -149,7 +141,7 @@ fn start_domains(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, m
         }
         build_domain(bundle, spec, domid, &table, &mut frame_table, wallclock);
     }
-    guest_trap::start(frame_table, table.root())
+    trap_dispatch::start(frame_table, table.root())
 }
 
 /// Builds one domain from its manifest entry and hands it to the scheduler.
@@ -210,7 +202,7 @@ fn build_domain(
         cap: spec.cap,
     });
     publish_wallclock(&mut memory, domain.shared_info, wallclock);
-    if guest_trap::add_domain(domain).is_err() {
+    if trap_dispatch::add_domain(domain).is_err() {
         fatal(format_args!("{role} {}: domain id {domid} taken", spec.name));
     }
 }

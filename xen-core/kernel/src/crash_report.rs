@@ -8,37 +8,11 @@ use crate::console::emergency_writer;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::debug_exit::DebugExit;
+use xen_core::exception_vector::exception_name;
 use xen_core::trap_frame::TrapFrame;
 
 /// Set by the first crash: a fault while reporting must not report forever.
 static CRASHING: AtomicBool = AtomicBool::new(false);
-
-/// Mnemonic and name of exception `vector`.
-pub fn exception_name(vector: u64) -> &'static str {
-    match vector {
-        0 => "#DE divide error",
-        1 => "#DB debug",
-        2 => "NMI",
-        3 => "#BP breakpoint",
-        4 => "#OF overflow",
-        5 => "#BR bound range",
-        6 => "#UD invalid opcode",
-        7 => "#NM device not available",
-        8 => "#DF double fault",
-        10 => "#TS invalid TSS",
-        11 => "#NP segment not present",
-        12 => "#SS stack fault",
-        13 => "#GP general protection",
-        14 => "#PF page fault",
-        16 => "#MF x87 floating point",
-        17 => "#AC alignment check",
-        18 => "#MC machine check",
-        19 => "#XM SIMD floating point",
-        20 => "#VE virtualization",
-        21 => "#CP control protection",
-        _ => "reserved vector",
-    }
-}
 
 /// Ends the run if a report is already being printed.
 fn enter_crash() {

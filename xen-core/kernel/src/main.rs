@@ -15,9 +15,7 @@ mod arch;
 mod boot;
 mod crash_report;
 mod debug_trap;
-mod guest_trap;
 mod m2p;
-mod platform;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {

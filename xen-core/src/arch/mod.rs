@@ -4,6 +4,10 @@
 //! implement them over a fake machine, so the logic above the seam runs under
 //! `cargo test` unchanged.
 
+mod machine;
+
+pub use machine::Machine;
+
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{Mfn, Pfn};
 
@@ -163,6 +167,19 @@ pub trait FrameSource {
     fn allocate_frame(&mut self) -> Option<Mfn>;
 }
 
+/// Where frames that are free again go back.
+pub trait FrameSink {
+    /// Takes frame `mfn` back; false if it was not the allocator's to take
+    /// (already free, or out of its range).
+    fn free_frame(&mut self, mfn: Mfn) -> bool;
+}
+
+impl<const WORDS: usize> FrameSink for crate::mm::frame_allocator::FrameAllocator<WORDS> {
+    fn free_frame(&mut self, mfn: Mfn) -> bool {
+        self.free(mfn).is_ok()
+    }
+}
+
 impl<const WORDS: usize> FrameSource for crate::mm::frame_allocator::FrameAllocator<WORDS> {
     fn allocate_frame(&mut self) -> Option<Mfn> {
         self.allocate()
@@ -171,6 +188,8 @@ impl<const WORDS: usize> FrameSource for crate::mm::frame_allocator::FrameAlloca
 
 #[cfg(test)]
 pub mod fake;
+#[cfg(test)]
+pub mod fake_machine;
 #[cfg(test)]
 pub mod fake_mmu;
 

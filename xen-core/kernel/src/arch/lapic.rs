@@ -11,7 +11,7 @@ use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PageSiz
 use xen_core::mm::layout::DIRECT_MAP_BASE;
 
 /// Vector of the timer interrupt.
-pub const TIMER_VECTOR: u8 = 0xf0;
+pub use xen_core::trap_frame::TIMER_VECTOR;
 /// Vector of the APIC's spurious interrupt.
 pub const SPURIOUS_VECTOR: u8 = 0xff;
 

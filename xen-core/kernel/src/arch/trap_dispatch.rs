@@ -1,6 +1,60 @@
-//! The Rust side of every entry: decides who a trap belongs to.
+//! The Rust side of every entry: decides who a trap belongs to, and hands
+//! a guest's to the portable hypervisor (`xen_core::hypervisor`).
 
+use super::kernel_machine::KernelMachine;
+use super::qemu_exit::exit;
+use spin::Mutex;
+use xen_core::domain::pv_domain::PvDomain;
+use xen_core::hypervisor::{Hypervisor, RunEnd};
+use xen_core::mm::{FrameTable, Mfn};
+use xen_core::sched::Cpu;
 use xen_core::trap_frame::TrapFrame;
+
+/// The hypervisor's state and the boot CPU's, behind one lock that each
+/// trap takes once. The CPU's state is its own value, passed to every entry
+/// point: a second CPU gets a second one.
+struct Running {
+    hypervisor: Hypervisor,
+    cpu: Cpu,
+}
+
+static RUNNING: Mutex<Running> = Mutex::new(Running {
+    hypervisor: Hypervisor::new(),
+    cpu: Cpu {
+        current: None,
+        since: 0,
+        idle: 0,
+    },
+});
+
+/// Adds a built domain, its first registers in `vcpu.context`; gives it
+/// back if its id is taken.
+#[allow(clippy::result_large_err)] // see DomainTable::insert
+pub fn add_domain(domain: PvDomain) -> Result<(), PvDomain> {
+    RUNNING.lock().hypervisor.add_domain(domain)
+}
+
+/// Starts scheduling over `frames`, with `idle_l4` (the hypervisor's own
+/// tables) loaded whenever no domain runs; never returns.
+pub fn start(frames: FrameTable<'static>, idle_l4: Mfn) -> ! {
+    let mut frame = TrapFrame::default();
+    {
+        let mut running = RUNNING.lock();
+        let Running { hypervisor, cpu } = &mut *running;
+        if let Err(end) = hypervisor.start(cpu, frames, idle_l4, &mut frame, &mut KernelMachine::new()) {
+            drop(running);
+            end_run(end);
+        }
+    }
+    super::entry::enter_guest(frame)
+}
+
+/// The last line of a run and its exit code.
+#[cold]
+fn end_run(end: RunEnd) -> ! {
+    crate::console::always(format_args!("*** hypervisor halted: {}", end.reason));
+    exit(end.verdict)
+}
 
 unsafe extern "C" {
     /// The `rep movsb` of `copy_guest_bytes` that may fault on a guest address.
@@ -49,7 +103,12 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         }
     }
     if frame.from_guest() {
-        crate::guest_trap::handle(frame);
+        let mut running = RUNNING.lock();
+        let Running { hypervisor, cpu } = &mut *running;
+        if let Err(end) = hypervisor.handle_trap(cpu, frame, &mut KernelMachine::new()) {
+            drop(running);
+            end_run(end);
+        }
         return;
     }
     // The timer while the hypervisor idles: the idle loop does the work.
@@ -71,12 +130,19 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 /// in the callee-saved registers and calls `syscall_reschedule_dispatch`.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) -> u64 {
-    u64::from(crate::guest_trap::handle_syscall(frame))
+    let mut running = RUNNING.lock();
+    let Running { hypervisor, cpu } = &mut *running;
+    u64::from(hypervisor.handle_syscall(cpu, frame, &mut KernelMachine::new()))
 }
 
 /// Called by `syscall_entry` with a whole frame when a hypercall asked for
 /// the scheduler.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_reschedule_dispatch(frame: &mut TrapFrame) {
-    crate::guest_trap::reschedule_after_syscall(frame);
+    let mut running = RUNNING.lock();
+    let Running { hypervisor, cpu } = &mut *running;
+    if let Err(end) = hypervisor.reschedule_after_syscall(cpu, frame, &mut KernelMachine::new()) {
+        drop(running);
+        end_run(end);
+    }
 }

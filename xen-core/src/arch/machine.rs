@@ -1,0 +1,48 @@
+//! The CPU as the scheduling loop sees it: what a switch between vCPUs, an
+//! idle CPU and the end of a run need beyond what hypercalls need.
+
+use super::{FrameSink, Platform};
+use crate::domain::vcpu::{FpuArea, LoadableState};
+use crate::log_level::LogLevel;
+use crate::time::time_scale::TimeScale;
+use crate::time::vcpu_time::ClockReading;
+use crate::trap_frame::TrapFrame;
+use core::fmt;
+
+/// The machine under the scheduling loop ([`crate::hypervisor`]): the
+/// kernel implements it over one real CPU, host tests over a fake one
+/// whose clock moves only when the loop halts.
+pub trait Machine: Platform {
+    /// Saves the FPU and SSE registers of the vCPU leaving the CPU.
+    fn save_fpu(&mut self, area: &mut FpuArea);
+    /// Loads the FPU and SSE registers of the vCPU coming onto the CPU.
+    fn restore_fpu(&mut self, area: &FpuArea);
+    /// Loads the registers a guest sets through hypercalls (segment bases,
+    /// CR0.TS) that a return to the guest does not restore by itself.
+    fn load_registers(&mut self, state: LoadableState);
+    /// Arms the one-shot timer for system time `deadline`, or disarms it.
+    fn arm_timer(&mut self, deadline: Option<u64>);
+    /// Acknowledges the timer interrupt that ended a guest's run.
+    fn end_timer_interrupt(&mut self);
+    /// Halts until an interrupt (the timer, console input) arrives.
+    fn wait_for_interrupt(&mut self);
+    /// Whether console input arrived that has not been signalled yet: true
+    /// once per batch, until dom0 reads the console
+    /// ([`Platform::console_read`]).
+    fn take_console_input_signal(&mut self) -> bool;
+    /// A reading of the clock for a guest's `vcpu_time_info`, and the
+    /// scale from TSC ticks to nanoseconds.
+    fn clock(&mut self) -> (ClockReading, TimeScale);
+    /// Where freed frames go back to.
+    type Allocator: FrameSink;
+    /// Physical memory and the frame allocator at once, which giving back a
+    /// dead domain's memory needs.
+    fn memory_and_allocator(&mut self) -> (&mut Self::Memory, &mut Self::Allocator);
+    /// The address of the last page fault (CR2).
+    fn fault_address(&mut self) -> u64;
+    /// Prints one log line at `level`.
+    fn log(&mut self, level: LogLevel, message: fmt::Arguments<'_>);
+    /// A trap from a guest while no guest is on the CPU: a hypervisor bug.
+    /// Reports it and ends the run.
+    fn report_hypervisor_fault(&mut self, frame: &TrapFrame) -> !;
+}

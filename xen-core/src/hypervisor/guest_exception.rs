@@ -1,0 +1,63 @@
+//! An exception raised by guest code: bounced to the guest's own handler,
+//! or emulated when it is a privileged instruction the guest may use.
+
+use crate::arch::Machine;
+use crate::domain::bounce::{bounce_exception, has_error_code};
+use crate::domain::privileged_op::{Emulation, emulate_privileged};
+use crate::domain::pv_domain::PvDomain;
+use crate::exception_vector::{DEVICE_NOT_AVAILABLE, GENERAL_PROTECTION, PAGE_FAULT, exception_name};
+use crate::log_level::LogLevel;
+use crate::trap_frame::TrapFrame;
+
+/// Handles exception `vector` raised by `domain`'s code; crashes the domain
+/// when it cannot be delivered.
+pub(super) fn handle_exception<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut M, vector: u8) {
+    let result = match vector {
+        // The guest's virtual CR0.TS was set: like Xen, clear it and let the
+        // guest's handler decide (it usually restores FPU state).
+        DEVICE_NOT_AVAILABLE => {
+            domain.vcpu.update_loadable(|state| state.fpu_task_switched = false);
+            bounce_exception(domain, frame, machine, vector, None, None)
+        }
+        GENERAL_PROTECTION if frame.error_code == 0 => match emulate_privileged(domain, frame, machine) {
+            Emulation::Done => Ok(()),
+            Emulation::GeneralProtection => bounce_exception(domain, frame, machine, vector, Some(0), None),
+        },
+        // `int n` through one of our DPL-0 gates: allowed if the guest's own
+        // trap table says so (DPL >= 1 from guest kernel mode).
+        GENERAL_PROTECTION if frame.error_code & 7 == 2 => {
+            let software = (frame.error_code >> 3) as u8;
+            let handler = domain.vcpu.traps[usize::from(software)];
+            let lowest = if domain.vcpu.kernel_mode { 1 } else { 3 };
+            if handler.address != 0 && handler.dpl >= lowest {
+                frame.rip = frame.rip.wrapping_add(2);
+                bounce_exception(domain, frame, machine, software, None, None)
+            } else {
+                bounce_exception(domain, frame, machine, vector, Some(frame.error_code), None)
+            }
+        }
+        PAGE_FAULT => {
+            let address = machine.fault_address();
+            bounce_exception(domain, frame, machine, vector, Some(frame.error_code), Some(address))
+        }
+        _ => {
+            let code = has_error_code(vector).then_some(frame.error_code);
+            bounce_exception(domain, frame, machine, vector, code, None)
+        }
+    };
+    if let Err(error) = result {
+        machine.log(
+            LogLevel::Error,
+            format_args!(
+                "d{} ({}): exception {} ({}) at rip {:#x}: {}",
+                domain.id,
+                domain.name,
+                vector,
+                exception_name(u64::from(vector)),
+                frame.rip,
+                error
+            ),
+        );
+        domain.crash("unhandled exception");
+    }
+}

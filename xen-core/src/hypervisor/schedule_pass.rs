@@ -1,0 +1,96 @@
+//! One scheduling pass: timers fired, console input signalled, the next
+//! vCPU chosen and put on the CPU, or the CPU idled until there is one.
+
+use super::{Hypervisor, RunEnd};
+use crate::arch::{GuestMemory, Machine};
+use crate::debug_exit::DebugExit;
+use crate::domain::pv_domain::DomId;
+use crate::event::console_virq::{next_console_poll, signal_console_input};
+use crate::mm::budget::Budget;
+use crate::sched::Cpu;
+use crate::time::vcpu_time::publish_vcpu_time;
+use crate::trap_frame::TrapFrame;
+
+impl Hypervisor {
+    /// Picks what runs next and puts it on the CPU, its registers in
+    /// `frame`; idles (halting) while nothing is runnable. Arms the timer
+    /// for the next thing that needs looking at. The run ends here when no
+    /// domain is left.
+    pub(super) fn schedule<M: Machine>(
+        &mut self,
+        cpu: &mut Cpu,
+        frame: &mut TrapFrame,
+        machine: &mut M,
+    ) -> Result<(), RunEnd> {
+        loop {
+            self.give_back_orphans(machine);
+            if self.teardowns_pending() {
+                self.relinquish_some(Budget::per_invocation(), machine);
+            }
+            let now = machine.now_ns();
+            // Charge the vCPU that ran before waking any: a vCPU woken now
+            // keeps its boost for the choice below.
+            cpu.charge_until(&self.scheduler, &mut self.domains, now);
+            cpu.run_timers(&mut self.domains, machine.memory(), now);
+            let console_poll = next_console_poll(&self.domains, now);
+            if console_poll.is_some() && machine.take_console_input_signal() {
+                signal_console_input(&mut self.domains, machine.memory(), true);
+            }
+            let next = cpu.choose(&mut self.scheduler, &mut self.domains, now);
+            match next {
+                Some(id) => self.switch_to(cpu, frame, id, machine),
+                None => self.switch_out(cpu, frame, machine),
+            }
+            let deadline = cpu.next_deadline(&self.scheduler, &self.domains, now);
+            machine.arm_timer([deadline, console_poll].into_iter().flatten().min());
+            if next.is_some() {
+                return Ok(());
+            }
+            if self.teardowns_pending() {
+                // A dead domain's memory is still going back: no halting first.
+                continue;
+            }
+            if self.domains.iter().next().is_none() {
+                return Err(RunEnd {
+                    verdict: DebugExit::Failure,
+                    reason: "no domain left",
+                });
+            }
+            machine.wait_for_interrupt();
+        }
+    }
+
+    /// Saves the current vCPU's registers (if one runs) and leaves the CPU
+    /// idle on the hypervisor's own tables.
+    pub(super) fn switch_out<M: Machine>(&mut self, cpu: &mut Cpu, frame: &TrapFrame, machine: &mut M) {
+        if let Some(id) = cpu.current.take()
+            && let Some(domain) = self.domains.get_mut(id)
+        {
+            domain.vcpu.context = *frame;
+            machine.save_fpu(&mut domain.vcpu.fpu);
+            machine.guest().load_page_table_base(self.idle_l4);
+        }
+    }
+
+    /// Puts domain `id`'s vCPU on the CPU: its registers into `frame`, its
+    /// page tables, segment bases, FPU state and a fresh `vcpu_time_info`.
+    fn switch_to<M: Machine>(&mut self, cpu: &mut Cpu, frame: &mut TrapFrame, id: DomId, machine: &mut M) {
+        if cpu.current == Some(id) {
+            return;
+        }
+        self.switch_out(cpu, frame, machine);
+        let domain = self.domains.get_mut(id).expect("picked from the table");
+        let Some(base) = domain.vcpu.kernel_base.as_ref().map(|base| base.mfn()) else {
+            // The builder always sets one and it is only ever replaced.
+            unreachable!("a runnable vCPU without page tables");
+        };
+        *frame = domain.vcpu.context;
+        machine.guest().load_page_table_base(base);
+        machine.restore_fpu(&domain.vcpu.fpu);
+        let _ = domain.vcpu.take_loadable_state();
+        machine.load_registers(domain.vcpu.loadable());
+        let (reading, scale) = machine.clock();
+        publish_vcpu_time(machine.memory(), domain.shared_info, 0, reading, scale);
+        cpu.current = Some(id);
+    }
+}
