@@ -12,6 +12,7 @@ use crate::rflags::{AC, IF, IOPL, NT, RF, TF, VM};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
+use zerocopy::IntoBytes;
 
 /// The page-fault error-code bit that says "user mode".
 const PF_USER: u64 = 1 << 2;
@@ -123,11 +124,9 @@ fn bounce_to(
     push(frame.ss);
     let size = (count * 8) as u64;
     let rsp = (frame.rsp & !15).wrapping_sub(size);
-    let mut bytes = [0u8; 64];
-    for (chunk, word) in bytes.chunks_exact_mut(8).zip(&words[..count]) {
-        chunk.copy_from_slice(&word.to_le_bytes());
-    }
-    copy_to_guest(platform.guest(), rsp, &bytes[..count * 8]).map_err(|_| BounceError::BadStack(rsp))?;
+    // The words go to the guest as they lie in memory (x86 is little-endian,
+    // as the guest reads them): no byte buffer to fill and copy.
+    copy_to_guest(platform.guest(), rsp, words[..count].as_bytes()).map_err(|_| BounceError::BadStack(rsp))?;
     frame.rip = handler;
     frame.cs = u64::from(FLAT_KERNEL_CS);
     frame.ss = u64::from(FLAT_KERNEL_SS);
