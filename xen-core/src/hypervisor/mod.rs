@@ -9,6 +9,7 @@
 //! the scheduling pass, a domain's end, runs here, so host tests drive the
 //! real loop over a fake machine.
 
+mod boot_domains;
 mod domain_end;
 mod guest_entry;
 mod guest_exception;
@@ -17,6 +18,8 @@ mod schedule_pass;
 
 #[cfg(test)]
 mod tests;
+
+pub use boot_domains::{BootDomainCause, BootDomainError, BootMachine};
 
 use crate::arch::Machine;
 use crate::debug_exit::DebugExit;

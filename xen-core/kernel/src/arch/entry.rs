@@ -3,7 +3,7 @@
 /// Entered from `boot.S` with the physical address of `hvm_start_info`.
 #[unsafe(no_mangle)]
 extern "C" fn kernel_entry(start_info: u64) -> ! {
-    crate::boot::start(start_info)
+    crate::arch::boot_sequence::start(start_info)
 }
 
 use spin::Once;

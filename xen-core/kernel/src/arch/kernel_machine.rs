@@ -7,7 +7,7 @@ use super::guest_memory::CurrentGuestMemory;
 use super::physical_memory::PhysicalWindow;
 use super::serial::Serial;
 use super::{clock, control_registers, fpu, lapic, port_io, segment_base};
-use crate::m2p::M2pWriter;
+use crate::arch::m2p::M2pWriter;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::arch::{Machine, Platform};
@@ -66,7 +66,7 @@ impl Platform for KernelMachine {
     }
 
     fn console_write(&mut self, bytes: &[u8]) {
-        let serial = crate::console::lock();
+        let serial = crate::arch::console::lock();
         for &byte in bytes {
             if byte == b'\n' {
                 serial.write_byte(b'\r');
@@ -155,10 +155,10 @@ impl Machine for KernelMachine {
     }
 
     fn log(&mut self, level: LogLevel, message: fmt::Arguments<'_>) {
-        crate::console::log(level, message);
+        crate::arch::console::log(level, message);
     }
 
     fn report_hypervisor_fault(&mut self, frame: &TrapFrame) -> ! {
-        crate::crash_report::report_exception(frame)
+        crate::arch::crash_report::report_exception(frame)
     }
 }

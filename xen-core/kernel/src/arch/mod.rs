@@ -4,10 +4,16 @@
 //! `// SAFETY:` line; the rest of the image is safe Rust over these wrappers.
 #![allow(unsafe_code)]
 
+// `console` first: its logging macros must be defined before the modules using them.
+#[macro_use]
+pub mod console;
 pub mod boot_info;
+pub mod boot_sequence;
 pub mod clock;
 pub mod control_registers;
 pub mod cpu_id;
+pub mod crash_report;
+pub mod debug_trap;
 pub mod deliberate_fault;
 pub mod entry;
 pub mod fpu;
@@ -18,6 +24,7 @@ pub mod guest_memory;
 pub mod idt;
 pub mod kernel_machine;
 pub mod lapic;
+pub mod m2p;
 pub mod paging;
 pub mod physical_memory;
 pub mod pic;

@@ -4,7 +4,6 @@
 use super::kernel_machine::KernelMachine;
 use super::qemu_exit::exit;
 use spin::Mutex;
-use xen_core::domain::pv_domain::PvDomain;
 use xen_core::hypervisor::{Hypervisor, RunEnd};
 use xen_core::mm::{FrameTable, Mfn};
 use xen_core::sched::Cpu;
@@ -27,11 +26,10 @@ static RUNNING: Mutex<Running> = Mutex::new(Running {
     },
 });
 
-/// Adds a built domain, its first registers in `vcpu.context`; gives it
-/// back if its id is taken.
-#[allow(clippy::result_large_err)] // see DomainTable::insert
-pub fn add_domain(domain: PvDomain) -> Result<(), PvDomain> {
-    RUNNING.lock().hypervisor.add_domain(domain)
+/// Runs `f` on the hypervisor: the boot adds its domains this way before
+/// scheduling starts.
+pub fn with_hypervisor<R>(f: impl FnOnce(&mut Hypervisor) -> R) -> R {
+    f(&mut RUNNING.lock().hypervisor)
 }
 
 /// Starts scheduling over `frames`, with `idle_l4` (the hypervisor's own
@@ -52,7 +50,7 @@ pub fn start(frames: FrameTable<'static>, idle_l4: Mfn) -> ! {
 /// The last line of a run and its exit code.
 #[cold]
 fn end_run(end: RunEnd) -> ! {
-    crate::console::always(format_args!("*** hypervisor halted: {}", end.reason));
+    crate::arch::console::always(format_args!("*** hypervisor halted: {}", end.reason));
     exit(end.verdict)
 }
 
@@ -98,7 +96,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     if frame.vector == DEBUG {
         let status = super::control_registers::take_debug_status();
         if !frame.from_guest() {
-            crate::debug_trap::in_hypervisor(frame, status);
+            crate::arch::debug_trap::in_hypervisor(frame, status);
             return;
         }
     }
@@ -120,7 +118,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         frame.rip = &raw const copy_guest_bytes_fixup as u64;
         return;
     }
-    crate::crash_report::report_exception(frame);
+    crate::arch::crash_report::report_exception(frame);
 }
 
 /// Called by `syscall_entry` with a frame whose callee-saved slots are

@@ -2,6 +2,7 @@
 //!
 //! Every line starts with `(XEN)` and a level label, so a reader (or a test)
 //! can tell hypervisor output from a guest's.
+#![deny(unsafe_code)] // safe code over the arch wrappers; it sits here as the x86 side of the seam
 
 use crate::arch::serial::Serial;
 use core::fmt::{self, Write};
@@ -49,17 +50,17 @@ pub fn emergency_writer() -> Serial {
 
 /// Logs at error level.
 macro_rules! error {
-    ($($arg:tt)*) => { $crate::console::log(xen_core::log_level::LogLevel::Error, format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::arch::console::log(xen_core::log_level::LogLevel::Error, format_args!($($arg)*)) };
 }
 /// Logs at warning level.
 macro_rules! warn {
-    ($($arg:tt)*) => { $crate::console::log(xen_core::log_level::LogLevel::Warn, format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::arch::console::log(xen_core::log_level::LogLevel::Warn, format_args!($($arg)*)) };
 }
 /// Logs at info level.
 macro_rules! info {
-    ($($arg:tt)*) => { $crate::console::log(xen_core::log_level::LogLevel::Info, format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::arch::console::log(xen_core::log_level::LogLevel::Info, format_args!($($arg)*)) };
 }
 /// Logs at debug level.
 macro_rules! debug {
-    ($($arg:tt)*) => { $crate::console::log(xen_core::log_level::LogLevel::Debug, format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::arch::console::log(xen_core::log_level::LogLevel::Debug, format_args!($($arg)*)) };
 }

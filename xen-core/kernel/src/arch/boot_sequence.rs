@@ -1,33 +1,28 @@
 //! The boot sequence: from the loader's hand-over to the first verdict.
+#![deny(unsafe_code)] // safe code over the arch wrappers; it sits here as the x86 side of the seam
 
 use crate::arch::boot_info::BootInfo;
+use crate::arch::console;
 use crate::arch::deliberate_fault::DeliberateFault;
 use crate::arch::free_frames::FRAMES;
+use crate::arch::m2p::{M2P, M2pWriter};
 use crate::arch::physical_memory::PhysicalWindow;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
 use crate::arch::trap_dispatch;
 use crate::arch::{clock, fpu, frame_table_storage, gdt, idt, lapic, paging, pic, rtc, syscall};
-use crate::console;
-use crate::m2p::{M2P, M2pWriter};
 use core::fmt;
 use xen_core::boot::bundle::BootBundle;
 use xen_core::boot::command_line::CommandLine;
-use xen_core::boot::manifest::DomainSpec;
 use xen_core::boot::memory_map::{MemoryMap, RegionKind};
 use xen_core::debug_exit::DebugExit;
-use xen_core::domain::builder::{BuildRequest, build_pv_domain};
-use xen_core::domain::domain_table::MAX_DOMAINS;
-use xen_core::domain::elf_image::ElfImage;
-use xen_core::domain::guest_notes::GuestNotes;
-use xen_core::domain::pv_domain::DomId;
+use xen_core::hypervisor::BootMachine;
 use xen_core::mm::direct_map::direct_map_ranges;
 use xen_core::mm::hypervisor_page_table::HypervisorPageTable;
 use xen_core::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, FRAME_TABLE_VIRT_START};
 use xen_core::mm::mfn::PAGE_SIZE;
 use xen_core::mm::{FrameTable, PhysRange};
-use xen_core::sched::{SchedEntity, SchedParams};
-use xen_core::time::vcpu_time::{Wallclock, publish_wallclock, unix_seconds};
+use xen_core::time::vcpu_time::{Wallclock, unix_seconds};
 
 /// The low 1 MiB: real-mode IVT, BIOS data, option ROMs, and on PVH the
 /// loader's start info, module list and command line.
@@ -132,79 +127,25 @@ fn start_domains(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, m
         );
     }
     let mut frame_table = create_frame_table(machine_frames, &mut table);
-    for (index, spec) in bundle.manifest().domains.iter().enumerate() {
-        let domid = index as DomId;
-        let role = if domid == 0 { "dom0" } else { "domU" };
-        if usize::from(domid) >= MAX_DOMAINS {
-            warn!("{role} {}: only {MAX_DOMAINS} domains fit, left out", spec.name);
-            continue;
-        }
-        build_domain(bundle, spec, domid, &table, &mut frame_table, wallclock);
-    }
-    trap_dispatch::start(frame_table, table.root())
-}
-
-/// Builds one domain from its manifest entry and hands it to the scheduler.
-fn build_domain(
-    bundle: &BootBundle<'static>,
-    spec: &DomainSpec<'_>,
-    domid: DomId,
-    table: &HypervisorPageTable,
-    frame_table: &mut FrameTable<'static>,
-    wallclock: Wallclock,
-) {
-    let role = if domid == 0 { "dom0" } else { "domU" };
-    let fail = |e: &dyn fmt::Display| -> ! { fatal(format_args!("{role} {}: {e}", spec.name)) };
-    let image = ElfImage::parse(bundle.kernel_image(spec)).unwrap_or_else(|e| fail(&e));
-    let notes = GuestNotes::from_image(&image).unwrap_or_else(|e| fail(&e));
-    info!(
-        "d{domid} ({role} {}): {} \"{}\", entry {:#x}, hypercall page {:#x}, {} MiB, weight {}, cap {}",
-        spec.name,
-        spec.kernel,
-        notes.guest_os,
-        notes.entry,
-        notes.hypercall_page.unwrap_or(0),
-        spec.memory_bytes >> 20,
-        spec.weight,
-        spec.cap
-    );
-    let request = BuildRequest {
-        image: &image,
-        notes: &notes,
-        domid,
-        name: spec.name,
-        nr_pages: spec.memory_bytes / PAGE_SIZE,
-        cmdline: spec.cmdline,
-        privileged: domid == 0,
-        hypervisor_l4: table.root(),
-    };
+    let mut log = console::log;
     let mut memory = PhysicalWindow::DIRECT_MAP;
-    let built = build_pv_domain(&request, &mut memory, &mut *FRAMES.lock(), frame_table, &mut M2pWriter)
-        .unwrap_or_else(|e| fail(&e));
-    let layout = &built.layout;
-    info!(
-        "d{domid}: kernel {:#x}-{:#x}, p2m {:#x}-{:#x}, start_info {:#x}, page tables {:#x}-{:#x}, stack {:#x}, end {:#x}",
-        layout.kernel.start,
-        notes.virt_kend,
-        layout.p2m.start,
-        layout.p2m.end,
-        layout.start_info,
-        layout.page_tables.start,
-        layout.page_tables.end,
-        layout.stack,
-        layout.end
-    );
-    info!("frames: {} free after building d{domid}", FRAMES.lock().free_frames());
-    let mut domain = built.domain;
-    domain.vcpu.context = built.frame;
-    domain.vcpu.sched = SchedEntity::new(SchedParams {
-        weight: spec.weight,
-        cap: spec.cap,
+    let built = trap_dispatch::with_hypervisor(|hypervisor| {
+        let machine = BootMachine {
+            memory: &mut memory,
+            frames: &mut *FRAMES.lock(),
+            m2p: &mut M2pWriter,
+            log: &mut log,
+        };
+        hypervisor.build_boot_domains(bundle, &mut frame_table, table.root(), wallclock, machine)
     });
-    publish_wallclock(&mut memory, domain.shared_info, wallclock);
-    if trap_dispatch::add_domain(domain).is_err() {
-        fatal(format_args!("{role} {}: domain id {domid} taken", spec.name));
+    if let Err(error) = built {
+        fatal(format_args!("{error}"));
     }
+    info!(
+        "frames: {} free after building the domains",
+        FRAMES.lock().free_frames()
+    );
+    trap_dispatch::start(frame_table, table.root())
 }
 
 /// The frame table for machine frames `0..machine_frames`, all free, whose

@@ -9,6 +9,7 @@
 //! hypervisor goes on: TF is cleared if the interrupted context had it, and
 //! a guest that is single-stepping keeps its TF in its own saved RFLAGS, so
 //! its next step traps once it runs again.
+#![deny(unsafe_code)] // safe code over the arch wrappers; it sits here as the x86 side of the seam
 
 use crate::arch::stacks::Stack;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -1,10 +1,11 @@
 //! Crash reports: what the hypervisor prints when it faults or panics, before it
 //! ends the run with the failure code.
+#![deny(unsafe_code)] // safe code over the arch wrappers; it sits here as the x86 side of the seam
 
+use crate::arch::console::emergency_writer;
 use crate::arch::control_registers::{cr2, cr3};
 use crate::arch::qemu_exit::exit;
 use crate::arch::stacks::Stack;
-use crate::console::emergency_writer;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::debug_exit::DebugExit;
