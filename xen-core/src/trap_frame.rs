@@ -15,6 +15,8 @@ pub const SYSCALL_VECTOR: u64 = 0x100;
 pub const SYSCALL32_VECTOR: u64 = 0x101;
 /// `vector` of the `int 0x82` hypercall gate.
 pub const HYPERCALL_GATE_VECTOR: u64 = 0x82;
+/// The vector the local APIC timer raises: it ends a guest's slice.
+pub const TIMER_VECTOR: u8 = 0xf0;
 
 /// General registers as the entry code saves them, then the vector, the error
 /// code and the five words of an interrupt frame.

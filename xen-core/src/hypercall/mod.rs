@@ -181,7 +181,7 @@ mod mmu_tests;
 #[cfg(test)]
 mod settle_tests;
 #[cfg(test)]
-mod test_domains;
+pub(crate) mod test_domains;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

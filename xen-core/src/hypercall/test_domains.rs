@@ -91,7 +91,7 @@ pub(super) fn call_as(
 
 /// Builds the test ELF as unprivileged domain `domid` of `nr_pages`,
 /// taking frames `first..first + count`.
-pub(super) fn build_domain(
+pub(crate) fn build_domain(
     platform: &mut FakePlatform,
     frames: &mut FrameTable<'static>,
     domid: DomId,
