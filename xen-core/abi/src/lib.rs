@@ -15,6 +15,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod console;
 pub mod elfnote;
 pub mod errno;
 pub mod event_channel;
@@ -24,6 +25,7 @@ pub mod hypercall;
 pub mod memory;
 pub mod mmu;
 pub mod multicall;
+pub mod page_table_entry;
 pub mod physdev;
 pub mod sched;
 pub mod shared_info;
@@ -32,3 +34,4 @@ pub mod trap;
 pub mod vcpu;
 pub mod version;
 pub mod xenbus;
+pub mod xs_wire;

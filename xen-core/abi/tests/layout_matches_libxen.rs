@@ -1,12 +1,13 @@
 //! Conformance: our layouts and numbers equal those of Debian's `libxen-dev` headers.
 //!
 //! This file covers the boot structures, ELF notes, hypercall numbers and
-//! `sched_op`; the other header areas have their own `*_matches_libxen.rs`
+//! `sched_op` and the credit scheduler's parameters; the other header areas have their own `*_matches_libxen.rs`
 //! files. The probe harness lives in `common/mod.rs`.
 
+#[macro_use]
 mod common;
 
-use common::assert_layouts;
+use common::{Probe, assert_layouts};
 use std::mem::{offset_of, size_of};
 use xen_abi::elfnote::*;
 use xen_abi::hvm_start_info::*;
@@ -208,4 +209,18 @@ fn sched_op_numbers_and_layouts_match_the_xen_header() {
             ("offsetof(struct sched_poll, timeout)", offset_of!(SchedPoll, timeout)),
         ],
     );
+}
+
+#[test]
+fn credit_scheduler_parameters_match_the_domctl_header() {
+    use xen_abi::sched::*;
+    // domctl.h is the toolstack's interface: visible only to its builds.
+    let mut p = Probe::new(&["xen/xen.h", "xen/domctl.h"]);
+    p.define("__XEN_TOOLS__");
+    constants!(p, XEN_SCHEDULER_CREDIT);
+    layout!(p, "struct xen_domctl_sched_credit", XenDomctlSchedCredit {
+        "weight" => weight,
+        "cap" => cap,
+    });
+    p.run();
 }
