@@ -4,14 +4,19 @@
 use core::mem::{offset_of, size_of};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+/// Bytes in the input ring (the size of `xencons_interface.in`).
+pub const XENCONS_IN_SIZE: usize = 1024;
+/// Bytes in the output ring (the size of `xencons_interface.out`).
+pub const XENCONS_OUT_SIZE: usize = 2048;
+
 /// `struct xencons_interface` (3088 bytes at the start of the console page).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct XenconsInterface {
     /// Input bytes, written by the backend (C: `in`).
-    pub input: [u8; 1024],
+    pub input: [u8; XENCONS_IN_SIZE],
     /// Output bytes, written by the domain (C: `out`).
-    pub output: [u8; 2048],
+    pub output: [u8; XENCONS_OUT_SIZE],
     /// Input consumed by the domain.
     pub in_cons: u32,
     /// Input produced by the backend.
