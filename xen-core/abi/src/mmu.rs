@@ -153,7 +153,7 @@ pub const MACH2PHYS_NR_ENTRIES: u64 = (MACH2PHYS_VIRT_END - MACH2PHYS_VIRT_START
 
 /// The L4 slot of the upper-half address `va`.
 const fn l4_slot(va: u64) -> usize {
-    ((va >> L4_SHIFT) as usize) % ENTRIES_PER_TABLE
+    ((va >> L4_SHIFT) & (ENTRIES_PER_TABLE as u64 - 1)) as usize
 }
 
 const _: () = {
