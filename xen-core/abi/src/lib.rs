@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod console;
+pub mod domain_builder;
 pub mod elfnote;
 pub mod errno;
 pub mod event_channel;

@@ -25,16 +25,15 @@ use guest_sdk::start_info::StartInfo;
 use guest_sdk::{event_channel, println, sched, upcall};
 use store::{StoreRing, dom0_request, introduce};
 use vdemo::Vdemo;
+use xen_abi::domain_builder::MAX_DOMAINS;
 use xen_abi::errno::Errno;
 use xen_abi::event_channel::{EvtchnPort, VIRQ_DOM_EXC};
 use xen_abi::xs_wire::XsdSockmsgType;
 
-/// Domain ids looked at: xen-core has at most 8 domains.
-const MAX_DOMID: u16 = 7;
-/// The ports the builder offers dom0 in every domU.
-pub const STORE_PORT: EvtchnPort = 1;
-/// The console's.
-pub const CONSOLE_PORT: EvtchnPort = 2;
+/// Domain ids looked at: as many as xen-core holds.
+const MAX_DOMID: u16 = MAX_DOMAINS as u16 - 1;
+// The ports the builder offers dom0 in every domU.
+pub use xen_abi::domain_builder::{CONSOLE_PORT, STORE_PORT};
 /// DomUs served: each takes three grant windows of sixteen.
 const MAX_SERVED: usize = 4;
 
