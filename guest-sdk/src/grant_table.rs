@@ -117,7 +117,11 @@ impl<M: SharedMemory> GrantEntries<M> {
         if read_only {
             flags |= GrantFlags::READONLY;
         }
-        let entry = u64::from(flags.bits()) | u64::from(domid) << 16 | u64::from(frame) << 32;
+        let entry: u64 = zerocopy::transmute!(GrantEntryV1 {
+            flags: flags.bits(),
+            domid,
+            frame,
+        });
         self.memory
             .compare_exchange(offset, 0, entry)
             .map(drop)
