@@ -31,12 +31,12 @@ use xen_abi::mmu::{
     MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
 };
 use xen_abi::page_table_entry::ENTRIES_PER_TABLE;
-use xen_abi::start_info::StartInfo;
+use xen_abi::start_info::{BOOTSTRAP_MIN_PADDING, StartInfo};
 
 /// Flags for entries that point at lower tables, as Xen's builder writes them.
 pub const TABLE_FLAGS: u64 = PRESENT | RW | USER | ACCESSED | DIRTY;
 /// Pages of slack the builder guarantees after the boot stack.
-const SLACK_PAGES: u64 = 128;
+const SLACK_PAGES: u64 = BOOTSTRAP_MIN_PADDING / PAGE_SIZE;
 /// Updates queued before the manager flushes on its own.
 pub const QUEUE_LENGTH: usize = 64;
 
