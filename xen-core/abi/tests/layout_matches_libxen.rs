@@ -224,3 +224,25 @@ fn credit_scheduler_parameters_match_the_domctl_header() {
     });
     p.run();
 }
+
+#[test]
+fn the_ring_header_matches_define_ring_types() {
+    use xen_abi::ring::SringHeader;
+    // Any DEFINE_RING_TYPES instance has the header: blkif's, say.
+    let mut p = Probe::new(&["xen/xen.h", "xen/io/blkif.h"]);
+    for (field, offset) in [
+        ("req_prod", offset_of!(SringHeader, req_prod)),
+        ("req_event", offset_of!(SringHeader, req_event)),
+        ("rsp_prod", offset_of!(SringHeader, rsp_prod)),
+        ("rsp_event", offset_of!(SringHeader, rsp_event)),
+        ("pvt", offset_of!(SringHeader, pvt)),
+        ("__pad", offset_of!(SringHeader, _pad)),
+        ("ring", size_of::<SringHeader>()),
+    ] {
+        p.value(format!("offsetof(struct blkif_sring, {field})"), offset);
+    }
+    let zero = <SringHeader as zerocopy::FromZeros>::new_zeroed();
+    p.value("sizeof(((struct blkif_sring *)0)->pvt)", size_of_val(&zero.pvt));
+    p.value("sizeof(((struct blkif_sring *)0)->__pad)", size_of_val(&zero._pad));
+    p.run();
+}
