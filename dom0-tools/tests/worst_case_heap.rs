@@ -4,9 +4,10 @@
 
 use cap::Cap;
 use dom0_tools::xenstore::watches::ConnId;
-use dom0_tools::xenstore::wire::{Message, MessageType};
+use dom0_tools::xenstore::wire::Message;
 use dom0_tools::xenstore::xenstored::{Quotas, Xenstored};
 use std::alloc::System;
+use xen_abi::xs_wire::XsdSockmsgType;
 
 #[global_allocator]
 static HEAP: Cap<System> = Cap::new(System, usize::MAX);
@@ -18,16 +19,16 @@ const DOM0_HEAP: usize = 8 << 20;
 const XENSTORED_SHARE: usize = 6 << 20;
 
 fn ok(reply: Option<Message>) -> bool {
-    reply.is_some_and(|reply| reply.header.kind != MessageType::Error as u32)
+    reply.is_some_and(|reply| reply.header.kind != XsdSockmsgType::Error as u32)
 }
 
 /// Fills everything domain `domid` may make xenstored hold.
 fn fill(xs: &mut Xenstored, dom0: ConnId, domid: u16) -> ConnId {
     let home = format!("/local/domain/{domid}");
-    xs.request(dom0, MessageType::Mkdir, &[home.as_bytes()]).unwrap();
+    xs.request(dom0, XsdSockmsgType::Mkdir, &[home.as_bytes()]).unwrap();
     xs.request(
         dom0,
-        MessageType::SetPerms,
+        XsdSockmsgType::SetPerms,
         &[home.as_bytes(), format!("n{domid}").as_bytes()],
     )
     .unwrap();
@@ -36,10 +37,10 @@ fn fill(xs: &mut Xenstored, dom0: ConnId, domid: u16) -> ConnId {
     // Its bytes in 2 KiB values, then its nodes.
     let big = vec![b'v'; quotas.value_size];
     let mut index = 0;
-    while ok(xs.request(conn, MessageType::Write, &[format!("big{index}").as_bytes(), &big])) {
+    while ok(xs.request(conn, XsdSockmsgType::Write, &[format!("big{index}").as_bytes(), &big])) {
         index += 1;
     }
-    while ok(xs.request(conn, MessageType::Write, &[format!("n{index}").as_bytes(), b""])) {
+    while ok(xs.request(conn, XsdSockmsgType::Write, &[format!("n{index}").as_bytes(), b""])) {
         index += 1;
     }
     // Its watches, on long paths with long tokens.
@@ -49,16 +50,16 @@ fn fill(xs: &mut Xenstored, dom0: ConnId, domid: u16) -> ConnId {
         let token = format!("{watch}{token}");
         assert!(ok(xs.request(
             conn,
-            MessageType::Watch,
+            XsdSockmsgType::Watch,
             &[path.as_bytes(), &token.as_bytes()[..quotas.token_size]]
         )));
     }
     // Its transactions, each full of records of long paths.
     for _ in 0..quotas.transactions {
-        let start = xs.request(conn, MessageType::TransactionStart, &[b""]).unwrap();
+        let start = xs.request(conn, XsdSockmsgType::TransactionStart, &[b""]).unwrap();
         assert_eq!(
             start.header.kind,
-            MessageType::TransactionStart as u32,
+            XsdSockmsgType::TransactionStart as u32,
             "{:?}",
             start.payload
         );
@@ -69,7 +70,9 @@ fn fill(xs: &mut Xenstored, dom0: ConnId, domid: u16) -> ConnId {
         let mut read = 0;
         loop {
             let path = format!("{read}{}", "r".repeat(1000));
-            let reply = xs.request_in(conn, tx, MessageType::Read, &[path.as_bytes()]).unwrap();
+            let reply = xs
+                .request_in(conn, tx, XsdSockmsgType::Read, &[path.as_bytes()])
+                .unwrap();
             if reply.payload == b"ENOSPC\0" {
                 break;
             }
@@ -81,7 +84,7 @@ fn fill(xs: &mut Xenstored, dom0: ConnId, domid: u16) -> ConnId {
     while xs.accepts_requests(conn) {
         let mut payload = b"big0".to_vec();
         payload.push(0);
-        xs.handle(conn, &Message::request(MessageType::Read, id, payload));
+        xs.handle(conn, &Message::request(XsdSockmsgType::Read, id, payload));
         id += 1;
     }
     conn

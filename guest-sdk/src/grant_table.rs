@@ -21,14 +21,15 @@ use spin::Mutex;
 use xen_abi::grant_table::*;
 use xen_abi::hypercall::GRANT_TABLE_OP;
 use xen_abi::mmu::{DOMID_SELF, DomId};
+use xen_abi::page_table_entry::PAGE_SIZE;
 use zerocopy::{Immutable, IntoBytes};
 
 /// Grant frames the SDK sets up (all a xen-core domain has).
 pub const FRAMES: u32 = 4;
 /// Entries in them.
-pub const ENTRIES: u32 = FRAMES * 512;
+pub const ENTRIES: u32 = FRAMES * GRANT_ENTRIES_V1_PER_FRAME;
 /// Byte offset of the grant table in the shared area.
-const TABLE_OFFSET: usize = shared_area::GRANT_TABLE.start * 4096;
+const TABLE_OFFSET: usize = shared_area::GRANT_TABLE.start * PAGE_SIZE as usize;
 
 /// Why a grant operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +117,11 @@ impl<M: SharedMemory> GrantEntries<M> {
         if read_only {
             flags |= GrantFlags::READONLY;
         }
-        let entry = u64::from(flags.bits()) | u64::from(domid) << 16 | u64::from(frame) << 32;
+        let entry: u64 = zerocopy::transmute!(GrantEntryV1 {
+            flags: flags.bits(),
+            domid,
+            frame,
+        });
         self.memory
             .compare_exchange(offset, 0, entry)
             .map(drop)
@@ -335,10 +340,10 @@ pub fn read_window(offset: usize, out: &mut [u8]) {
 /// Reads `out.len()` bytes at `offset` of the page mapped at grant window
 /// `window` (outside the window, reads give nothing).
 pub fn read_in_window(window: usize, offset: usize, out: &mut [u8]) {
-    if window >= WINDOWS || offset + out.len() > 4096 {
+    if window >= WINDOWS || offset + out.len() > PAGE_SIZE as usize {
         return;
     }
-    let window = (shared_area::WINDOWS.start + window) * 4096;
+    let window = (shared_area::WINDOWS.start + window) * PAGE_SIZE as usize;
     for (index, byte) in out.iter_mut().enumerate() {
         let at = window + offset + index;
         let word = SharedPage.load(at & !7);

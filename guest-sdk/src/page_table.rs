@@ -22,39 +22,23 @@ mod tests;
 #[cfg(target_os = "none")]
 pub use crate::arch::page_table::{XenMmu, boot_manager};
 pub use backend::MmuBackend;
+pub use xen_abi::page_table_entry::{ACCESSED, ADDRESS_MASK, DIRTY, PAGE_SIZE, PRESENT, RW, USER};
 
 use crate::XenError;
 use heapless::Vec;
 use xen_abi::mmu::{
-    MACH2PHYS_VIRT_START, MMU_NORMAL_PT_UPDATE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L1_TABLE, MMUEXT_UNPIN_TABLE, MmuUpdate,
-    MmuextOp, UVMF_INVLPG,
+    HYPERVISOR_L4_SLOTS, MACH2PHYS_VIRT_START, MMU_NORMAL_PT_UPDATE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L1_TABLE,
+    MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
 };
-use xen_abi::start_info::StartInfo;
+use xen_abi::page_table_entry::ENTRIES_PER_TABLE;
+use xen_abi::start_info::{BOOTSTRAP_MIN_PADDING, StartInfo};
 
-/// Bytes in a page.
-pub const PAGE_SIZE: u64 = 4096;
-/// Entry bit: present.
-pub const PRESENT: u64 = 1 << 0;
-/// Entry bit: writable.
-pub const RW: u64 = 1 << 1;
-/// Entry bit: user-accessible (the hypervisor forces it for PV guests).
-pub const USER: u64 = 1 << 2;
-/// Entry bit: accessed.
-pub const ACCESSED: u64 = 1 << 5;
-/// Entry bit: dirty.
-pub const DIRTY: u64 = 1 << 6;
-/// The frame-number bits of an entry.
-pub const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
 /// Flags for entries that point at lower tables, as Xen's builder writes them.
 pub const TABLE_FLAGS: u64 = PRESENT | RW | USER | ACCESSED | DIRTY;
 /// Pages of slack the builder guarantees after the boot stack.
-const SLACK_PAGES: u64 = 128;
+const SLACK_PAGES: u64 = BOOTSTRAP_MIN_PADDING / PAGE_SIZE;
 /// Updates queued before the manager flushes on its own.
 pub const QUEUE_LENGTH: usize = 64;
-/// The first of the hypervisor's L4 slots, which no guest entry may use.
-const FIRST_HYPERVISOR_SLOT: usize = 256;
-/// One past the last of the hypervisor's L4 slots.
-const END_HYPERVISOR_SLOTS: usize = 272;
 
 /// A page-table level (1 maps pages, 4 is the root).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,7 +249,7 @@ impl<B: MmuBackend> PageTableManager<B> {
     /// `current` (same lower tables, so the kernel stays mapped), pinned.
     pub fn new_address_space(&mut self, current: &Frame) -> Result<Frame, PageTableError> {
         let root = self.new_table()?;
-        for slot in (0..512).filter(|slot| !(FIRST_HYPERVISOR_SLOT..END_HYPERVISOR_SLOTS).contains(slot)) {
+        for slot in (0..ENTRIES_PER_TABLE).filter(|slot| !HYPERVISOR_L4_SLOTS.contains(slot)) {
             let entry = self.backend.read_u64(current.va + slot as u64 * 8);
             if entry & PRESENT != 0 {
                 self.queue((root.mfn << 12) + slot as u64 * 8, entry)?;
@@ -408,7 +392,7 @@ impl<B: MmuBackend> PageTableManager<B> {
 fn check_guest_address(va: u64) -> Result<(), PageTableError> {
     let slot = index(va, Level::L4) as usize;
     let canonical = (va >> 47) == 0 || (va >> 47) == 0x1_ffff;
-    if !canonical || (FIRST_HYPERVISOR_SLOT..END_HYPERVISOR_SLOTS).contains(&slot) {
+    if !canonical || HYPERVISOR_L4_SLOTS.contains(&slot) {
         return Err(PageTableError::BadAddress(va));
     }
     Ok(())

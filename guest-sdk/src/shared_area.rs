@@ -28,7 +28,7 @@ pub const WINDOWS: Range<usize> = 7..23;
 pub const PAGES: usize = 23;
 
 /// Bytes in a page.
-const PAGE_SIZE: usize = 4096;
+const PAGE_SIZE: usize = xen_abi::page_table_entry::PAGE_SIZE as usize;
 
 /// The virtual address of page `page`.
 pub fn address(page: usize) -> u64 {

@@ -1,4 +1,4 @@
-//! The xenstore client of a domU (xen-pv-abi 14.3-14.4): requests on the
+//! The xenstore client of a domU (`io/xs_wire.h`): requests on the
 //! ring start_info names, answered by xenstored in dom0.
 //!
 //! [`start`] maps the ring and handles its port (events must be started:
@@ -14,22 +14,10 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use heapless::{Deque, Vec};
 use rings::byte_ring::{ByteConsumer, ByteProducer, XENSTORE_REQUESTS, XENSTORE_RESPONSES};
 use spin::Mutex;
+use xen_abi::xs_wire::{XENSTORE_PAYLOAD_MAX, XsdSockmsg, XsdSockmsgType};
 
-/// Largest payload (`XENSTORE_PAYLOAD_MAX`).
-pub const PAYLOAD_MAX: usize = 4096;
-/// Header bytes.
-const HEADER: usize = 16;
-/// Message types used here (`xsd_sockmsg_type`).
-const DIRECTORY: u32 = 1;
-const READ: u32 = 2;
-const WATCH: u32 = 4;
-const UNWATCH: u32 = 5;
-const TRANSACTION_START: u32 = 6;
-const TRANSACTION_END: u32 = 7;
-const WRITE: u32 = 11;
-const RM: u32 = 13;
-const WATCH_EVENT: u32 = 15;
-const ERROR: u32 = 16;
+/// Header bytes before a message's payload.
+const HEADER: usize = size_of::<XsdSockmsg>();
 /// How long to wait for a reply.
 const PATIENCE_NS: u64 = 10_000_000_000;
 
@@ -91,7 +79,7 @@ pub struct WatchEvent {
 
 /// Client state: bytes of a reply being reassembled, and watch events kept.
 struct Client {
-    incoming: Vec<u8, { HEADER + PAYLOAD_MAX }>,
+    incoming: Vec<u8, { HEADER + XENSTORE_PAYLOAD_MAX }>,
     events: Deque<WatchEvent, 8>,
 }
 
@@ -113,12 +101,12 @@ pub fn start(info: &StartInfo) -> Result<(), XsError> {
 
 /// Reads `path` into `out`; the value's length.
 pub fn read(path: &str, out: &mut [u8]) -> Result<usize, XsError> {
-    request(READ, 0, &[path.as_bytes()], None, out)
+    request(XsdSockmsgType::Read, 0, &[path.as_bytes()], None, out)
 }
 
 /// The children of `path`, NUL-separated, into `out`; the bytes used.
 pub fn directory(path: &str, out: &mut [u8]) -> Result<usize, XsError> {
-    request(DIRECTORY, 0, &[path.as_bytes()], None, out)
+    request(XsdSockmsgType::Directory, 0, &[path.as_bytes()], None, out)
 }
 
 /// Writes `value` at `path` (creating it and its parents).
@@ -128,33 +116,47 @@ pub fn write(path: &str, value: &[u8]) -> Result<(), XsError> {
 
 /// Writes in transaction `tx`.
 pub fn write_in(tx: u32, path: &str, value: &[u8]) -> Result<(), XsError> {
-    request(WRITE, tx, &[path.as_bytes()], Some(value), &mut [0; 4]).map(drop)
+    request(XsdSockmsgType::Write, tx, &[path.as_bytes()], Some(value), &mut [0; 4]).map(drop)
 }
 
 /// Reads in transaction `tx`.
 pub fn read_in(tx: u32, path: &str, out: &mut [u8]) -> Result<usize, XsError> {
-    request(READ, tx, &[path.as_bytes()], None, out)
+    request(XsdSockmsgType::Read, tx, &[path.as_bytes()], None, out)
 }
 
 /// Removes `path` and everything below it.
 pub fn rm(path: &str) -> Result<(), XsError> {
-    request(RM, 0, &[path.as_bytes()], None, &mut [0; 4]).map(drop)
+    request(XsdSockmsgType::Rm, 0, &[path.as_bytes()], None, &mut [0; 4]).map(drop)
 }
 
 /// Watches `path`; events carry `token`. The first event comes at once.
 pub fn watch(path: &str, token: &str) -> Result<(), XsError> {
-    request(WATCH, 0, &[path.as_bytes(), token.as_bytes()], None, &mut [0; 4]).map(drop)
+    request(
+        XsdSockmsgType::Watch,
+        0,
+        &[path.as_bytes(), token.as_bytes()],
+        None,
+        &mut [0; 4],
+    )
+    .map(drop)
 }
 
 /// Stops watching `path` with `token`.
 pub fn unwatch(path: &str, token: &str) -> Result<(), XsError> {
-    request(UNWATCH, 0, &[path.as_bytes(), token.as_bytes()], None, &mut [0; 4]).map(drop)
+    request(
+        XsdSockmsgType::Unwatch,
+        0,
+        &[path.as_bytes(), token.as_bytes()],
+        None,
+        &mut [0; 4],
+    )
+    .map(drop)
 }
 
 /// Starts a transaction; its id.
 pub fn transaction_start() -> Result<u32, XsError> {
     let mut id = [0u8; 16];
-    let length = request(TRANSACTION_START, 0, &[b""], None, &mut id)?;
+    let length = request(XsdSockmsgType::TransactionStart, 0, &[b""], None, &mut id)?;
     let text = core::str::from_utf8(&id[..length.saturating_sub(1)]).map_err(|_| XsError::NoReply)?;
     text.parse().map_err(|_| XsError::NoReply)
 }
@@ -163,7 +165,7 @@ pub fn transaction_start() -> Result<u32, XsError> {
 /// `EAGAIN` means another change came first: start again.
 pub fn transaction_end(tx: u32, commit: bool) -> Result<(), XsError> {
     let verdict: &[u8] = if commit { b"T" } else { b"F" };
-    request(TRANSACTION_END, tx, &[verdict], None, &mut [0; 4]).map(drop)
+    request(XsdSockmsgType::TransactionEnd, tx, &[verdict], None, &mut [0; 4]).map(drop)
 }
 
 /// Sleeps until a watch event comes (or system time `deadline`); the event.
@@ -184,12 +186,18 @@ pub fn wait_for_watch(deadline: u64) -> Result<Option<WatchEvent>, XsError> {
 
 /// Sends one request and waits for its reply, copying the payload into
 /// `out`; its length.
-fn request(kind: u32, tx: u32, fields: &[&[u8]], value: Option<&[u8]>, out: &mut [u8]) -> Result<usize, XsError> {
+fn request(
+    kind: XsdSockmsgType,
+    tx: u32,
+    fields: &[&[u8]],
+    value: Option<&[u8]>,
+    out: &mut [u8],
+) -> Result<usize, XsError> {
     let port = PORT.load(Ordering::Acquire);
     if port == 0 {
         return Err(XsError::NotStarted);
     }
-    let mut payload: Vec<u8, PAYLOAD_MAX> = Vec::new();
+    let mut payload: Vec<u8, XENSTORE_PAYLOAD_MAX> = Vec::new();
     for field in fields {
         payload.extend_from_slice(field).map_err(|_| XsError::TooLong)?;
         payload.push(0).map_err(|_| XsError::TooLong)?;
@@ -198,8 +206,8 @@ fn request(kind: u32, tx: u32, fields: &[&[u8]], value: Option<&[u8]>, out: &mut
         payload.extend_from_slice(value).map_err(|_| XsError::TooLong)?;
     }
     let req_id = REQ_ID.fetch_add(1, Ordering::Relaxed);
-    let mut message: Vec<u8, { HEADER + PAYLOAD_MAX }> = Vec::new();
-    for word in [kind, req_id, tx, payload.len() as u32] {
+    let mut message: Vec<u8, { HEADER + XENSTORE_PAYLOAD_MAX }> = Vec::new();
+    for word in [kind as u32, req_id, tx, payload.len() as u32] {
         let _ = message.extend_from_slice(&word.to_le_bytes());
     }
     let _ = message.extend_from_slice(&payload);
@@ -249,7 +257,7 @@ fn pump(req_id: Option<u32>, out: &mut [u8]) -> Result<Option<usize>, XsError> {
         while client.incoming.len() >= HEADER {
             let word = |i: usize| u32::from_le_bytes(client.incoming[i * 4..i * 4 + 4].try_into().unwrap_or([0; 4]));
             let (kind, id, length) = (word(0), word(1), word(3) as usize);
-            if length > PAYLOAD_MAX {
+            if length > XENSTORE_PAYLOAD_MAX {
                 // A broken stream: drop what is buffered rather than fail
                 // on the same header for every request to come.
                 client.incoming.clear();
@@ -260,14 +268,14 @@ fn pump(req_id: Option<u32>, out: &mut [u8]) -> Result<Option<usize>, XsError> {
             }
             let payload_range = HEADER..HEADER + length;
             let mut answer = None;
-            if kind == WATCH_EVENT {
+            if kind == XsdSockmsgType::WatchEvent as u32 {
                 let event = parse_event(&client.incoming[payload_range.clone()]);
                 if client.events.is_full() {
                     client.events.pop_front();
                 }
                 let _ = client.events.push_back(event);
             } else if Some(id) == req_id {
-                answer = Some(if kind == ERROR {
+                answer = Some(if kind == XsdSockmsgType::Error as u32 {
                     let name = &client.incoming[payload_range.clone()];
                     let name = name.strip_suffix(&[0]).unwrap_or(name);
                     Err(XsError::Error(

@@ -11,6 +11,9 @@
 use crate::RingError;
 use crate::shared_memory::SharedMemory;
 use crate::sync::Ordering;
+use core::mem::offset_of;
+use xen_abi::console::{XENCONS_IN_SIZE, XENCONS_OUT_SIZE, XenconsInterface};
+use xen_abi::xs_wire::{XENSTORE_RING_SIZE, XenstoreDomainInterface};
 
 /// Where one direction of a byte ring lives in its page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,38 +30,32 @@ pub struct ByteRingLayout {
 
 /// `xencons_interface.in`: console input, written by the back end.
 pub const CONSOLE_IN: ByteRingLayout = ByteRingLayout {
-    data_offset: 0,
-    size: 1024,
-    cons_offset: 3072,
-    prod_offset: 3076,
+    data_offset: offset_of!(XenconsInterface, input),
+    size: XENCONS_IN_SIZE as u32,
+    cons_offset: offset_of!(XenconsInterface, in_cons),
+    prod_offset: offset_of!(XenconsInterface, in_prod),
 };
 /// `xencons_interface.out`: console output, written by the guest.
 pub const CONSOLE_OUT: ByteRingLayout = ByteRingLayout {
-    data_offset: 1024,
-    size: 2048,
-    cons_offset: 3080,
-    prod_offset: 3084,
+    data_offset: offset_of!(XenconsInterface, output),
+    size: XENCONS_OUT_SIZE as u32,
+    cons_offset: offset_of!(XenconsInterface, out_cons),
+    prod_offset: offset_of!(XenconsInterface, out_prod),
 };
 /// `xenstore_domain_interface.req`: requests, written by the guest.
 pub const XENSTORE_REQUESTS: ByteRingLayout = ByteRingLayout {
-    data_offset: 0,
-    size: 1024,
-    cons_offset: 2048,
-    prod_offset: 2052,
+    data_offset: offset_of!(XenstoreDomainInterface, req),
+    size: XENSTORE_RING_SIZE as u32,
+    cons_offset: offset_of!(XenstoreDomainInterface, req_cons),
+    prod_offset: offset_of!(XenstoreDomainInterface, req_prod),
 };
 /// `xenstore_domain_interface.rsp`: replies and watch events, written by xenstored.
 pub const XENSTORE_RESPONSES: ByteRingLayout = ByteRingLayout {
-    data_offset: 1024,
-    size: 1024,
-    cons_offset: 2056,
-    prod_offset: 2060,
+    data_offset: offset_of!(XenstoreDomainInterface, rsp),
+    size: XENSTORE_RING_SIZE as u32,
+    cons_offset: offset_of!(XenstoreDomainInterface, rsp_cons),
+    prod_offset: offset_of!(XenstoreDomainInterface, rsp_prod),
 };
-/// Byte offset of `xenstore_domain_interface.server_features`.
-pub const XENSTORE_SERVER_FEATURES_OFFSET: usize = 2064;
-/// Byte offset of `xenstore_domain_interface.connection`.
-pub const XENSTORE_CONNECTION_OFFSET: usize = 2068;
-/// Byte offset of `xenstore_domain_interface.error`.
-pub const XENSTORE_ERROR_OFFSET: usize = 2072;
 
 impl ByteRingLayout {
     /// Whether the layout fits in `words` words of shared memory.

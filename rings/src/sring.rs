@@ -14,19 +14,20 @@ use crate::RingError;
 use crate::shared_memory::SharedMemory;
 use crate::sync::Ordering;
 use core::marker::PhantomData;
-use core::mem::{align_of, size_of};
+use core::mem::{align_of, offset_of, size_of};
+use xen_abi::ring::SringHeader;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// Word index of `req_prod`.
-pub const REQ_PROD: usize = 0;
+pub const REQ_PROD: usize = offset_of!(SringHeader, req_prod) / 4;
 /// Word index of `req_event`.
-pub const REQ_EVENT: usize = 1;
+pub const REQ_EVENT: usize = offset_of!(SringHeader, req_event) / 4;
 /// Word index of `rsp_prod`.
-pub const RSP_PROD: usize = 2;
+pub const RSP_PROD: usize = offset_of!(SringHeader, rsp_prod) / 4;
 /// Word index of `rsp_event`.
-pub const RSP_EVENT: usize = 3;
+pub const RSP_EVENT: usize = offset_of!(SringHeader, rsp_event) / 4;
 /// Size of the header before the first slot.
-pub const HEADER_BYTES: usize = 64;
+pub const HEADER_BYTES: usize = size_of::<SringHeader>();
 
 /// A request or response type that can travel in a slot: plain bytes with no
 /// padding, a whole number of 32-bit words.

@@ -8,11 +8,13 @@
 
 use crate::arch::GuestMemory;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::{HYPERVISOR_VIRT_END, HYPERVISOR_VIRT_START};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// First address after the hypervisor's reserved slots (L4 slot 272); they
 /// start where the canonical upper half does, at L4 slot 256.
-const HOLE_END: u64 = 0xFFFF_8800_0000_0000;
+const HOLE_END: u64 = HYPERVISOR_VIRT_END;
+const _: () = assert!(HYPERVISOR_VIRT_START == !(LOWER_HALF_END - 1));
 /// First non-canonical address of the lower half.
 const LOWER_HALF_END: u64 = 0x0000_8000_0000_0000;
 
@@ -81,7 +83,7 @@ mod tests {
     use super::*;
     use crate::arch::fake::FakeGuestMemory;
 
-    const HOLE_START: u64 = 0xFFFF_8000_0000_0000;
+    const HOLE_START: u64 = HYPERVISOR_VIRT_START;
 
     #[test]
     fn guest_space_excludes_the_hypervisor_slots_and_the_non_canonical_gap() {

@@ -8,13 +8,15 @@
 
 use crate::mm::layout::is_canonical;
 use crate::rflags::{IF, IOPL};
+use xen_abi::hypercall::HYPERCALL_VECTOR;
+use xen_abi::trap::{FLAT_RING3_CS32, FLAT_RING3_CS64, FLAT_RING3_SS64};
 
 /// `vector` of a frame built by the `syscall` entry (not a real vector).
 pub const SYSCALL_VECTOR: u64 = 0x100;
 /// `vector` of a frame built for `syscall` from 32-bit guest code (CSTAR).
 pub const SYSCALL32_VECTOR: u64 = 0x101;
 /// `vector` of the `int 0x82` hypercall gate.
-pub const HYPERCALL_GATE_VECTOR: u64 = 0x82;
+pub const HYPERCALL_GATE_VECTOR: u64 = HYPERCALL_VECTOR as u64;
 /// The vector the local APIC timer raises: it ends a guest's slice.
 pub const TIMER_VECTOR: u8 = 0xf0;
 
@@ -56,9 +58,14 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
-/// Size the entry assembly reserves for a frame (`TRAP_FRAME_SIZE`).
-pub const TRAP_FRAME_SIZE: usize = 22 * 8;
-const _: () = assert!(core::mem::size_of::<TrapFrame>() == TRAP_FRAME_SIZE);
+/// Size the entry assembly reserves for a frame (its `TRAP_FRAME_SIZE`).
+pub const TRAP_FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
+const _: () = assert!(TRAP_FRAME_SIZE == 22 * 8);
+
+/// The guest selectors a frame may return to, as the frame holds them.
+const GUEST_CS64: u64 = FLAT_RING3_CS64 as u64;
+const GUEST_CS32: u64 = FLAT_RING3_CS32 as u64;
+const GUEST_SS: u64 = FLAT_RING3_SS64 as u64;
 
 impl TrapFrame {
     /// Whether the frame was pushed on entry from ring 3, i.e. from a guest.
@@ -76,11 +83,11 @@ impl TrapFrame {
         // 64-bit code needs a canonical RIP; 32-bit code one below 4 GiB (the
         // segment limit), or iretq faults in ring 0.
         let rip_ok = match self.cs {
-            0xe033 => self.rip_is_canonical(),
-            0xe023 => self.rip <= u64::from(u32::MAX),
+            GUEST_CS64 => self.rip_is_canonical(),
+            GUEST_CS32 => self.rip <= u64::from(u32::MAX),
             _ => false,
         };
-        rip_ok && self.ss == 0xe02b && self.rflags & IF != 0 && self.rflags & IOPL == 0
+        rip_ok && self.ss == GUEST_SS && self.rflags & IF != 0 && self.rflags & IOPL == 0
     }
 
     /// Whether RIP is canonical. Even a frame the CPU saved on entry may not
@@ -105,7 +112,7 @@ mod tests {
         TrapFrame {
             rip,
             cs,
-            ss: 0xe02b,
+            ss: GUEST_SS,
             rflags: 0x202,
             ..TrapFrame::default()
         }
@@ -114,18 +121,18 @@ mod tests {
     #[test]
     fn a_syscall_at_the_top_of_the_lower_half_is_not_a_safe_return() {
         // The instruction after it would be at 2^47: non-canonical.
-        assert!(!frame(0x0000_8000_0000_0000, 0xe033).rip_is_canonical());
-        assert!(!frame(0x0000_8000_0000_0000, 0xe033).is_safe_guest_return());
-        assert!(frame(0x0000_7fff_ffff_fffe, 0xe033).is_safe_guest_return());
-        assert!(frame(0xffff_8000_0000_0000, 0xe033).rip_is_canonical());
+        assert!(!frame(0x0000_8000_0000_0000, GUEST_CS64).rip_is_canonical());
+        assert!(!frame(0x0000_8000_0000_0000, GUEST_CS64).is_safe_guest_return());
+        assert!(frame(0x0000_7fff_ffff_fffe, GUEST_CS64).is_safe_guest_return());
+        assert!(frame(0xffff_8000_0000_0000, GUEST_CS64).rip_is_canonical());
     }
 
     #[test]
     fn thirty_two_bit_code_must_resume_below_four_gib() {
-        assert!(frame(0xffff_fff0, 0xe023).is_safe_guest_return());
+        assert!(frame(0xffff_fff0, GUEST_CS32).is_safe_guest_return());
         // A continuation rewinding RIP 0 by two bytes must not be accepted.
-        assert!(!frame(0u64.wrapping_sub(2), 0xe023).is_safe_guest_return());
-        assert!(!frame(0x1_0000_0000, 0xe023).is_safe_guest_return());
+        assert!(!frame(0u64.wrapping_sub(2), GUEST_CS32).is_safe_guest_return());
+        assert!(!frame(0x1_0000_0000, GUEST_CS32).is_safe_guest_return());
     }
 
     #[test]
@@ -134,21 +141,21 @@ mod tests {
         assert!(
             !TrapFrame {
                 rflags: 0x3202,
-                ..frame(0x1000, 0xe033)
+                ..frame(0x1000, GUEST_CS64)
             }
             .is_safe_guest_return()
         );
         assert!(
             !TrapFrame {
                 rflags: 0x2,
-                ..frame(0x1000, 0xe033)
+                ..frame(0x1000, GUEST_CS64)
             }
             .is_safe_guest_return()
         );
         assert!(
             !TrapFrame {
                 ss: 0xe010,
-                ..frame(0x1000, 0xe033)
+                ..frame(0x1000, GUEST_CS64)
             }
             .is_safe_guest_return()
         );

@@ -2,11 +2,12 @@
 //! of any size, so requests are reassembled here, and replies leave in
 //! pieces as the ring has room.
 
-use super::wire::{HEADER_SIZE, Header, Message, PAYLOAD_MAX};
+use super::wire::{HEADER_SIZE, Message, parse_header};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use xen_abi::xs_wire::XENSTORE_PAYLOAD_MAX;
 
-/// The stream is broken: a header announced more than [`PAYLOAD_MAX`]
+/// The stream is broken: a header announced more than [`XENSTORE_PAYLOAD_MAX`]
 /// bytes. Nothing after it can be trusted; the connection must close
 /// (Xen sets the ring's error field to "protocol").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,11 +32,11 @@ impl MessageReader {
 
     /// The next whole message, if one has arrived.
     pub fn next_message(&mut self) -> Result<Option<Message>, TooLong> {
-        let Some(header) = Header::parse(&self.pending) else {
+        let Some(header) = parse_header(&self.pending) else {
             return Ok(None);
         };
         let len = header.len as usize;
-        if len > PAYLOAD_MAX {
+        if len > XENSTORE_PAYLOAD_MAX {
             return Err(TooLong(header.len));
         }
         if self.pending.len() < HEADER_SIZE + len {
@@ -89,10 +90,11 @@ impl MessageWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xenstore::wire::MessageType;
+    use crate::xenstore::wire::header_bytes;
+    use xen_abi::xs_wire::XsdSockmsgType;
 
     fn message(req_id: u32, payload: &[u8]) -> Message {
-        Message::request(MessageType::Read, req_id, payload.to_vec())
+        Message::request(XsdSockmsgType::Read, req_id, payload.to_vec())
     }
 
     #[test]
@@ -125,7 +127,7 @@ mod tests {
         let mut reader = MessageReader::default();
         let mut header = message(1, b"").header;
         header.len = 4097;
-        reader.push(&header.to_bytes());
+        reader.push(&header_bytes(&header));
         assert_eq!(reader.next_message(), Err(TooLong(4097)));
     }
 

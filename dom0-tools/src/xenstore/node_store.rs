@@ -9,10 +9,10 @@
 use super::path;
 use super::permissions::{Access, Permissions};
 use super::tree::{Caller, Changed, Node, PERMISSION_BYTES, Quota};
-use super::wire::XsError;
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
+use xen_abi::xs_wire::XsdError;
 
 /// Nodes by path, with what each domain owns; the operations of the
 /// protocol are provided on top.
@@ -36,8 +36,8 @@ pub trait NodeStore {
     fn next_generation(&mut self) -> u64;
 
     /// What `caller` may do with the node at `path` (ENOENT if none).
-    fn access(&self, caller: Caller, path: &str) -> Result<Access, XsError> {
-        let node = self.node(path).ok_or(XsError::ENOENT)?;
+    fn access(&self, caller: Caller, path: &str) -> Result<Access, XsdError> {
+        let node = self.node(path).ok_or(XsdError::ENOENT)?;
         Ok(if caller.privileged {
             Access::Both
         } else {
@@ -46,11 +46,11 @@ pub trait NodeStore {
     }
 
     /// The node at `path` if `caller` may read it.
-    fn readable(&self, caller: Caller, path: &str) -> Result<&Node, XsError> {
+    fn readable(&self, caller: Caller, path: &str) -> Result<&Node, XsdError> {
         if !self.access(caller, path)?.reads() {
-            return Err(XsError::EACCES);
+            return Err(XsdError::EACCES);
         }
-        self.node(path).ok_or(XsError::ENOENT)
+        self.node(path).ok_or(XsdError::ENOENT)
     }
 
     /// Whether `caller` may read `path`.
@@ -59,17 +59,17 @@ pub trait NodeStore {
     }
 
     /// The value at `path`.
-    fn read(&self, caller: Caller, path: &str) -> Result<&[u8], XsError> {
+    fn read(&self, caller: Caller, path: &str) -> Result<&[u8], XsdError> {
         Ok(&self.readable(caller, path)?.value)
     }
 
     /// The children of `path`.
-    fn directory(&self, caller: Caller, path: &str) -> Result<&BTreeSet<String>, XsError> {
+    fn directory(&self, caller: Caller, path: &str) -> Result<&BTreeSet<String>, XsdError> {
         Ok(&self.readable(caller, path)?.children)
     }
 
     /// The permissions of `path`.
-    fn perms(&self, caller: Caller, path: &str) -> Result<&Permissions, XsError> {
+    fn perms(&self, caller: Caller, path: &str) -> Result<&Permissions, XsdError> {
         Ok(&self.readable(caller, path)?.perms)
     }
 
@@ -108,29 +108,29 @@ pub trait NodeStore {
     /// values) if needed. Creating needs write access to the nearest
     /// existing ancestor; new nodes take its permissions, owned by the
     /// caller unless privileged. `quota` caps what the caller owns.
-    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsError> {
+    fn write(&mut self, caller: Caller, path: &str, value: &[u8], quota: Quota) -> Result<Changed, XsdError> {
         set(self, caller, path, Some(value), quota)
     }
 
     /// Creates `path` (and missing parents) with an empty value; an
     /// existing node keeps its value.
-    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsError> {
+    fn mkdir(&mut self, caller: Caller, path: &str, quota: Quota) -> Result<Changed, XsdError> {
         set(self, caller, path, None, quota)
     }
 
     /// Removes `path` and everything below it. Absent: fine if its parent
     /// exists (nothing changes), ENOENT if not. The root cannot go.
-    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsError> {
-        let parent = path::parent(path).ok_or(XsError::EINVAL)?;
+    fn rm(&mut self, caller: Caller, path: &str) -> Result<Changed, XsdError> {
+        let parent = path::parent(path).ok_or(XsdError::EINVAL)?;
         if self.node(path).is_none() {
             return if self.node(parent).is_some() {
                 Ok(Vec::new())
             } else {
-                Err(XsError::ENOENT)
+                Err(XsdError::ENOENT)
             };
         }
         if !self.access(caller, path)?.writes() {
-            return Err(XsError::EACCES);
+            return Err(XsdError::EACCES);
         }
         let removed = self.subtree(path);
         for node in &removed {
@@ -150,18 +150,18 @@ pub trait NodeStore {
     /// only, and only the privileged may hand the node to another owner.
     /// Each entry is charged to the owner's bytes: more entries than the
     /// node had must fit `quota` (ENOSPC).
-    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsError> {
-        let node = self.node(path).ok_or(XsError::ENOENT)?;
+    fn set_perms(&mut self, caller: Caller, path: &str, perms: Permissions, quota: Quota) -> Result<Changed, XsdError> {
+        let node = self.node(path).ok_or(XsdError::ENOENT)?;
         let owner = node.perms.owner();
         if !caller.privileged && (caller.domid != owner || perms.owner() != owner) {
-            return Err(XsError::EACCES);
+            return Err(XsdError::EACCES);
         }
         let grown = perms.entries().len().saturating_sub(node.perms.entries().len()) * PERMISSION_BYTES;
         if !caller.privileged && grown > 0 && self.bytes_owned_by(owner) + grown > quota.bytes {
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         let generation = self.next_generation();
-        let mut node = self.take(path).ok_or(XsError::ENOENT)?;
+        let mut node = self.take(path).ok_or(XsdError::ENOENT)?;
         node.perms = perms;
         node.generation = generation;
         self.put(path, node);
@@ -176,43 +176,43 @@ fn set<S: NodeStore + ?Sized>(
     path: &str,
     value: Option<&[u8]>,
     quota: Quota,
-) -> Result<Changed, XsError> {
+) -> Result<Changed, XsdError> {
     let missing = store.missing(path);
     if missing.is_empty() {
         if !store.access(caller, path)?.writes() {
-            return Err(XsError::EACCES);
+            return Err(XsdError::EACCES);
         }
         let Some(value) = value else {
             return Ok(Vec::new());
         };
-        let node = store.node(path).ok_or(XsError::ENOENT)?;
+        let node = store.node(path).ok_or(XsdError::ENOENT)?;
         let owner = node.perms.owner();
         let grown = value.len().saturating_sub(node.value.len());
         // Only growth is refused: an owner over its quota (pushed there
         // by dom0's writes) may still rewrite its nodes in place.
         if !caller.privileged && owner == caller.domid && grown > 0 && store.bytes_owned_by(owner) + grown > quota.bytes
         {
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         let generation = store.next_generation();
-        let mut node = store.take(path).ok_or(XsError::ENOENT)?;
+        let mut node = store.take(path).ok_or(XsdError::ENOENT)?;
         node.value = Vec::from(value);
         node.generation = generation;
         store.put(path, node);
         return Ok(alloc::vec![String::from(path)]);
     }
-    let anchor = path::parent(missing[0]).ok_or(XsError::EINVAL)?;
+    let anchor = path::parent(missing[0]).ok_or(XsdError::EINVAL)?;
     if !store.access(caller, anchor)?.writes() {
-        return Err(XsError::EACCES);
+        return Err(XsdError::EACCES);
     }
-    let inherited = store.node(anchor).ok_or(XsError::ENOENT)?.perms.clone();
+    let inherited = store.node(anchor).ok_or(XsdError::ENOENT)?.perms.clone();
     if !caller.privileged {
         let perms = inherited.entries().len() * PERMISSION_BYTES * missing.len();
         let bytes: usize = missing.iter().map(|at| at.len()).sum::<usize>() + value.map_or(0, <[u8]>::len) + perms;
         if store.owned_by(caller.domid) + missing.len() > quota.nodes
             || store.bytes_owned_by(caller.domid) + bytes > quota.bytes
         {
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
     }
     let perms = if caller.privileged {
@@ -222,7 +222,7 @@ fn set<S: NodeStore + ?Sized>(
     };
     let generation = store.next_generation();
     let mut changed = alloc::vec![String::from(anchor)];
-    let anchor_node = store.node_mut(anchor).ok_or(XsError::ENOENT)?;
+    let anchor_node = store.node_mut(anchor).ok_or(XsdError::ENOENT)?;
     anchor_node.children.insert(String::from(path::leaf(missing[0])));
     anchor_node.generation = generation;
     for (index, new) in missing.iter().enumerate() {

@@ -7,14 +7,15 @@
 //! because xenstored stops taking a connection's requests while its
 //! outbox lacks room for one more reply ([`Outbox::has_room_for_a_reply`]).
 
-use super::wire::{Message, MessageType, PAYLOAD_MAX};
+use super::wire::Message;
 use alloc::collections::VecDeque;
+use xen_abi::xs_wire::{XENSTORE_PAYLOAD_MAX, XsdSockmsgType};
 
 /// What one queued message costs beyond its payload: its record.
 pub const MESSAGE_COST: usize = core::mem::size_of::<Message>();
 
 /// What the largest reply costs.
-pub const LARGEST_REPLY: usize = MESSAGE_COST + PAYLOAD_MAX;
+pub const LARGEST_REPLY: usize = MESSAGE_COST + XENSTORE_PAYLOAD_MAX;
 
 /// What `message` is charged while queued.
 pub fn cost(message: &Message) -> usize {
@@ -55,7 +56,7 @@ impl Outbox {
     /// Queues `message` within `limit`: older watch events make room if
     /// needed; an event that finds none is dropped, a reply is kept.
     pub fn push(&mut self, message: Message, is_reply: bool, limit: usize) {
-        let event = MessageType::WatchEvent as u32;
+        let event = XsdSockmsgType::WatchEvent as u32;
         while self.queued + cost(&message) > limit {
             match self.messages.iter().position(|queued| queued.header.kind == event) {
                 Some(index) => {
@@ -81,7 +82,7 @@ impl Outbox {
 
     /// The oldest reply, leaving the events around it queued in order.
     pub fn take_reply(&mut self) -> Option<Message> {
-        let event = MessageType::WatchEvent as u32;
+        let event = XsdSockmsgType::WatchEvent as u32;
         let index = self.messages.iter().position(|queued| queued.header.kind != event)?;
         let reply = self.messages.remove(index)?;
         self.queued -= cost(&reply);

@@ -1,15 +1,9 @@
 //! Xenstore paths: absolute (`/local/domain/1/name`) or relative to a
 //! domain's home (`name`), and the special `@introduceDomain` and
 //! `@releaseDomain` watch paths.
-
-use super::wire::XsError;
 use alloc::format;
 use alloc::string::String;
-
-/// Longest absolute path (`XENSTORE_ABS_PATH_MAX`).
-pub const ABS_PATH_MAX: usize = 3072;
-/// Longest relative path (`XENSTORE_REL_PATH_MAX`).
-pub const REL_PATH_MAX: usize = 2048;
+use xen_abi::xs_wire::{XENSTORE_ABS_PATH_MAX, XENSTORE_REL_PATH_MAX, XsdError};
 
 /// The watch path that fires when a domain is introduced.
 pub const INTRODUCE_DOMAIN: &str = "@introduceDomain";
@@ -29,34 +23,37 @@ fn allowed(byte: u8) -> bool {
 /// `raw` made absolute for domain `domid`, checked: allowed characters,
 /// no empty components (`//`), no trailing `/` but on the root, within the
 /// length limits. EINVAL otherwise.
-pub fn canonical(raw: &[u8], domid: u16) -> Result<String, XsError> {
-    let raw = core::str::from_utf8(raw).map_err(|_| XsError::EINVAL)?;
+pub fn canonical(raw: &[u8], domid: u16) -> Result<String, XsdError> {
+    let raw = core::str::from_utf8(raw).map_err(|_| XsdError::EINVAL)?;
     if raw.is_empty() || !raw.bytes().all(allowed) {
-        return Err(XsError::EINVAL);
+        return Err(XsdError::EINVAL);
     }
     let absolute = if raw.starts_with('/') {
         String::from(raw)
     } else {
-        if raw.len() > REL_PATH_MAX {
-            return Err(XsError::EINVAL);
+        if raw.len() > XENSTORE_REL_PATH_MAX {
+            return Err(XsdError::EINVAL);
         }
         format!("{}/{raw}", domain_path(domid))
     };
-    if absolute.len() > ABS_PATH_MAX || absolute.contains("//") || (absolute.len() > 1 && absolute.ends_with('/')) {
-        return Err(XsError::EINVAL);
+    if absolute.len() > XENSTORE_ABS_PATH_MAX
+        || absolute.contains("//")
+        || (absolute.len() > 1 && absolute.ends_with('/'))
+    {
+        return Err(XsdError::EINVAL);
     }
     if absolute[1..].contains('@') {
-        return Err(XsError::EINVAL);
+        return Err(XsdError::EINVAL);
     }
     Ok(absolute)
 }
 
 /// A watch path: a path as [`canonical`], or one of the special ones.
-pub fn watch_path(raw: &[u8], domid: u16) -> Result<String, XsError> {
+pub fn watch_path(raw: &[u8], domid: u16) -> Result<String, XsdError> {
     match raw {
         b"@introduceDomain" => Ok(String::from(INTRODUCE_DOMAIN)),
         b"@releaseDomain" => Ok(String::from(RELEASE_DOMAIN)),
-        _ if raw.first() == Some(&b'@') => Err(XsError::EINVAL),
+        _ if raw.first() == Some(&b'@') => Err(XsdError::EINVAL),
         _ => canonical(raw, domid),
     }
 }
@@ -118,15 +115,15 @@ mod tests {
     #[test]
     fn malformed_paths_are_einval() {
         for bad in [&b""[..], b"a//b", b"/a/", b"a b", b"/a\xff", b"a/@b", b"/a@"] {
-            assert_eq!(canonical(bad, 1), Err(XsError::EINVAL), "{bad:?}");
+            assert_eq!(canonical(bad, 1), Err(XsdError::EINVAL), "{bad:?}");
         }
-        assert_eq!(canonical(&[b'a'; REL_PATH_MAX + 1], 1), Err(XsError::EINVAL));
-        let long = alloc::vec![b'a'; ABS_PATH_MAX];
+        assert_eq!(canonical(&[b'a'; XENSTORE_REL_PATH_MAX + 1], 1), Err(XsdError::EINVAL));
+        let long = alloc::vec![b'a'; XENSTORE_ABS_PATH_MAX];
         let mut absolute = alloc::vec![b'/'];
         absolute.extend_from_slice(&long);
-        assert_eq!(canonical(&absolute, 1), Err(XsError::EINVAL));
+        assert_eq!(canonical(&absolute, 1), Err(XsdError::EINVAL));
         assert_eq!(watch_path(b"@introduceDomain", 1).unwrap(), INTRODUCE_DOMAIN);
-        assert_eq!(watch_path(b"@other", 1), Err(XsError::EINVAL));
+        assert_eq!(watch_path(b"@other", 1), Err(XsdError::EINVAL));
     }
 
     #[test]

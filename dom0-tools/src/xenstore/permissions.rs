@@ -1,11 +1,10 @@
 //! Node permissions: a list whose first entry names the owner and the
 //! access everyone else gets, the rest naming the access of particular
 //! domains. Written as `r5`, `w0`, `b1` (both), `n3` (none).
-
-use super::wire::XsError;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use xen_abi::xs_wire::XsdError;
 
 /// What a domain may do with a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,17 +51,17 @@ pub struct Permission {
 
 impl Permission {
     /// Parses `r5` and the like.
-    pub fn parse(text: &[u8]) -> Result<Self, XsError> {
-        let (&letter, number) = text.split_first().ok_or(XsError::EINVAL)?;
+    pub fn parse(text: &[u8]) -> Result<Self, XsdError> {
+        let (&letter, number) = text.split_first().ok_or(XsdError::EINVAL)?;
         let access = match letter {
             b'n' => Access::None,
             b'r' => Access::Read,
             b'w' => Access::Write,
             b'b' => Access::Both,
-            _ => return Err(XsError::EINVAL),
+            _ => return Err(XsdError::EINVAL),
         };
-        let number = core::str::from_utf8(number).map_err(|_| XsError::EINVAL)?;
-        let domid = number.parse().map_err(|_| XsError::EINVAL)?;
+        let number = core::str::from_utf8(number).map_err(|_| XsdError::EINVAL)?;
+        let domid = number.parse().map_err(|_| XsdError::EINVAL)?;
         Ok(Permission { domid, access })
     }
 
@@ -93,9 +92,9 @@ impl Permissions {
     }
 
     /// From parsed entries; EINVAL if there are none or too many.
-    pub fn from_entries(entries: Vec<Permission>) -> Result<Self, XsError> {
+    pub fn from_entries(entries: Vec<Permission>) -> Result<Self, XsdError> {
         if entries.is_empty() || entries.len() > MAX_ENTRIES {
-            return Err(XsError::EINVAL);
+            return Err(XsdError::EINVAL);
         }
         Ok(Permissions { entries })
     }
@@ -155,9 +154,9 @@ mod tests {
     #[test]
     fn bad_entries_are_einval() {
         for bad in [&b""[..], b"x1", b"r", b"r-1", b"r70000", b"r1a"] {
-            assert_eq!(Permission::parse(bad), Err(XsError::EINVAL), "{bad:?}");
+            assert_eq!(Permission::parse(bad), Err(XsdError::EINVAL), "{bad:?}");
         }
         assert_eq!(Permission::parse(b"w12").unwrap().format(), "w12");
-        assert_eq!(Permissions::from_entries(Vec::new()), Err(XsError::EINVAL));
+        assert_eq!(Permissions::from_entries(Vec::new()), Err(XsdError::EINVAL));
     }
 }

@@ -6,10 +6,10 @@ extern crate std;
 use super::node_store::NodeStore;
 use super::test_world::{error, ok, world, world_with};
 use super::transaction::{MAX_TRANSACTION_BYTES, RECORD_COST};
-use super::wire::MessageType;
 use super::xenstored::Quotas;
 use alloc::string::String;
 use std::format;
+use xen_abi::xs_wire::XsdSockmsgType;
 
 #[test]
 fn quotas_hold_for_nodes_values_watches_and_transactions() {
@@ -24,18 +24,18 @@ fn quotas_hold_for_nodes_values_watches_and_transactions() {
     assert_eq!(w.write(d1, 0, "a/b/c", b""), ok()); // home + 3
     assert_eq!(w.write(d1, 0, "d", b""), error("ENOSPC"));
     assert_eq!(w.write(d1, 0, "a", b"123456789"), error("ENOSPC"), "value too big");
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), ok());
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"2"]), ok());
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"3"]), error("ENOSPC"));
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), error("EEXIST"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"a", b"1"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"a", b"2"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"a", b"3"]), error("ENOSPC"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"a", b"1"]), error("EEXIST"));
     w.events(d1);
     assert_eq!(
-        w.ask(d1, MessageType::Watch, 0, &[b"x", &[b't'; 257]]),
+        w.ask(d1, XsdSockmsgType::Watch, 0, &[b"x", &[b't'; 257]]),
         error("EINVAL"),
         "token too long"
     );
     let _tx = w.start(d1);
-    assert_eq!(w.ask(d1, MessageType::TransactionStart, 0, &[b""]), error("ENOSPC"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionStart, 0, &[b""]), error("ENOSPC"));
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn transactions_are_limited_in_all_and_in_what_they_touch() {
     let (d1, d2) = (w.d1, w.d2);
     let tx = w.start(d1);
     assert_eq!(
-        w.ask(d2, MessageType::TransactionStart, 0, &[b""]),
+        w.ask(d2, XsdSockmsgType::TransactionStart, 0, &[b""]),
         error("EAGAIN"),
         "none left"
     );
@@ -87,7 +87,7 @@ fn transactions_are_limited_in_all_and_in_what_they_touch() {
     );
     let record = super::transaction::RECORD_COST + "/local/domain/1/n100".len();
     assert!(reads >= MAX_TRANSACTION_BYTES / (record + 1), "{reads} reads");
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"F"]), ok());
     let _ = w.start(d2);
 }
 
@@ -100,7 +100,7 @@ fn a_client_that_never_reads_loses_old_events_not_replies() {
         ..Quotas::default()
     });
     let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"x", b"t"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"x", b"t"]), ok());
     for round in 0..20 {
         let text = format!("{round}");
         assert_eq!(w.write(dom0, 0, "/local/domain/1/x", text.as_bytes()), ok());
@@ -166,28 +166,32 @@ fn set_perms_is_held_to_the_byte_quota_and_to_five_entries_a_node() {
     // The home (15 + 4) and "/local/domain/1/a" (17 + 150 + 4): 190.
     assert_eq!(w.write(d1, 0, "a", &[b'v'; 150]), ok());
     let four: [&[u8]; 5] = [b"a", b"n1", b"r2", b"r3", b"r4"];
-    assert_eq!(w.ask(d1, MessageType::SetPerms, 0, &four), error("ENOSPC"), "202 bytes");
+    assert_eq!(
+        w.ask(d1, XsdSockmsgType::SetPerms, 0, &four),
+        error("ENOSPC"),
+        "202 bytes"
+    );
     assert_eq!(w.xs.tree().bytes_owned_by(1), 190, "nothing changed");
-    assert_eq!(w.ask(d1, MessageType::SetPerms, 0, &[b"a", b"n1", b"r2"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::SetPerms, 0, &[b"a", b"n1", b"r2"]), ok());
     assert_eq!(w.xs.tree().bytes_owned_by(1), 194);
     // In a transaction, the same.
     let tx = w.start(d1);
-    assert_eq!(w.ask(d1, MessageType::SetPerms, tx, &four), error("ENOSPC"));
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::SetPerms, tx, &four), error("ENOSPC"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"F"]), ok());
 
     let mut w = world();
     let (d1, dom0) = (w.d1, w.dom0);
     assert_eq!(w.write(d1, 0, "b", b""), ok());
     let five: [&[u8]; 6] = [b"b", b"n1", b"r2", b"r3", b"r4", b"r5"];
     let six: [&[u8]; 7] = [b"b", b"n1", b"r2", b"r3", b"r4", b"r5", b"r6"];
-    assert_eq!(w.ask(d1, MessageType::SetPerms, 0, &six), error("ENOSPC"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::SetPerms, 0, &six), error("ENOSPC"));
     let tx = w.start(d1);
-    assert_eq!(w.ask(d1, MessageType::SetPerms, tx, &six), error("ENOSPC"));
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
-    assert_eq!(w.ask(d1, MessageType::SetPerms, 0, &five), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::SetPerms, tx, &six), error("ENOSPC"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"F"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::SetPerms, 0, &five), ok());
     let mut as_dom0 = six;
     as_dom0[0] = b"/local/domain/1/b";
-    assert_eq!(w.ask(dom0, MessageType::SetPerms, 0, &as_dom0), ok(), "dom0 may");
+    assert_eq!(w.ask(dom0, XsdSockmsgType::SetPerms, 0, &as_dom0), ok(), "dom0 may");
 }
 
 /// A domU may hold ten transactions at once (C xenstored's default: real
@@ -198,13 +202,13 @@ fn a_domu_may_hold_ten_transactions_and_others_still_get_theirs() {
     let mut w = world();
     let (d1, d2) = (w.d1, w.d2);
     let mine: std::vec::Vec<u32> = (0..10).map(|_| w.start(d1)).collect();
-    assert_eq!(w.ask(d1, MessageType::TransactionStart, 0, &[b""]), error("ENOSPC"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionStart, 0, &[b""]), error("ENOSPC"));
     for _ in 0..10 {
         w.start(d2);
     }
     for (index, tx) in mine.into_iter().enumerate() {
         assert_eq!(w.write(d1, tx, &format!("t{index}"), b"x"), ok());
-        assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"T"]), ok());
+        assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"T"]), ok());
     }
     let _ = w.start(d1);
 }

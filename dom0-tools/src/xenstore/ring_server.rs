@@ -10,11 +10,12 @@
 
 use super::framing::{MessageReader, MessageWriter};
 use super::watches::ConnId;
-use super::wire::{HEADER_SIZE, PAYLOAD_MAX};
+use super::wire::HEADER_SIZE;
 use super::xenstored::Xenstored;
+use xen_abi::xs_wire::{XENSTORE_PAYLOAD_MAX, XENSTORE_RING_SIZE};
 
 /// Request bytes taken from the ring in one pass: a whole ring's worth.
-pub const CHUNK: usize = 1024;
+pub const CHUNK: usize = XENSTORE_RING_SIZE;
 /// Reply bytes waiting for room on the ring beyond which no more replies
 /// are taken from xenstored (they wait there, within its quota).
 pub const WRITER_LIMIT: usize = 4096;
@@ -94,7 +95,7 @@ impl RingServer {
         if !xs.accepts_requests(self.conn) || self.writer.len() >= WRITER_LIMIT {
             // Its requests stay in its ring until its replies drain.
             held_back = true;
-        } else if self.reader.buffered() < HEADER_SIZE + PAYLOAD_MAX {
+        } else if self.reader.buffered() < HEADER_SIZE + XENSTORE_PAYLOAD_MAX {
             let mut buffer = [0u8; CHUNK];
             got = ring.read_requests(&mut buffer).map_err(|_| Broken::RequestIndex)?;
             self.reader.push(&buffer[..got]);

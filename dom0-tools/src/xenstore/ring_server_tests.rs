@@ -7,11 +7,12 @@ use super::framing::MessageReader;
 use super::outbox::LARGEST_REPLY;
 use super::ring_server::{CHUNK, CorruptRing, RingServer, StoreRingIo, WRITER_LIMIT};
 use super::watches::ConnId;
-use super::wire::{Message, MessageType};
+use super::wire::Message;
 use super::xenstored::{Quotas, Xenstored};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use std::format;
+use xen_abi::xs_wire::XsdSockmsgType;
 
 /// Bytes each way on a xenstore page.
 const RING: usize = 1024;
@@ -61,7 +62,7 @@ impl FakeRing {
 fn read_request(req_id: u32, path: &str) -> Message {
     let mut payload = Vec::from(path.as_bytes());
     payload.push(0);
-    Message::request(MessageType::Read, req_id, payload)
+    Message::request(XsdSockmsgType::Read, req_id, payload)
 }
 
 /// xenstored with dom0 and domUs 1 and 2 connected, each domU's home made
@@ -73,13 +74,15 @@ fn store() -> (Xenstored, ConnId, ConnId) {
     for domid in [1u16, 2] {
         let home = format!("/local/domain/{domid}");
         let owner = format!("n{domid}");
-        xs.request(dom0, MessageType::Mkdir, &[home.as_bytes()]).unwrap();
-        xs.request(dom0, MessageType::SetPerms, &[home.as_bytes(), owner.as_bytes()])
+        xs.request(dom0, XsdSockmsgType::Mkdir, &[home.as_bytes()]).unwrap();
+        xs.request(dom0, XsdSockmsgType::SetPerms, &[home.as_bytes(), owner.as_bytes()])
             .unwrap();
         let conn = xs.connect(domid, false);
-        let reply = xs.request(conn, MessageType::Write, &[b"big", &[b'v'; 2048]]).unwrap();
+        let reply = xs
+            .request(conn, XsdSockmsgType::Write, &[b"big", &[b'v'; 2048]])
+            .unwrap();
         assert_eq!(reply.payload, b"OK\0");
-        xs.request(conn, MessageType::Write, &[b"small", b"s"]).unwrap();
+        xs.request(conn, XsdSockmsgType::Write, &[b"small", b"s"]).unwrap();
         conns.push(conn);
     }
     (xs, conns[0], conns[1])

@@ -4,11 +4,12 @@
 extern crate std;
 
 use super::watches::ConnId;
-use super::wire::{Header, Message, MessageType};
+use super::wire::Message;
 use super::xenstored::{Quotas, Xenstored};
 use alloc::string::String;
 use alloc::vec::Vec;
 use std::format;
+use xen_abi::xs_wire::{XsdSockmsg, XsdSockmsgType};
 
 pub(super) struct World {
     pub(super) xs: Xenstored,
@@ -41,10 +42,10 @@ pub(super) fn world_with(quotas: Quotas) -> World {
     };
     for id in [1, 2] {
         let home = format!("/local/domain/{id}");
-        assert_eq!(w.ask(dom0, MessageType::Mkdir, 0, &[home.as_bytes()]), ok());
+        assert_eq!(w.ask(dom0, XsdSockmsgType::Mkdir, 0, &[home.as_bytes()]), ok());
         let owner = format!("n{id}");
         assert_eq!(
-            w.ask(dom0, MessageType::SetPerms, 0, &[home.as_bytes(), owner.as_bytes()]),
+            w.ask(dom0, XsdSockmsgType::SetPerms, 0, &[home.as_bytes(), owner.as_bytes()]),
             ok()
         );
     }
@@ -55,18 +56,18 @@ pub(super) fn world_with(quotas: Quotas) -> World {
 type Answer = (u32, Vec<u8>);
 
 pub(super) fn ok() -> Answer {
-    (MessageType::Write as u32, b"OK\0".to_vec()) // kind checked separately where it matters
+    (XsdSockmsgType::Write as u32, b"OK\0".to_vec()) // kind checked separately where it matters
 }
 
 pub(super) fn error(name: &str) -> Answer {
     let mut payload = Vec::from(name.as_bytes());
     payload.push(0);
-    (MessageType::Error as u32, payload)
+    (XsdSockmsgType::Error as u32, payload)
 }
 
 impl World {
     /// Sends a request of `kind` with NUL-terminated `fields`; the reply.
-    pub(super) fn ask(&mut self, conn: ConnId, kind: MessageType, tx: u32, fields: &[&[u8]]) -> Answer {
+    pub(super) fn ask(&mut self, conn: ConnId, kind: XsdSockmsgType, tx: u32, fields: &[&[u8]]) -> Answer {
         let mut payload = Vec::new();
         for field in fields {
             payload.extend_from_slice(field);
@@ -81,7 +82,7 @@ impl World {
         let req_id = self.next_req;
         self.next_req += 1;
         let message = Message {
-            header: Header {
+            header: XsdSockmsg {
                 kind,
                 req_id,
                 tx_id: tx,
@@ -92,13 +93,13 @@ impl World {
         self.xs.handle(conn, &message);
         loop {
             let reply = self.xs.take_output(conn).expect("every request gets a reply");
-            if reply.header.kind == MessageType::WatchEvent as u32 {
+            if reply.header.kind == XsdSockmsgType::WatchEvent as u32 {
                 self.early.entry(conn).or_default().push(reply);
                 continue;
             }
             assert_eq!(reply.header.req_id, req_id, "the reply echoes req_id");
             let kind = if reply.payload == b"OK\0" {
-                MessageType::Write as u32
+                XsdSockmsgType::Write as u32
             } else {
                 reply.header.kind
             };
@@ -111,11 +112,11 @@ impl World {
         let mut payload = Vec::from(path.as_bytes());
         payload.push(0);
         payload.extend_from_slice(value);
-        self.send(conn, MessageType::Write as u32, tx, payload)
+        self.send(conn, XsdSockmsgType::Write as u32, tx, payload)
     }
 
     pub(super) fn read(&mut self, conn: ConnId, tx: u32, path: &str) -> Answer {
-        self.ask(conn, MessageType::Read, tx, &[path.as_bytes()])
+        self.ask(conn, XsdSockmsgType::Read, tx, &[path.as_bytes()])
     }
 
     /// The watch events queued for `conn`: (path, token).
@@ -126,7 +127,7 @@ impl World {
         for message in early.into_iter().chain(later) {
             assert_eq!(
                 message.header.kind,
-                MessageType::WatchEvent as u32,
+                XsdSockmsgType::WatchEvent as u32,
                 "only events are left"
             );
             let text = String::from_utf8(message.payload).unwrap();
@@ -137,8 +138,8 @@ impl World {
     }
 
     pub(super) fn start(&mut self, conn: ConnId) -> u32 {
-        let (kind, payload) = self.ask(conn, MessageType::TransactionStart, 0, &[b""]);
-        assert_eq!(kind, MessageType::TransactionStart as u32, "{payload:?}");
+        let (kind, payload) = self.ask(conn, XsdSockmsgType::TransactionStart, 0, &[b""]);
+        assert_eq!(kind, XsdSockmsgType::TransactionStart as u32, "{payload:?}");
         core::str::from_utf8(&payload[..payload.len() - 1])
             .unwrap()
             .parse()
@@ -147,5 +148,5 @@ impl World {
 }
 
 pub(super) fn value(bytes: &[u8]) -> Answer {
-    (MessageType::Read as u32, bytes.to_vec())
+    (XsdSockmsgType::Read as u32, bytes.to_vec())
 }

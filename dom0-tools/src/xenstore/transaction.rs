@@ -12,10 +12,10 @@
 
 use super::node_store::NodeStore;
 use super::tree::{Caller, Node, Quota, Tree, charge};
-use super::wire::XsError;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use xen_abi::xs_wire::XsdError;
 
 /// Bytes one transaction may hold in all: its records and the nodes it
 /// changed, each charged what it costs dom0's heap (see
@@ -73,13 +73,13 @@ impl Transaction {
 
     /// Records that the transaction depends on `path` as it is in `store`
     /// now; ENOSPC past [`MAX_TRANSACTION_BYTES`].
-    pub fn touch(&mut self, store: &Tree, path: &str) -> Result<(), XsError> {
+    pub fn touch(&mut self, store: &Tree, path: &str) -> Result<(), XsdError> {
         if self.overflowed {
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         if !self.base.contains_key(path) {
             if self.cost() + RECORD_COST + path.len() > MAX_TRANSACTION_BYTES {
-                return Err(XsError::ENOSPC);
+                return Err(XsdError::ENOSPC);
             }
             self.record(store, path);
         }
@@ -100,8 +100,8 @@ impl Transaction {
         &mut self,
         store: &Tree,
         path: &str,
-        read: impl FnOnce(&dyn NodeStore) -> Result<T, XsError>,
-    ) -> Result<T, XsError> {
+        read: impl FnOnce(&dyn NodeStore) -> Result<T, XsdError>,
+    ) -> Result<T, XsdError> {
         self.touch(store, path)?;
         read(&View { tx: self, store })
     }
@@ -112,16 +112,16 @@ impl Transaction {
     pub fn edit<T>(
         &mut self,
         store: &Tree,
-        change: impl FnOnce(&mut dyn NodeStore) -> Result<T, XsError>,
-    ) -> Result<T, XsError> {
+        change: impl FnOnce(&mut dyn NodeStore) -> Result<T, XsdError>,
+    ) -> Result<T, XsdError> {
         if self.overflowed {
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         let result = change(&mut View { tx: self, store });
         self.changes_cost = self.changes.iter().map(|(path, node)| node_cost(path, node)).sum();
         if self.cost() > MAX_TRANSACTION_BYTES {
             self.overflowed = true;
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         result
     }
@@ -129,13 +129,13 @@ impl Transaction {
     /// Applies the transaction to `store` if nothing it touched changed
     /// there (EAGAIN otherwise) and the caller stays within `quota`
     /// (ENOSPC); the paths changed, for watches.
-    pub fn commit(self, store: &mut Tree, caller: Caller, quota: Quota) -> Result<Vec<String>, XsError> {
+    pub fn commit(self, store: &mut Tree, caller: Caller, quota: Quota) -> Result<Vec<String>, XsdError> {
         if self.overflowed {
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         for (path, generation) in &self.base {
             if store.get(path).map(|node| node.generation) != *generation {
-                return Err(XsError::EAGAIN);
+                return Err(XsdError::EAGAIN);
             }
         }
         if !caller.privileged {
@@ -146,7 +146,7 @@ impl Transaction {
             if after(store.owned_by(caller.domid), nodes) > quota.nodes as i128
                 || after(store.bytes_owned_by(caller.domid), bytes) > quota.bytes as i128
             {
-                return Err(XsError::ENOSPC);
+                return Err(XsdError::ENOSPC);
             }
         }
         let changed = self.changes.keys().cloned().collect();
@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(listing.into_iter().collect::<Vec<_>>(), ["b", "c"]);
         assert_eq!(
             tx.read(&store, "/d/a/x", |view| view.read(DOM0, "/d/a/x").map(<[u8]>::to_vec)),
-            Err(XsError::ENOENT)
+            Err(XsdError::ENOENT)
         );
         assert_eq!(store.read(DOM0, "/d/a/x").unwrap(), b"1", "the store is untouched");
         assert!(store.get("/d/c").is_none());
@@ -290,7 +290,7 @@ mod tests {
         tx.edit(&store, |view| view.write(DOM0, "/y", &value, Quota::UNLIMITED))
             .unwrap();
         store.write(DOM0, "/x", b"1", Quota::UNLIMITED).unwrap();
-        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsError::EAGAIN));
+        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsdError::EAGAIN));
         assert!(store.get("/y").is_none(), "nothing applied");
     }
 
@@ -310,13 +310,13 @@ mod tests {
         tx.edit(&store, |view| view.write(DOM0, "/other", b"", Quota::UNLIMITED))
             .unwrap();
         store.write(DOM0, "/new", b"", Quota::UNLIMITED).unwrap();
-        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsError::EAGAIN));
+        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsdError::EAGAIN));
         // A node it wrote, removed meanwhile.
         let mut tx = Transaction::new();
         tx.edit(&store, |view| view.write(DOM0, "/x", b"again", Quota::UNLIMITED))
             .unwrap();
         store.rm(DOM0, "/x").unwrap();
-        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsError::EAGAIN));
+        assert_eq!(tx.commit(&mut store, DOM0, Quota::UNLIMITED), Err(XsdError::EAGAIN));
     }
 
     const TWO: Quota = Quota {
@@ -346,11 +346,11 @@ mod tests {
         first.commit(&mut store, d1, TWO).unwrap();
         // The second touched /local/domain/1 (its children changed): a
         // conflict before the quota is even looked at; retried, the quota.
-        assert_eq!(second.commit(&mut store, d1, TWO), Err(XsError::EAGAIN));
+        assert_eq!(second.commit(&mut store, d1, TWO), Err(XsdError::EAGAIN));
         let mut retry = Transaction::new();
         assert_eq!(
             retry.edit(&store, |view| view.write(d1, "/local/domain/1/b", b"", TWO)),
-            Err(XsError::ENOSPC)
+            Err(XsdError::ENOSPC)
         );
     }
 }

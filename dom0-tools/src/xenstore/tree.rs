@@ -199,7 +199,7 @@ impl NodeStore for Tree {
 mod tests {
     use super::*;
     use crate::xenstore::permissions::Permission;
-    use crate::xenstore::wire::XsError;
+    use xen_abi::xs_wire::XsdError;
 
     const DOM0: Caller = Caller {
         domid: 0,
@@ -255,19 +255,19 @@ mod tests {
         let mut tree = with_home();
         tree.write(D1, "/local/domain/1/secret", b"s", Quota::UNLIMITED)
             .unwrap();
-        assert_eq!(tree.read(D2, "/local/domain/1/secret"), Err(XsError::EACCES));
+        assert_eq!(tree.read(D2, "/local/domain/1/secret"), Err(XsdError::EACCES));
         assert_eq!(
             tree.write(D2, "/local/domain/1/secret", b"x", Quota::UNLIMITED),
-            Err(XsError::EACCES)
+            Err(XsdError::EACCES)
         );
         assert_eq!(
             tree.write(D2, "/local/domain/1/new", b"x", Quota::UNLIMITED),
-            Err(XsError::EACCES)
+            Err(XsdError::EACCES)
         );
-        assert_eq!(tree.rm(D2, "/local/domain/1/secret"), Err(XsError::EACCES));
+        assert_eq!(tree.rm(D2, "/local/domain/1/secret"), Err(XsdError::EACCES));
         assert_eq!(
             tree.write(D1, "/local/other", b"x", Quota::UNLIMITED),
-            Err(XsError::EACCES),
+            Err(XsdError::EACCES),
             "dom0's tree"
         );
         // d1 lets d2 read.
@@ -281,16 +281,16 @@ mod tests {
         assert_eq!(tree.read(D2, "/local/domain/1/secret").unwrap(), b"s");
         assert_eq!(
             tree.write(D2, "/local/domain/1/secret", b"x", Quota::UNLIMITED),
-            Err(XsError::EACCES)
+            Err(XsdError::EACCES)
         );
         // Only the owner sets permissions, and it may not give the node away.
         assert_eq!(
             tree.set_perms(D2, "/local/domain/1/secret", perms, Quota::UNLIMITED),
-            Err(XsError::EACCES)
+            Err(XsdError::EACCES)
         );
         assert_eq!(
             tree.set_perms(D1, "/local/domain/1/secret", Permissions::owned_by(2), Quota::UNLIMITED),
-            Err(XsError::EACCES)
+            Err(XsdError::EACCES)
         );
         assert_eq!(tree.read(DOM0, "/local/domain/1/secret").unwrap(), b"s");
     }
@@ -312,8 +312,8 @@ mod tests {
         assert!(tree.get("/local/domain/1/a/b").is_none());
         assert!(!tree.get("/local/domain/1").unwrap().children.contains("a"));
         assert_eq!(tree.rm(D1, "/local/domain/1/a").unwrap(), Vec::<String>::new());
-        assert_eq!(tree.rm(D1, "/local/domain/1/a/b"), Err(XsError::ENOENT));
-        assert_eq!(tree.rm(DOM0, "/"), Err(XsError::EINVAL));
+        assert_eq!(tree.rm(D1, "/local/domain/1/a/b"), Err(XsdError::ENOENT));
+        assert_eq!(tree.rm(DOM0, "/"), Err(XsdError::EINVAL));
         assert_eq!(tree.owned_by(1), 1);
     }
 
@@ -322,7 +322,7 @@ mod tests {
         let mut tree = with_home();
         tree.write(D1, "/local/domain/1/a", b"", THREE).unwrap();
         tree.write(D1, "/local/domain/1/b", b"", THREE).unwrap();
-        assert_eq!(tree.write(D1, "/local/domain/1/c", b"", THREE), Err(XsError::ENOSPC));
+        assert_eq!(tree.write(D1, "/local/domain/1/c", b"", THREE), Err(XsdError::ENOSPC));
         assert_eq!(
             tree.write(D1, "/local/domain/1/a", b"changed", THREE).map(|c| c.len()),
             Ok(1),

@@ -3,10 +3,10 @@
 //! below it by one range of the index, never by scanning every watch.
 
 use super::path::{self, is_within};
-use super::wire::XsError;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use xen_abi::xs_wire::XsdError;
 
 /// Which connection a watch belongs to.
 pub type ConnId = u32;
@@ -33,17 +33,17 @@ pub struct Watches {
 impl Watches {
     /// Adds a watch on absolute `path`; EEXIST for the same path and token
     /// twice, ENOSPC past `quota` watches for the connection.
-    pub fn add(&mut self, path: &str, watch: Watch, quota: usize) -> Result<(), XsError> {
+    pub fn add(&mut self, path: &str, watch: Watch, quota: usize) -> Result<(), XsdError> {
         let count = self.per_conn.get(&watch.conn).copied().unwrap_or(0);
         let list = self.by_path.entry(String::from(path)).or_default();
         if list.iter().any(|w| w.conn == watch.conn && w.token == watch.token) {
-            return Err(XsError::EEXIST);
+            return Err(XsdError::EEXIST);
         }
         if count >= quota {
             if list.is_empty() {
                 self.by_path.remove(path);
             }
-            return Err(XsError::ENOSPC);
+            return Err(XsdError::ENOSPC);
         }
         *self.per_conn.entry(watch.conn).or_insert(0) += 1;
         list.push(watch);
@@ -51,12 +51,12 @@ impl Watches {
     }
 
     /// Removes `conn`'s watch on `path` with `token`; ENOENT if none.
-    pub fn remove(&mut self, conn: ConnId, path: &str, token: &str) -> Result<(), XsError> {
-        let list = self.by_path.get_mut(path).ok_or(XsError::ENOENT)?;
+    pub fn remove(&mut self, conn: ConnId, path: &str, token: &str) -> Result<(), XsdError> {
+        let list = self.by_path.get_mut(path).ok_or(XsdError::ENOENT)?;
         let index = list
             .iter()
             .position(|w| w.conn == conn && w.token == token)
-            .ok_or(XsError::ENOENT)?;
+            .ok_or(XsdError::ENOENT)?;
         list.remove(index);
         if list.is_empty() {
             self.by_path.remove(path);
@@ -152,11 +152,11 @@ mod tests {
     fn duplicates_quotas_and_removal() {
         let mut watches = Watches::default();
         watches.add("/a", watch(1, "t"), 2).unwrap();
-        assert_eq!(watches.add("/a", watch(1, "t"), 2), Err(XsError::EEXIST));
+        assert_eq!(watches.add("/a", watch(1, "t"), 2), Err(XsdError::EEXIST));
         watches.add("/a", watch(2, "t"), 2).unwrap();
         watches.add("/b", watch(1, "u"), 2).unwrap();
-        assert_eq!(watches.add("/c", watch(1, "v"), 2), Err(XsError::ENOSPC));
-        assert_eq!(watches.remove(1, "/a", "x"), Err(XsError::ENOENT));
+        assert_eq!(watches.add("/c", watch(1, "v"), 2), Err(XsdError::ENOSPC));
+        assert_eq!(watches.remove(1, "/a", "x"), Err(XsdError::ENOENT));
         watches.remove(1, "/a", "t").unwrap();
         assert_eq!(watches.count(1), 1);
         watches.remove_conn(1);

@@ -15,11 +15,12 @@ pub use super::quotas::Quotas;
 use super::transaction::Transaction;
 use super::tree::{Caller, Quota, Tree};
 use super::watches::{ConnId, Watch, Watches};
-use super::wire::{Header, Message, MessageType, PAYLOAD_MAX, XsError, fields};
+use super::wire::{Message, fields};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use xen_abi::xs_wire::{XENSTORE_PAYLOAD_MAX, XsdError, XsdSockmsg, XsdSockmsgType};
 
 /// A domain xenstored was told about with INTRODUCE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,35 +55,35 @@ pub struct Xenstored {
 }
 
 /// What a handler answers: a reply payload, or an error.
-type Reply = Result<(MessageType, Vec<u8>), XsError>;
+type Reply = Result<(XsdSockmsgType, Vec<u8>), XsdError>;
 
 /// The `OK\0` reply.
-fn ok(kind: MessageType) -> Reply {
+fn ok(kind: XsdSockmsgType) -> Reply {
     Ok((kind, b"OK\0".to_vec()))
 }
 
 /// The one NUL-terminated field of `payload`.
-fn one_field(payload: &[u8]) -> Result<&[u8], XsError> {
+fn one_field(payload: &[u8]) -> Result<&[u8], XsdError> {
     match payload.split_last() {
         Some((0, body)) if !body.contains(&0) => Ok(body),
-        _ => Err(XsError::EINVAL),
+        _ => Err(XsdError::EINVAL),
     }
 }
 
 /// The two NUL-terminated fields of `payload`.
-fn two_fields(payload: &[u8]) -> Result<(&[u8], &[u8]), XsError> {
+fn two_fields(payload: &[u8]) -> Result<(&[u8], &[u8]), XsdError> {
     match fields(payload).as_slice() {
         [first, second] if payload.ends_with(&[0]) => Ok((first, second)),
-        _ => Err(XsError::EINVAL),
+        _ => Err(XsdError::EINVAL),
     }
 }
 
 /// A decimal number field.
-fn number<T: core::str::FromStr>(field: &[u8]) -> Result<T, XsError> {
+fn number<T: core::str::FromStr>(field: &[u8]) -> Result<T, XsdError> {
     core::str::from_utf8(field)
         .ok()
         .and_then(|text| text.parse().ok())
-        .ok_or(XsError::EINVAL)
+        .ok_or(XsdError::EINVAL)
 }
 
 /// NUL-terminated names.
@@ -174,22 +175,22 @@ impl Xenstored {
     /// `conn`, before the reply or by the request itself, stay queued in
     /// order for [`Xenstored::take_output`]: dom0's services once lost a
     /// domU's request this way.
-    pub fn request(&mut self, conn: ConnId, kind: MessageType, fields: &[&[u8]]) -> Option<Message> {
+    pub fn request(&mut self, conn: ConnId, kind: XsdSockmsgType, fields: &[&[u8]]) -> Option<Message> {
         self.request_in(conn, 0, kind, fields)
     }
 
     /// [`Xenstored::request`] in transaction `tx` (0: none).
-    pub fn request_in(&mut self, conn: ConnId, tx: u32, kind: MessageType, fields: &[&[u8]]) -> Option<Message> {
+    pub fn request_in(&mut self, conn: ConnId, tx: u32, kind: XsdSockmsgType, fields: &[&[u8]]) -> Option<Message> {
         let mut payload = Vec::new();
         for field in fields {
             payload.extend_from_slice(field);
             payload.push(0);
         }
-        if kind == MessageType::Write {
+        if kind == XsdSockmsgType::Write {
             payload.pop();
         }
         let message = Message {
-            header: Header {
+            header: XsdSockmsg {
                 kind: kind as u32,
                 req_id: 0,
                 tx_id: tx,
@@ -229,15 +230,15 @@ impl Xenstored {
         };
         let caller = connection.caller;
         let request = message.header;
-        let reply = if message.payload.len() > PAYLOAD_MAX || message.payload.len() != request.len as usize {
-            Err(XsError::E2BIG)
+        let reply = if message.payload.len() > XENSTORE_PAYLOAD_MAX || message.payload.len() != request.len as usize {
+            Err(XsdError::E2BIG)
         } else {
             self.dispatch(conn, caller, &request, &message.payload)
         };
         // A reply must fit the protocol's payload (a directory of long
         // names could outgrow it): E2BIG instead, as Xen answers.
         let reply = match reply {
-            Ok((_, payload)) if payload.len() > PAYLOAD_MAX => Err(XsError::E2BIG),
+            Ok((_, payload)) if payload.len() > XENSTORE_PAYLOAD_MAX => Err(XsdError::E2BIG),
             other => other,
         };
         let reply = match reply {
@@ -245,7 +246,7 @@ impl Xenstored {
             Err(error) => {
                 let mut payload = Vec::from(error.name().as_bytes());
                 payload.push(0);
-                Message::reply(&request, MessageType::Error, payload)
+                Message::reply(&request, XsdSockmsgType::Error, payload)
             }
         };
         self.queue(conn, reply, true);
@@ -254,20 +255,20 @@ impl Xenstored {
         }
     }
 
-    fn dispatch(&mut self, conn: ConnId, caller: Caller, request: &Header, payload: &[u8]) -> Reply {
-        let Some(kind) = MessageType::from_u32(request.kind) else {
-            return Err(XsError::ENOSYS);
+    fn dispatch(&mut self, conn: ConnId, caller: Caller, request: &XsdSockmsg, payload: &[u8]) -> Reply {
+        let Some(kind) = XsdSockmsgType::from_u32(request.kind) else {
+            return Err(XsdError::ENOSYS);
         };
         let tx = request.tx_id;
         match kind {
-            MessageType::Read => {
+            XsdSockmsgType::Read => {
                 let path = path::canonical(one_field(payload)?, caller.domid)?;
                 self.with_view(conn, tx, &path, |tree| {
                     tree.read(caller, &path).map(|value| value.to_vec())
                 })
                 .map(|value| (kind, value))
             }
-            MessageType::Directory => {
+            XsdSockmsgType::Directory => {
                 let path = path::canonical(one_field(payload)?, caller.domid)?;
                 self.with_view(conn, tx, &path, |tree| {
                     tree.directory(caller, &path)
@@ -275,7 +276,7 @@ impl Xenstored {
                 })
                 .map(|names| (kind, names))
             }
-            MessageType::GetPerms => {
+            XsdSockmsgType::GetPerms => {
                 let path = path::canonical(one_field(payload)?, caller.domid)?;
                 self.with_view(conn, tx, &path, |tree| {
                     tree.perms(caller, &path).map(|perms| {
@@ -285,33 +286,33 @@ impl Xenstored {
                 })
                 .map(|perms| (kind, perms))
             }
-            MessageType::Write => {
-                let split = payload.iter().position(|&byte| byte == 0).ok_or(XsError::EINVAL)?;
+            XsdSockmsgType::Write => {
+                let split = payload.iter().position(|&byte| byte == 0).ok_or(XsdError::EINVAL)?;
                 let (raw, value) = (&payload[..split], &payload[split + 1..]);
                 if value.len() > self.quotas.value_size && !caller.privileged {
-                    return Err(XsError::ENOSPC);
+                    return Err(XsdError::ENOSPC);
                 }
                 let path = path::canonical(raw, caller.domid)?;
                 let quota = self.quota();
                 self.change(conn, tx, &path, false, |store| store.write(caller, &path, value, quota))?;
                 ok(kind)
             }
-            MessageType::Mkdir => {
+            XsdSockmsgType::Mkdir => {
                 let path = path::canonical(one_field(payload)?, caller.domid)?;
                 let quota = self.quota();
                 self.change(conn, tx, &path, false, |store| store.mkdir(caller, &path, quota))?;
                 ok(kind)
             }
-            MessageType::Rm => {
+            XsdSockmsgType::Rm => {
                 let path = path::canonical(one_field(payload)?, caller.domid)?;
                 self.change(conn, tx, &path, true, |store| store.rm(caller, &path))?;
                 ok(kind)
             }
-            MessageType::SetPerms => {
+            XsdSockmsgType::SetPerms => {
                 let all = fields(payload);
-                let (raw, entries) = all.split_first().ok_or(XsError::EINVAL)?;
+                let (raw, entries) = all.split_first().ok_or(XsdError::EINVAL)?;
                 if !payload.ends_with(&[0]) {
-                    return Err(XsError::EINVAL);
+                    return Err(XsdError::EINVAL);
                 }
                 let path = path::canonical(raw, caller.domid)?;
                 let parsed = entries
@@ -320,7 +321,7 @@ impl Xenstored {
                     .collect::<Result<_, _>>()?;
                 let perms = Permissions::from_entries(parsed)?;
                 if perms.entries().len() > self.quotas.perms_per_node && !caller.privileged {
-                    return Err(XsError::ENOSPC);
+                    return Err(XsdError::ENOSPC);
                 }
                 let quota = self.quota();
                 self.change(conn, tx, &path, false, |store| {
@@ -328,13 +329,13 @@ impl Xenstored {
                 })?;
                 ok(kind)
             }
-            MessageType::Watch => {
+            XsdSockmsgType::Watch => {
                 let (raw, token) = two_fields(payload)?;
                 let path = path::watch_path(raw, caller.domid)?;
                 if token.len() > self.quotas.token_size {
-                    return Err(XsError::EINVAL);
+                    return Err(XsdError::EINVAL);
                 }
-                let token = String::from(core::str::from_utf8(token).map_err(|_| XsError::EINVAL)?);
+                let token = String::from(core::str::from_utf8(token).map_err(|_| XsdError::EINVAL)?);
                 let relative = !raw.starts_with(b"/") && !raw.starts_with(b"@");
                 let watch = Watch {
                     conn,
@@ -347,43 +348,43 @@ impl Xenstored {
                 self.after_reply = Some(watch_event(&seen, &token));
                 ok(kind)
             }
-            MessageType::Unwatch => {
+            XsdSockmsgType::Unwatch => {
                 let (raw, token) = two_fields(payload)?;
                 let path = path::watch_path(raw, caller.domid)?;
-                let token = core::str::from_utf8(token).map_err(|_| XsError::EINVAL)?;
+                let token = core::str::from_utf8(token).map_err(|_| XsdError::EINVAL)?;
                 self.watches.remove(conn, &path, token)?;
                 ok(kind)
             }
-            MessageType::ResetWatches => {
+            XsdSockmsgType::ResetWatches => {
                 self.watches.remove_conn(conn);
                 ok(kind)
             }
-            MessageType::TransactionStart => {
+            XsdSockmsgType::TransactionStart => {
                 if tx != 0 {
-                    return Err(XsError::EBUSY);
+                    return Err(XsdError::EBUSY);
                 }
                 let limit = self.quotas.transactions;
                 let open: usize = self.connections.values().map(|c| c.transactions.len()).sum();
                 if open >= self.quotas.all_transactions && !caller.privileged {
-                    return Err(XsError::EAGAIN);
+                    return Err(XsdError::EAGAIN);
                 }
-                let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
+                let connection = self.connections.get_mut(&conn).ok_or(XsdError::EIO)?;
                 if connection.transactions.len() >= limit && !caller.privileged {
-                    return Err(XsError::ENOSPC);
+                    return Err(XsdError::ENOSPC);
                 }
                 let id = connection.next_transaction;
                 connection.next_transaction = connection.next_transaction.wrapping_add(1).max(1);
                 connection.transactions.insert(id, Transaction::new());
                 Ok((kind, format!("{id}\0").into_bytes()))
             }
-            MessageType::TransactionEnd => {
+            XsdSockmsgType::TransactionEnd => {
                 let commit = match one_field(payload)? {
                     b"T" => true,
                     b"F" => false,
-                    _ => return Err(XsError::EINVAL),
+                    _ => return Err(XsdError::EINVAL),
                 };
-                let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
-                let transaction = connection.transactions.remove(&tx).ok_or(XsError::ENOENT)?;
+                let connection = self.connections.get_mut(&conn).ok_or(XsdError::EIO)?;
+                let transaction = connection.transactions.remove(&tx).ok_or(XsdError::ENOENT)?;
                 if commit {
                     let quota = Quota {
                         nodes: self.quotas.nodes,
@@ -397,17 +398,17 @@ impl Xenstored {
                 }
                 ok(kind)
             }
-            MessageType::GetDomainPath => {
+            XsdSockmsgType::GetDomainPath => {
                 let domid: u16 = number(one_field(payload)?)?;
                 Ok((kind, format!("{}\0", path::domain_path(domid)).into_bytes()))
             }
-            MessageType::Introduce => {
+            XsdSockmsgType::Introduce => {
                 if !caller.privileged {
-                    return Err(XsError::EACCES);
+                    return Err(XsdError::EACCES);
                 }
                 let all = fields(payload);
                 let [domid, frame, port] = all.as_slice() else {
-                    return Err(XsError::EINVAL);
+                    return Err(XsdError::EINVAL);
                 };
                 let domid: u16 = number(domid)?;
                 let introduced = Introduced {
@@ -419,16 +420,16 @@ impl Xenstored {
                 }
                 ok(kind)
             }
-            MessageType::Release => {
+            XsdSockmsgType::Release => {
                 if !caller.privileged {
-                    return Err(XsError::EACCES);
+                    return Err(XsdError::EACCES);
                 }
                 let domid: u16 = number(one_field(payload)?)?;
-                self.introduced.remove(&domid).ok_or(XsError::ENOENT)?;
+                self.introduced.remove(&domid).ok_or(XsdError::ENOENT)?;
                 self.fire_special(RELEASE_DOMAIN);
                 ok(kind)
             }
-            MessageType::IsDomainIntroduced => {
+            XsdSockmsgType::IsDomainIntroduced => {
                 let domid: u16 = number(one_field(payload)?)?;
                 let answer = if self.introduced.contains_key(&domid) {
                     "T\0"
@@ -437,9 +438,9 @@ impl Xenstored {
                 };
                 Ok((kind, answer.as_bytes().to_vec()))
             }
-            MessageType::Control => Ok((kind, b"OK\0".to_vec())),
-            MessageType::WatchEvent | MessageType::Error => Err(XsError::EINVAL),
-            MessageType::Resume | MessageType::SetTarget | MessageType::DirectoryPart => Err(XsError::ENOSYS),
+            XsdSockmsgType::Control => Ok((kind, b"OK\0".to_vec())),
+            XsdSockmsgType::WatchEvent | XsdSockmsgType::Error => Err(XsdError::EINVAL),
+            XsdSockmsgType::Resume | XsdSockmsgType::SetTarget | XsdSockmsgType::DirectoryPart => Err(XsdError::ENOSYS),
         }
     }
 
@@ -450,13 +451,13 @@ impl Xenstored {
         conn: ConnId,
         tx: u32,
         path: &str,
-        read: impl FnOnce(&dyn NodeStore) -> Result<T, XsError>,
-    ) -> Result<T, XsError> {
+        read: impl FnOnce(&dyn NodeStore) -> Result<T, XsdError>,
+    ) -> Result<T, XsdError> {
         if tx == 0 {
             return read(&self.tree);
         }
-        let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
-        let transaction = connection.transactions.get_mut(&tx).ok_or(XsError::ENOENT)?;
+        let connection = self.connections.get_mut(&conn).ok_or(XsdError::EIO)?;
+        let transaction = connection.transactions.get_mut(&tx).ok_or(XsdError::ENOENT)?;
         transaction.read(&self.tree, path, read)
     }
 
@@ -468,11 +469,11 @@ impl Xenstored {
         tx: u32,
         path: &str,
         removal: bool,
-        edit: impl FnOnce(&mut dyn NodeStore) -> Result<Vec<String>, XsError>,
-    ) -> Result<(), XsError> {
+        edit: impl FnOnce(&mut dyn NodeStore) -> Result<Vec<String>, XsdError>,
+    ) -> Result<(), XsdError> {
         if tx != 0 {
-            let connection = self.connections.get_mut(&conn).ok_or(XsError::EIO)?;
-            let transaction = connection.transactions.get_mut(&tx).ok_or(XsError::ENOENT)?;
+            let connection = self.connections.get_mut(&conn).ok_or(XsdError::EIO)?;
+            let transaction = connection.transactions.get_mut(&tx).ok_or(XsdError::ENOENT)?;
             transaction.edit(&self.tree, edit)?;
             return Ok(());
         }
@@ -546,8 +547,8 @@ fn watch_event(path: &str, token: &str) -> Message {
     payload.extend_from_slice(token.as_bytes());
     payload.push(0);
     Message {
-        header: Header {
-            kind: MessageType::WatchEvent as u32,
+        header: XsdSockmsg {
+            kind: XsdSockmsgType::WatchEvent as u32,
             req_id: 0,
             tx_id: 0,
             len: payload.len() as u32,

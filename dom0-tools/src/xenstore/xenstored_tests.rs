@@ -4,10 +4,11 @@
 extern crate std;
 
 use super::test_world::{error, ok, value, world};
-use super::wire::{Header, Message, MessageType};
+use super::wire::Message;
 use alloc::string::String;
 use alloc::vec::Vec;
 use std::format;
+use xen_abi::xs_wire::{XsdSockmsg, XsdSockmsgType};
 
 #[test]
 fn read_write_mkdir_directory_and_rm() {
@@ -21,26 +22,26 @@ fn read_write_mkdir_directory_and_rm() {
         "absolute too"
     );
     assert_eq!(w.read(d1, 0, "device/vif"), value(b""), "parents are created empty");
-    assert_eq!(w.ask(d1, MessageType::Mkdir, 0, &[b"device/vif"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Mkdir, 0, &[b"device/vif"]), ok());
     assert_eq!(
         w.read(d1, 0, "device/vif/0/state"),
         value(b"1"),
         "mkdir keeps what exists"
     );
-    assert_eq!(w.ask(d1, MessageType::Mkdir, 0, &[b"device/vbd"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Mkdir, 0, &[b"device/vbd"]), ok());
     assert_eq!(
-        w.ask(d1, MessageType::Directory, 0, &[b"device"]),
-        (MessageType::Directory as u32, b"vbd\0vif\0".to_vec())
+        w.ask(d1, XsdSockmsgType::Directory, 0, &[b"device"]),
+        (XsdSockmsgType::Directory as u32, b"vbd\0vif\0".to_vec())
     );
-    assert_eq!(w.ask(d1, MessageType::Rm, 0, &[b"device"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Rm, 0, &[b"device"]), ok());
     assert_eq!(w.read(d1, 0, "device/vif/0/state"), error("ENOENT"));
     assert_eq!(
-        w.ask(d1, MessageType::Rm, 0, &[b"device"]),
+        w.ask(d1, XsdSockmsgType::Rm, 0, &[b"device"]),
         ok(),
         "absent, parent present"
     );
     assert_eq!(
-        w.ask(d1, MessageType::Rm, 0, &[b"device/x"]),
+        w.ask(d1, XsdSockmsgType::Rm, 0, &[b"device/x"]),
         error("ENOENT"),
         "parent absent"
     );
@@ -57,27 +58,27 @@ fn permissions_keep_domains_apart_and_can_be_granted() {
     assert_eq!(w.read(d2, 0, "/local/domain/1/secret"), error("EACCES"));
     assert_eq!(w.write(d2, 0, "/local/domain/1/secret", b"x"), error("EACCES"));
     assert_eq!(
-        w.ask(d2, MessageType::Directory, 0, &[b"/local/domain/1"]),
+        w.ask(d2, XsdSockmsgType::Directory, 0, &[b"/local/domain/1"]),
         error("EACCES")
     );
     assert_eq!(
-        w.ask(d2, MessageType::GetPerms, 0, &[b"/local/domain/1/secret"]),
+        w.ask(d2, XsdSockmsgType::GetPerms, 0, &[b"/local/domain/1/secret"]),
         error("EACCES")
     );
     assert_eq!(w.write(d1, 0, "/local/domain/2/x", b"x"), error("EACCES"));
     assert_eq!(w.write(d1, 0, "/tool", b"x"), error("EACCES"));
-    assert_eq!(w.ask(d1, MessageType::SetPerms, 0, &[b"secret", b"n1", b"r2"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::SetPerms, 0, &[b"secret", b"n1", b"r2"]), ok());
     assert_eq!(
-        w.ask(d1, MessageType::GetPerms, 0, &[b"secret"]),
-        (MessageType::GetPerms as u32, b"n1\0r2\0".to_vec())
+        w.ask(d1, XsdSockmsgType::GetPerms, 0, &[b"secret"]),
+        (XsdSockmsgType::GetPerms as u32, b"n1\0r2\0".to_vec())
     );
     assert_eq!(w.read(d2, 0, "/local/domain/1/secret"), value(b"s"));
     assert_eq!(
-        w.ask(d2, MessageType::SetPerms, 0, &[b"/local/domain/1/secret", b"b2"]),
+        w.ask(d2, XsdSockmsgType::SetPerms, 0, &[b"/local/domain/1/secret", b"b2"]),
         error("EACCES")
     );
     assert_eq!(
-        w.ask(d1, MessageType::SetPerms, 0, &[b"secret", b"b2"]),
+        w.ask(d1, XsdSockmsgType::SetPerms, 0, &[b"secret", b"b2"]),
         error("EACCES"),
         "no giving away"
     );
@@ -93,33 +94,33 @@ fn transactions_commit_abort_and_conflict() {
     assert_eq!(w.write(d1, tx, "a", b"1"), ok());
     assert_eq!(w.read(d1, tx, "a"), value(b"1"));
     assert_eq!(w.read(d1, 0, "a"), error("ENOENT"), "not visible outside");
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"T"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"T"]), ok());
     assert_eq!(w.read(d1, 0, "a"), value(b"1"));
     // Abort.
     let tx = w.start(d1);
     assert_eq!(w.write(d1, tx, "b", b"1"), ok());
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"F"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"F"]), ok());
     assert_eq!(w.read(d1, 0, "b"), error("ENOENT"));
     // Conflict: dom0 changes what the transaction read.
     let tx = w.start(d1);
     assert_eq!(w.read(d1, tx, "a"), value(b"1"));
     assert_eq!(w.write(d1, tx, "c", b"from a"), ok());
     assert_eq!(w.write(dom0, 0, "/local/domain/1/a", b"2"), ok());
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"T"]), error("EAGAIN"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"T"]), error("EAGAIN"));
     assert_eq!(w.read(d1, 0, "c"), error("ENOENT"));
     // Ended transactions are gone; unknown ones are ENOENT; nesting EBUSY.
     assert_eq!(w.read(d1, tx, "a"), error("ENOENT"));
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, 99, &[b"T"]), error("ENOENT"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, 99, &[b"T"]), error("ENOENT"));
     let tx = w.start(d1);
-    assert_eq!(w.ask(d1, MessageType::TransactionStart, tx, &[b""]), error("EBUSY"));
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"X"]), error("EINVAL"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionStart, tx, &[b""]), error("EBUSY"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"X"]), error("EINVAL"));
 }
 
 #[test]
 fn watches_fire_on_changes_below_with_relative_paths_and_respect_permissions() {
     let mut w = world();
     let (d1, d2, dom0) = (w.d1, w.d2, w.dom0);
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"device", b"tok"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"device", b"tok"]), ok());
     assert_eq!(
         w.events(d1),
         [(String::from("device"), String::from("tok"))],
@@ -131,19 +132,19 @@ fn watches_fire_on_changes_below_with_relative_paths_and_respect_permissions() {
     assert!(w.events(d1).is_empty());
     // Removal of a parent reports the watched path itself.
     assert_eq!(
-        w.ask(d2, MessageType::Watch, 0, &[b"/local/domain/2/deep/node", b"t2"]),
+        w.ask(d2, XsdSockmsgType::Watch, 0, &[b"/local/domain/2/deep/node", b"t2"]),
         ok()
     );
     w.events(d2);
     assert_eq!(w.write(d2, 0, "/local/domain/2/deep/node", b""), ok());
     w.events(d2);
-    assert_eq!(w.ask(d2, MessageType::Rm, 0, &[b"/local/domain/2/deep"]), ok());
+    assert_eq!(w.ask(d2, XsdSockmsgType::Rm, 0, &[b"/local/domain/2/deep"]), ok());
     assert_eq!(
         w.events(d2),
         [(String::from("/local/domain/2/deep/node"), String::from("t2"))]
     );
     // d2 watching d1's node it cannot read hears nothing of it.
-    assert_eq!(w.ask(d2, MessageType::Watch, 0, &[b"/local/domain/1", b"spy"]), ok());
+    assert_eq!(w.ask(d2, XsdSockmsgType::Watch, 0, &[b"/local/domain/1", b"spy"]), ok());
     w.events(d2);
     assert_eq!(w.write(d1, 0, "private", b"x"), ok());
     assert!(w.events(d2).is_empty());
@@ -151,15 +152,15 @@ fn watches_fire_on_changes_below_with_relative_paths_and_respect_permissions() {
     let tx = w.start(d1);
     assert_eq!(w.write(d1, tx, "device/vbd", b"1"), ok());
     assert!(w.events(d1).is_empty());
-    assert_eq!(w.ask(d1, MessageType::TransactionEnd, tx, &[b"T"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::TransactionEnd, tx, &[b"T"]), ok());
     assert!(
         w.events(d1)
             .contains(&(String::from("device/vbd"), String::from("tok")))
     );
     // Unwatch.
-    assert_eq!(w.ask(d1, MessageType::Unwatch, 0, &[b"device", b"tok"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Unwatch, 0, &[b"device", b"tok"]), ok());
     assert_eq!(
-        w.ask(d1, MessageType::Unwatch, 0, &[b"device", b"tok"]),
+        w.ask(d1, XsdSockmsgType::Unwatch, 0, &[b"device", b"tok"]),
         error("ENOENT")
     );
     assert_eq!(w.write(d1, 0, "device/x", b""), ok());
@@ -170,30 +171,33 @@ fn watches_fire_on_changes_below_with_relative_paths_and_respect_permissions() {
 fn introduce_release_and_the_special_watches_are_dom0s() {
     let mut w = world();
     let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.ask(dom0, MessageType::Watch, 0, &[b"@introduceDomain", b"i"]), ok());
-    assert_eq!(w.ask(dom0, MessageType::Watch, 0, &[b"@releaseDomain", b"r"]), ok());
+    assert_eq!(
+        w.ask(dom0, XsdSockmsgType::Watch, 0, &[b"@introduceDomain", b"i"]),
+        ok()
+    );
+    assert_eq!(w.ask(dom0, XsdSockmsgType::Watch, 0, &[b"@releaseDomain", b"r"]), ok());
     w.events(dom0);
     assert_eq!(
-        w.ask(d1, MessageType::Introduce, 0, &[b"3", b"4660", b"5"]),
+        w.ask(d1, XsdSockmsgType::Introduce, 0, &[b"3", b"4660", b"5"]),
         error("EACCES")
     );
-    assert_eq!(w.ask(dom0, MessageType::Introduce, 0, &[b"3", b"4660", b"5"]), ok());
+    assert_eq!(w.ask(dom0, XsdSockmsgType::Introduce, 0, &[b"3", b"4660", b"5"]), ok());
     assert_eq!(w.events(dom0), [(String::from("@introduceDomain"), String::from("i"))]);
     let introduced = w.xs.introduced()[&3];
     assert_eq!((introduced.ring_frame, introduced.port), (4660, 5));
     assert_eq!(
-        w.ask(d1, MessageType::IsDomainIntroduced, 0, &[b"3"]),
-        (MessageType::IsDomainIntroduced as u32, b"T\0".to_vec())
+        w.ask(d1, XsdSockmsgType::IsDomainIntroduced, 0, &[b"3"]),
+        (XsdSockmsgType::IsDomainIntroduced as u32, b"T\0".to_vec())
     );
-    assert_eq!(w.ask(dom0, MessageType::Release, 0, &[b"3"]), ok());
+    assert_eq!(w.ask(dom0, XsdSockmsgType::Release, 0, &[b"3"]), ok());
     assert_eq!(w.events(dom0), [(String::from("@releaseDomain"), String::from("r"))]);
-    assert_eq!(w.ask(dom0, MessageType::Release, 0, &[b"3"]), error("ENOENT"));
+    assert_eq!(w.ask(dom0, XsdSockmsgType::Release, 0, &[b"3"]), error("ENOENT"));
     assert_eq!(
-        w.ask(d1, MessageType::GetDomainPath, 0, &[b"7"]),
-        (MessageType::GetDomainPath as u32, b"/local/domain/7\0".to_vec())
+        w.ask(d1, XsdSockmsgType::GetDomainPath, 0, &[b"7"]),
+        (XsdSockmsgType::GetDomainPath as u32, b"/local/domain/7\0".to_vec())
     );
     assert_eq!(
-        w.ask(dom0, MessageType::Introduce, 0, &[b"x", b"1", b"1"]),
+        w.ask(dom0, XsdSockmsgType::Introduce, 0, &[b"x", b"1", b"1"]),
         error("EINVAL")
     );
 }
@@ -206,7 +210,7 @@ fn a_reply_past_4096_bytes_is_e2big() {
         let name = format!("dir/{index}{}", "x".repeat(1800));
         assert_eq!(w.write(d1, 0, &name, b""), ok());
     }
-    assert_eq!(w.ask(d1, MessageType::Directory, 0, &[b"dir"]), error("E2BIG"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::Directory, 0, &[b"dir"]), error("E2BIG"));
 }
 
 #[test]
@@ -222,26 +226,41 @@ fn malformed_requests_get_errors_and_change_nothing() {
     let malformed: [(u32, &[u8], &str, &str); 14] = [
         (99, b"x\0", "ENOSYS", "unknown type"),
         (20, b"x\0", "ENOSYS", "removed type"),
-        (MessageType::Read as u32, b"a", "EINVAL", "no NUL"),
-        (MessageType::Read as u32, b"a\0b\0", "EINVAL", "two fields"),
-        (MessageType::Read as u32, b"", "EINVAL", "no path"),
-        (MessageType::Write as u32, b"novalue", "EINVAL", "no value"),
-        (MessageType::Write as u32, b"bad path\0x", "EINVAL", "bad path"),
-        (MessageType::Watch as u32, b"a\0", "EINVAL", "no token"),
-        (MessageType::WatchEvent as u32, b"a\0t\0", "EINVAL", "server-only type"),
-        (MessageType::SetPerms as u32, b"a\0", "EINVAL", "no permissions"),
-        (MessageType::SetPerms as u32, b"\0q9\0", "EINVAL", "bad permission"),
-        (MessageType::GetDomainPath as u32, b"99999\0", "EINVAL", "domid too big"),
-        (MessageType::TransactionEnd as u32, b"T\0", "ENOENT", "no transaction"),
-        (MessageType::Write as u32, &big, "E2BIG", "payload past 4096"),
+        (XsdSockmsgType::Read as u32, b"a", "EINVAL", "no NUL"),
+        (XsdSockmsgType::Read as u32, b"a\0b\0", "EINVAL", "two fields"),
+        (XsdSockmsgType::Read as u32, b"", "EINVAL", "no path"),
+        (XsdSockmsgType::Write as u32, b"novalue", "EINVAL", "no value"),
+        (XsdSockmsgType::Write as u32, b"bad path\0x", "EINVAL", "bad path"),
+        (XsdSockmsgType::Watch as u32, b"a\0", "EINVAL", "no token"),
+        (
+            XsdSockmsgType::WatchEvent as u32,
+            b"a\0t\0",
+            "EINVAL",
+            "server-only type",
+        ),
+        (XsdSockmsgType::SetPerms as u32, b"a\0", "EINVAL", "no permissions"),
+        (XsdSockmsgType::SetPerms as u32, b"\0q9\0", "EINVAL", "bad permission"),
+        (
+            XsdSockmsgType::GetDomainPath as u32,
+            b"99999\0",
+            "EINVAL",
+            "domid too big",
+        ),
+        (
+            XsdSockmsgType::TransactionEnd as u32,
+            b"T\0",
+            "ENOENT",
+            "no transaction",
+        ),
+        (XsdSockmsgType::Write as u32, &big, "E2BIG", "payload past 4096"),
     ];
     for (kind, payload, expected, what) in malformed {
         assert_eq!(w.send(d1, kind, 0, payload.to_vec()), error(expected), "{what}");
     }
     // A header whose length disagrees with the payload.
     let message = Message {
-        header: Header {
-            kind: MessageType::Read as u32,
+        header: XsdSockmsg {
+            kind: XsdSockmsgType::Read as u32,
             req_id: 1,
             tx_id: 0,
             len: 100,
@@ -262,7 +281,7 @@ fn malformed_requests_get_errors_and_change_nothing() {
 fn a_disconnected_domain_leaves_no_watches_or_transactions() {
     let mut w = world();
     let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"x", b"t"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"x", b"t"]), ok());
     let _tx = w.start(d1);
     w.xs.disconnect(d1);
     assert_eq!(w.write(dom0, 0, "/local/domain/1/x", b"1"), ok());
@@ -271,13 +290,13 @@ fn a_disconnected_domain_leaves_no_watches_or_transactions() {
     w.xs.handle(
         d1,
         &Message::reply(
-            &Header {
+            &XsdSockmsg {
                 kind: 2,
                 req_id: 0,
                 tx_id: 0,
                 len: 0,
             },
-            MessageType::Read,
+            XsdSockmsgType::Read,
             Vec::new(),
         ),
     );
@@ -288,14 +307,14 @@ fn a_disconnected_domain_leaves_no_watches_or_transactions() {
 fn reset_watches_drops_a_connections_watches_and_control_answers() {
     let mut w = world();
     let (d1, dom0) = (w.d1, w.dom0);
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"a", b"1"]), ok());
-    assert_eq!(w.ask(d1, MessageType::Watch, 0, &[b"b", b"2"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"a", b"1"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Watch, 0, &[b"b", b"2"]), ok());
     w.events(d1);
-    assert_eq!(w.ask(d1, MessageType::ResetWatches, 0, &[]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::ResetWatches, 0, &[]), ok());
     assert_eq!(w.write(dom0, 0, "/local/domain/1/a", b"x"), ok());
     assert!(w.events(d1).is_empty(), "no watch left");
-    assert_eq!(w.ask(d1, MessageType::Unwatch, 0, &[b"a", b"1"]), error("ENOENT"));
-    assert_eq!(w.ask(d1, MessageType::Control, 0, &[b"print", b"hello"]), ok());
+    assert_eq!(w.ask(d1, XsdSockmsgType::Unwatch, 0, &[b"a", b"1"]), error("ENOENT"));
+    assert_eq!(w.ask(d1, XsdSockmsgType::Control, 0, &[b"print", b"hello"]), ok());
 }
 
 #[test]
@@ -304,11 +323,11 @@ fn an_in_process_request_keeps_the_events_queued_before_it_and_by_it() {
     let (d1, dom0) = (w.d1, w.dom0);
     assert_eq!(w.write(d1, 0, "y", b"0"), ok());
     assert_eq!(
-        w.ask(dom0, MessageType::Watch, 0, &[b"/local/domain/1/x", b"request"]),
+        w.ask(dom0, XsdSockmsgType::Watch, 0, &[b"/local/domain/1/x", b"request"]),
         ok()
     );
     assert_eq!(
-        w.ask(dom0, MessageType::Watch, 0, &[b"/local/domain/1/y", b"device"]),
+        w.ask(dom0, XsdSockmsgType::Watch, 0, &[b"/local/domain/1/y", b"device"]),
         ok()
     );
     assert_eq!(w.events(dom0).len(), 2, "the watches' first events");
@@ -317,20 +336,25 @@ fn an_in_process_request_keeps_the_events_queued_before_it_and_by_it() {
     // cleans up after another domain, which fires its own watch.
     assert_eq!(w.write(d1, 0, "x", b"ping"), ok());
     assert!(w.xs.has_output(dom0));
-    let read = w.xs.request(dom0, MessageType::Read, &[b"/local/domain/1/x"]).unwrap();
+    let read =
+        w.xs.request(dom0, XsdSockmsgType::Read, &[b"/local/domain/1/x"])
+            .unwrap();
     assert_eq!(
         (read.header.kind, read.payload),
-        (MessageType::Read as u32, b"ping".to_vec())
+        (XsdSockmsgType::Read as u32, b"ping".to_vec())
     );
     let write =
-        w.xs.request(dom0, MessageType::Write, &[b"/local/domain/1/z", b"v"])
+        w.xs.request(dom0, XsdSockmsgType::Write, &[b"/local/domain/1/z", b"v"])
             .unwrap();
     assert_eq!(
         (write.header.kind, write.payload),
-        (MessageType::Write as u32, b"OK\0".to_vec())
+        (XsdSockmsgType::Write as u32, b"OK\0".to_vec())
     );
-    let rm = w.xs.request(dom0, MessageType::Rm, &[b"/local/domain/1/y"]).unwrap();
-    assert_eq!((rm.header.kind, rm.payload), (MessageType::Rm as u32, b"OK\0".to_vec()));
+    let rm = w.xs.request(dom0, XsdSockmsgType::Rm, &[b"/local/domain/1/y"]).unwrap();
+    assert_eq!(
+        (rm.header.kind, rm.payload),
+        (XsdSockmsgType::Rm as u32, b"OK\0".to_vec())
+    );
     assert_eq!(
         w.events(dom0),
         [
@@ -344,7 +368,8 @@ fn an_in_process_request_keeps_the_events_queued_before_it_and_by_it() {
         "a WRITE's value has no NUL"
     );
     assert!(
-        w.xs.request(99, MessageType::Read, &[b"/local/domain/1/x"]).is_none(),
+        w.xs.request(99, XsdSockmsgType::Read, &[b"/local/domain/1/x"])
+            .is_none(),
         "no such connection"
     );
 }

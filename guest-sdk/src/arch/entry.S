@@ -15,25 +15,25 @@
     .endm
 
     .section .note.Xen, "a", @note
-    xen_note_begin 6                            /* GUEST_OS */
+    xen_note_begin {XEN_ELFNOTE_GUEST_OS}
     .asciz "xen-core-guest"
     xen_note_end
-    xen_note_begin 5                            /* XEN_VERSION */
+    xen_note_begin {XEN_ELFNOTE_XEN_VERSION}
     .asciz "xen-3.0"
     xen_note_end
-    xen_note_begin 8                            /* LOADER */
+    xen_note_begin {XEN_ELFNOTE_LOADER}
     .asciz "generic"
     xen_note_end
-    xen_note_begin 3                            /* VIRT_BASE: where the linker script links */
+    xen_note_begin {XEN_ELFNOTE_VIRT_BASE}     /* where the linker script links */
     .quad __guest_virt_base
     xen_note_end
-    xen_note_begin 4                            /* PADDR_OFFSET: p_paddr = p_vaddr */
+    xen_note_begin {XEN_ELFNOTE_PADDR_OFFSET}  /* p_paddr = p_vaddr */
     .quad __guest_virt_base
     xen_note_end
-    xen_note_begin 1                            /* ENTRY */
+    xen_note_begin {XEN_ELFNOTE_ENTRY}
     .quad _start
     xen_note_end
-    xen_note_begin 2                            /* HYPERCALL_PAGE */
+    xen_note_begin {XEN_ELFNOTE_HYPERCALL_PAGE}
     .quad hypercall_page
     xen_note_end
 
@@ -61,7 +61,7 @@ guest_sdk_stack_top:
     .balign 4096
     .global hypercall_page
 hypercall_page:
-    .fill 4096, 1, 0xcc
+    .fill {HYPERCALL_PAGE_SIZE}, 1, 0xcc
 
 /* Exception stubs. The hypervisor's bounce frame holds RCX and R11 on top of
  * an interrupt frame; pop them back, add the vector (and a zero error code
@@ -146,15 +146,15 @@ GUEST_TRAP_STUBS:
     .quad guest_trap_\vector
     .endr
 
-/* The shared area (arch/shared_page.rs, laid out in shared_area.rs, whose
- * PAGES this must equal): pages of bss that the SDK remaps to shared_info,
- * the grant table's frames, its own rings and grant windows. Until then
- * they read as zeroes, so nothing that reads them early can fault. */
+/* The shared area (arch/shared_page.rs, laid out in shared_area.rs): pages
+ * of bss that the SDK remaps to shared_info, the grant table's frames, its
+ * own rings and grant windows. Until then they read as zeroes, so nothing
+ * that reads them early can fault. */
     .section .bss.guest_sdk_shared_area, "aw", @nobits
     .balign 4096
     .global guest_sdk_shared_area
 guest_sdk_shared_area:
-    .skip 4096 * 23
+    .skip {SHARED_AREA_BYTES}
 
 /* The event upcall. The hypervisor's bounce frame is RCX, R11, RIP, CS,
  * RFLAGS, RSP, SS, with events masked. Pop RCX and R11 back and push a zero
@@ -196,4 +196,4 @@ guest_sdk_upcall_entry:
     pop %rdx
     pop %rcx
     pop %rax
-    jmp hypercall_page + 23 * 32    /* __HYPERVISOR_iret */
+    jmp hypercall_page + {IRET_STUB}

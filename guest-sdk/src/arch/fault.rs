@@ -1,5 +1,7 @@
 //! The instructions behind `guest_sdk::fault`.
 
+use xen_abi::trap::FLAT_RING3_CS32;
+
 /// `div %ecx` with ECX = 0.
 pub fn divide_by_zero() {
     // SAFETY: raises #DE; if a handler resumes past the `div`, only the
@@ -47,7 +49,7 @@ pub fn compat_mode_syscall() {
     // it returned to the 32-bit code instead, `ud2` stops it there.
     unsafe {
         core::arch::asm!(
-            "push 0xe023",          // FLAT_RING3_CS32
+            "push {cs32}",
             "lea rax, [rip + 2f]",
             "push rax",
             "retfq",
@@ -56,6 +58,7 @@ pub fn compat_mode_syscall() {
             "syscall",
             "ud2",
             ".code64",
+            cs32 = const FLAT_RING3_CS32,
             out("rax") _,
         )
     }

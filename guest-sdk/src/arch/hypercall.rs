@@ -1,16 +1,16 @@
 //! The call into the hypercall page.
 
-use xen_abi::hypercall::HYPERCALL_STUB_SIZE;
+use xen_abi::hypercall::{HYPERCALL_PAGE_SIZE, HYPERCALL_STUB_SIZE, HYPERCALL_VECTOR};
 
 unsafe extern "C" {
     /// The page the hypervisor fills with stubs (entry.S reserves it).
-    static hypercall_page: [u8; 4096];
+    static hypercall_page: [u8; HYPERCALL_PAGE_SIZE];
 }
 
 /// Calls slot `number` of the hypercall page with `args`; returns RAX.
 pub fn call(number: u32, args: [u64; 5]) -> i64 {
     // The page has 128 slots; there is no stub for anything beyond.
-    if number >= 128 {
+    if number as usize >= HYPERCALL_PAGE_SIZE / HYPERCALL_STUB_SIZE {
         return xen_abi::errno::Errno::ENOSYS.as_return();
     }
     let stub = &raw const hypercall_page as u64 + u64::from(number) * HYPERCALL_STUB_SIZE as u64;
@@ -45,7 +45,8 @@ pub fn call_int82(number: u32, args: [u64; 5]) -> i64 {
     // the argument registers may change, as declared.
     unsafe {
         core::arch::asm!(
-            "int 0x82",
+            "int {vector}",
+            vector = const HYPERCALL_VECTOR,
             inlateout("rax") u64::from(number) => result,
             inlateout("rdi") args[0] => _,
             inlateout("rsi") args[1] => _,

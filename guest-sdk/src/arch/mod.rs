@@ -13,8 +13,25 @@ pub mod time;
 
 use crate::start_info::StartInfo;
 use crate::traps::TrapFrame;
+use xen_abi::page_table_entry::PAGE_SIZE;
+use xen_abi::{elfnote, hypercall as xen_hypercall};
 
-core::arch::global_asm!(include_str!("entry.S"), options(att_syntax));
+// entry.S takes the numbers it shares with Rust and the hypervisor as
+// `{NAME}` operands.
+core::arch::global_asm!(
+    include_str!("entry.S"),
+    XEN_ELFNOTE_ENTRY = const elfnote::XEN_ELFNOTE_ENTRY,
+    XEN_ELFNOTE_HYPERCALL_PAGE = const elfnote::XEN_ELFNOTE_HYPERCALL_PAGE,
+    XEN_ELFNOTE_VIRT_BASE = const elfnote::XEN_ELFNOTE_VIRT_BASE,
+    XEN_ELFNOTE_PADDR_OFFSET = const elfnote::XEN_ELFNOTE_PADDR_OFFSET,
+    XEN_ELFNOTE_XEN_VERSION = const elfnote::XEN_ELFNOTE_XEN_VERSION,
+    XEN_ELFNOTE_GUEST_OS = const elfnote::XEN_ELFNOTE_GUEST_OS,
+    XEN_ELFNOTE_LOADER = const elfnote::XEN_ELFNOTE_LOADER,
+    HYPERCALL_PAGE_SIZE = const xen_hypercall::HYPERCALL_PAGE_SIZE,
+    IRET_STUB = const xen_hypercall::IRET as usize * xen_hypercall::HYPERCALL_STUB_SIZE,
+    SHARED_AREA_BYTES = const shared_page::PAGES * PAGE_SIZE as usize,
+    options(att_syntax)
+);
 
 unsafe extern "C" {
     /// Entry stubs for vectors 0-31, from entry.S.

@@ -9,7 +9,7 @@
 use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 /// Bytes in a page.
-const PAGE_SIZE: usize = 4096;
+const PAGE_SIZE: usize = xen_abi::page_table_entry::PAGE_SIZE as usize;
 /// Pages in the area; entry.S reserves the same number.
 pub const PAGES: usize = crate::shared_area::PAGES;
 /// Bytes in the area.

@@ -6,6 +6,7 @@
 //! struct reports its own `GNTST_*` status.
 
 use crate::mmu::DomId;
+use crate::page_table_entry::PAGE_SIZE;
 use bitflags::bitflags;
 use core::mem::{offset_of, size_of};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -26,6 +27,10 @@ pub struct GrantEntryV1 {
     /// Granted frame (an MFN for a PV granter).
     pub frame: u32,
 }
+
+/// Version 1 entries in one grant frame (Linux's `GREFS_PER_GRANT_FRAME`;
+/// Xen's headers leave it implicit).
+pub const GRANT_ENTRIES_V1_PER_FRAME: u32 = (PAGE_SIZE / size_of::<GrantEntryV1>() as u64) as u32;
 
 /// `GNTTAB_NR_RESERVED_ENTRIES`: entries the toolstack may use at start of day.
 pub const GNTTAB_NR_RESERVED_ENTRIES: u32 = 8;
@@ -274,6 +279,7 @@ pub struct GnttabSetVersion {
 
 const _: () = {
     assert!(size_of::<GrantEntryV1>() == 8);
+    assert!(GRANT_ENTRIES_V1_PER_FRAME == 512);
     assert!(offset_of!(GrantEntryV1, domid) == 2);
     assert!(offset_of!(GrantEntryV1, frame) == 4);
     assert!(size_of::<GnttabMapGrantRef>() == 32);

@@ -5,6 +5,12 @@
 
 /// Size of one stub in the hypercall page.
 pub const HYPERCALL_STUB_SIZE: usize = 32;
+/// Size of the hypercall page: one stub for each of 128 hypercall numbers.
+pub const HYPERCALL_PAGE_SIZE: usize = 4096;
+/// The vector of the `int $0x82` hypercall gate (Xen's `HYPERCALL_VECTOR`,
+/// not in the public headers): 32-bit PV guests make hypercalls through it,
+/// and a 64-bit guest may too, with the same registers as the hypercall page.
+pub const HYPERCALL_VECTOR: u8 = 0x82;
 
 /// Install the virtual IDT.
 pub const SET_TRAP_TABLE: u32 = 0;

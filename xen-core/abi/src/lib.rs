@@ -2,6 +2,8 @@
 //!
 //! Every number and every struct a guest, the hypervisor or a boot loader can see
 //! lives here and nowhere else: guest-side and hypervisor-side code both import it.
+//! Most are Xen's; the few that xen-core itself promises guests, where Xen leaves
+//! the choice to a toolstack, are in [`domain_builder`].
 //! Layouts are `#[repr(C)]` zerocopy types whose field offsets are asserted at
 //! compile time and compared with Debian's `libxen-dev` headers in `tests/`.
 //! No logic and no unsafe code belong in this crate.
@@ -15,6 +17,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod console;
+pub mod domain_builder;
 pub mod elfnote;
 pub mod errno;
 pub mod event_channel;
@@ -24,7 +28,9 @@ pub mod hypercall;
 pub mod memory;
 pub mod mmu;
 pub mod multicall;
+pub mod page_table_entry;
 pub mod physdev;
+pub mod ring;
 pub mod sched;
 pub mod shared_info;
 pub mod start_info;
@@ -32,3 +38,4 @@ pub mod trap;
 pub mod vcpu;
 pub mod version;
 pub mod xenbus;
+pub mod xs_wire;

@@ -2,7 +2,9 @@
 //! `mmu_update`, `mmuext_op`, `update_va_mapping` flags, VM assists, domain ids
 //! and the hypervisor's reserved virtual range.
 
+use crate::page_table_entry::{ENTRIES_PER_TABLE, L4_SHIFT};
 use core::mem::{offset_of, size_of};
+use core::ops::Range;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// `domid_t`: a domain identifier.
@@ -139,6 +141,9 @@ pub const VMASST_TYPE_M2P_STRICT: u32 = 32;
 pub const HYPERVISOR_VIRT_START: u64 = 0xffff_8000_0000_0000;
 /// `HYPERVISOR_VIRT_END`: end (exclusive) of that range.
 pub const HYPERVISOR_VIRT_END: u64 = 0xffff_8800_0000_0000;
+/// The L4 slots of [`HYPERVISOR_VIRT_START`, [`HYPERVISOR_VIRT_END`]) (256 to
+/// 271): no entry a guest writes in them is accepted.
+pub const HYPERVISOR_L4_SLOTS: Range<usize> = l4_slot(HYPERVISOR_VIRT_START)..l4_slot(HYPERVISOR_VIRT_END);
 /// `MACH2PHYS_VIRT_START`: read-only M2P table mapped into every PV guest.
 pub const MACH2PHYS_VIRT_START: u64 = 0xffff_8000_0000_0000;
 /// `MACH2PHYS_VIRT_END`: end (exclusive) of the M2P table.
@@ -146,7 +151,13 @@ pub const MACH2PHYS_VIRT_END: u64 = 0xffff_8040_0000_0000;
 /// `MACH2PHYS_NR_ENTRIES`: number of 8-byte M2P entries.
 pub const MACH2PHYS_NR_ENTRIES: u64 = (MACH2PHYS_VIRT_END - MACH2PHYS_VIRT_START) >> 3;
 
+/// The L4 slot of the upper-half address `va`.
+const fn l4_slot(va: u64) -> usize {
+    ((va >> L4_SHIFT) & (ENTRIES_PER_TABLE as u64 - 1)) as usize
+}
+
 const _: () = {
+    assert!(HYPERVISOR_L4_SLOTS.start == 256 && HYPERVISOR_L4_SLOTS.end == 272);
     assert!(size_of::<MmuUpdate>() == 16);
     assert!(offset_of!(MmuUpdate, val) == 8);
     assert!(size_of::<MmuextOp>() == 24);

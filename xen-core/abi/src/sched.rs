@@ -1,4 +1,5 @@
-//! `sched_op` sub-operations and arguments of `sched.h`.
+//! `sched_op` sub-operations and arguments of `sched.h`, and the credit
+//! scheduler's parameters of `domctl.h`.
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -47,7 +48,28 @@ pub struct SchedPoll {
     pub timeout: u64,
 }
 
+/// `XEN_SCHEDULER_CREDIT`: the credit scheduler, in `domctl` scheduler
+/// operations.
+pub const XEN_SCHEDULER_CREDIT: u32 = 5;
+
+/// `struct xen_domctl_sched_credit` (4 bytes): a domain's share under the
+/// credit scheduler, as the toolstack reads and sets it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct XenDomctlSchedCredit {
+    /// Relative weight, 1 to 65535.
+    pub weight: u16,
+    /// Most CPU the domain may use, in percent of one CPU; 0 for no cap.
+    pub cap: u16,
+}
+
+/// The weight a domain has until it is given one (Xen's
+/// `CSCHED_DEFAULT_WEIGHT`, not in the public headers): what
+/// [`XenDomctlSchedCredit::weight`] reads for it.
+pub const CSCHED_DEFAULT_WEIGHT: u16 = 256;
+
 const _: () = {
+    assert!(core::mem::size_of::<XenDomctlSchedCredit>() == 4);
     assert!(core::mem::size_of::<SchedPoll>() == 24);
     assert!(core::mem::offset_of!(SchedPoll, timeout) == 16);
 };

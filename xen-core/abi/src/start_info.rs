@@ -16,6 +16,13 @@ pub const XEN_START_INFO_MAGIC: &[u8] = b"xen-3.0-x86_64";
 /// `MAX_GUEST_CMDLINE`: size of [`StartInfo::cmd_line`], including its NUL.
 pub const MAX_GUEST_CMDLINE: usize = 1024;
 
+/// The initial mapping ends on a boundary of this many bytes (`xen.h`'s
+/// start-of-day memory layout, rule 2).
+pub const BOOTSTRAP_ALIGN: u64 = 4 << 20;
+/// Mapped padding guaranteed after the last bootstrap element, the stack
+/// (rule 7): room a kernel may use before it maps anything itself.
+pub const BOOTSTRAP_MIN_PADDING: u64 = 512 << 10;
+
 bitflags! {
     /// `SIF_*`: what [`StartInfo::flags`] says about the domain and its module.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,12 +1,13 @@
 //! Conformance: our layouts and numbers equal those of Debian's `libxen-dev` headers.
 //!
 //! This file covers the boot structures, ELF notes, hypercall numbers and
-//! `sched_op`; the other header areas have their own `*_matches_libxen.rs`
+//! `sched_op` and the credit scheduler's parameters; the other header areas have their own `*_matches_libxen.rs`
 //! files. The probe harness lives in `common/mod.rs`.
 
+#[macro_use]
 mod common;
 
-use common::assert_layouts;
+use common::{Probe, assert_layouts};
 use std::mem::{offset_of, size_of};
 use xen_abi::elfnote::*;
 use xen_abi::hvm_start_info::*;
@@ -208,4 +209,40 @@ fn sched_op_numbers_and_layouts_match_the_xen_header() {
             ("offsetof(struct sched_poll, timeout)", offset_of!(SchedPoll, timeout)),
         ],
     );
+}
+
+#[test]
+fn credit_scheduler_parameters_match_the_domctl_header() {
+    use xen_abi::sched::*;
+    // domctl.h is the toolstack's interface: visible only to its builds.
+    let mut p = Probe::new(&["xen/xen.h", "xen/domctl.h"]);
+    p.define("__XEN_TOOLS__");
+    constants!(p, XEN_SCHEDULER_CREDIT);
+    layout!(p, "struct xen_domctl_sched_credit", XenDomctlSchedCredit {
+        "weight" => weight,
+        "cap" => cap,
+    });
+    p.run();
+}
+
+#[test]
+fn the_ring_header_matches_define_ring_types() {
+    use xen_abi::ring::SringHeader;
+    // Any DEFINE_RING_TYPES instance has the header: blkif's, say.
+    let mut p = Probe::new(&["xen/xen.h", "xen/io/blkif.h"]);
+    for (field, offset) in [
+        ("req_prod", offset_of!(SringHeader, req_prod)),
+        ("req_event", offset_of!(SringHeader, req_event)),
+        ("rsp_prod", offset_of!(SringHeader, rsp_prod)),
+        ("rsp_event", offset_of!(SringHeader, rsp_event)),
+        ("pvt", offset_of!(SringHeader, pvt)),
+        ("__pad", offset_of!(SringHeader, _pad)),
+        ("ring", size_of::<SringHeader>()),
+    ] {
+        p.value(format!("offsetof(struct blkif_sring, {field})"), offset);
+    }
+    let zero = <SringHeader as zerocopy::FromZeros>::new_zeroed();
+    p.value("sizeof(((struct blkif_sring *)0)->pvt)", size_of_val(&zero.pvt));
+    p.value("sizeof(((struct blkif_sring *)0)->__pad)", size_of_val(&zero._pad));
+    p.run();
 }

@@ -1,6 +1,6 @@
 //! Conformance: `mmu_update`, `mmuext_op`, their commands, UVMF flags, VM
 //! assists, domain ids and the reserved virtual range equal those of `xen.h`
-//! and `arch-x86/xen-x86_64.h`.
+//! and `arch-x86/xen-x86_64.h`; the page size that of `io/ring.h`.
 
 #[macro_use]
 mod common;
@@ -8,6 +8,7 @@ mod common;
 use common::Probe;
 use std::mem::{offset_of, size_of};
 use xen_abi::mmu::*;
+use xen_abi::page_table_entry::{PAGE_SHIFT, PAGE_SIZE};
 
 #[test]
 fn mmu_layouts_match_the_xen_header() {
@@ -90,5 +91,15 @@ fn mmu_constants_match_the_xen_headers() {
         MACH2PHYS_VIRT_END,
         MACH2PHYS_NR_ENTRIES,
     );
+    p.value("(__HYPERVISOR_VIRT_START >> 39) & 511", HYPERVISOR_L4_SLOTS.start);
+    p.value("((__HYPERVISOR_VIRT_END - 1) >> 39) & 511", HYPERVISOR_L4_SLOTS.end - 1);
+    p.run();
+}
+
+#[test]
+fn the_page_size_matches_the_ring_header() {
+    let mut p = Probe::new(&["xen/xen.h", "xen/io/ring.h"]);
+    constants!(p, XEN_PAGE_SHIFT => PAGE_SHIFT);
+    p.value("1UL << XEN_PAGE_SHIFT", PAGE_SIZE);
     p.run();
 }

@@ -28,20 +28,22 @@
 //!     line verbatim, blanks and `=` included; at most 1023 bytes, so that it fits
 //!     with its NUL in the 1024-byte `cmd_line` of Xen's `start_info`.
 //! - Domain names are 1 to 32 characters of `a-z`, `0-9`, `_` and `-`, unique.
-//! - There are 1 to 16 domains. The first one is dom0, the control domain, and is
-//!   built first; the others are boot-time domUs, built in order.
+//! - There are 1 to 8 domains, as many as the hypervisor holds. The first one
+//!   is dom0, the control domain, and is built first; the others are boot-time
+//!   domUs, built in order.
 
 use core::fmt;
 use heapless::Vec;
+use xen_abi::start_info::MAX_GUEST_CMDLINE;
 
 /// The format line every manifest starts with.
 pub const HEADER: &str = "xen-core-manifest 1";
-/// Most domains a manifest may define.
-pub const MAX_DOMAINS: usize = 16;
+// Most domains a manifest may define: all the hypervisor holds.
+pub use xen_abi::domain_builder::MAX_DOMAINS;
 /// Longest domain name.
 pub const MAX_NAME_LEN: usize = 32;
 /// Longest command line: Xen's `start_info.cmd_line` holds 1024 bytes with the NUL.
-pub const MAX_CMDLINE_LEN: usize = 1023;
+pub const MAX_CMDLINE_LEN: usize = MAX_GUEST_CMDLINE - 1;
 /// Memory of a domain whose line has no `memory=`.
 pub const DEFAULT_MEMORY_BYTES: u64 = 32 << 20;
 /// Most memory a domain may ask for.
@@ -67,8 +69,8 @@ pub struct DomainSpec<'a> {
     pub cap: u16,
 }
 
-/// Weight of a domain whose line has no `weight=` (Xen's default).
-pub const DEFAULT_WEIGHT: u16 = 256;
+// Weight of a domain whose line has no `weight=` (Xen's default).
+pub use xen_abi::sched::CSCHED_DEFAULT_WEIGHT as DEFAULT_WEIGHT;
 
 /// A parsed manifest, borrowing from its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -562,7 +564,7 @@ mod tests {
     }
 
     #[test]
-    fn there_are_one_to_sixteen_domains() {
+    fn there_are_one_to_max_domains() {
         assert_eq!(
             kind_of("xen-core-manifest 1\n\n# none\n"),
             (3, ManifestErrorKind::NoDomains)
@@ -573,7 +575,7 @@ mod tests {
         }
         assert_eq!(Manifest::parse(&text).unwrap().domains.len(), MAX_DOMAINS);
         text += "domain extra kernel=k\n";
-        assert_eq!(kind_of(&text), (18, ManifestErrorKind::TooManyDomains));
+        assert_eq!(kind_of(&text), (MAX_DOMAINS + 2, ManifestErrorKind::TooManyDomains));
     }
 
     #[test]

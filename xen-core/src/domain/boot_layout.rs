@@ -12,11 +12,12 @@
 use crate::mm::Pfn;
 use crate::mm::mfn::PAGE_SIZE;
 use core::fmt;
+use xen_abi::start_info::{BOOTSTRAP_ALIGN, BOOTSTRAP_MIN_PADDING};
 
 /// Granularity the region's end is rounded to.
-const END_ALIGN: u64 = 4 << 20;
+const END_ALIGN: u64 = BOOTSTRAP_ALIGN;
 /// Free space required between the stack page and the end.
-const MIN_SLACK: u64 = 512 << 10;
+const MIN_SLACK: u64 = BOOTSTRAP_MIN_PADDING;
 
 /// What the builder must place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

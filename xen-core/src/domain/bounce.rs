@@ -3,7 +3,8 @@
 //! The frame written on the guest stack (lowest address first, §4.5 of the
 //! ABI notes): RCX, R11, [error code], RIP, CS (saved upcall mask in bits
 //! 32–39), RFLAGS (IF = the virtual IF), RSP, SS. The handler then runs at
-//! CS 0xe033 / SS 0xe02b on that stack, and starts by popping RCX and R11.
+//! `FLAT_KERNEL_CS` / `FLAT_KERNEL_SS` on that stack, and starts by popping
+//! RCX and R11.
 
 use super::pv_domain::PvDomain;
 use crate::arch::{PhysicalMemory, Platform};
@@ -11,13 +12,15 @@ use crate::guest_copy::copy_to_guest;
 use crate::rflags::{AC, IF, IOPL, NT, RF, TF, VM};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
+use core::mem::offset_of;
+use xen_abi::shared_info::{SharedInfo, VcpuInfo};
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
 use zerocopy::IntoBytes;
 
 /// The page-fault error-code bit that says "user mode".
 const PF_USER: u64 = 1 << 2;
 /// Byte offset of `vcpu_info[0].arch.cr2` in shared_info.
-const CR2_OFFSET: u64 = 16;
+const CR2_OFFSET: u64 = offset_of!(SharedInfo, vcpu_info) as u64 + offset_of!(VcpuInfo, arch.cr2) as u64;
 
 /// Vectors whose exceptions carry an error code.
 pub const fn has_error_code(vector: u8) -> bool {
@@ -149,6 +152,8 @@ mod tests {
 
     const STACK: u64 = 0x40_0000;
     const HANDLER: u64 = 0xffff_ffff_8000_7000;
+    const KERNEL_CS: u64 = FLAT_KERNEL_CS as u64;
+    const KERNEL_SS: u64 = FLAT_KERNEL_SS as u64;
 
     fn setup(mask_events: bool) -> (PvDomain, TrapFrame, FakePlatform) {
         let mut platform = FakePlatform::default();
@@ -161,7 +166,7 @@ mod tests {
                 .set_trap(&TrapInfo {
                     vector,
                     flags,
-                    cs: 0xe033,
+                    cs: FLAT_KERNEL_CS,
                     _pad0: 0,
                     address: HANDLER,
                 })
@@ -169,10 +174,10 @@ mod tests {
         }
         let frame = TrapFrame {
             rip: 0xffff_ffff_8000_1234,
-            cs: 0xe033,
+            cs: KERNEL_CS,
             rflags: 0x246,
             rsp: STACK - 0x108, // not 16-aligned: the bounce aligns it first
-            ss: 0xe02b,
+            ss: KERNEL_SS,
             rcx: 0xc,
             r11: 0x11,
             ..TrapFrame::default()
@@ -200,9 +205,17 @@ mod tests {
         // RCX, R11, RIP, CS (RPL cleared: kernel mode), RFLAGS, RSP, SS.
         assert_eq!(
             saved,
-            [0xc, 0x11, interrupted.rip, 0xe030, 0x246, interrupted.rsp, 0xe02b]
+            [
+                0xc,
+                0x11,
+                interrupted.rip,
+                KERNEL_CS & !3,
+                0x246,
+                interrupted.rsp,
+                KERNEL_SS
+            ]
         );
-        assert_eq!((frame.rip, frame.cs, frame.ss), (HANDLER, 0xe033, 0xe02b));
+        assert_eq!((frame.rip, frame.cs, frame.ss), (HANDLER, KERNEL_CS, KERNEL_SS));
     }
 
     #[test]

@@ -34,6 +34,8 @@ use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE, Gr
 use xen_abi::start_info::{MAX_GUEST_CMDLINE, SifFlags, StartInfo, XEN_START_INFO_MAGIC};
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
 use zerocopy::{FromZeros, IntoBytes};
+// The ports of a domU's xenstore and console rings, offered to dom0.
+pub use xen_abi::domain_builder::{CONSOLE_PORT, STORE_PORT};
 
 /// Largest domain the builder makes: 1 GiB, so that the frames backing the
 /// p2m list fit in a fixed table of [`MAX_P2M_PAGES`].
@@ -407,12 +409,6 @@ fn build_page_tables<M: PhysicalMemory>(
     }
     l4
 }
-
-/// The port a domU's xenstore ring is signalled on, offered to dom0 (the
-/// builder allocates it first).
-pub const STORE_PORT: u32 = 1;
-/// The port of its console ring, offered to dom0.
-pub const CONSOLE_PORT: u32 = 2;
 
 /// What Xen's toolstack does before a domU runs: its xenstore and console
 /// ring frames granted to dom0 in the reserved entries (1 and 0) of its

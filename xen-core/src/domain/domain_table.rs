@@ -3,8 +3,8 @@
 
 use super::pv_domain::{DomId, PvDomain};
 
-/// Domains the hypervisor holds at once; a domain's id is its slot.
-pub const MAX_DOMAINS: usize = 8;
+// Domains the hypervisor holds at once; a domain's id is its slot.
+pub use xen_abi::domain_builder::MAX_DOMAINS;
 
 /// The domains.
 pub struct DomainTable {

@@ -3,6 +3,7 @@
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::event::PortTable;
+use crate::event::two_level::UPCALL_MASK_SHIFT;
 use crate::grant::{GrantTable, MapTrack};
 use crate::mm::budget::Budget;
 use crate::mm::domain_teardown::Teardown;
@@ -58,9 +59,6 @@ pub struct PvDomain {
     /// Grants of others it has mapped.
     pub maptrack: MapTrack,
 }
-
-/// Byte offset of `evtchn_upcall_mask` in vCPU 0's `vcpu_info` (the virtual IF).
-const UPCALL_MASK_OFFSET: u64 = 1;
 
 impl PvDomain {
     /// A running domain with a default vCPU.
@@ -182,14 +180,13 @@ impl PvDomain {
     /// The vCPU's `evtchn_upcall_mask`: events masked (the virtual IF clear).
     pub fn events_masked(&self, memory: &impl PhysicalMemory) -> bool {
         let word = memory.read_u64(self.shared_info.address());
-        (word >> (UPCALL_MASK_OFFSET * 8)) & 0xff != 0
+        (word >> UPCALL_MASK_SHIFT) & 0xff != 0
     }
 
     /// Sets or clears `evtchn_upcall_mask`.
     pub fn set_events_masked(&self, memory: &mut impl PhysicalMemory, masked: bool) {
         let address = self.shared_info.address();
-        let shift = UPCALL_MASK_OFFSET * 8;
-        let word = memory.read_u64(address) & !(0xff << shift);
-        memory.write_u64(address, word | (u64::from(masked) << shift));
+        let word = memory.read_u64(address) & !(0xff << UPCALL_MASK_SHIFT);
+        memory.write_u64(address, word | (u64::from(masked) << UPCALL_MASK_SHIFT));
     }
 }

@@ -14,7 +14,7 @@ use xen_abi::trap::{TRAP_FLAG_DPL_MASK, TRAP_FLAG_MASK_EVENTS, TrapInfo};
 pub struct TrapHandler {
     /// Handler address; 0 means no handler.
     pub address: u64,
-    /// Code selector the guest gave (informational: guests run on 0xe033).
+    /// Code selector the guest gave (informational: guests run on `FLAT_KERNEL_CS`).
     pub cs: u16,
     /// Lowest privilege allowed to raise it with `int n` (0 = never).
     pub dpl: u8,

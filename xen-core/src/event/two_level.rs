@@ -15,10 +15,16 @@ const PENDING: u64 = offset_of!(SharedInfo, evtchn_pending) as u64;
 const MASK: u64 = offset_of!(SharedInfo, evtchn_mask) as u64;
 const VCPU_INFO_SIZE: u64 = size_of::<VcpuInfo>() as u64;
 const SELECTOR: u64 = offset_of!(VcpuInfo, evtchn_pending_sel) as u64;
-/// `evtchn_upcall_pending` is byte 0 and `evtchn_upcall_mask` byte 1 of the
-/// word at offset 0 of `vcpu_info` (Xen tests them together as a u16).
-const UPCALL_PENDING_BIT: u64 = 1 << 0;
-const UPCALL_MASK_BYTE: u64 = 0xff << 8;
+// `evtchn_upcall_pending` and `evtchn_upcall_mask` are bytes of the word at
+// offset 0 of `vcpu_info` (Xen tests them together as a u16).
+/// Where `evtchn_upcall_pending` sits in the first word of `vcpu_info`.
+const UPCALL_PENDING_SHIFT: u64 = offset_of!(VcpuInfo, evtchn_upcall_pending) as u64 * 8;
+/// Where `evtchn_upcall_mask` sits in the first word of `vcpu_info`.
+pub(crate) const UPCALL_MASK_SHIFT: u64 = offset_of!(VcpuInfo, evtchn_upcall_mask) as u64 * 8;
+const UPCALL_PENDING_BIT: u64 = 1 << UPCALL_PENDING_SHIFT;
+const UPCALL_PENDING_BYTE: u64 = 0xff << UPCALL_PENDING_SHIFT;
+const UPCALL_MASK_BYTE: u64 = 0xff << UPCALL_MASK_SHIFT;
+const _: () = assert!(UPCALL_PENDING_SHIFT < 64 && UPCALL_MASK_SHIFT < 64);
 
 /// One domain's event bits, in its shared_info frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,14 +92,14 @@ impl TwoLevel {
 
     /// Sets `vcpu`'s `evtchn_upcall_pending`; whether it was clear before.
     pub fn mark_upcall_pending(&self, memory: &mut impl PhysicalMemory, vcpu: u8) -> bool {
-        memory.fetch_or_u64(self.vcpu_word(vcpu, 0), UPCALL_PENDING_BIT) & 0xff == 0
+        memory.fetch_or_u64(self.vcpu_word(vcpu, 0), UPCALL_PENDING_BIT) & UPCALL_PENDING_BYTE == 0
     }
 
     /// Whether an upcall is due: `evtchn_upcall_pending` set and
     /// `evtchn_upcall_mask` clear (the check made on every return to the guest).
     pub fn upcall_deliverable(&self, memory: &impl PhysicalMemory, vcpu: u8) -> bool {
         let word = memory.read_u64(self.vcpu_word(vcpu, 0));
-        word & 0xff != 0 && word & UPCALL_MASK_BYTE == 0
+        word & UPCALL_PENDING_BYTE != 0 && word & UPCALL_MASK_BYTE == 0
     }
 
     /// Raises `port` for `vcpu` (Xen's `evtchn_2l_set_pending`). Returns what
@@ -156,7 +162,7 @@ mod tests {
             "port 130: word 2, bit 2"
         );
         assert_eq!(memory.read_u64(SHARED.address() + 8), 1 << 2, "selector bit 2");
-        assert_eq!(vcpu_word(&memory) & 0xff, 1);
+        assert_eq!(vcpu_word(&memory) & UPCALL_PENDING_BYTE, UPCALL_PENDING_BIT);
         assert_eq!(bits.raise(&mut memory, 0, 130), Raised::AlreadyPending);
         assert_eq!(
             bits.raise(&mut memory, 0, 131),
@@ -186,7 +192,7 @@ mod tests {
     #[test]
     fn the_upcall_mask_blocks_delivery_but_not_the_flag() {
         let mut memory = FakeMemory::default();
-        memory.write_u64(SHARED.address(), 1 << 8); // evtchn_upcall_mask = 1
+        memory.write_u64(SHARED.address(), 1 << UPCALL_MASK_SHIFT); // evtchn_upcall_mask = 1
         let bits = TwoLevel::new(SHARED);
         assert_eq!(bits.raise(&mut memory, 0, 1), Raised::UpcallNewlyPending);
         assert!(!bits.upcall_deliverable(&memory, 0));

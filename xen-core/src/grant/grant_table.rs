@@ -6,13 +6,13 @@ use crate::domain::pv_domain::DomId;
 use crate::mm::{Mfn, TypedRef};
 use heapless::Vec;
 use heapless::index_map::FnvIndexMap;
-use xen_abi::grant_table::{GNTST_GENERAL_ERROR, GNTST_NO_SPACE, GrantFlags};
+use xen_abi::grant_table::{GNTST_GENERAL_ERROR, GNTST_NO_SPACE, GRANT_ENTRIES_V1_PER_FRAME, GrantFlags};
 
 /// Grant frames a domain may have (Xen's default maximum is 64; ours keeps
 /// 2048 entries, plenty for a handful of devices).
 pub const MAX_GRANT_FRAMES: usize = 4;
 /// Version 1 entries per 4 KiB frame.
-pub const ENTRIES_PER_FRAME: u32 = 512;
+pub const ENTRIES_PER_FRAME: u32 = GRANT_ENTRIES_V1_PER_FRAME;
 /// Grants of one domain that may be mapped at once.
 pub const MAX_ACTIVE: usize = 256;
 /// Tries at marking an entry in use before calling it unstable: each

@@ -21,12 +21,11 @@ use crate::mm::{Mfn, PageType};
 use xen_abi::errno::Errno;
 use xen_abi::grant_table::*;
 use xen_abi::mmu::DOMID_SELF;
+use xen_abi::page_table_entry::PAGE_SIZE;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// Operations done per call before it continues itself.
 const BATCH: u64 = 64;
-/// Bytes in a page: a copy may not cross one.
-const PAGE: u64 = 4096;
 
 /// `grant_table_op(cmd, ops, count)`.
 pub fn grant_table_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
@@ -175,7 +174,7 @@ fn map_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabMapGra
     if !flags.contains(GntmapFlags::HOST_MAP) || flags.intersects(unsupported) {
         return Err(GNTST_GENERAL_ERROR);
     }
-    if !op.host_addr.is_multiple_of(PAGE) || !is_canonical(op.host_addr) {
+    if !op.host_addr.is_multiple_of(PAGE_SIZE) || !is_canonical(op.host_addr) {
         return Err(GNTST_BAD_VIRT_ADDR);
     }
     if !context.domain.maptrack.has_room() {
@@ -268,7 +267,7 @@ fn copy_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabCopy)
     let flags = GntcopyFlags::from_bits_retain(op.flags);
     let len = u64::from(op.len);
     for end in [&op.source, &op.dest] {
-        if u64::from(end.offset) + len > PAGE {
+        if u64::from(end.offset) + len > PAGE_SIZE {
             return Err(GNTST_BAD_COPY_ARG);
         }
     }

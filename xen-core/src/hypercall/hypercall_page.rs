@@ -6,10 +6,8 @@
 //! an `iret_context` on its stack, and it pushes RAX as well and never returns.
 //! Bytes after each stub are `int3`, so a stray jump into a slot traps.
 
+pub use xen_abi::hypercall::HYPERCALL_PAGE_SIZE;
 use xen_abi::hypercall::{HYPERCALL_STUB_SIZE, IRET};
-
-/// Size of the page.
-pub const HYPERCALL_PAGE_SIZE: usize = 4096;
 
 /// `push %rcx; push %r11` (both are destroyed by `syscall`).
 const SAVE: [u8; 3] = [0x51, 0x41, 0x53];

@@ -3,14 +3,15 @@
 use super::{Completion, HypercallContext, dispatch};
 use crate::arch::Platform;
 use crate::guest_copy::{element_address, offset_address, read_from_guest, write_to_guest};
+use core::mem::offset_of;
 use xen_abi::errno::Errno;
 use xen_abi::hypercall::{IRET, MULTICALL};
 use xen_abi::multicall::MulticallEntry;
 
 /// Size of a `multicall_entry`.
-const ENTRY_SIZE: u64 = 64;
+const ENTRY_SIZE: u64 = size_of::<MulticallEntry>() as u64;
 /// Byte offset of `result` in an entry.
-const RESULT_OFFSET: u64 = 8;
+const RESULT_OFFSET: u64 = offset_of!(MulticallEntry, result) as u64;
 /// Entries run per call before the batch preempts itself: each entry is
 /// bounded, but a batch of them must be too.
 const PER_CALL: u64 = 16;

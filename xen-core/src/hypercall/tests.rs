@@ -9,8 +9,14 @@ use std::vec::Vec;
 use xen_abi::hypercall as nr;
 use xen_abi::multicall::MulticallEntry;
 use xen_abi::sched::{SCHEDOP_SHUTDOWN, SHUTDOWN_POWEROFF, SchedShutdown};
-use xen_abi::trap::{IretContext, TrapInfo};
+use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, IretContext, TrapInfo};
 use zerocopy::IntoBytes;
+
+/// The guest kernel's selectors as frames hold them, and its CS as a guest
+/// writes it in an `iret` frame (RPL 0 for kernel mode).
+const KERNEL_CS: u64 = FLAT_KERNEL_CS as u64;
+const KERNEL_SS: u64 = FLAT_KERNEL_SS as u64;
+const KERNEL_CS_RPL0: u64 = KERNEL_CS & !3;
 
 /// A writable guest page for arguments.
 const DATA: u64 = 0x10_0000;
@@ -36,8 +42,8 @@ pub(super) fn setup(privileged: bool) -> Setup {
     platform.guest.map(STACK, true);
     let domain = PvDomain::new(if privileged { 0 } else { 1 }, "test", privileged, Mfn(0x80), 1024);
     let frame = TrapFrame {
-        cs: 0xe033,
-        ss: 0xe02b,
+        cs: KERNEL_CS,
+        ss: KERNEL_SS,
         rflags: 0x202,
         rip: 0x4000,
         rsp: STACK + 0x800,
@@ -209,14 +215,14 @@ fn trap_tables_install_until_the_zero_entry_and_refuse_non_canonical_handlers() 
         TrapInfo {
             vector: 0,
             flags: 0,
-            cs: 0xe033,
+            cs: FLAT_KERNEL_CS,
             _pad0: 0,
             address: 0xffff_ffff_8000_1000,
         },
         TrapInfo {
             vector: 3,
             flags: 3 | 4,
-            cs: 0xe033,
+            cs: FLAT_KERNEL_CS,
             _pad0: 0,
             address: 0xffff_ffff_8000_2000,
         },
@@ -236,7 +242,7 @@ fn trap_tables_install_until_the_zero_entry_and_refuse_non_canonical_handlers() 
     let bad = [TrapInfo {
         vector: 6,
         flags: 0,
-        cs: 0xe033,
+        cs: FLAT_KERNEL_CS,
         _pad0: 0,
         address: 0x8000_0000_0000_0000,
     }];
@@ -252,7 +258,7 @@ fn an_endless_trap_table_is_processed_in_bounded_steps() {
     let entry = TrapInfo {
         vector: 1,
         flags: 0,
-        cs: 0xe033,
+        cs: FLAT_KERNEL_CS,
         _pad0: 0,
         address: 0x1000,
     };
@@ -274,17 +280,17 @@ fn iret_restores_the_context_and_the_virtual_if() {
         rcx: 12,
         flags: 0,
         rip: 0xffff_ffff_8000_5000,
-        cs: 0xe030,
+        cs: KERNEL_CS_RPL0,
         rflags: 0x3002, // IOPL 3 and IF clear: both must not survive
         rsp: STACK + 0x900,
-        ss: 0xe02b,
+        ss: KERNEL_SS,
     };
     s.put(s.frame.rsp, context.as_bytes());
     assert_eq!(s.call(nr::IRET, [0; 5]), Completion::FrameReplaced);
     assert_eq!((s.frame.rax, s.frame.r11, s.frame.rcx), (7, 11, 12));
     assert_eq!(
         (s.frame.rip, s.frame.cs, s.frame.ss, s.frame.rsp),
-        (0xffff_ffff_8000_5000, 0xe033, 0xe02b, STACK + 0x900)
+        (0xffff_ffff_8000_5000, KERNEL_CS, KERNEL_SS, STACK + 0x900)
     );
     assert_eq!(s.frame.rflags & 0x3200, 0x200, "IF forced on, IOPL stripped");
     assert!(
@@ -296,14 +302,14 @@ fn iret_restores_the_context_and_the_virtual_if() {
 
 #[test]
 fn iret_to_a_non_canonical_address_or_user_mode_crashes_the_domain() {
-    for (rip, cs) in [(0x8000_0000_0000_0000u64, 0xe030u64), (0x1000, 0xe033)] {
+    for (rip, cs) in [(0x8000_0000_0000_0000u64, KERNEL_CS_RPL0), (0x1000, KERNEL_CS)] {
         let mut s = setup(true);
         let context = IretContext {
             rip,
             cs,
             rflags: 0x202,
             rsp: STACK,
-            ss: 0xe02b,
+            ss: KERNEL_SS,
             ..Default::default()
         };
         s.put(s.frame.rsp, context.as_bytes());

@@ -5,6 +5,7 @@ use crate::arch::Platform;
 use crate::guest_copy::{copy_to_guest, is_guest_range, offset_address, write_to_guest};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::HYPERVISOR_VIRT_START;
+use xen_abi::page_table_entry::PAGE_SIZE;
 use xen_abi::version::*;
 
 /// The Xen interface release whose ABI we implement; guests compare it.
@@ -47,7 +48,7 @@ pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
     let (major, minor) = INTERFACE_VERSION;
     match u32::try_from(args[0]) {
         Ok(XENVER_VERSION) => Ok(Completion::Value(i64::from((major << 16) | minor))),
-        Ok(XENVER_PAGESIZE) => Ok(Completion::Value(4096)),
+        Ok(XENVER_PAGESIZE) => Ok(Completion::Value(PAGE_SIZE as i64)),
         _ => xen_version_into_buffer(context, args),
     }
 }

@@ -11,32 +11,31 @@ use crate::mm::layout::is_canonical;
 use crate::mm::mfn::PAGE_SIZE;
 use bitflags::bitflags;
 use core::fmt;
+use xen_abi::page_table_entry::{self as pte, ADDRESS_MASK};
 
 bitflags! {
     /// x86_64 page-table entry flags this builder uses.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct PteFlags: u64 {
         /// The entry is valid.
-        const PRESENT = 1 << 0;
+        const PRESENT = pte::PRESENT;
         /// Writes are allowed.
-        const WRITABLE = 1 << 1;
+        const WRITABLE = pte::RW;
         /// Ring 3 may access (never set on hypervisor mappings).
-        const USER = 1 << 2;
+        const USER = pte::USER;
         /// Set by the CPU on access.
-        const ACCESSED = 1 << 5;
+        const ACCESSED = pte::ACCESSED;
         /// Set by the CPU on write.
-        const DIRTY = 1 << 6;
+        const DIRTY = pte::DIRTY;
         /// In an L2 or L3 entry: maps a large page instead of pointing at a table.
-        const HUGE = 1 << 7;
+        const HUGE = pte::PSE;
         /// Survives CR3 reloads in the TLB.
-        const GLOBAL = 1 << 8;
+        const GLOBAL = pte::GLOBAL;
         /// Instruction fetches fault (needs EFER.NXE).
-        const NO_EXECUTE = 1 << 63;
+        const NO_EXECUTE = pte::NX;
     }
 }
 
-/// Bits 12–51 of an entry: the frame address.
-const ADDRESS_MASK: u64 = 0x000F_FFFF_FFFF_F000;
 /// Flags of intermediate entries: the leaf entry decides the permissions.
 const TABLE_FLAGS: PteFlags = PteFlags::PRESENT.union(PteFlags::WRITABLE);
 /// Size of a large page mapped by one L2 entry.

@@ -1,16 +1,18 @@
 //! The hypervisor's virtual address layout inside Xen's reserved L4 slots.
 //!
-//! Slots 256–271 of every x86_64 PV guest's L4 belong to the hypervisor; the guest
-//! owns the rest, including the top 2 GiB. What lies where inside the hole is ours
-//! to choose, except the read-only M2P, whose address is ABI.
+//! Slots 256–271 of every x86_64 PV guest's L4 belong to the hypervisor
+//! (`xen_abi::mmu::HYPERVISOR_L4_SLOTS`); the guest owns the rest, including
+//! the top 2 GiB. What lies where inside the hole is ours to choose, except the
+//! read-only M2P, whose address is ABI (`MACH2PHYS_VIRT_START`).
+
+use xen_abi::mmu::HYPERVISOR_L4_SLOTS;
+use xen_abi::page_table_entry::{ENTRIES_PER_TABLE, L4_SHIFT};
 
 /// First L4 slot reserved to the hypervisor.
-pub const FIRST_HYPERVISOR_L4_SLOT: usize = 256;
+pub const FIRST_HYPERVISOR_L4_SLOT: usize = HYPERVISOR_L4_SLOTS.start;
 /// Last L4 slot reserved to the hypervisor.
-pub const LAST_HYPERVISOR_L4_SLOT: usize = 271;
+pub const LAST_HYPERVISOR_L4_SLOT: usize = HYPERVISOR_L4_SLOTS.end - 1;
 
-/// Read-only machine-to-phys table seen by guests (slot 256, ABI).
-pub const RO_MPT_VIRT_START: u64 = 0xFFFF_8000_0000_0000;
 /// Where the hypervisor image is linked (slot 261; Xen's historical text address).
 pub const HYPERVISOR_IMAGE_BASE: u64 = 0xFFFF_82D0_8000_0000;
 /// The frame table: one `FrameInfo` per machine frame (slot 261, after the
@@ -26,7 +28,7 @@ pub const DIRECT_MAP_SIZE: u64 = 10 << 39;
 
 /// The L4 slot that translates virtual address `va`.
 pub const fn l4_slot(va: u64) -> usize {
-    ((va >> 39) & 511) as usize
+    ((va >> L4_SHIFT) & (ENTRIES_PER_TABLE as u64 - 1)) as usize
 }
 
 /// Whether `va` lies in the hypervisor's reserved slots.
@@ -48,7 +50,7 @@ mod tests {
     #[test]
     fn everything_we_place_lies_in_the_reserved_slots() {
         for va in [
-            RO_MPT_VIRT_START,
+            xen_abi::mmu::MACH2PHYS_VIRT_START,
             HYPERVISOR_IMAGE_BASE,
             FRAME_TABLE_VIRT_START,
             FRAME_TABLE_VIRT_START + FRAME_TABLE_VIRT_SIZE - 1,

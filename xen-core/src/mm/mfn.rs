@@ -1,11 +1,7 @@
 //! Machine frame numbers.
 
 use core::fmt;
-
-/// Size of a small page and of a frame, in bytes.
-pub const PAGE_SIZE: u64 = 4096;
-/// log2 of [`PAGE_SIZE`].
-pub const PAGE_SHIFT: u32 = 12;
+pub use xen_abi::page_table_entry::{PAGE_SHIFT, PAGE_SIZE};
 
 /// A machine frame number: a host-physical address divided by [`PAGE_SIZE`].
 ///

@@ -24,7 +24,7 @@ use xen_abi::mmu::{
 /// Requests handled per call before the batch preempts itself.
 pub const REQUESTS_PER_CALL: u64 = 128;
 /// Size of one `mmu_update` request.
-const REQUEST_SIZE: u64 = 16;
+const REQUEST_SIZE: u64 = size_of::<MmuUpdate>() as u64;
 
 /// Runs `mmu_update(list, count, done, foreigndom)` for `caller`. Each
 /// request's flush is carried out before the next is read: everything once

@@ -25,7 +25,7 @@ use xen_abi::mmu::*;
 /// `mmu_update`'s: a pin may validate a whole tree).
 pub const OPS_PER_CALL: u64 = 16;
 /// Size of one `mmuext_op` request.
-const OP_SIZE: u64 = 24;
+const OP_SIZE: u64 = size_of::<MmuextOp>() as u64;
 
 /// Runs `mmuext_op(ops, count, done, foreigndom)` for `caller`, whose kernel
 /// base pointer is `base` and whose tables the CPU walks (`guest`).

@@ -8,42 +8,15 @@ use super::Mfn;
 use super::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
 use super::page_type::TableLevel;
 use xen_abi::errno::Errno;
+// The entry format is the ABI's; the rules below are the hypervisor's.
+pub use xen_abi::page_table_entry::{
+    ACCESSED, ADDRESS_MASK, AVAIL, AVAIL_HIGH, DIRTY, ENTRIES_PER_TABLE, GLOBAL, GNTTAB, GUEST_KERNEL, NX, PCD,
+    PRESENT, PSE, PWT, RW, USER,
+};
 
-/// Entries in one page table.
-pub const ENTRIES_PER_TABLE: usize = 512;
 /// L4 slots reserved to the hypervisor (256–271).
 pub const HYPERVISOR_L4_SLOTS: usize = LAST_HYPERVISOR_L4_SLOT - FIRST_HYPERVISOR_L4_SLOT + 1;
 
-/// The entry is valid.
-pub const PRESENT: u64 = 1 << 0;
-/// Writes are allowed.
-pub const RW: u64 = 1 << 1;
-/// Ring 3 may access.
-pub const USER: u64 = 1 << 2;
-/// Write-through caching.
-pub const PWT: u64 = 1 << 3;
-/// Caching disabled.
-pub const PCD: u64 = 1 << 4;
-/// Set by the CPU on access.
-pub const ACCESSED: u64 = 1 << 5;
-/// Set by the CPU on write.
-pub const DIRTY: u64 = 1 << 6;
-/// Superpage in L2/L3 entries, PAT in L1 entries.
-pub const PSE: u64 = 1 << 7;
-/// Survives CR3 reloads.
-pub const GLOBAL: u64 = 1 << 8;
-/// Software-available bits 9–11.
-pub const AVAIL: u64 = 0x7 << 9;
-/// Software bit 52 (`_PAGE_GUEST_KERNEL`): an L1 entry the guest wrote without USER.
-pub const GUEST_KERNEL: u64 = 1 << 52;
-/// Software-available bits 52–62.
-pub const AVAIL_HIGH: u64 = 0x7ff << 52;
-/// Bit 62 (`_PAGE_GNTTAB`): marks grant mappings; never in a guest-written L1 entry.
-pub const GNTTAB: u64 = 1 << 62;
-/// Instruction fetches fault.
-pub const NX: u64 = 1 << 63;
-/// Bits 12–51: the frame address.
-pub const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
 /// The frame an entry with every address bit set names (Xen's `INVALID_MFN`
 /// as a PTE can spell it).
 pub const INVALID_ENTRY_MFN: Mfn = Mfn(ADDRESS_MASK >> 12);

@@ -18,9 +18,8 @@
 //! which vCPUs are candidates on a CPU is the caller's choice.
 
 use core::cmp::Reverse;
+use xen_abi::sched::CSCHED_DEFAULT_WEIGHT;
 
-/// Default weight, Xen's.
-pub const DEFAULT_WEIGHT: u16 = 256;
 /// Accounting period (Xen's credit scheduler: 30 ms).
 pub const PERIOD_NS: u64 = 30_000_000;
 /// Longest a vCPU runs before the scheduler looks again.
@@ -38,7 +37,7 @@ pub struct SchedParams {
 impl Default for SchedParams {
     fn default() -> Self {
         SchedParams {
-            weight: DEFAULT_WEIGHT,
+            weight: CSCHED_DEFAULT_WEIGHT,
             cap: 0,
         }
     }

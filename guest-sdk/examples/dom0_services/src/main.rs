@@ -19,21 +19,21 @@ use alloc::format;
 use console::Console;
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use dom0_tools::xenstore::watches::ConnId;
-use dom0_tools::xenstore::wire::{MessageType, fields};
+use dom0_tools::xenstore::wire::fields;
 use dom0_tools::xenstore::xenstored::{Quotas, Xenstored};
 use guest_sdk::start_info::StartInfo;
 use guest_sdk::{event_channel, println, sched, upcall};
 use store::{StoreRing, dom0_request, introduce};
 use vdemo::Vdemo;
+use xen_abi::domain_builder::MAX_DOMAINS;
 use xen_abi::errno::Errno;
 use xen_abi::event_channel::{EvtchnPort, VIRQ_DOM_EXC};
+use xen_abi::xs_wire::XsdSockmsgType;
 
-/// Domain ids looked at: xen-core has at most 8 domains.
-const MAX_DOMID: u16 = 7;
-/// The ports the builder offers dom0 in every domU.
-pub const STORE_PORT: EvtchnPort = 1;
-/// The console's.
-pub const CONSOLE_PORT: EvtchnPort = 2;
+/// Domain ids looked at: as many as xen-core holds.
+const MAX_DOMID: u16 = MAX_DOMAINS as u16 - 1;
+// The ports the builder offers dom0 in every domU.
+pub use xen_abi::domain_builder::{CONSOLE_PORT, STORE_PORT};
 /// DomUs served: each takes three grant windows of sixteen.
 const MAX_SERVED: usize = 4;
 
@@ -75,7 +75,7 @@ fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> alloc::vec::Vec<u16> {
     let mut requests = alloc::vec::Vec::<alloc::string::String>::new();
     let mut devices = alloc::vec::Vec::<u16>::new();
     while let Some(event) = xs.take_output(dom0) {
-        if event.header.kind != MessageType::WatchEvent as u32 {
+        if event.header.kind != XsdSockmsgType::WatchEvent as u32 {
             continue;
         }
         let parts = fields(&event.payload);
@@ -95,8 +95,8 @@ fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> alloc::vec::Vec<u16> {
         }
     }
     for path in requests {
-        let read = dom0_request(xs, dom0, MessageType::Read, &[path.as_bytes()]);
-        if read.header.kind != MessageType::Read as u32 {
+        let read = dom0_request(xs, dom0, XsdSockmsgType::Read, &[path.as_bytes()]);
+        if read.header.kind != XsdSockmsgType::Read as u32 {
             continue; // the watch's first event, before the node exists
         }
         let Some(home) = path.strip_suffix("/data/request") else {
@@ -106,7 +106,12 @@ fn handle_events(xs: &mut Xenstored, dom0: ConnId) -> alloc::vec::Vec<u16> {
         println!("dom0: {path} = {text:?}");
         let answer = format!("dom0 saw {text}");
         let response = format!("{home}/data/response");
-        dom0_request(xs, dom0, MessageType::Write, &[response.as_bytes(), answer.as_bytes()]);
+        dom0_request(
+            xs,
+            dom0,
+            XsdSockmsgType::Write,
+            &[response.as_bytes(), answer.as_bytes()],
+        );
     }
     devices
 }
@@ -125,7 +130,7 @@ fn main(info: &'static StartInfo) -> ! {
         let index = served.len();
         introduce(&mut xs, dom0, domid, &format!("d{domid}"));
         let watch = format!("/local/domain/{domid}/data/request");
-        dom0_request(&mut xs, dom0, MessageType::Watch, &[watch.as_bytes(), b"request"]);
+        dom0_request(&mut xs, dom0, XsdSockmsgType::Watch, &[watch.as_bytes(), b"request"]);
         // The store first: a domU may print and end as soon as its console
         // is connected.
         let store = StoreRing::connect(&mut xs, domid, MAX_SERVED + index)

@@ -7,20 +7,20 @@
 use crate::{STORE_PORT, work};
 use alloc::format;
 use alloc::vec::Vec;
+use core::mem::offset_of;
 use dom0_tools::xenstore::ring_server::{CorruptRing, RingServer, StoreRingIo};
 use dom0_tools::xenstore::watches::ConnId;
-use dom0_tools::xenstore::wire::{Message, MessageType};
+use dom0_tools::xenstore::wire::Message;
 use dom0_tools::xenstore::xenstored::Xenstored;
 use guest_sdk::grant_table::{self, GrantError, Mapping};
 use guest_sdk::shared_area::{self, AreaPage};
 use guest_sdk::{event_channel, println, upcall};
-use rings::byte_ring::{ByteConsumer, ByteProducer, XENSTORE_ERROR_OFFSET, XENSTORE_REQUESTS, XENSTORE_RESPONSES};
+use rings::byte_ring::{ByteConsumer, ByteProducer, XENSTORE_REQUESTS, XENSTORE_RESPONSES};
 use rings::shared_memory::SharedMemory;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE};
-
-/// `xenstore_domain_interface.error`: a protocol error.
-const ERROR_PROTOCOL: u32 = 3;
+use xen_abi::xs_wire::XsdSockmsgType;
+use xen_abi::xs_wire::{XENSTORE_ERROR_PROTO, XenstoreDomainInterface};
 
 /// A domU's xenstore connection, as served.
 pub struct StoreRing {
@@ -49,7 +49,7 @@ impl StoreRingIo for PageRing<'_> {
 
 /// Makes a request of `xs` on dom0's connection `conn`; the reply. Watch
 /// events for dom0 stay queued for `handle_events`.
-pub fn dom0_request(xs: &mut Xenstored, conn: ConnId, kind: MessageType, fields: &[&[u8]]) -> Message {
+pub fn dom0_request(xs: &mut Xenstored, conn: ConnId, kind: XsdSockmsgType, fields: &[&[u8]]) -> Message {
     xs.request(conn, kind, fields)
         .expect("dom0's connection is open for the whole run")
 }
@@ -59,36 +59,36 @@ pub fn introduce(xs: &mut Xenstored, dom0: ConnId, domid: u16, name: &str) {
     let home = format!("/local/domain/{domid}");
     let owner = format!("n{domid}");
     let id = format!("{domid}");
-    let requests: [(MessageType, Vec<Vec<u8>>); 7] = [
-        (MessageType::Mkdir, alloc::vec![home.clone().into_bytes()]),
+    let requests: [(XsdSockmsgType, Vec<Vec<u8>>); 7] = [
+        (XsdSockmsgType::Mkdir, alloc::vec![home.clone().into_bytes()]),
         (
-            MessageType::SetPerms,
+            XsdSockmsgType::SetPerms,
             alloc::vec![home.clone().into_bytes(), owner.into_bytes()],
         ),
         (
-            MessageType::Write,
+            XsdSockmsgType::Write,
             alloc::vec![format!("{home}/name").into_bytes(), name.as_bytes().to_vec()],
         ),
         (
-            MessageType::Write,
+            XsdSockmsgType::Write,
             alloc::vec![format!("{home}/domid").into_bytes(), id.clone().into_bytes()],
         ),
         (
-            MessageType::Write,
+            XsdSockmsgType::Write,
             alloc::vec![
                 format!("{home}/console/ring-ref").into_bytes(),
                 format!("{GNTTAB_RESERVED_CONSOLE}").into_bytes()
             ],
         ),
         (
-            MessageType::Write,
+            XsdSockmsgType::Write,
             alloc::vec![
                 format!("{home}/console/port").into_bytes(),
                 format!("{}", crate::CONSOLE_PORT).into_bytes()
             ],
         ),
         (
-            MessageType::Introduce,
+            XsdSockmsgType::Introduce,
             alloc::vec![
                 id.into_bytes(),
                 format!("{GNTTAB_RESERVED_XENSTORE}").into_bytes(),
@@ -99,7 +99,7 @@ pub fn introduce(xs: &mut Xenstored, dom0: ConnId, domid: u16, name: &str) {
     for (kind, fields) in requests {
         let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
         let reply = dom0_request(xs, dom0, kind, &fields);
-        if reply.header.kind == MessageType::Error as u32 {
+        if reply.header.kind == XsdSockmsgType::Error as u32 {
             println!("dom0: introducing d{domid}: {kind:?} failed: {:?}", reply.payload);
         }
     }
@@ -154,8 +154,8 @@ impl StoreRing {
         self.broken = true;
         xs.disconnect(self.server.conn());
         page.store(
-            XENSTORE_ERROR_OFFSET / 4,
-            ERROR_PROTOCOL,
+            offset_of!(XenstoreDomainInterface, error) / 4,
+            XENSTORE_ERROR_PROTO,
             core::sync::atomic::Ordering::Release,
         );
         println!(

@@ -15,12 +15,12 @@ use crate::work;
 use alloc::format;
 use alloc::string::String;
 use dom0_tools::xenstore::watches::ConnId;
-use dom0_tools::xenstore::wire::MessageType;
 use dom0_tools::xenstore::xenstored::Xenstored;
 use guest_sdk::grant_table::{self, Mapping};
 use guest_sdk::{event_channel, println, upcall};
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::xenbus::{Step, XenbusState, backend_step};
+use xen_abi::xs_wire::XsdSockmsgType;
 
 /// A domU's vdemo device, from the backend's side.
 pub struct Vdemo {
@@ -35,13 +35,13 @@ pub struct Vdemo {
 
 /// Writes `value` at `path` on dom0's connection.
 fn write(xs: &mut Xenstored, dom0: ConnId, path: &str, value: &str) {
-    dom0_request(xs, dom0, MessageType::Write, &[path.as_bytes(), value.as_bytes()]);
+    dom0_request(xs, dom0, XsdSockmsgType::Write, &[path.as_bytes(), value.as_bytes()]);
 }
 
 /// Reads `path` on dom0's connection; `None` if it fails.
 fn read(xs: &mut Xenstored, dom0: ConnId, path: &str) -> Option<String> {
-    let reply = dom0_request(xs, dom0, MessageType::Read, &[path.as_bytes()]);
-    (reply.header.kind == MessageType::Read as u32).then(|| String::from_utf8_lossy(&reply.payload).into_owned())
+    let reply = dom0_request(xs, dom0, XsdSockmsgType::Read, &[path.as_bytes()]);
+    (reply.header.kind == XsdSockmsgType::Read as u32).then(|| String::from_utf8_lossy(&reply.payload).into_owned())
 }
 
 impl Vdemo {
@@ -65,7 +65,7 @@ impl Vdemo {
         dom0_request(
             xs,
             dom0,
-            MessageType::SetPerms,
+            XsdSockmsgType::SetPerms,
             &[frontend.as_bytes(), owner.as_bytes()],
         );
         for path in [
@@ -73,7 +73,7 @@ impl Vdemo {
             format!("{frontend}/backend-id"),
             format!("{frontend}/state"),
         ] {
-            dom0_request(xs, dom0, MessageType::SetPerms, &[path.as_bytes(), owner.as_bytes()]);
+            dom0_request(xs, dom0, XsdSockmsgType::SetPerms, &[path.as_bytes(), owner.as_bytes()]);
         }
         for path in [
             backend.clone(),
@@ -83,7 +83,7 @@ impl Vdemo {
             dom0_request(
                 xs,
                 dom0,
-                MessageType::SetPerms,
+                XsdSockmsgType::SetPerms,
                 &[path.as_bytes(), b"n0", reader.as_bytes()],
             );
         }
@@ -91,7 +91,7 @@ impl Vdemo {
         dom0_request(
             xs,
             dom0,
-            MessageType::Watch,
+            XsdSockmsgType::Watch,
             &[format!("{frontend}/state").as_bytes(), token.as_bytes()],
         );
         let mut device = Vdemo {
@@ -151,7 +151,7 @@ impl Vdemo {
     pub fn close(mut self, xs: &mut Xenstored, dom0: ConnId) {
         self.release();
         for dir in [&self.frontend, &self.backend] {
-            dom0_request(xs, dom0, MessageType::Rm, &[dir.as_bytes()]);
+            dom0_request(xs, dom0, XsdSockmsgType::Rm, &[dir.as_bytes()]);
         }
     }
 

@@ -14,6 +14,7 @@ use guest_sdk::println;
 use guest_sdk::start_info::StartInfo;
 use guest_sdk::traps::{TrapFrame, install};
 use xen_abi::hypercall as nr;
+use xen_abi::mmu::{HYPERVISOR_VIRT_END, HYPERVISOR_VIRT_START};
 
 /// Steps the #DB handler has seen.
 static STEPS: AtomicU64 = AtomicU64::new(0);
@@ -22,7 +23,7 @@ static STEPS: AtomicU64 = AtomicU64::new(0);
 static STRAY: AtomicU64 = AtomicU64::new(0);
 
 /// The hypervisor's reserved range of addresses (L4 slots 256-271).
-const HYPERVISOR_RANGE: core::ops::Range<u64> = 0xffff_8000_0000_0000..0xffff_8800_0000_0000;
+const HYPERVISOR_RANGE: core::ops::Range<u64> = HYPERVISOR_VIRT_START..HYPERVISOR_VIRT_END;
 /// What XENVER_version answers for 4.17.
 const VERSION_4_17: i64 = 0x40011;
 /// Instructions the guest runs after a hypercall returns before TF is off:

@@ -22,12 +22,14 @@
 #![no_std]
 #![no_main]
 
+use core::mem::{offset_of, size_of};
 use core::sync::atomic::Ordering;
 use guest_sdk::shared_area::{self, AreaPage};
 use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::{event_channel, println, sched, time, upcall, xenstore};
-use rings::byte_ring::{ByteProducer, XENSTORE_ERROR_OFFSET, XENSTORE_REQUESTS};
+use rings::byte_ring::{ByteProducer, XENSTORE_REQUESTS};
 use rings::shared_memory::SharedMemory;
+use xen_abi::xs_wire::{XenstoreDomainInterface, XsdSockmsg, XsdSockmsgType};
 
 const SECOND: u64 = 1_000_000_000;
 
@@ -146,15 +148,15 @@ fn hostile(info: &StartInfo) -> ! {
         "attaching",
     );
     // A READ header announcing 5000 bytes: past the protocol's 4096.
-    let mut header = [0u8; 16];
-    for (index, word) in [2u32, 1, 0, 5000].into_iter().enumerate() {
+    let mut header = [0u8; size_of::<XsdSockmsg>()];
+    for (index, word) in [XsdSockmsgType::Read as u32, 1, 0, 5000].into_iter().enumerate() {
         header[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
     }
     let _ = producer.write(&header);
     check(event_channel::send(info.store_evtchn), "send");
     let deadline = time::now() + 10 * SECOND;
     loop {
-        let error = page.load(XENSTORE_ERROR_OFFSET / 4, Ordering::Acquire);
+        let error = page.load(offset_of!(XenstoreDomainInterface, error) / 4, Ordering::Acquire);
         if error != 0 {
             // Through console_io: this domain broke its own console ring.
             let mut line: heapless::String<64> = heapless::String::new();
@@ -187,7 +189,7 @@ fn flood(info: &StartInfo) -> ! {
         "attaching",
     );
     const PATH: &[u8] = b"data/big\0";
-    const REQUEST: usize = 16 + PATH.len();
+    const REQUEST: usize = size_of::<XsdSockmsg>() + PATH.len();
     let size = XENSTORE_REQUESTS.size as usize;
     let (start, mut sent, mut full_since, mut said) = (time::now(), 0u32, None, false);
     while time::now() < start + FLOOD {
@@ -195,10 +197,11 @@ fn flood(info: &StartInfo) -> ! {
             let mut request = [0u8; REQUEST];
             // A 1000-based request id: clear of the ids the client library
             // used before, should dom0 ever mix them up.
-            for (index, word) in [2u32, 1000 + sent, 0, PATH.len() as u32].into_iter().enumerate() {
+            let header = [XsdSockmsgType::Read as u32, 1000 + sent, 0, PATH.len() as u32];
+            for (index, word) in header.into_iter().enumerate() {
                 request[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
             }
-            request[16..].copy_from_slice(PATH);
+            request[size_of::<XsdSockmsg>()..].copy_from_slice(PATH);
             let _ = producer.write(&request);
             sent += 1;
             full_since = None;

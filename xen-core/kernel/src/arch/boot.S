@@ -10,7 +10,7 @@
     .balign 4
     .long 4                 /* namesz */
     .long 8                 /* descsz */
-    .long 18                /* XEN_ELFNOTE_PHYS32_ENTRY */
+    .long {XEN_ELFNOTE_PHYS32_ENTRY}
     .asciz "Xen"
     .balign 4
     .quad pvh_start32

@@ -3,11 +3,10 @@
  * (a dummy error code where the CPU pushes none, then a vector number), joins
  * trap_common, which saves the general registers as a TrapFrame and calls
  * trap_dispatch(&mut TrapFrame), and returns to whatever the frame then says
- * with iretq. */
-
-/* Size of a TrapFrame: 15 general registers, vector, error code, and the
- * five words of an interrupt frame (xen_core::trap_frame::TrapFrame). */
-    .set TRAP_FRAME_SIZE, 22 * 8
+ * with iretq.
+ *
+ * The placeholders in braces are Rust constants (arch/mod.rs): Xen's selectors
+ * from xen_abi, the frame's size and vectors from xen_core::trap_frame. */
 
     .macro exception_without_code vector
     .balign 16
@@ -83,10 +82,10 @@ exception_1:
     .irp vector, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
     exception_without_code \vector
     .endr
-    exception_without_code 0x82
+    exception_without_code {HYPERCALL_VECTOR}
     /* The local APIC's timer and spurious vectors. */
-    exception_without_code 0xf0
-    exception_without_code 0xff
+    exception_without_code {TIMER_VECTOR}
+    exception_without_code {SPURIOUS_VECTOR}
 
 /* The registers the SysV ABI lets a callee clobber, in TrapFrame order (RAX
  * highest). trap_common saves the callee-saved ones below them too. */
@@ -121,7 +120,7 @@ exception_1:
     .macro syscall_frame cs, vector
     mov %rsp, syscall_guest_rsp(%rip)
     lea __boot_stack_top(%rip), %rsp
-    push $0xe02b                        /* SS: FLAT_KERNEL_SS */
+    push ${FLAT_KERNEL_SS}              /* SS */
     push syscall_guest_rsp(%rip)        /* RSP */
     push %r11                           /* RFLAGS */
     push $\cs                           /* CS */
@@ -138,7 +137,7 @@ exception_1:
     .balign 16
     .global syscall_entry
 syscall_entry:
-    syscall_frame 0xe033, 0x100         /* FLAT_KERNEL_CS, SYSCALL_VECTOR */
+    syscall_frame {FLAT_KERNEL_CS}, {SYSCALL_VECTOR}
     push_caller_saved
     sub $48, %rsp                       /* RBX, RBP, R12-R15: not saved */
     mov %rsp, %rdi
@@ -172,7 +171,7 @@ syscall_reschedule:
     .balign 16
     .global syscall32_entry
 syscall32_entry:
-    syscall_frame 0xe023, 0x101         /* FLAT_RING3_CS32, SYSCALL32_VECTOR */
+    syscall_frame {FLAT_RING3_CS32}, {SYSCALL32_VECTOR}
     jmp trap_common
 
 trap_common:
@@ -205,9 +204,9 @@ trap_exit:
 enter_guest:
     mov %rdi, %rsi
     lea __boot_stack_top(%rip), %rsp
-    sub $TRAP_FRAME_SIZE, %rsp
+    sub ${TRAP_FRAME_SIZE}, %rsp
     mov %rsp, %rdi
-    mov $(TRAP_FRAME_SIZE / 8), %ecx
+    mov $({TRAP_FRAME_SIZE} / 8), %ecx
     cld
     rep movsq
     jmp trap_exit
@@ -246,8 +245,8 @@ PIC_STUBS:
     .endr
     .global HYPERCALL_GATE_STUB
 HYPERCALL_GATE_STUB:
-    .quad exception_0x82
+    .quad exception_{HYPERCALL_VECTOR}
     .global APIC_STUBS
 APIC_STUBS:
-    .quad exception_0xf0
-    .quad exception_0xff
+    .quad exception_{TIMER_VECTOR}
+    .quad exception_{SPURIOUS_VECTOR}

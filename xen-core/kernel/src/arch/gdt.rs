@@ -1,8 +1,9 @@
 //! The hypervisor's GDT and TSS, with Xen's selectors.
 //!
-//! PV guests are entitled to Xen's flat ring-3 selectors (0xe023, 0xe02b, 0xe033)
-//! in every CPU's GDT, at indexes 7172–7174 in the reserved pages from 14 on, in
-//! the order `sysret` needs (CS32, DS, CS64 from STAR[63:48] = 0xe023). The
+//! PV guests are entitled to Xen's flat ring-3 selectors (`FLAT_RING3_*` of
+//! `arch-x86/xen-x86_64.h`, from `xen_abi::trap`) in every CPU's GDT, at
+//! indexes 7172–7174 in the reserved pages from 14 on, in the order `sysret`
+//! needs (CS32, DS, CS64 from STAR[63:48] = `FLAT_RING3_CS32`). The
 //! hypervisor's own selectors sit in the reserved range too, as in Xen.
 
 use super::stacks::Stack;
@@ -13,19 +14,17 @@ use x86_64::instructions::segmentation::{CS, DS, ES, FS, GS, SS, Segment};
 use x86_64::instructions::tables::{lgdt, load_tss};
 use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::DescriptorTablePointer;
+use xen_abi::trap::{FIRST_RESERVED_GDT_ENTRY, FLAT_RING3_CS32, FLAT_RING3_CS64, FLAT_RING3_DS32};
 
 /// Hypervisor 64-bit code (`__HYPERVISOR_CS`).
 pub const HYPERVISOR_CS: u16 = 0xe008;
 /// Hypervisor data and stack (`__HYPERVISOR_DS32`).
 pub const HYPERVISOR_DS: u16 = 0xe010;
-/// Guest 32-bit code, the base `sysret` computes from (`FLAT_RING3_CS32`).
-pub const FLAT_RING3_CS32: u16 = 0xe023;
-/// Guest data and stack (`FLAT_RING3_DS32` = `FLAT_KERNEL_SS`).
-pub const FLAT_RING3_DS: u16 = 0xe02b;
-/// Guest 64-bit code (`FLAT_KERNEL_CS`).
-pub const FLAT_RING3_CS64: u16 = 0xe033;
 /// The TSS (two slots, as Xen places it).
 pub const TSS_SELECTOR: u16 = 0xe040;
+
+// Every selector lies in the GDT pages Xen reserves for itself.
+const _: () = assert!(HYPERVISOR_CS as usize >> 3 >= FIRST_RESERVED_GDT_ENTRY);
 
 /// Entries: up to and including the TSS's second slot.
 const GDT_ENTRIES: usize = (TSS_SELECTOR as usize >> 3) + 2;
@@ -102,7 +101,7 @@ impl Gdt {
         set(HYPERVISOR_CS, 0x00af_9b00_0000_ffff);
         set(HYPERVISOR_DS, 0x00cf_9300_0000_ffff);
         set(FLAT_RING3_CS32, 0x00cf_fb00_0000_ffff);
-        set(FLAT_RING3_DS, 0x00cf_f300_0000_ffff);
+        set(FLAT_RING3_DS32, 0x00cf_f300_0000_ffff);
         set(FLAT_RING3_CS64, 0x00af_fb00_0000_ffff);
         set(TSS_SELECTOR, tss_low);
         set(TSS_SELECTOR + 8, tss_base >> 32);

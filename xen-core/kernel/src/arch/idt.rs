@@ -6,6 +6,7 @@ use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
+use xen_abi::hypercall::HYPERCALL_VECTOR;
 
 /// One 16-byte 64-bit interrupt gate.
 #[derive(Clone, Copy)]
@@ -51,8 +52,6 @@ fn interrupt_stack(vector: usize) -> u8 {
 /// `int n` from a guest meets a DPL-0 gate, raises #GP, and is checked
 /// against the guest's own trap table (xen-pv-abi 4.4).
 const GUEST_VECTORS: [usize; 2] = [3, 4];
-/// The `int 0x82` hypercall gate, also open to ring 3.
-const HYPERCALL_GATE: usize = 0x82;
 
 /// An interrupt gate (interrupts off on entry) to `handler`, at DPL `dpl`.
 fn interrupt_gate(handler: u64, ist: u8, dpl: u8) -> Gate {
@@ -80,7 +79,8 @@ impl Idt {
         }
         // SAFETY: immutable data emitted by exception_entry.S.
         let gate = unsafe { HYPERCALL_GATE_STUB };
-        idt[HYPERCALL_GATE] = interrupt_gate(gate, 0, 3);
+        // The `int 0x82` hypercall gate, also open to ring 3.
+        idt[usize::from(HYPERCALL_VECTOR)] = interrupt_gate(gate, 0, 3);
         // SAFETY: immutable data emitted by exception_entry.S.
         let pic_stubs = unsafe { PIC_STUBS };
         for (vector, stub) in PIC_VECTORS.zip(pic_stubs) {

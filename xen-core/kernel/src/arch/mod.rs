@@ -37,5 +37,23 @@ pub mod stacks;
 pub mod syscall;
 pub mod trap_dispatch;
 
-core::arch::global_asm!(include_str!("boot.S"), options(att_syntax));
-core::arch::global_asm!(include_str!("exception_entry.S"), options(att_syntax));
+// The assembly takes every number it shares with Rust or with guests as a
+// `{NAME}` operand.
+core::arch::global_asm!(
+    include_str!("boot.S"),
+    XEN_ELFNOTE_PHYS32_ENTRY = const xen_abi::elfnote::XEN_ELFNOTE_PHYS32_ENTRY,
+    options(att_syntax)
+);
+core::arch::global_asm!(
+    include_str!("exception_entry.S"),
+    FLAT_KERNEL_CS = const xen_abi::trap::FLAT_KERNEL_CS,
+    FLAT_KERNEL_SS = const xen_abi::trap::FLAT_KERNEL_SS,
+    FLAT_RING3_CS32 = const xen_abi::trap::FLAT_RING3_CS32,
+    HYPERCALL_VECTOR = const xen_abi::hypercall::HYPERCALL_VECTOR,
+    SYSCALL_VECTOR = const xen_core::trap_frame::SYSCALL_VECTOR,
+    SYSCALL32_VECTOR = const xen_core::trap_frame::SYSCALL32_VECTOR,
+    TRAP_FRAME_SIZE = const xen_core::trap_frame::TRAP_FRAME_SIZE,
+    TIMER_VECTOR = const lapic::TIMER_VECTOR,
+    SPURIOUS_VECTOR = const lapic::SPURIOUS_VECTOR,
+    options(att_syntax)
+);

@@ -1,8 +1,9 @@
 //! `syscall` as the hypercall instruction: MSR setup.
 
-use super::gdt::{FLAT_RING3_CS32, HYPERVISOR_CS};
+use super::gdt::HYPERVISOR_CS;
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, Msr, SFMask, Star};
+use xen_abi::trap::FLAT_RING3_CS32;
 
 /// `MSR_CSTAR`: the target of `syscall` from compatibility mode.
 const MSR_CSTAR: u32 = 0xc000_0083;
@@ -15,9 +16,9 @@ unsafe extern "C" {
     static syscall32_entry: u8;
 }
 
-/// Points `syscall` at our entry: kernel CS/SS from 0xe008, `sysret` base
-/// 0xe023 (so 64-bit `sysret` loads CS 0xe033 and SS 0xe02b, Xen's flat guest
-/// selectors), interrupts and the risky flags cleared on entry. TF among
+/// Points `syscall` at our entry: kernel CS/SS from `HYPERVISOR_CS`, `sysret`
+/// base `FLAT_RING3_CS32` (so 64-bit `sysret` loads CS `FLAT_RING3_CS64` and
+/// SS `FLAT_RING3_SS64`, Xen's flat guest selectors), interrupts and the risky flags cleared on entry. TF among
 /// them: a guest single-stepping its `syscall` would otherwise take the #DB
 /// on the stub's first instruction, RSP still its own; masked, the step
 /// resumes after the return, whose RFLAGS (from R11) keep the guest's TF.

@@ -148,7 +148,10 @@ fn dom0_starts_at_its_entry_with_start_info_in_rsi() {
     let built = build(&ours().build(), 4096, true, &mut m).unwrap();
     let frame = built.frame;
     assert_eq!(frame.rip, KERNEL_BASE);
-    assert_eq!((frame.cs, frame.ss, frame.rflags), (0xe033, 0xe02b, 0x202));
+    assert_eq!(
+        (frame.cs, frame.ss, frame.rflags),
+        (u64::from(FLAT_KERNEL_CS), u64::from(FLAT_KERNEL_SS), 0x202)
+    );
     assert_eq!(frame.rsi, built.layout.start_info);
     assert_eq!(frame.rsp, built.layout.stack + PAGE_SIZE);
     assert_eq!((frame.rax, frame.rdi, frame.rbx), (0, 0, 0), "other registers zero");

@@ -544,7 +544,7 @@ impl World {
             0 | 1 => start + page % ((end - start) / 4096) * 4096,
             2 => arg,
             3 => end + page % 4 * 4096,
-            4 => 0xffff_8000_0000_0000 + page * 4096,
+            4 => HYPERVISOR_VIRT_START + page * 4096,
             5 => 0x8000_0000_0000_0000 | page,
             6 => page,
             _ => u64::MAX - page % 16,
