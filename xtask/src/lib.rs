@@ -14,6 +14,7 @@ pub mod prerequisites;
 pub mod qemu;
 pub mod real_xen;
 pub mod rustflags;
+pub mod tidy;
 
 /// Errors of build steps: one line that says what failed and how to fix it.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -54,8 +54,12 @@ enum Task {
     },
     /// Boot the hypervisor and the bundle in QEMU (TCG), serial on this terminal.
     Run(RunArgs),
-    /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
+    /// Everything CI runs: the tidy check, host tests, QEMU scenarios,
+    /// clippy, rustfmt.
     Test,
+    /// The tidy check alone: no Rust file over 600 lines, two lock files,
+    /// one rustfmt.toml.
+    Tidy,
     /// The guest-input fuzzer (xen-core's hypercalls from three hostile
     /// domUs, every invariant checked after every step), with fresh seeds.
     Fuzz {
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Task::Build { debug } => build(debug),
         Task::Run(args) => run(args),
         Task::Test => test(),
+        Task::Tidy => tidy(),
         Task::Fuzz { minutes } => fuzz(minutes),
         Task::Bench { which } => bench(&which),
     };
@@ -168,8 +173,18 @@ fn host_cargo() -> Command {
     cargo
 }
 
+/// The tidy check, timed as a step.
+fn tidy() -> Result<ExitCode> {
+    let started = Instant::now();
+    eprintln!("xtask test: tidy");
+    xtask::tidy::check(&workspace_root())?;
+    eprintln!("xtask test: tidy: ok in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn test() -> Result<ExitCode> {
     let started = Instant::now();
+    tidy()?;
     ensure_bare_metal_target()?;
     ensure_qemu()?;
     ensure_xen_headers()?;
