@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use xen_core::debug_exit::DebugExit;
+use xtask::bundle::Bundle;
 use xtask::images::{Images, Profile, build_images};
 use xtask::qemu::QemuConfig;
 
@@ -54,12 +55,23 @@ impl Boot {
         }
     }
 
-    /// Boots the example guest `guest` as dom0 (its own bundle).
+    /// Boots the example guest `guest` (a folder of `guest-sdk/examples/`)
+    /// alone as dom0, with `xtask::images::ALONE_AS_DOM0`.
     pub fn with_guest(mut self, guest: &str) -> Self {
         let bundle = images()
             .bundle_for(guest)
-            .unwrap_or_else(|| panic!("no example guest named {guest}"));
-        self.config.bundle = Some(bundle.clone());
+            .unwrap_or_else(|| panic!("no example guest named {guest} in guest-sdk/examples/"));
+        self.config.bundle = Some(bundle);
+        self
+    }
+
+    /// Boots the domains of `bundle`, which the scenario declares beside
+    /// its test.
+    pub fn with_domains(mut self, bundle: &Bundle) -> Self {
+        let path = images()
+            .write(bundle)
+            .unwrap_or_else(|e| panic!("writing bundle {}: {e}", bundle.name));
+        self.config.bundle = Some(path);
         self
     }
 

@@ -1,9 +1,10 @@
 //! Several domains at once: event channels between them, timers, CPU
 //! shares, idling, and a death among them. Each scenario is one boot of a
-//! multi-domain bundle (xtask's `MULTI_DOMAIN_BUNDLES`).
+//! multi-domain bundle, declared above its test.
 
 use tests::{Boot, Outcome};
 use xen_core::debug_exit::DebugExit;
+use xtask::bundle::{Bundle, Domain};
 
 /// The number after `label` in the first line containing `label`.
 fn number_after(outcome: &Outcome, label: &str) -> u64 {
@@ -25,6 +26,16 @@ fn numbers_after(outcome: &Outcome, label: &str) -> Vec<u64> {
         .collect()
 }
 
+const PING_PONG_CRASH: Bundle = Bundle::new(
+    "ping_pong_crash",
+    &[
+        Domain::new("dom0", "ping_pong", "memory=16M cmdline=role=referee rounds=1000"),
+        Domain::new("ping", "ping_pong", "memory=16M cmdline=role=ping rounds=1000"),
+        Domain::new("pong", "ping_pong", "memory=16M cmdline=role=pong rounds=1000"),
+        Domain::new("crasher", "ping_pong", "memory=16M cmdline=role=crasher"),
+    ],
+);
+
 /// dom0 passes a token 1000 times around dom0 -> ping -> pong -> ping ->
 /// dom0 over three interdomain channels, every hop a handler run from the
 /// event upcall. Halfway it tells a fourth domain to crash: the crash is
@@ -32,7 +43,7 @@ fn numbers_after(outcome: &Outcome, label: &str) -> Vec<u64> {
 /// round completes.
 #[test]
 fn four_domains_ping_pong_over_event_channels_and_survive_a_crash() {
-    let outcome = Boot::new("").with_guest("ping_pong_crash").run();
+    let outcome = Boot::new("").with_domains(&PING_PONG_CRASH).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("referee: connected to ping (port 2) and the crasher (port 3); 1000 rounds");
     outcome.expect_line("referee: 1000 of 1000 tokens came back through ping and pong");
@@ -44,6 +55,27 @@ fn four_domains_ping_pong_over_event_channels_and_survive_a_crash() {
     assert!((500..1000).contains(&death), "death reported at round {death}");
     outcome.expect_line("referee: ping-pong passed");
 }
+
+const TIMERS_AND_SHARES: Bundle = Bundle::new(
+    "timers_and_shares",
+    &[
+        // Booted with an instruction clock (`Boot::with_instruction_clock`):
+        // wake-ups then come a few microseconds after their deadlines. On
+        // host time they can be milliseconds late, and this limit fails.
+        Domain::new("dom0", "time_share", "memory=16M cmdline=role=sleeper tolerance_us=50"),
+        Domain::new(
+            "spin256",
+            "time_share",
+            "memory=16M weight=256 cmdline=role=spinner until_ms=1500",
+        ),
+        Domain::new(
+            "spin512",
+            "time_share",
+            "memory=16M weight=512 cmdline=role=spinner until_ms=1500",
+        ),
+        Domain::new("blocker", "time_share", "memory=16M cmdline=role=blocker"),
+    ],
+);
 
 /// dom0 sleeps 1 to 100 ms at a time while two CPU-bound domUs with
 /// weights 256 and 512 spin until system time 1.5 s, and a third domU
@@ -58,7 +90,7 @@ fn four_domains_ping_pong_over_event_channels_and_survive_a_crash() {
 #[test]
 fn timers_wake_on_time_weights_share_the_cpu_and_a_blocked_domain_uses_none() {
     let outcome = Boot::new("")
-        .with_guest("timers_and_shares")
+        .with_domains(&TIMERS_AND_SHARES)
         .with_instruction_clock()
         .run();
     outcome.expect_verdict(DebugExit::Success);
@@ -100,6 +132,14 @@ fn console_input_wakes_dom0_through_virq_console() {
     outcome.expect_line("console_input: read \"hello from the console\" after VIRQ_CONSOLE");
 }
 
+const GRANT_MAP: Bundle = Bundle::new(
+    "grant_map",
+    &[
+        Domain::new("dom0", "grant_demo", "memory=16M cmdline=role=mapper"),
+        Domain::new("granter", "grant_demo", "memory=16M cmdline=role=granter"),
+    ],
+);
+
 /// A domU grants dom0 a page read-only. dom0's bad requests (a reference
 /// beyond the table, an empty entry, a writable map of a read-only grant)
 /// are refused with their statuses; then it maps the grant, reads the
@@ -107,7 +147,7 @@ fn console_input_wakes_dom0_through_virq_console() {
 /// the page mapped and succeeds after.
 #[test]
 fn a_domu_grants_a_page_that_dom0_maps_reads_and_unmaps() {
-    let outcome = Boot::new("").with_guest("grant_map").run();
+    let outcome = Boot::new("").with_domains(&GRANT_MAP).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("(d1) granter: page 0x");
     outcome.expect_line("mapper: a reference beyond the table: refused (bad grant reference)");
@@ -121,13 +161,21 @@ fn a_domu_grants_a_page_that_dom0_maps_reads_and_unmaps() {
     outcome.expect_line("mapper: grant demo passed");
 }
 
+const PV_CONSOLE: Bundle = Bundle::new(
+    "pv_console",
+    &[
+        Domain::new("dom0", "dom0_services", "memory=16M"),
+        Domain::new("client", "console_client", "memory=16M"),
+    ],
+);
+
 /// dom0's console backend maps the console ring the builder granted it,
 /// binds the console port, and prints the domU's output as its own log
 /// lines with the `[d1]` prefix; control bytes arrive as `?`. The domU
 /// switched from console_io to its ring when the backend connected.
 #[test]
 fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
-    let outcome = Boot::new("").with_guest("pv_console").run();
+    let outcome = Boot::new("").with_domains(&PV_CONSOLE).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("dom0: serving d1's console (window 0, port 3)");
     let line = outcome.expect_line("[d1] hello from a domU on its PV console");
@@ -155,6 +203,15 @@ fn expect_memory_back(outcome: &Outcome, id: u16) {
     }
 }
 
+const XENSTORE: Bundle = Bundle::new(
+    "xenstore",
+    &[
+        Domain::new("dom0", "dom0_services", "memory=16M"),
+        Domain::new("client", "xenstore_client", "memory=16M cmdline=role=client"),
+        Domain::new("hostile", "xenstore_client", "memory=16M cmdline=role=hostile"),
+    ],
+);
+
 /// xenstored runs in dom0 over each domU's ring. The client reads what dom0
 /// wrote when it introduced the domain, writes and reads back, is refused
 /// another domain's node, commits a transaction, and does two watch round
@@ -163,7 +220,7 @@ fn expect_memory_back(outcome: &Outcome, id: u16) {
 /// round trip, after that, is still served.
 #[test]
 fn xenstore_serves_a_domu_and_survives_a_hostile_one() {
-    let outcome = Boot::new("").with_guest("xenstore").run();
+    let outcome = Boot::new("").with_domains(&XENSTORE).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("[d1] xenstore_client: my name is d1");
     outcome.expect_line("[d1] xenstore_client: my domid is 1");
@@ -189,6 +246,15 @@ fn xenstore_serves_a_domu_and_survives_a_hostile_one() {
     outcome.expect_line("[d1] xenstore_client: all passed");
 }
 
+const XENSTORE_FLOOD: Bundle = Bundle::new(
+    "xenstore_flood",
+    &[
+        Domain::new("dom0", "dom0_services", "memory=16M"),
+        Domain::new("client", "xenstore_client", "memory=16M cmdline=role=client rounds=20"),
+        Domain::new("flood", "xenstore_client", "memory=16M cmdline=role=flood"),
+    ],
+);
+
 /// A domU keeps its xenstore request ring full of small reads of a 2 KiB
 /// node and never reads a reply: dom0's xenstored stops taking its requests
 /// once its queued replies reach the output quota (the ring stays full), and
@@ -196,7 +262,7 @@ fn xenstore_serves_a_domu_and_survives_a_hostile_one() {
 /// domU's twenty round trips, during the flood, are all served.
 #[test]
 fn xenstore_holds_a_domu_that_never_reads_to_its_quota_and_serves_the_others() {
-    let outcome = Boot::new("").with_guest("xenstore_flood").run();
+    let outcome = Boot::new("").with_domains(&XENSTORE_FLOOD).run();
     outcome.expect_verdict(DebugExit::Success);
     let position = |text: &str| outcome.serial.iter().position(|line| line.contains(text));
     let held = position("[d2] xenstore_client: flood: dom0 stopped taking my requests after")
@@ -225,6 +291,15 @@ fn xenstore_holds_a_domu_that_never_reads_to_its_quota_and_serves_the_others() {
     assert!(peak > quota / 2, "the flood reached the quota ({peak} of {quota})");
 }
 
+const XENBUS: Bundle = Bundle::new(
+    "xenbus",
+    &[
+        Domain::new("dom0", "dom0_services", "memory=16M"),
+        Domain::new("frontend", "xenstore_client", "memory=16M cmdline=role=xenbus"),
+        Domain::new("liar", "xenstore_client", "memory=16M cmdline=role=xenbus-hostile"),
+    ],
+);
+
 /// The split-driver model end to end on a demonstration device: dom0
 /// creates the frontend and backend directories as a toolstack does; the
 /// domU grants a page and offers an event channel through xenstore; both
@@ -234,7 +309,7 @@ fn xenstore_holds_a_domu_that_never_reads_to_its_quota_and_serves_the_others() {
 /// closed, the first one unaffected.
 #[test]
 fn a_xenbus_device_connects_shares_a_page_and_closes() {
-    let outcome = Boot::new("").with_guest("xenbus").run();
+    let outcome = Boot::new("").with_domains(&XENBUS).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("dom0: vdemo d1: connected; the shared page says \"hello from the vdemo frontend\"");
     outcome.expect_line("[d1] xenbus: connected to the backend");
@@ -249,13 +324,22 @@ fn a_xenbus_device_connects_shares_a_page_and_closes() {
 /// to a clean power-off.
 #[test]
 fn the_demo_that_cargo_xtask_run_boots_passes() {
-    let outcome = Boot::new("").with_guest("demo").run();
+    let outcome = Boot::new("").with_domains(&xtask::demo::DEMO).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("[d1] hello from a domU on its PV console");
     outcome.expect_line("[d2] xenstore_client: another domain's node: refused (EACCES)");
     outcome.expect_line("[d2] xenstore_client: all passed");
     outcome.expect_line("dom0: no domU left; powering off");
 }
+
+const BASE_SWITCH_ATTACK: Bundle = Bundle::new(
+    "base_switch_attack",
+    &[
+        Domain::new("dom0", "dom0_services", "memory=16M"),
+        Domain::new("console", "console_client", "memory=16M"),
+        Domain::new("attacker", "attacker", "memory=16M cmdline=role=base-switch"),
+    ],
+);
 
 /// Issue 13, finding 1, from an unprivileged domU next to dom0's services
 /// and a console client. In one `mmuext_op` batch the attacker unpins its
@@ -268,7 +352,7 @@ fn the_demo_that_cargo_xtask_run_boots_passes() {
 /// on its new base, and dom0 still serves both domUs' consoles.
 #[test]
 fn base_switch_attack() {
-    let outcome = Boot::new("").with_guest("base_switch_attack").run();
+    let outcome = Boot::new("").with_domains(&BASE_SWITCH_ATTACK).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("base_switch: my L4 is mfn ");
     for batch in ["forged tree", "clear"] {

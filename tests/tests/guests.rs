@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 use tests::{Boot, Outcome};
 use xen_core::debug_exit::DebugExit;
+use xtask::bundle::{Bundle, Domain};
 
 #[test]
 fn hello_as_dom0_prints_and_powers_off() {
@@ -97,13 +98,21 @@ fn a_syscall_from_32_bit_code_crashes_the_guest_not_the_hypervisor() {
     );
 }
 
+const DOMU_CRASH: Bundle = Bundle::new(
+    "domu_crash",
+    &[
+        Domain::new("dom0", "dom_exc_watch", "memory=32M"),
+        Domain::new("crasher", "divide_by_zero", "memory=16M"),
+    ],
+);
+
 /// Two domains: dom0 sleeps in SCHEDOP_poll on VIRQ_DOM_EXC while a domU
 /// runs and divides by zero. The domU is crashed alone, with one log line,
 /// destroyed (its frames back), dom0 is woken by VIRQ_DOM_EXC (or finds the
 /// domU gone, if it crashed before the bind) and goes on.
 #[test]
 fn a_crashing_domu_is_reported_to_dom0_which_goes_on() {
-    let outcome = Boot::new("").with_guest("domu_crash").run();
+    let outcome = Boot::new("").with_domains(&DOMU_CRASH).run();
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("d1 (domU crasher): divide_by_zero.elf");
     outcome.expect_line("(d1) dividing by zero with no trap handler");

@@ -5,12 +5,29 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 use tests::{Boot, Outcome, images, run_command};
-use xtask::images::{ABI_CHECKS_AS_ON_REAL_XEN, ABI_CHECKS_PORTABLE_CMDLINE, HELLO_AS_ON_REAL_XEN};
+use xtask::bundle::{Bundle, Domain};
 use xtask::real_xen::{ensure_real_xen, real_xen_command};
 
 /// Real Xen under TCG takes about a second to reach dom0; leave room for a
 /// loaded CI machine.
 const REAL_XEN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// hello as its run on real Xen boots it: 64 MiB (Xen's `dom0_mem=64M`) and
+/// `debug-exit` on its command line.
+const HELLO_AS_ON_REAL_XEN: Bundle = Bundle::new(
+    "hello-debug-exit",
+    &[Domain::new("dom0", "hello", "memory=64M cmdline=debug-exit")],
+);
+
+/// abi_checks likewise, limited to the checks real Xen answers too.
+const ABI_CHECKS_AS_ON_REAL_XEN: Bundle = Bundle::new(
+    "abi_checks-portable",
+    &[Domain::new(
+        "dom0",
+        "abi_checks",
+        "memory=64M cmdline=portable debug-exit",
+    )],
+);
 
 /// Lines the guest printed (not the hypervisor's, not QEMU's), with the one
 /// deliberate difference taken out: real Xen sets SIF_PM_MASK bits in dom0's
@@ -72,11 +89,9 @@ fn both_runs() -> &'static (Outcome, Outcome) {
     RUNS.get_or_init(|| {
         let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
         let hello = images().image_of("hello").expect("hello is built");
-        let real = run_command(
-            real_xen_command(&xen, hello, "debug-exit", 64, "qemu64"),
-            REAL_XEN_TIMEOUT,
-        );
-        let ours = Boot::new("").with_guest(HELLO_AS_ON_REAL_XEN).run();
+        let cmdline = HELLO_AS_ON_REAL_XEN.domains[0].cmdline();
+        let real = run_command(real_xen_command(&xen, hello, cmdline, 64, "qemu64"), REAL_XEN_TIMEOUT);
+        let ours = Boot::new("").with_domains(&HELLO_AS_ON_REAL_XEN).run();
         (real, ours)
     })
 }
@@ -119,10 +134,11 @@ fn our_domain_builder_lays_dom0_out_exactly_as_real_xen_does() {
 fn abi_checks_give_the_same_answers_on_real_xen_and_on_xen_core() {
     let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
     let guest = images().image_of("abi_checks").expect("abi_checks is built");
-    let command = real_xen_command(&xen, guest, ABI_CHECKS_PORTABLE_CMDLINE, 64, "qemu64");
+    let cmdline = ABI_CHECKS_AS_ON_REAL_XEN.domains[0].cmdline();
+    let command = real_xen_command(&xen, guest, cmdline, 64, "qemu64");
     let real = run_command(command, REAL_XEN_TIMEOUT);
     assert_eq!(real.status, Some(33), "real Xen run; last lines:\n{}", real.tail());
-    let ours = Boot::new("").with_guest(ABI_CHECKS_AS_ON_REAL_XEN).run();
+    let ours = Boot::new("").with_domains(&ABI_CHECKS_AS_ON_REAL_XEN).run();
     assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
     let checks = |outcome: &Outcome| -> Vec<String> {
         outcome

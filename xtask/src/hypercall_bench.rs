@@ -6,10 +6,12 @@
 //! identical run to run, and independent of the host's load: not time.
 
 use crate::Result;
+use crate::bundle::{Bundle, Domain};
 use crate::images::{Profile, build_images};
 use crate::prerequisites::ensure_qemu;
 use crate::qemu::QemuConfig;
 use crate::real_xen::{ensure_real_xen, real_xen_command};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// What the bench guest measures as a lone dom0, on both hypervisors, as it
@@ -31,13 +33,31 @@ pub const MEASURES: [&str; 14] = [
     "grant_copy_4k",
 ];
 
-/// What it measures beside a partner domain (the `bench_pair` bundle):
+/// What it measures beside a partner domain ([`BENCH_PAIR`]):
 /// xen-core only, since the real-Xen run has dom0 alone.
 pub const PAIR_MEASURES: [&str; 2] = ["evtchn_round_trip_two_domains", "sched_op_yield_two_domains"];
 
-/// What a domU measures against dom0's services (the `xenstore_bench`
-/// bundle; its lines reach the log through dom0's console backend).
+/// What a domU measures against dom0's services ([`XENSTORE_BENCH`]; its
+/// lines reach the log through dom0's console backend).
 pub const SERVICE_MEASURES: [&str; 1] = ["xenstore_read"];
+
+/// The bench guest beside its partner domain, which echoes its events.
+pub const BENCH_PAIR: Bundle = Bundle::new(
+    "bench_pair",
+    &[
+        Domain::new("dom0", "bench", "memory=64M cmdline=partner=1"),
+        Domain::new("echo", "bench", "memory=16M cmdline=role=echo"),
+    ],
+);
+
+/// A domU timing its xenstore reads against dom0's services.
+pub const XENSTORE_BENCH: Bundle = Bundle::new(
+    "xenstore_bench",
+    &[
+        Domain::new("dom0", "dom0_services", "memory=16M"),
+        Domain::new("bench", "xenstore_client", "memory=16M cmdline=role=bench"),
+    ],
+);
 
 /// Instructions per call on each hypervisor, in [`MEASURES`] order.
 pub struct HypercallFigures {
@@ -77,20 +97,21 @@ pub fn measure() -> Result<HypercallFigures> {
     ensure_qemu()?;
     let images = build_images(Profile::Release)?;
     let icount = ["-icount".to_string(), "shift=0,align=off".to_string()];
-    let ours = |bundle: &str| {
-        let mut config = QemuConfig::new(images.hypervisor.clone(), images.bundle_for(bundle).cloned());
+    let ours = |bundle: PathBuf| {
+        let mut config = QemuConfig::new(images.hypervisor.clone(), Some(bundle));
         config.cpu = "max".to_string();
         config.extra_args = icount.to_vec();
         config.command()
     };
+    let alone = images.bundle_for("bench").ok_or("bench guest not built")?;
     let xen = ensure_real_xen()?;
     let guest = images.image_of("bench").ok_or("bench guest not built")?;
     let mut theirs = real_xen_command(&xen, guest, "debug-exit", 64, "max");
     theirs.args(&icount);
     Ok(HypercallFigures {
-        xen_core: figures(&run(ours("bench"))?, &MEASURES)?,
+        xen_core: figures(&run(ours(alone))?, &MEASURES)?,
         real_xen: figures(&run(theirs)?, &MEASURES)?,
-        xen_core_pair: figures(&run(ours("bench_pair"))?, &PAIR_MEASURES)?,
-        xen_core_services: figures(&run(ours("xenstore_bench"))?, &SERVICE_MEASURES)?,
+        xen_core_pair: figures(&run(ours(images.write(&BENCH_PAIR)?))?, &PAIR_MEASURES)?,
+        xen_core_services: figures(&run(ours(images.write(&XENSTORE_BENCH)?))?, &SERVICE_MEASURES)?,
     })
 }

@@ -3,9 +3,11 @@
 use clap::{Parser, Subcommand};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
-use xtask::images::{Profile, bare_metal_cargo, bare_metal_crates, build_guest_crate, build_images, bundle_for_guest};
+use xtask::bare_metal::{bare_metal_cargo, bare_metal_workspace};
+use xtask::images::{Profile, build_guest_crate, build_images, bundle_for_guest};
 use xtask::prerequisites::{BARE_METAL_TARGET, ensure_bare_metal_target, ensure_qemu, ensure_xen_headers};
 use xtask::qemu::QemuConfig;
+use xtask::rustflags::append_rustflags;
 use xtask::{Result, workspace_root};
 
 #[derive(Parser)]
@@ -52,8 +54,12 @@ enum Task {
     },
     /// Boot the hypervisor and the bundle in QEMU (TCG), serial on this terminal.
     Run(RunArgs),
-    /// Everything CI runs: host tests, QEMU scenarios, clippy, rustfmt.
+    /// Everything CI runs: the tidy check, host tests, QEMU scenarios,
+    /// clippy, rustfmt.
     Test,
+    /// The tidy check alone: no Rust file over 600 lines, two lock files,
+    /// one rustfmt.toml.
+    Tidy,
     /// The guest-input fuzzer (xen-core's hypercalls from three hostile
     /// domUs, every invariant checked after every step), with fresh seeds.
     Fuzz {
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
         Task::Build { debug } => build(debug),
         Task::Run(args) => run(args),
         Task::Test => test(),
+        Task::Tidy => tidy(),
         Task::Fuzz { minutes } => fuzz(minutes),
         Task::Bench { which } => bench(&which),
     };
@@ -102,10 +109,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let profile = profile(args.debug);
     let images = build_images(profile)?;
     let bundle = match &args.guest {
-        None => images
-            .bundle_for(xtask::images::DEMO_BUNDLE)
-            .cloned()
-            .ok_or("the demo bundle was not built")?,
+        None => images.write(&xtask::demo::DEMO)?,
         Some(guest) => {
             let image = if guest.is_dir() {
                 build_guest_crate(guest, profile)?
@@ -169,8 +173,18 @@ fn host_cargo() -> Command {
     cargo
 }
 
+/// The tidy check, timed as a step.
+fn tidy() -> Result<ExitCode> {
+    let started = Instant::now();
+    eprintln!("xtask test: tidy");
+    xtask::tidy::check(&workspace_root())?;
+    eprintln!("xtask test: tidy: ok in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn test() -> Result<ExitCode> {
     let started = Instant::now();
+    tidy()?;
     ensure_bare_metal_target()?;
     ensure_qemu()?;
     ensure_xen_headers()?;
@@ -182,28 +196,33 @@ fn test() -> Result<ExitCode> {
     )?;
     let mut loom = host_cargo();
     loom.args(["test", "-p", "rings", "--test", "loom_notify", "--release"])
-        .env("RUSTFLAGS", "--cfg loom")
         .env("CARGO_TARGET_DIR", workspace_root().join("target").join("loom"));
+    append_rustflags(&mut loom, &["--cfg", "loom"]);
     step("loom models (rings)", &mut loom)?;
     step("QEMU scenarios", host_cargo().args(["test", "-p", "tests"]))?;
     step(
         "clippy (host workspace)",
         host_cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
-    for directory in bare_metal_crates() {
-        let mut clippy = bare_metal_cargo(&workspace_root().join(&directory));
-        clippy.args(["clippy", "--target", BARE_METAL_TARGET, "--", "-D", "warnings"]);
-        step(&format!("clippy ({directory})"), &mut clippy)?;
-    }
+    let mut clippy = bare_metal_cargo(&bare_metal_workspace());
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--target",
+        BARE_METAL_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    step("clippy (bare-metal workspace)", &mut clippy)?;
     step(
         "rustfmt (host workspace)",
         host_cargo().args(["fmt", "--all", "--check"]),
     )?;
-    for directory in bare_metal_crates() {
-        let mut fmt = bare_metal_cargo(&workspace_root().join(&directory));
-        fmt.args(["fmt", "--check"]);
-        step(&format!("rustfmt ({directory})"), &mut fmt)?;
-    }
+    step(
+        "rustfmt (bare-metal workspace)",
+        bare_metal_cargo(&bare_metal_workspace()).args(["fmt", "--check"]),
+    )?;
     eprintln!("xtask test: all passed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
