@@ -1,4 +1,4 @@
-//! Grant tables, version 1 (xen-pv-abi 12), from both sides.
+//! Grant tables, version 1 (`grant_table.h`), from both sides.
 //!
 //! - Granting: [`start`] sets up the domain's grant frames and maps them
 //!   into the SDK's shared area; [`grant_access`] writes an entry giving a

@@ -4,12 +4,12 @@
 //!
 //! A PV guest never writes its page tables directly: they are mapped
 //! read-only and every change goes through the hypervisor, which validates
-//! it (xen-pv-abi 9–10). The manager reads tables through their read-only
+//! it (`mmu_update` and `mmuext_op`, `xen.h`). The manager reads tables through their read-only
 //! mappings, finding a table's virtual address through the M2P and the
 //! bootstrap mapping (pseudo-physical page N at `virt_base + N * 4096`).
 //!
 //! Frames come from the slack the domain builder leaves mapped after the
-//! boot stack (at least 512 KiB, xen-pv-abi 7.1): mapped, so the manager
+//! boot stack (at least 512 KiB, `xen.h`'s start-of-day rules): mapped, so the manager
 //! can zero a frame before it becomes a table, and unused.
 //!
 //! The logic is portable over [`MmuBackend`]; the SDK's bare-metal backend

@@ -1,4 +1,4 @@
-//! The PV console frontend (xen-pv-abi 14.2): a domU's output on its
+//! The PV console frontend (`io/console.h`): a domU's output on its
 //! console ring, for the console backend in dom0 to print.
 //!
 //! [`start`] maps the ring page start_info names into the shared area.

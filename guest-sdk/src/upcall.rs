@@ -3,7 +3,7 @@
 //!
 //! [`start`] maps shared_info, registers the SDK's upcall entry and turns
 //! events on. The upcall scans the pending selector and bitmaps (the
-//! two-level protocol of xen-pv-abi §11), clears each pending, unmasked
+//! two-level protocol of `xen.h`'s shared_info), clears each pending, unmasked
 //! port and runs its handler with events masked. A port bound with
 //! [`set_handler`] is unmasked; a pending port without a handler is
 //! cleared and ignored.

@@ -74,7 +74,7 @@ fn fetch_into(scratch: &Path) -> Result<PathBuf> {
 }
 
 /// The QEMU command booting real Xen with `guest` as dom0 (QEMU's multiboot
-/// loader; boot-and-build §11): `dom0_mib` of memory, `guest_cmdline` as its
+/// loader): `dom0_mib` of memory, `guest_cmdline` as its
 /// command line, CPU model `cpu`, serial on stdout, isa-debug-exit present.
 ///
 /// Use `qemu64` for behaviour checks: with `-cpu max` (SMAP) Xen 4.17 under

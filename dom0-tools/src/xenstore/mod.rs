@@ -1,6 +1,6 @@
 //! xenstored's logic, independent of how messages arrive: the tree with
 //! its permissions ([`tree`]), transactions, watches and quotas, and the
-//! request handling of the wire protocol ([`wire`], xen-pv-abi 14.4).
+//! request handling of the wire protocol ([`wire`], `io/xs_wire.h`).
 
 pub mod framing;
 pub mod node_store;

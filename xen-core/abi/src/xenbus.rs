@@ -1,4 +1,4 @@
-//! The xenbus device lifecycle (`io/xenbus.h`, xen-pv-abi 14.5): the states
+//! The xenbus device lifecycle (`io/xenbus.h`): the states
 //! each end of a split device writes in its `state` node, and the
 //! handshake that takes both to Connected and back to Closed.
 //!

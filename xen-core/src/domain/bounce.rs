@@ -76,7 +76,7 @@ pub fn bounce_exception(
 }
 
 /// Delivers pending events: a bounce to the guest's event callback with
-/// events masked (the upcall of xen-pv-abi 4.5). Done on the way back to a
+/// events masked (the event upcall). Done on the way back to a
 /// guest whose upcall is pending and not masked; a guest that registered no
 /// callback keeps its events pending.
 pub fn bounce_event(

@@ -9,7 +9,7 @@
 //! mapped read-only and the hypervisor's L4 slots copied in; pin the L4
 //! through the frame table, which validates the whole tree as any guest
 //! table is validated, and make it the vCPU's base pointer; allocate
-//! shared_info with events masked; set the initial registers (xen-pv-abi 7.3).
+//! shared_info with events masked; set the initial registers (`xen.h`'s start-of-day rules).
 //!
 //! Every frame is given to the domain in the frame table as it is taken.
 //! If building fails half-way, the frames taken so far stay the domain's:
@@ -277,7 +277,7 @@ pub fn build_pv_domain(
     // The domain has never run, so no TLB holds a stale mapping of the frames
     // that just became its page tables.
     let _ = table.take_flush_request();
-    // Events start masked on every vCPU (xen-pv-abi 6.4).
+    // Events start masked on every vCPU (`evtchn_upcall_mask`, as Xen's builder leaves it).
     for vcpu in 0..32u64 {
         domain.memory.write_bytes(shared_info.address() + vcpu * 64 + 1, &[1]);
     }
@@ -443,7 +443,7 @@ fn seed_rings_for_dom0<M: PhysicalMemory>(
     Ok(())
 }
 
-/// Writes start_info (xen-pv-abi 6.1).
+/// Writes start_info (`struct start_info`, `xen.h`).
 fn write_start_info<M: PhysicalMemory>(
     domain: &mut DomainMemory<'_, M>,
     layout: &BootLayout,

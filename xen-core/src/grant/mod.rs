@@ -1,4 +1,4 @@
-//! Grant tables, version 1 (xen-pv-abi 12): how a domain lets another map
+//! Grant tables, version 1 (`grant_table.h`): how a domain lets another map
 //! or copy one of its frames.
 //!
 //! The granter writes entries (frame, grantee, flags) in grant frames the

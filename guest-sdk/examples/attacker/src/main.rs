@@ -1,4 +1,4 @@
-//! A hostile guest: performs each known page-table attack (xen-pv-abi 18)
+//! A hostile guest: performs each known page-table attack (each a rule of Xen's `xen/arch/x86/mm.c`)
 //! for real, prints one verdict per attack, and finishes its list, which it
 //! can only do if the hypervisor refused every attack and stayed up. With
 //! `role=base-switch` it makes the base-switch attack instead

@@ -50,7 +50,7 @@ fn interrupt_stack(vector: usize) -> u8 {
 
 /// Vectors guests may raise themselves: `int3`, `into`. Every other software
 /// `int n` from a guest meets a DPL-0 gate, raises #GP, and is checked
-/// against the guest's own trap table (xen-pv-abi 4.4).
+/// against the guest's own trap table (`set_trap_table`'s `trap_info`, `arch-x86/xen.h`).
 const GUEST_VECTORS: [usize; 2] = [3, 4];
 
 /// An interrupt gate (interrupts off on entry) to `handler`, at DPL `dpl`.

@@ -1,4 +1,4 @@
-//! The builder over a fake machine: every rule of xen-pv-abi 7, checked by
+//! The builder over a fake machine: every start-of-day rule of `xen.h`, checked by
 //! walking the page tables it wrote.
 
 use super::*;
