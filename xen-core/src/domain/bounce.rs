@@ -1,7 +1,7 @@
 //! Delivering an exception to the guest's own handler: the bounce frame.
 //!
-//! The frame written on the guest stack (lowest address first, §4.5 of the
-//! ABI notes): RCX, R11, [error code], RIP, CS (saved upcall mask in bits
+//! The frame written on the guest stack (lowest address first, as Xen's
+//! `create_bounce_frame` writes it and `arch-x86/xen-x86_64.h` describes): RCX, R11, [error code], RIP, CS (saved upcall mask in bits
 //! 32–39), RFLAGS (IF = the virtual IF), RSP, SS. The handler then runs at
 //! `FLAT_KERNEL_CS` / `FLAT_KERNEL_SS` on that stack, and starts by popping
 //! RCX and R11.
