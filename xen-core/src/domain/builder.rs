@@ -18,7 +18,7 @@
 use super::boot_layout::{BootLayout, LayoutError, LayoutRequest};
 use super::elf_image::ElfImage;
 use super::guest_notes::GuestNotes;
-use super::pv_domain::{DomId, PvDomain};
+use super::pv_domain::PvDomain;
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
 use crate::event::Channel;
 use crate::grant::grant_table::MAX_GRANT_FRAMES;
@@ -31,6 +31,7 @@ use crate::trap_frame::TrapFrame;
 use core::fmt;
 use xen_abi::errno::Errno;
 use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE, GrantFlags};
+use xen_abi::mmu::DomId;
 use xen_abi::start_info::{MAX_GUEST_CMDLINE, SifFlags, StartInfo, XEN_START_INFO_MAGIC};
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
 use zerocopy::{FromZeros, IntoBytes};

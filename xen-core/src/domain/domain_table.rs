@@ -1,7 +1,8 @@
 //! Every domain, by id, and the view a hypercall gets of the ones that are
 //! not calling.
 
-use super::pv_domain::{DomId, PvDomain};
+use super::pv_domain::PvDomain;
+use xen_abi::mmu::DomId;
 
 // Domains the hypervisor holds at once; a domain's id is its slot.
 pub use xen_abi::domain_builder::MAX_DOMAINS;

@@ -11,8 +11,7 @@ use crate::mm::{FrameTable, Mfn, TypedRef};
 use core::fmt;
 use heapless::{String, Vec};
 
-/// A domain id (`domid_t`).
-pub type DomId = u16;
+use xen_abi::mmu::DomId;
 
 /// Why a domain stopped running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

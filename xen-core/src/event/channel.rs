@@ -1,6 +1,6 @@
 //! One event-channel port: what it is bound to and which vCPU it notifies.
 
-use crate::domain::pv_domain::DomId;
+use xen_abi::mmu::DomId;
 
 /// A port number inside the hypervisor. Ports of the two-level ABI are below
 /// 4096, so 16 bits hold any valid one; hypercalls check the guest's 32-bit

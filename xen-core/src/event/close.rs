@@ -5,8 +5,8 @@ use super::port_table::PORTS_PER_DOMAIN;
 use super::two_level::TwoLevel;
 use crate::arch::PhysicalMemory;
 use crate::domain::domain_table::DomainLookup;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// Closes `port` of domain `owner` (Xen's `evtchn_close`): an interdomain
 /// port's far end becomes unbound again, waiting for `owner` to bind anew;

@@ -2,11 +2,11 @@
 //! others have mapped.
 
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use crate::mm::{Mfn, TypedRef};
 use heapless::Vec;
 use heapless::index_map::FnvIndexMap;
 use xen_abi::grant_table::{GNTST_GENERAL_ERROR, GNTST_NO_SPACE, GRANT_ENTRIES_V1_PER_FRAME, GrantFlags};
+use xen_abi::mmu::DomId;
 
 /// Grant frames a domain may have (Xen's default maximum is 64; ours keeps
 /// 2048 entries, plenty for a handful of devices).

@@ -4,6 +4,9 @@ use crate::mm::grant_mapping::GrantMapping;
 
 /// Grant mappings one domain may hold at once.
 pub const MAX_MAPTRACK: usize = 256;
+// The frame table queues the frames of dead domains' grant mappings until
+// the next drain: one domain's maptrack must fit.
+const _: () = assert!(crate::mm::frame_table::ORPHAN_QUEUE >= MAX_MAPTRACK);
 
 /// One mapping: whose grant, and where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

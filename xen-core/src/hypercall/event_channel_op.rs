@@ -9,13 +9,14 @@
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
 use crate::domain::domain_table::{Everyone, Others};
-use crate::domain::pv_domain::{DomId, PvDomain};
+use crate::domain::pv_domain::PvDomain;
 use crate::event::close::{close_all_ports, close_port};
 use crate::event::{Channel, Port};
 use crate::guest_copy::{read_from_guest, write_to_guest};
 use xen_abi::errno::Errno;
 use xen_abi::event_channel::*;
 use xen_abi::mmu::DOMID_SELF;
+use xen_abi::mmu::DomId;
 
 /// VIRQs delivered per vCPU; every other VIRQ is global and binds on vCPU 0
 /// only (Xen's `virq_is_global`).

@@ -11,7 +11,7 @@
 use super::{Completion, HypercallContext};
 use crate::arch::{GuestMemory, PhysicalMemory, Platform};
 use crate::domain::domain_table::Others;
-use crate::domain::pv_domain::{DomId, PvDomain};
+use crate::domain::pv_domain::PvDomain;
 use crate::grant::MapTrackEntry;
 use crate::guest_copy::{copy_to_guest, element_address, read_from_guest, write_to_guest};
 use crate::mm::grant_mapping::GrantMapping;
@@ -21,6 +21,7 @@ use crate::mm::{Mfn, PageType};
 use xen_abi::errno::Errno;
 use xen_abi::grant_table::*;
 use xen_abi::mmu::DOMID_SELF;
+use xen_abi::mmu::DomId;
 use xen_abi::page_table_entry::PAGE_SIZE;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 

@@ -7,12 +7,12 @@ use crate::arch::PhysicalMemory;
 use crate::arch::fake::FakePlatform;
 use crate::domain::domain_death::destroy_domain;
 use crate::domain::domain_table::DomainTable;
-use crate::domain::pv_domain::DomId;
 use crate::mm::pte_rules::{GNTTAB, HYPERVISOR_L4_SLOTS, RW, entry_address, entry_mfn};
 use crate::mm::{FrameInfo, Mfn};
 use xen_abi::grant_table::*;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::DOMID_SELF;
+use xen_abi::mmu::DomId;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// Where frame lists are written.

@@ -9,11 +9,11 @@ use crate::arch::PhysicalMemory;
 use crate::arch::fake::FakePlatform;
 use crate::arch::fake_mmu::Caching;
 use crate::domain::boot_layout::BootLayout;
-use crate::domain::pv_domain::DomId;
 use crate::mm::batch_progress::MMU_UPDATE_PREEMPTED;
 use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, PRESENT, RW, USER, entry_address, entry_mfn};
 use crate::mm::{FrameInfo, Mfn, PageType};
 use xen_abi::hypercall as nr;
+use xen_abi::mmu::DomId;
 use xen_abi::mmu::{
     DOMID_SELF, MMU_NORMAL_PT_UPDATE, MMUEXT_CLEAR_PAGE, MMUEXT_COPY_PAGE, MMUEXT_NEW_BASEPTR, MMUEXT_NEW_USER_BASEPTR,
     MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L4_TABLE, MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp,

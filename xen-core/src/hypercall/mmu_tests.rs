@@ -7,11 +7,11 @@ use super::*;
 use crate::arch::fake::FakePlatform;
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::boot_layout::BootLayout;
-use crate::domain::pv_domain::DomId;
 use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, PRESENT, RW, entry_address, entry_mfn};
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{FrameInfo, Mfn, PageType};
 use xen_abi::hypercall as nr;
+use xen_abi::mmu::DomId;
 use xen_abi::mmu::{
     DOMID_SELF, MMU_NORMAL_PT_UPDATE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L4_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
 };

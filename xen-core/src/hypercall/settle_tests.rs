@@ -6,11 +6,12 @@ use super::grant_tests::{GRANTER, LIST, MAPPER, granted};
 use super::test_domains::{Domains, call_as};
 use super::*;
 use crate::arch::{GuestMemory, PhysicalMemory};
-use crate::domain::pv_domain::{DomId, DomainState};
+use crate::domain::pv_domain::DomainState;
 use crate::mm::pte_rules::{PRESENT, RW, entry_address};
 use crate::mm::{FrameInfo, Mfn};
 use xen_abi::grant_table::{GNTST_OKAY, GntmapFlags};
 use xen_abi::hypercall as nr;
+use xen_abi::mmu::DomId;
 use xen_abi::mmu::{DOMID_SELF, MmuUpdate};
 use zerocopy::IntoBytes;
 

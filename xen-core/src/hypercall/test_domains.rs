@@ -9,8 +9,8 @@ use crate::domain::domain_table::DomainTable;
 use crate::domain::elf_image::ElfImage;
 use crate::domain::elf_image::test_elf::ours;
 use crate::domain::guest_notes::GuestNotes;
-use crate::domain::pv_domain::DomId;
 use crate::mm::Mfn;
+use xen_abi::mmu::DomId;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// The argument page, mapped writable in every domain (one fake guest

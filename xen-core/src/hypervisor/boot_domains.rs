@@ -9,13 +9,13 @@ use crate::domain::builder::{BuildError, BuildRequest, build_pv_domain};
 use crate::domain::domain_table::MAX_DOMAINS;
 use crate::domain::elf_image::{ElfImage, ImageError};
 use crate::domain::guest_notes::{GuestNotes, NotesError};
-use crate::domain::pv_domain::DomId;
 use crate::log_level::LogLevel;
 use crate::mm::mfn::PAGE_SIZE;
 use crate::mm::{FrameTable, Mfn};
 use crate::sched::{SchedEntity, SchedParams};
 use crate::time::vcpu_time::{Wallclock, publish_wallclock};
 use core::fmt;
+use xen_abi::mmu::DomId;
 
 /// What building the boot domains needs from the machine.
 pub struct BootMachine<'m, M, S, P, L> {

@@ -5,11 +5,12 @@ use super::{Hypervisor, RunEnd};
 use crate::arch::{FrameSink, GuestMemory, Machine};
 use crate::debug_exit::DebugExit;
 use crate::domain::domain_death::begin_destroy_domain;
-use crate::domain::pv_domain::{DomId, DomainState};
+use crate::domain::pv_domain::DomainState;
 use crate::log_level::LogLevel;
 use crate::mm::budget::Budget;
 use crate::sched::Cpu;
 use crate::trap_frame::TrapFrame;
+use xen_abi::mmu::DomId;
 use xen_abi::sched::{SHUTDOWN_CRASH, SHUTDOWN_POWEROFF};
 
 impl Hypervisor {

@@ -5,12 +5,13 @@ use super::{Hypervisor, RunEnd};
 use crate::arch::Machine;
 use crate::domain::bounce::bounce_event;
 use crate::domain::domain_table::{DomainTable, Others};
-use crate::domain::pv_domain::{DomId, PvDomain};
+use crate::domain::pv_domain::PvDomain;
 use crate::hypercall::handle_hypercall;
 use crate::log_level::LogLevel;
 use crate::mm::FrameTable;
 use crate::sched::Cpu;
 use crate::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL32_VECTOR, TIMER_VECTOR, TrapFrame};
+use xen_abi::mmu::DomId;
 
 impl Hypervisor {
     /// Handles a `syscall` from ring 3: a hypercall, the fast path. Returns

@@ -4,12 +4,12 @@
 use super::{Hypervisor, RunEnd};
 use crate::arch::{GuestMemory, Machine};
 use crate::debug_exit::DebugExit;
-use crate::domain::pv_domain::DomId;
 use crate::event::console_virq::{next_console_poll, signal_console_input};
 use crate::mm::budget::Budget;
 use crate::sched::Cpu;
 use crate::time::vcpu_time::publish_vcpu_time;
 use crate::trap_frame::TrapFrame;
+use xen_abi::mmu::DomId;
 
 impl Hypervisor {
     /// Picks what runs next and puts it on the CPU, its registers in

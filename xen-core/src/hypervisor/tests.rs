@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::arch::fake_machine::FakeMachine;
-use crate::domain::pv_domain::DomId;
 use crate::hypercall::test_domains::build_domain;
 use crate::mm::FrameInfo;
 use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
@@ -12,6 +11,7 @@ use crate::sched::{SchedEntity, SchedParams};
 use crate::trap_frame::{SYSCALL_VECTOR, TIMER_VECTOR};
 use std::boxed::Box;
 use xen_abi::hypercall as nr;
+use xen_abi::mmu::DomId;
 use xen_abi::sched::*;
 use zerocopy::IntoBytes;
 

@@ -12,8 +12,8 @@ use super::frame_table::FrameTable;
 use super::page_type::PageType;
 use super::typed_ref::TypedRef;
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// What [`FrameTable::new_baseptr`] did.
 #[must_use = "a switched base must be loaded before the old one's reference is put"]

@@ -1,11 +1,12 @@
 //! What `mmu_update` and `mmuext_op` batches share: whose frames they touch,
-//! and the `*done` count that survives preemption (xen-pv-abi 9.1, 10.11).
+//! and the `*done` count that survives preemption (the `pdone`
+//! argument of `HYPERVISOR_mmu_update` in Xen's `xen.h`).
 
 use crate::arch::GuestMemory;
-use crate::domain::pv_domain::DomId;
 use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DOMID_SELF;
+use xen_abi::mmu::DomId;
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Set in the count of a resumed batch (`MMU_UPDATE_PREEMPTED`).

@@ -6,8 +6,8 @@ use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::mmu_job::{Job, Relinquishing};
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// What tearing a domain down left behind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The references one present entry holds (xen-pv-abi 10.4), for 64-bit PV
+//! The references one present entry holds, for 64-bit PV
 //! guests.
 //!
 //! - L1: a general reference on the mapped frame, which must be an allocated
@@ -23,8 +23,8 @@ use super::frame_table::FrameTable;
 use super::page_type::{PageType, TableLevel};
 use super::pte_rules::{INVALID_ENTRY_MFN, RW, check_entry_flags, entry_mfn, is_grant_mapping, is_present};
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// What acquiring an entry's references left to do.
 pub(super) enum Acquired {

@@ -1,7 +1,7 @@
-//! Per-frame state of the PV MMU (xen-pv-abi 10.1).
+//! Per-frame state of the PV MMU (Xen's `struct page_info`).
 
 use super::page_type::{PageType, TableLevel};
-use crate::domain::pv_domain::DomId;
+use xen_abi::mmu::DomId;
 
 /// Largest general or type count a frame may reach: increments beyond it are
 /// refused, which also keeps headroom below the `u32` limit.

@@ -20,9 +20,9 @@ use super::l1tf::L1tfPolicy;
 use super::mmu_job::{Job, MAX_JOBS};
 use super::page_type::TableLevel;
 use super::pte_rules::HYPERVISOR_L4_SLOTS;
-use crate::domain::pv_domain::DomId;
 use heapless::Vec;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// Per-frame reference counts, types and ownership.
 pub struct FrameTable<'f> {
@@ -50,7 +50,6 @@ pub struct FrameTable<'f> {
 /// least what one domain may hold mapped from others (its maptrack), so a
 /// burst of unmaps between two scheduling passes fits.
 pub const ORPHAN_QUEUE: usize = 256;
-const _: () = assert!(ORPHAN_QUEUE >= crate::grant::maptrack::MAX_MAPTRACK);
 
 impl<'f> FrameTable<'f> {
     /// A table over `frames` (one per machine frame, all reset to free) whose

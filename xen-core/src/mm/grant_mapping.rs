@@ -1,6 +1,6 @@
 //! Grant mappings in a PV guest's page tables: the L1 entry that
 //! `map_grant_ref` writes for a frame another domain granted, and its
-//! removal by `unmap_grant_ref` (xen-pv-abi 12).
+//! removal by `unmap_grant_ref` (`GNTTABOP_*` in Xen's `grant_table.h`).
 //!
 //! The entry is marked with the grant bit (`GNTTAB`, which no guest-written
 //! entry may have) and holds the same references as any L1 entry: a general
@@ -19,8 +19,8 @@ use super::pte_rules::{ACCESSED, DIRTY, GNTTAB, NX, PRESENT, RW, adjust_entry, e
 use super::update_va_mapping::l1_for;
 use super::{Mfn, PageType};
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// One grant mapping, as the maptrack records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

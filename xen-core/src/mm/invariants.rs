@@ -1,4 +1,4 @@
-//! The invariant checker (xen-pv-abi 10.1): recounts every reference from the
+//! The invariant checker: recounts every reference from the
 //! entries of validated tables and compares with the frame table.
 //!
 //! Checked for every frame: a free frame holds nothing; types exist only while

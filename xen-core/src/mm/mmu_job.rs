@@ -25,15 +25,15 @@ use super::page_type::PageType;
 use super::promote::{Pending, PendingStack, Validation};
 use super::pte_rules::ENTRIES_PER_TABLE;
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// Jobs kept at once: a running domain keeps at most one validation and one
 /// release (a new validation first gives up its old one, and every request
 /// finishes its releases first), and a destroyed one a teardown (whose own
 /// release takes the place of the domain's), for every domain the table
 /// can hold, and as many again for those being torn down.
-pub const MAX_JOBS: usize = 4 * crate::domain::domain_table::MAX_DOMAINS;
+pub const MAX_JOBS: usize = 4 * xen_abi::domain_builder::MAX_DOMAINS;
 
 /// Work kept between invocations.
 #[derive(Debug)]

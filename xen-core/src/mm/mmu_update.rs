@@ -1,4 +1,5 @@
-//! `mmu_update`: a batch of page-table and M2P updates (xen-pv-abi 9.1, 10.11).
+//! `mmu_update`: a batch of page-table and M2P updates (`MMU_NORMAL_PT_UPDATE`,
+//! `MMU_MACHPHYS_UPDATE` and `MMU_PT_UPDATE_PRESERVE_AD` in Xen's `xen.h`).
 //!
 //! Each request names the machine address of one 8-byte entry (low three bits:
 //! the command) and a value. An entry of a validated page table is edited
@@ -15,8 +16,8 @@ use super::pte_rules::{ACCESSED, DIRTY};
 use super::tlb_flush::{TlbFlush, carry_out};
 use super::{Mfn, PageType, Pfn, TableLevel};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 use xen_abi::mmu::{
     MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD, MmuUpdate,
 };

@@ -16,9 +16,9 @@ use super::mfn::PAGE_SIZE;
 use super::tlb_flush::{TlbFlush, carry_out};
 use super::{Mfn, PageType, TableLevel, TypedRef};
 use crate::arch::{GuestMemory, PhysicalMemory};
-use crate::domain::pv_domain::DomId;
 use crate::guest_copy::read_from_guest;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 use xen_abi::mmu::*;
 
 /// Requests handled per call before the batch preempts itself (fewer than

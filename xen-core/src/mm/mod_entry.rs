@@ -1,5 +1,5 @@
-//! Editing one entry of a validated page table (xen-pv-abi 10.8,
-//! `mod_l1_entry` … `mod_l4_entry`).
+//! Editing one entry of a validated page table (what Xen's
+//! `mod_l1_entry` … `mod_l4_entry` do).
 
 use super::Mfn;
 use super::budget::Budget;
@@ -10,8 +10,8 @@ use super::pte_rules::{
     is_guest_slot, is_present,
 };
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 impl FrameTable<'_> {
     /// Replaces entry `index` of `table` with `new` and returns the level of

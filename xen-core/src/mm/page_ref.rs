@@ -1,4 +1,4 @@
-//! General references (xen-pv-abi 10.2) and [`PageRef`], the handle holding one.
+//! General references (Xen's `count_info`) and [`PageRef`], the handle holding one.
 //!
 //! A handle cannot be forged (its field is private to `mm`), copied or cloned,
 //! and giving it back consumes it, so a reference is put at most once per get.
@@ -11,9 +11,9 @@
 use super::Mfn;
 use super::frame_info::{FrameInfo, MAX_REFS};
 use super::frame_table::FrameTable;
-use crate::domain::pv_domain::DomId;
 use core::mem::ManuallyDrop;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// One general reference on a frame, to be returned with [`FrameTable::put_page`].
 #[must_use = "a general reference must be returned with FrameTable::put_page"]

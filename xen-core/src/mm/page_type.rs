@@ -1,7 +1,7 @@
 //! Page types: what a frame is used as while it holds typed references.
 //!
-//! A frame's type only means something while its type count is above zero
-//! (xen-pv-abi 10.3); with no typed reference left it is [`PageType::None`].
+//! A frame's type only means something while its type count is above zero;
+//! with no typed reference left it is [`PageType::None`].
 
 /// The use a frame's typed references are for (Xen's `PGT_*` types).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -1,4 +1,5 @@
-//! Pinning and unpinning page tables (xen-pv-abi 10.9): a pin keeps a table
+//! Pinning and unpinning page tables (`MMUEXT_PIN_L*_TABLE` and
+//! `MMUEXT_UNPIN_TABLE` in Xen's `xen.h`): a pin keeps a table
 //! validated while no base pointer or parent entry uses it. Pins do not nest.
 
 use super::Mfn;
@@ -6,8 +7,8 @@ use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::page_type::TableLevel;
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 impl FrameTable<'_> {
     /// Pins `mfn`, a frame of `owner`, as a table of `level`, validating its

@@ -28,9 +28,9 @@ use super::layout::FIRST_HYPERVISOR_L4_SLOT;
 use super::page_type::TableLevel;
 use super::pte_rules::{ENTRIES_PER_TABLE, adjust_entry, entry_address, is_guest_slot, is_present};
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use heapless::Vec;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// Tables pending at once: one per level.
 pub(super) const MAX_DEPTH: usize = 4;

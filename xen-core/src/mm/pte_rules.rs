@@ -1,5 +1,6 @@
-//! Guest page-table entry rules for 64-bit PV guests: the flag masks of
-//! xen-pv-abi 10.7, the USER forcing of 4.1, and which changes skip revalidation.
+//! Guest page-table entry rules for 64-bit PV guests: which flags a guest may set at each level, the USER forcing
+//! of 64-bit PV (both guest modes run in ring 3), and which changes skip
+//! revalidation (as Xen's `arch/x86/mm.c` decides them).
 //!
 //! Pure functions of an entry's bits; the references an entry holds are taken
 //! and dropped in `entry_refs`.
@@ -60,7 +61,7 @@ pub const fn check_entry_flags(entry: u64, level: TableLevel) -> Result<(), Errn
     }
 }
 
-/// The entry as it is installed (xen-pv-abi 4.1): USER forced at every level;
+/// The entry as it is installed: USER forced at every level;
 /// an L1 entry written without USER is tagged [`GUEST_KERNEL`]; kernel L1
 /// entries lose GLOBAL and user L1 entries gain it; L4 entries gain ACCESSED.
 ///

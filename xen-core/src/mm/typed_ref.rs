@@ -1,4 +1,4 @@
-//! Typed references (xen-pv-abi 10.3) and [`TypedRef`], the handle holding one.
+//! Typed references (Xen's `type_info` count) and [`TypedRef`], the handle holding one.
 //!
 //! A frame's type changes only while its type count is 0; a reference of
 //! another type fails while any is held. The first L1–L4 reference validates
@@ -13,9 +13,9 @@ use super::frame_table::FrameTable;
 use super::page_ref::PageRef;
 use super::page_type::{PageType, TableLevel};
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use core::mem::ManuallyDrop;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 
 /// One typed plus one general reference on a frame, to be returned with
 /// [`FrameTable::put_page_type`] or [`FrameTable::put_page_and_type`].

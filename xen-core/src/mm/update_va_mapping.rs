@@ -1,5 +1,5 @@
 //! `update_va_mapping`: edit the L1 entry that maps one virtual address of
-//! the caller's current address space (xen-pv-abi 9.2).
+//! the caller's current address space (`HYPERVISOR_update_va_mapping` in Xen's `xen.h`).
 
 use super::frame_table::FrameTable;
 use super::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT, is_canonical, l4_slot};
@@ -7,8 +7,8 @@ use super::pte_rules::{PSE, entry_address, entry_mfn, is_present};
 use super::tlb_flush::TlbFlush;
 use super::{Mfn, TableLevel};
 use crate::arch::PhysicalMemory;
-use crate::domain::pv_domain::DomId;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 use xen_abi::mmu::{UVMF_FLUSHTYPE_MASK, UVMF_INVLPG, UVMF_NONE, UVMF_TLB_FLUSH};
 
 /// Runs `update_va_mapping(va, value, flags)` for `caller`, whose kernel

@@ -9,9 +9,9 @@
 use super::credit::CreditScheduler;
 use crate::arch::PhysicalMemory;
 use crate::domain::domain_table::DomainTable;
-use crate::domain::pv_domain::DomId;
 use heapless::Vec;
 use xen_abi::event_channel::VIRQ_TIMER;
+use xen_abi::mmu::DomId;
 
 /// The scheduling state of one physical CPU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

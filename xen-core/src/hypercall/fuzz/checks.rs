@@ -40,7 +40,7 @@ pub fn after_step(world: &World, report: &StepReport, recount: bool) -> Result<(
 /// What the caller returns to is ring 3 without I/O privilege, and the
 /// segment bases it will have loaded are canonical (a `wrmsr` of any other
 /// faults in ring 0).
-fn check_registers(world: &World, caller: crate::domain::pv_domain::DomId) -> Result<(), String> {
+fn check_registers(world: &World, caller: xen_abi::mmu::DomId) -> Result<(), String> {
     let frame = &world.frame;
     if frame.cs != 0 && (frame.cs & 3 != 3 || frame.ss & 3 != 3) {
         return Err(format!("d{caller} returns to CS {:#x} SS {:#x}", frame.cs, frame.ss));
@@ -120,7 +120,7 @@ fn check_cpu(world: &World) -> Result<(), String> {
 /// Every frame written during the step is one the caller may have written
 /// to: its own, a shared_info or grant frame (events and grant status), or
 /// a frame granted to it for writing.
-fn check_writes(world: &World, caller: crate::domain::pv_domain::DomId, written: &BTreeSet<u64>) -> Result<(), String> {
+fn check_writes(world: &World, caller: xen_abi::mmu::DomId, written: &BTreeSet<u64>) -> Result<(), String> {
     let mut allowed: BTreeSet<u64> = written_grants(world, caller).iter().map(|mfn| mfn.0).collect();
     for domain in world.domains.iter() {
         allowed.insert(domain.shared_info.0);

@@ -1,4 +1,4 @@
-//! The attacks of xen-pv-abi 18 on the PV MMU, each refused with the right
+//! Attacks on the PV MMU, each refused with the right
 //! errno and no change of state.
 
 use super::*;

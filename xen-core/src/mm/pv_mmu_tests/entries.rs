@@ -1,4 +1,4 @@
-//! Entry rules and editing one entry (xen-pv-abi 10.4, 10.7, 10.8).
+//! Entry rules and editing one entry.
 
 use super::*;
 use crate::mm::PageType;

@@ -1,5 +1,4 @@
-//! Pins, base pointers, teardown and the invariant checker (xen-pv-abi 10.9,
-//! 10.10, 10.1).
+//! Pins, base pointers, teardown and the invariant checker.
 
 use super::*;
 use crate::mm::pte_rules::{DIRTY, GUEST_KERNEL, USER};

@@ -20,9 +20,9 @@ use super::pte_rules::{ACCESSED, HYPERVISOR_L4_SLOTS, PRESENT, RW, entry_address
 use super::{Mfn, TableLevel};
 use crate::arch::PhysicalMemory;
 use crate::arch::fake::FakeMemory;
-use crate::domain::pv_domain::DomId;
 use std::vec;
 use std::vec::Vec;
+use xen_abi::mmu::DomId;
 
 /// The test guest.
 pub(super) const DOM: DomId = 1;

@@ -1,4 +1,4 @@
-//! General and typed references (xen-pv-abi 10.2, 10.3).
+//! General and typed references.
 
 use super::*;
 use crate::mm::frame_info::MAX_REFS;
