@@ -70,7 +70,7 @@ pub fn bounce_exception(
     if let Some(address) = cr2 {
         platform
             .memory()
-            .write_u64(domain.shared_info.address() + CR2_OFFSET, address);
+            .write_u64(domain.shared_info().address() + CR2_OFFSET, address);
     }
     Ok(())
 }
@@ -158,7 +158,7 @@ mod tests {
     fn setup(mask_events: bool) -> (PvDomain, TrapFrame, FakePlatform) {
         let mut platform = FakePlatform::default();
         platform.guest.map(STACK - 4096, true);
-        let mut domain = PvDomain::new(0, "test", true, Mfn(0x80), 16);
+        let mut domain = PvDomain::new(0, "test", Mfn(0x80), 16);
         let flags = if mask_events { 4 } else { 0 };
         for vector in [0u8, 13, 14] {
             domain
@@ -250,7 +250,7 @@ mod tests {
             0b010,
             "USER cleared: guest kernel mode"
         );
-        let cr2 = platform.memory.read_u64(domain.shared_info.address() + 16);
+        let cr2 = platform.memory.read_u64(domain.shared_info().address() + 16);
         assert_eq!(cr2, 0xdead_b000);
     }
 

@@ -18,6 +18,7 @@
 use super::boot_layout::{BootLayout, LayoutError, LayoutRequest};
 use super::elf_image::ElfImage;
 use super::guest_notes::GuestNotes;
+use super::privilege::Privilege;
 use super::pv_domain::PvDomain;
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
 use crate::event::Channel;
@@ -68,8 +69,6 @@ pub struct BuildRequest<'a> {
     pub nr_pages: u64,
     /// The guest command line.
     pub cmdline: &'a str,
-    /// Whether this is the control domain (dom0).
-    pub privileged: bool,
     /// The hypervisor's L4, whose slots 256–271 every guest L4 shares.
     pub hypervisor_l4: Mfn,
 }
@@ -207,7 +206,7 @@ pub fn build_pv_domain(
         kernel_end: notes.virt_kend,
         module_bytes: 0,
         nr_pages: request.nr_pages,
-        ring_pages: !request.privileged,
+        ring_pages: Privilege::of_domain(request.domid).is_none(),
     })
     .map_err(BuildError::Layout)?;
 
@@ -232,13 +231,7 @@ pub fn build_pv_domain(
 
     let shared_info = frames.take()?;
     domain.memory.zero_frame(shared_info);
-    let mut guest = PvDomain::new(
-        request.domid,
-        request.name,
-        request.privileged,
-        shared_info,
-        request.nr_pages,
-    );
+    let mut guest = PvDomain::new(request.domid, request.name, shared_info, request.nr_pages);
     let mut grant_frames = [Mfn(0); MAX_GRANT_FRAMES];
     for grant_frame in &mut grant_frames {
         *grant_frame = frames.take()?;
@@ -257,7 +250,7 @@ pub fn build_pv_domain(
     let shared = table
         .get_page_and_type(domain.memory, shared_info, request.domid, PageType::Writable)
         .map_err(|errno| BuildError::FrameNotAssignable(shared_info, errno))?;
-    guest.shared_info_ref = Some(shared);
+    guest.hold_shared_info(shared);
     // Grant frames, shared with the guest like shared_info (Xen's
     // `gnttab_create_shared_page`): set up with `setup_table`.
     for grant_frame in grant_frames {
@@ -455,7 +448,7 @@ fn write_start_info<M: PhysicalMemory>(
     info.magic[..XEN_START_INFO_MAGIC.len()].copy_from_slice(XEN_START_INFO_MAGIC);
     info.nr_pages = request.nr_pages;
     info.shared_info = shared_info.address();
-    let flags = if request.privileged {
+    let flags = if Privilege::of_domain(request.domid).is_some() {
         SifFlags::PRIVILEGED | SifFlags::INITDOMAIN
     } else {
         SifFlags::empty()

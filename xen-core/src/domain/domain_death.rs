@@ -93,7 +93,7 @@ mod tests {
         for id in 0..3u16 {
             assert!(
                 domains
-                    .insert(PvDomain::new(id, "d", id == 0, Mfn(0x300 + u64::from(id)), 1))
+                    .insert(PvDomain::new(id, "d", Mfn(0x300 + u64::from(id)), 1))
                     .is_ok()
             );
         }
@@ -101,7 +101,7 @@ mod tests {
         let dom0 = domains.get_mut(0).unwrap();
         let dom_exc = dom0.events.allocate(Channel::Virq(VIRQ_DOM_EXC)).unwrap();
         dom0.set_events_masked(&mut memory, false);
-        dom0.vcpu.run_state = RunState::Blocked;
+        dom0.vcpu.block();
         // d1 and d2 connected.
         let d1_port = domains.get_mut(1).unwrap().events.allocate(Channel::Ipi).unwrap();
         let d2_port = domains
@@ -129,8 +129,8 @@ mod tests {
             Channel::Unbound { remote: 1 }
         );
         let dom0 = domains.get(0).unwrap();
-        assert!(TwoLevel::new(dom0.shared_info).is_pending(&memory, dom_exc));
-        assert_eq!(dom0.vcpu.run_state, RunState::Runnable);
+        assert!(TwoLevel::new(dom0.shared_info()).is_pending(&memory, dom_exc));
+        assert_eq!(dom0.vcpu.run_state(), RunState::Runnable);
         assert!(destroy_domain(&mut domains, &mut frames, &mut memory, 1, &mut |_| {}).is_none());
     }
 }

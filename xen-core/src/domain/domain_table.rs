@@ -31,7 +31,7 @@ impl DomainTable {
     /// it is returned rather than dropped, large as it is).
     #[allow(clippy::result_large_err)]
     pub fn insert(&mut self, domain: PvDomain) -> Result<(), PvDomain> {
-        match self.slots.get_mut(usize::from(domain.id)) {
+        match self.slots.get_mut(usize::from(domain.id())) {
             Some(slot @ None) => {
                 *slot = Some(domain);
                 Ok(())
@@ -108,7 +108,7 @@ pub struct Everyone<'x, 'y> {
 
 impl DomainLookup for Everyone<'_, '_> {
     fn domain(&mut self, id: DomId) -> Option<&mut PvDomain> {
-        if id == self.caller.id {
+        if id == self.caller.id() {
             Some(&mut *self.caller)
         } else {
             self.others.get_mut(id)
@@ -139,7 +139,7 @@ impl Others<'_> {
         } else {
             self.after.get_mut(index.checked_sub(self.before.len() + 1)?)?
         };
-        slot.as_mut().filter(|domain| domain.id == id)
+        slot.as_mut().filter(|domain| domain.id() == id)
     }
 
     /// The same view for a shorter borrow (a call inside a multicall).
@@ -166,7 +166,7 @@ mod tests {
         for &id in ids {
             assert!(
                 table
-                    .insert(PvDomain::new(id, "d", id == 0, Mfn(0x100 + u64::from(id)), 1))
+                    .insert(PvDomain::new(id, "d", Mfn(0x100 + u64::from(id)), 1))
                     .is_ok()
             );
         }
@@ -177,9 +177,9 @@ mod tests {
     fn the_caller_is_apart_from_the_others() {
         let mut table = table(&[0, 1, 3]);
         let (caller, mut others) = table.split(1).unwrap();
-        assert_eq!(caller.id, 1);
-        assert_eq!(others.get_mut(0).map(|d| d.id), Some(0));
-        assert_eq!(others.get_mut(3).map(|d| d.id), Some(3));
+        assert_eq!(caller.id(), 1);
+        assert_eq!(others.get_mut(0).map(|d| d.id()), Some(0));
+        assert_eq!(others.get_mut(3).map(|d| d.id()), Some(3));
         assert!(others.get_mut(1).is_none(), "the caller is not one of the others");
         assert!(others.get_mut(2).is_none(), "an empty slot");
         assert!(others.get_mut(0x7ff0).is_none(), "DOMID_SELF is no slot");
@@ -189,15 +189,15 @@ mod tests {
     #[test]
     fn ids_must_fit_and_be_free() {
         let mut table = table(&[0]);
-        assert!(table.insert(PvDomain::new(0, "again", false, Mfn(1), 1)).is_err());
+        assert!(table.insert(PvDomain::new(0, "again", Mfn(1), 1)).is_err());
         assert!(
             table
-                .insert(PvDomain::new(MAX_DOMAINS as DomId, "far", false, Mfn(1), 1))
+                .insert(PvDomain::new(MAX_DOMAINS as DomId, "far", Mfn(1), 1))
                 .is_err()
         );
         assert!(table.split(5).is_none());
         assert!(table.split(100).is_none());
-        assert_eq!(table.remove(0).map(|d| d.id), Some(0));
+        assert_eq!(table.remove(0).map(|d| d.id()), Some(0));
         assert_eq!(table.iter().count(), 0);
     }
 }

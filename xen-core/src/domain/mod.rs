@@ -13,6 +13,7 @@ pub mod domain_table;
 pub mod elf_image;
 pub mod guest_notes;
 pub mod io_ports;
+pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;
 pub mod vcpu;

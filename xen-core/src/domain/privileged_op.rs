@@ -83,7 +83,7 @@ fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
 fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Platform, code: &[u8]) -> Emulation {
     // Virtual IOPL: the guest kernel counts as ring 1.
     let required = if domain.vcpu.kernel_mode { 1 } else { 3 };
-    if domain.vcpu.iopl < required {
+    if domain.vcpu.iopl() < required {
         return Emulation::GeneralProtection;
     }
     let (operand_16, opcode, rest) = match code {
@@ -145,8 +145,8 @@ mod tests {
         let mut platform = FakePlatform::default();
         platform.guest.map(CODE, true);
         platform.guest.write(CODE, code).unwrap();
-        let mut domain = PvDomain::new(0, "test", true, Mfn(0x80), 16);
-        domain.vcpu.iopl = iopl;
+        let mut domain = PvDomain::new(0, "test", Mfn(0x80), 16);
+        domain.vcpu.set_iopl(domain.privilege().unwrap(), iopl);
         let mut frame = TrapFrame { rip: CODE, ..frame };
         let result = emulate_privileged(&mut domain, &mut frame, &mut platform);
         (result, frame, domain, platform)
@@ -258,7 +258,7 @@ mod tests {
             "hlt"
         );
         let mut platform = FakePlatform::default();
-        let mut domain = PvDomain::new(0, "test", true, Mfn(0x80), 16);
+        let mut domain = PvDomain::new(0, "test", Mfn(0x80), 16);
         let mut frame = TrapFrame {
             rip: 0xdead_0000,
             ..TrapFrame::default()

@@ -1,5 +1,6 @@
 //! A PV domain: identity, lifecycle, its vCPU, its console line.
 
+use super::privilege::Privilege;
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::event::PortTable;
@@ -27,28 +28,32 @@ pub enum DomainState {
 /// Longest console line buffered before it is flushed anyway.
 const CONSOLE_LINE: usize = 128;
 
-/// A paravirtualized domain.
+/// A paravirtualized domain. Its identity, privilege, lifecycle state and
+/// the references it holds are private: they change only through the
+/// methods below, which keep the log line, the crash reason and the frame
+/// table's counts with them. Its vCPU, ports and grant tables are objects
+/// that keep their own invariants.
 pub struct PvDomain {
     /// Its id; 0 is dom0.
-    pub id: DomId,
+    id: DomId,
     /// Name from the boot manifest.
-    pub name: String<32>,
-    /// Whether it is the privileged control domain.
-    pub privileged: bool,
+    name: String<32>,
+    /// The control domain's capability, if it is the control domain.
+    privilege: Option<Privilege>,
     /// Its one vCPU (multi-vCPU domains come later).
     pub vcpu: Vcpu,
     /// Lifecycle state.
-    pub state: DomainState,
+    state: DomainState,
     /// The shared_info frame (hypervisor-owned, mapped by the guest).
-    pub shared_info: Mfn,
+    shared_info: Mfn,
     /// The writable type reference that keeps shared_info, which the
     /// hypervisor writes, from ever becoming one of the guest's page tables
     /// (Xen's `share_xen_page_with_guest`); set by the builder.
-    pub shared_info_ref: Option<TypedRef>,
+    shared_info_ref: Option<TypedRef>,
     /// Pages of memory it owns.
-    pub nr_pages: u64,
+    nr_pages: u64,
     /// Why the hypervisor crashed it, once it has.
-    pub crash_reason: Option<&'static str>,
+    crash_reason: Option<&'static str>,
     /// Console output not yet ended by a newline (non-privileged domains).
     console_line: Vec<u8, CONSOLE_LINE>,
     /// Its event-channel ports.
@@ -60,8 +65,9 @@ pub struct PvDomain {
 }
 
 impl PvDomain {
-    /// A running domain with a default vCPU.
-    pub fn new(id: DomId, name: &str, privileged: bool, shared_info: Mfn, nr_pages: u64) -> Self {
+    /// A running domain with a default vCPU, privileged if `id` is the
+    /// control domain's ([`Privilege::of_domain`]).
+    pub fn new(id: DomId, name: &str, shared_info: Mfn, nr_pages: u64) -> Self {
         let mut short = String::new();
         for c in name.chars() {
             if short.push(c).is_err() {
@@ -71,7 +77,7 @@ impl PvDomain {
         PvDomain {
             id,
             name: short,
-            privileged,
+            privilege: Privilege::of_domain(id),
             vcpu: Vcpu::default(),
             state: DomainState::Running,
             shared_info,
@@ -82,6 +88,60 @@ impl PvDomain {
             events: PortTable::default(),
             grants: GrantTable::default(),
             maptrack: MapTrack::default(),
+        }
+    }
+
+    /// Its id.
+    #[inline]
+    pub fn id(&self) -> DomId {
+        self.id
+    }
+
+    /// Its name, from the boot manifest.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The control domain's capability, if this is the control domain.
+    #[inline]
+    pub fn privilege(&self) -> Option<Privilege> {
+        self.privilege
+    }
+
+    /// Its lifecycle state.
+    #[inline]
+    pub fn state(&self) -> DomainState {
+        self.state
+    }
+
+    /// The frame of its shared_info page.
+    #[inline]
+    pub fn shared_info(&self) -> Mfn {
+        self.shared_info
+    }
+
+    /// Pages of memory it was given.
+    pub fn nr_pages(&self) -> u64 {
+        self.nr_pages
+    }
+
+    /// Why the hypervisor crashed it, if it did.
+    pub fn crash_reason(&self) -> Option<&'static str> {
+        self.crash_reason
+    }
+
+    /// Keeps `reference`, the builder's writable type reference to the
+    /// shared_info frame, until the domain's memory is given back.
+    pub fn hold_shared_info(&mut self, reference: TypedRef) {
+        debug_assert!(self.shared_info_ref.is_none(), "shared_info held twice");
+        self.shared_info_ref = Some(reference);
+    }
+
+    /// Stops the domain at its own request (`SCHEDOP_shutdown`); a domain
+    /// that already stopped keeps its first state.
+    pub fn shut_down(&mut self, reason: u32) {
+        if self.state == DomainState::Running {
+            self.state = DomainState::Shutdown(reason);
         }
     }
 
@@ -146,7 +206,7 @@ impl PvDomain {
     /// as they are (it may be interactive); other domains' output is
     /// collected into lines prefixed with `(d<id>) `.
     pub fn console_write(&mut self, platform: &mut impl Platform, bytes: &[u8]) {
-        if self.privileged {
+        if self.privilege.is_some() {
             platform.console_write(bytes);
             return;
         }

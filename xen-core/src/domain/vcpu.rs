@@ -1,6 +1,8 @@
 //! A virtual CPU of a PV domain: what the guest registered and which mode it
 //! is in.
 
+use super::privilege::Privilege;
+use crate::event::Port;
 use crate::mm::TypedRef;
 use crate::mm::layout::is_canonical;
 use crate::sched::{RunState, SchedEntity};
@@ -64,14 +66,18 @@ pub struct Vcpu {
     loadable: LoadableState,
     /// Whether `loadable` changed since it was last taken.
     loadable_changed: bool,
-    /// I/O privilege level granted with `physdev_op(set_iopl)` (dom0 drivers).
-    pub iopl: u8,
+    /// I/O privilege level granted with `physdev_op(set_iopl)` (dom0
+    /// drivers); raised only with the control domain's [`Privilege`].
+    iopl: u8,
     /// The kernel page-table base (Xen's `guest_table`): the validated L4 in
     /// CR3 while the vCPU runs, held by a typed reference so it cannot be
     /// unpinned into something writable underneath the CPU.
     pub kernel_base: Option<TypedRef>,
-    /// Whether it wants the CPU, or what it waits for.
-    pub run_state: RunState,
+    /// Whether it wants the CPU, or what it waits for. Private: becoming
+    /// runnable again is news for the scheduler ([`SchedEntity::wake`]) and
+    /// ends a poll's timeout, so every change goes through [`Vcpu::block`],
+    /// [`Vcpu::poll`] and [`Vcpu::wake`].
+    run_state: RunState,
     /// It yielded: others go first at the next scheduling decision.
     pub yielded: bool,
     /// The scheduler's accounting.
@@ -163,6 +169,47 @@ impl Vcpu {
         }
         self.loadable_changed = false;
         Some(self.loadable)
+    }
+
+    /// The I/O privilege level its guest kernel has.
+    #[inline]
+    pub fn iopl(&self) -> u8 {
+        self.iopl
+    }
+
+    /// Sets the I/O privilege level (0 to 3), which only the control domain
+    /// may do: `privilege` is its proof.
+    pub fn set_iopl(&mut self, privilege: Privilege, level: u8) {
+        let _ = privilege;
+        self.iopl = level.min(3);
+    }
+
+    /// Whether it wants the CPU, or what it waits for.
+    #[inline]
+    pub fn run_state(&self) -> RunState {
+        self.run_state
+    }
+
+    /// Sleeps until an event upcall is due or a timer fires (`SCHEDOP_block`).
+    pub fn block(&mut self) {
+        self.run_state = RunState::Blocked;
+    }
+
+    /// Sleeps until `port` (or, with `None`, any port) is pending, an upcall
+    /// is due, or system time reaches `timeout` (`SCHEDOP_poll`).
+    pub fn poll(&mut self, port: Option<Port>, timeout: Option<u64>) {
+        self.run_state = RunState::Polling { port };
+        self.timers.poll_timeout = timeout;
+    }
+
+    /// Makes it runnable again, dropping any poll timeout; the scheduler
+    /// hears of it only if it was asleep.
+    pub fn wake(&mut self) {
+        if !self.run_state.is_runnable() {
+            self.sched.wake();
+        }
+        self.run_state = RunState::Runnable;
+        self.timers.poll_timeout = None;
     }
 
     /// Clears the whole virtual IDT (`set_trap_table(NULL)`).

@@ -36,7 +36,7 @@ pub fn close_port(
         }
     }
     let domain = domains.domain(owner).ok_or(Errno::ESRCH)?;
-    TwoLevel::new(domain.shared_info).clear_pending(memory, port);
+    TwoLevel::new(domain.shared_info()).clear_pending(memory, port);
     domain.events.free(port);
     Ok(())
 }

@@ -24,7 +24,7 @@ pub fn signal_console_input(domains: &mut DomainTable, memory: &mut impl Physica
     }
     domains
         .iter_mut()
-        .find(|domain| domain.privileged && domain.is_running())
+        .find(|domain| domain.privilege().is_some() && domain.is_running())
         .is_some_and(|domain| domain.raise_virq(memory, VIRQ_CONSOLE))
 }
 
@@ -33,7 +33,9 @@ pub fn signal_console_input(domains: &mut DomainTable, memory: &mut impl Physica
 pub fn next_console_poll(domains: &DomainTable, now: u64) -> Option<u64> {
     domains
         .iter()
-        .any(|domain| domain.privileged && domain.is_running() && domain.events.virq_port(VIRQ_CONSOLE).is_some())
+        .any(|domain| {
+            domain.privilege().is_some() && domain.is_running() && domain.events.virq_port(VIRQ_CONSOLE).is_some()
+        })
         .then(|| now.saturating_add(POLL_NS))
 }
 
@@ -44,12 +46,11 @@ mod tests {
     use crate::domain::pv_domain::PvDomain;
     use crate::event::{Channel, TwoLevel};
     use crate::mm::Mfn;
-    use crate::sched::RunState;
 
     fn domains() -> DomainTable {
         let mut domains = DomainTable::new();
         for id in 0..2 {
-            let domain = PvDomain::new(id, "d", id == 0, Mfn(0x300 + u64::from(id)), 1);
+            let domain = PvDomain::new(id, "d", Mfn(0x300 + u64::from(id)), 1);
             assert!(domains.insert(domain).is_ok());
         }
         domains
@@ -62,18 +63,18 @@ mod tests {
         assert_eq!(next_console_poll(&domains, 5), None, "nobody listens yet");
         let dom0 = domains.get_mut(0).unwrap();
         let port = dom0.events.allocate(Channel::Virq(VIRQ_CONSOLE)).unwrap();
-        dom0.vcpu.run_state = RunState::Blocked;
+        dom0.vcpu.block();
         let other = domains.get_mut(1).unwrap();
         other.events.allocate(Channel::Virq(VIRQ_CONSOLE)).unwrap();
         assert_eq!(next_console_poll(&domains, 5), Some(5 + POLL_NS));
         assert!(!signal_console_input(&mut domains, &mut memory, false));
         assert!(signal_console_input(&mut domains, &mut memory, true));
         let dom0 = domains.get(0).unwrap();
-        assert!(dom0.vcpu.run_state.is_runnable());
-        assert!(TwoLevel::new(dom0.shared_info).is_pending(&memory, port));
+        assert!(dom0.vcpu.run_state().is_runnable());
+        assert!(TwoLevel::new(dom0.shared_info()).is_pending(&memory, port));
         let other = domains.get(1).unwrap();
         assert!(
-            !TwoLevel::new(other.shared_info).is_pending(&memory, 1),
+            !TwoLevel::new(other.shared_info()).is_pending(&memory, 1),
             "only the control domain hears console input"
         );
         assert!(

@@ -12,7 +12,7 @@ impl PvDomain {
     /// whether that woke the vCPU.
     pub fn raise_port(&mut self, memory: &mut impl PhysicalMemory, port: Port) -> bool {
         let vcpu = self.events.entry(port).notify_vcpu;
-        let raised = TwoLevel::new(self.shared_info).raise(memory, vcpu, port);
+        let raised = TwoLevel::new(self.shared_info()).raise(memory, vcpu, port);
         self.wake_for(raised, Some(port))
     }
 
@@ -27,7 +27,7 @@ impl PvDomain {
     /// Unmasks `port` (`EVTCHNOP_unmask`); whether that woke the vCPU.
     pub fn unmask_port(&mut self, memory: &mut impl PhysicalMemory, port: Port) -> bool {
         let vcpu = self.events.entry(port).notify_vcpu;
-        if TwoLevel::new(self.shared_info).unmask(memory, vcpu, port) {
+        if TwoLevel::new(self.shared_info()).unmask(memory, vcpu, port) {
             self.wake_for(Raised::UpcallNewlyPending, None)
         } else {
             false
@@ -36,14 +36,14 @@ impl PvDomain {
 
     /// Whether the vCPU has an upcall to take: pending and not masked.
     pub fn upcall_deliverable(&self, memory: &impl PhysicalMemory) -> bool {
-        TwoLevel::new(self.shared_info).upcall_deliverable(memory, 0)
+        TwoLevel::new(self.shared_info()).upcall_deliverable(memory, 0)
     }
 
     /// Wakes the vCPU if `raised` is what it waits for (Xen's `vcpu_kick` and
     /// `evtchn_check_pollers`): a blocked vCPU wakes on a new upcall, a
     /// polling one also on its polled port becoming pending.
     fn wake_for(&mut self, raised: Raised, port: Option<Port>) -> bool {
-        let wakes = match self.vcpu.run_state {
+        let wakes = match self.vcpu.run_state() {
             RunState::Runnable => false,
             RunState::Blocked => raised == Raised::UpcallNewlyPending,
             RunState::Polling { port: polled } => match raised {
@@ -60,11 +60,7 @@ impl PvDomain {
 
     /// Makes the vCPU runnable again, dropping any poll timeout.
     pub fn wake(&mut self) {
-        if !self.vcpu.run_state.is_runnable() {
-            self.vcpu.sched.wake();
-        }
-        self.vcpu.run_state = RunState::Runnable;
-        self.vcpu.timers.poll_timeout = None;
+        self.vcpu.wake();
     }
 }
 
@@ -76,7 +72,7 @@ mod tests {
     use crate::mm::Mfn;
 
     fn domain() -> (PvDomain, FakeMemory) {
-        let domain = PvDomain::new(1, "d1", false, Mfn(0x20), 16);
+        let domain = PvDomain::new(1, "d1", Mfn(0x20), 16);
         (domain, FakeMemory::default())
     }
 
@@ -85,12 +81,12 @@ mod tests {
         let (mut domain, mut memory) = domain();
         let port = domain.events.allocate(Channel::Ipi).unwrap();
         let masked = domain.events.allocate(Channel::Ipi).unwrap();
-        TwoLevel::new(domain.shared_info).set_masked(&mut memory, masked);
-        domain.vcpu.run_state = RunState::Blocked;
+        TwoLevel::new(domain.shared_info()).set_masked(&mut memory, masked);
+        domain.vcpu.block();
         assert!(!domain.raise_port(&mut memory, masked), "masked: stays blocked");
-        assert_eq!(domain.vcpu.run_state, RunState::Blocked);
+        assert_eq!(domain.vcpu.run_state(), RunState::Blocked);
         assert!(domain.raise_port(&mut memory, port));
-        assert_eq!(domain.vcpu.run_state, RunState::Runnable);
+        assert_eq!(domain.vcpu.run_state(), RunState::Runnable);
         assert!(domain.upcall_deliverable(&memory));
     }
 
@@ -99,35 +95,34 @@ mod tests {
         let (mut domain, mut memory) = domain();
         let polled = domain.events.allocate(Channel::Ipi).unwrap();
         let other = domain.events.allocate(Channel::Ipi).unwrap();
-        let bits = TwoLevel::new(domain.shared_info);
+        let bits = TwoLevel::new(domain.shared_info());
         bits.set_masked(&mut memory, polled);
         bits.set_masked(&mut memory, other);
-        domain.vcpu.run_state = RunState::Polling { port: Some(polled) };
-        domain.vcpu.timers.poll_timeout = Some(99);
+        domain.vcpu.poll(Some(polled), Some(99));
         assert!(!domain.raise_port(&mut memory, other));
         assert!(domain.raise_port(&mut memory, polled));
-        assert_eq!(domain.vcpu.run_state, RunState::Runnable);
+        assert_eq!(domain.vcpu.run_state(), RunState::Runnable);
         assert_eq!(domain.vcpu.timers.poll_timeout, None);
     }
 
     #[test]
     fn a_virq_reaches_its_port_and_an_unbound_virq_is_dropped() {
         let (mut domain, mut memory) = domain();
-        domain.vcpu.run_state = RunState::Blocked;
+        domain.vcpu.block();
         assert!(!domain.raise_virq(&mut memory, 0), "VIRQ_TIMER not bound");
         let port = domain.events.allocate(Channel::Virq(0)).unwrap();
         assert!(domain.raise_virq(&mut memory, 0));
-        assert!(TwoLevel::new(domain.shared_info).is_pending(&memory, port));
+        assert!(TwoLevel::new(domain.shared_info()).is_pending(&memory, port));
     }
 
     #[test]
     fn unmasking_a_pending_port_wakes_a_blocked_vcpu() {
         let (mut domain, mut memory) = domain();
         let port = domain.events.allocate(Channel::Ipi).unwrap();
-        TwoLevel::new(domain.shared_info).set_masked(&mut memory, port);
+        TwoLevel::new(domain.shared_info()).set_masked(&mut memory, port);
         domain.raise_port(&mut memory, port);
-        domain.vcpu.run_state = RunState::Blocked;
+        domain.vcpu.block();
         assert!(domain.unmask_port(&mut memory, port));
-        assert_eq!(domain.vcpu.run_state, RunState::Runnable);
+        assert_eq!(domain.vcpu.run_state(), RunState::Runnable);
     }
 }

@@ -61,7 +61,7 @@ fn write<P: Platform>(context: &mut HypercallContext<'_, P>, count: u64, buffer:
 /// Reads waiting console input; only the control domain owns the console.
 #[inline(never)]
 fn read<P: Platform>(context: &mut HypercallContext<'_, P>, count: u64, buffer: u64) -> Result<Completion, Errno> {
-    if !context.domain.privileged {
+    if context.domain.privilege().is_none() {
         return Err(Errno::EPERM);
     }
     let mut chunk = [0u8; CHUNK];

@@ -60,7 +60,7 @@ pub fn event_channel_op<P: Platform>(
         EVTCHNOP_CLOSE => {
             let op: EvtchnClose = read_from_guest(context.platform.guest(), argument)?;
             let port = context.domain.events.valid_port(op.port)?;
-            let me = context.domain.id;
+            let me = context.domain.id();
             close_port(
                 &mut everyone(context.domain, &mut context.others),
                 context.platform.memory(),
@@ -102,7 +102,7 @@ fn everyone<'x, 'y>(caller: &'x mut PvDomain, others: &'x mut Others<'y>) -> Eve
 
 /// Domain `id` (already resolved from DOMID_SELF): the caller or another.
 fn domain_by_id<'c, P: Platform>(context: &'c mut HypercallContext<'_, P>, id: DomId) -> Option<&'c mut PvDomain> {
-    if id == context.domain.id {
+    if id == context.domain.id() {
         Some(&mut *context.domain)
     } else {
         context.others.get_mut(id)
@@ -111,7 +111,7 @@ fn domain_by_id<'c, P: Platform>(context: &'c mut HypercallContext<'_, P>, id: D
 
 /// `dom` with DOMID_SELF replaced by the caller's id.
 fn resolve(context_domain: &PvDomain, dom: DomId) -> DomId {
-    if dom == DOMID_SELF { context_domain.id } else { dom }
+    if dom == DOMID_SELF { context_domain.id() } else { dom }
 }
 
 /// The domain `dom` names, if the caller may act on it: itself, or anyone
@@ -122,10 +122,10 @@ fn target_domain<'c, P: Platform>(
     dom: DomId,
 ) -> Result<&'c mut PvDomain, Errno> {
     let id = resolve(context.domain, dom);
-    let privileged = context.domain.privileged;
-    let me = context.domain.id;
+    let privileged = context.domain.privilege().is_some();
+    let me = context.domain.id();
     let target = domain_by_id(context, id).ok_or(Errno::ESRCH)?;
-    if target.id != me && !privileged {
+    if target.id() != me && !privileged {
         return Err(Errno::EPERM);
     }
     Ok(target)
@@ -152,7 +152,7 @@ fn bind_interdomain<P: Platform>(
     remote_dom: DomId,
     remote_port: EvtchnPort,
 ) -> Result<Port, Errno> {
-    let me = context.domain.id;
+    let me = context.domain.id();
     let remote_id = resolve(context.domain, remote_dom);
     domain_by_id(context, remote_id).ok_or(Errno::ESRCH)?;
     // Xen's order of errors: no free local port, then a port not offered.
@@ -199,7 +199,7 @@ fn send<P: Platform>(context: &mut HypercallContext<'_, P>, port: EvtchnPort) ->
     match context.domain.events.entry(port).channel {
         Channel::Interdomain { remote, remote_port } => {
             let memory = context.platform.memory();
-            let woke = if remote == context.domain.id {
+            let woke = if remote == context.domain.id() {
                 context.domain.raise_port(memory, remote_port)
             } else {
                 // Closing either end unbinds both, so the far end exists.
@@ -259,7 +259,7 @@ fn bind_vcpu(domain: &mut PvDomain, port: EvtchnPort, vcpu: u32) -> Result<(), E
 }
 
 fn reset<P: Platform>(context: &mut HypercallContext<'_, P>, dom: DomId) -> Result<(), Errno> {
-    let id = target_domain(context, dom)?.id;
+    let id = target_domain(context, dom)?.id();
     close_all_ports(
         &mut everyone(context.domain, &mut context.others),
         context.platform.memory(),

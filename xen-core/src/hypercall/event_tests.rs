@@ -23,7 +23,7 @@ fn world() -> World {
     platform.guest.map(ARG, true);
     let mut table = DomainTable::new();
     for id in 0..3u16 {
-        let domain = PvDomain::new(id, "d", id == 0, Mfn(0x100 + u64::from(id)), 16);
+        let domain = PvDomain::new(id, "d", Mfn(0x100 + u64::from(id)), 16);
         assert!(table.insert(domain).is_ok());
     }
     Domains {
@@ -98,7 +98,7 @@ impl World {
 
     fn pending(&self, id: u16, port: u32) -> bool {
         let domain = self.table.get(id).unwrap();
-        TwoLevel::new(domain.shared_info).is_pending(&self.platform.memory, port as u16)
+        TwoLevel::new(domain.shared_info()).is_pending(&self.platform.memory, port as u16)
     }
 
     /// A connected pair: d1's port offered to d2, and d2's port bound to it.
@@ -131,14 +131,14 @@ fn an_interdomain_pair_carries_events_both_ways_and_wakes_the_blocked_end() {
             remote_port: d2_port as u16
         }
     );
-    w.domain(1).vcpu.run_state = RunState::Blocked;
+    w.domain(1).vcpu.block();
     w.table
         .get_mut(1)
         .unwrap()
         .set_events_masked(&mut w.platform.memory, false);
     assert_eq!(w.send(2, d2_port), Ok(true), "the blocked receiver woke: reschedule");
     assert!(w.pending(1, d1_port));
-    assert_eq!(w.domain(1).vcpu.run_state, RunState::Runnable);
+    assert_eq!(w.domain(1).vcpu.run_state(), RunState::Runnable);
     assert_eq!(w.send(2, d2_port), Ok(false), "already pending: nothing new");
     assert_eq!(w.send(1, d1_port), Ok(false), "d2 was not waiting");
     assert!(w.pending(2, d2_port));
@@ -287,7 +287,7 @@ fn unimplemented_operations_fail_cleanly() {
 fn unmask_by_hypercall_announces_a_pending_port() {
     let mut w = world();
     let (d1_port, d2_port) = w.pair();
-    let bits = TwoLevel::new(w.domain(1).shared_info);
+    let bits = TwoLevel::new(w.domain(1).shared_info());
     bits.set_masked(&mut w.platform.memory, d1_port as u16);
     w.send(2, d2_port).unwrap();
     w.table
@@ -340,7 +340,7 @@ fn block_sleeps_only_when_no_event_is_due() {
     );
     let (_, reschedule) = w.call(2, nr::SCHED_OP, [u64::from(SCHEDOP_BLOCK), 0, 0, 0, 0]);
     assert!(reschedule);
-    assert_eq!(w.domain(2).vcpu.run_state, RunState::Blocked);
+    assert_eq!(w.domain(2).vcpu.run_state(), RunState::Blocked);
     let (_, reschedule) = w.call(1, nr::SCHED_OP, [u64::from(SCHEDOP_YIELD), 0, 0, 0, 0]);
     assert!(reschedule && w.domain(1).vcpu.yielded);
 }
@@ -379,7 +379,7 @@ fn poll_checks_every_port_and_sleeps_on_one() {
     );
     assert_eq!(poll(&mut w, &[d1_port], 1, 5_000), (Ok(0), true));
     assert_eq!(
-        w.domain(1).vcpu.run_state,
+        w.domain(1).vcpu.run_state(),
         RunState::Polling {
             port: Some(d1_port as u16)
         }

@@ -101,7 +101,7 @@ fn batch<P: Platform, T: FromBytes + IntoBytes + Immutable>(
 
 /// Domain `dom` (DOMID_SELF for the caller) among the caller and the others.
 fn resolve<'d>(caller: &'d mut PvDomain, others: &'d mut Others<'_>, dom: DomId) -> Option<&'d mut PvDomain> {
-    if dom == DOMID_SELF || dom == caller.id {
+    if dom == DOMID_SELF || dom == caller.id() {
         Some(caller)
     } else {
         others.get_mut(dom)
@@ -110,8 +110,8 @@ fn resolve<'d>(caller: &'d mut PvDomain, others: &'d mut Others<'_>, dom: DomId)
 
 /// The domain a setup or query names: the caller, or any if privileged.
 fn target<'d>(caller: &'d mut PvDomain, others: &'d mut Others<'_>, dom: DomId) -> Result<&'d mut PvDomain, i16> {
-    let privileged = caller.privileged;
-    let is_self = dom == DOMID_SELF || dom == caller.id;
+    let privileged = caller.privilege().is_some();
+    let is_self = dom == DOMID_SELF || dom == caller.id();
     let domain = resolve(caller, others, dom).ok_or(GNTST_BAD_DOMAIN)?;
     if !is_self && !privileged {
         return Err(GNTST_PERMISSION_DENIED);
@@ -183,10 +183,10 @@ fn map_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabMapGra
     }
     let base = base_of(context.domain)?;
     let writable = !flags.contains(GntmapFlags::READONLY);
-    let mapper = context.domain.id;
+    let mapper = context.domain.id();
     let memory = context.platform.memory();
     let granter = resolve(context.domain, &mut context.others, op.dom).ok_or(GNTST_BAD_DOMAIN)?;
-    let granter_id = granter.id;
+    let granter_id = granter.id();
     let frame = granter.grants.pin(memory, op.gref, mapper, writable)?;
     let mapping = GrantMapping {
         va: op.host_addr,
@@ -235,7 +235,7 @@ fn unmap_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabUnma
     let memory = context.platform.memory();
     context
         .frames
-        .unmap_grant(memory, context.domain.id, base, &entry.mapping)
+        .unmap_grant(memory, context.domain.id(), base, &entry.mapping)
         .map_err(|_| GNTST_GENERAL_ERROR)?;
     context.platform.guest().flush_tlb(TlbFlush::Page(entry.mapping.va));
     context.domain.maptrack.remove(op.handle);
@@ -306,11 +306,11 @@ fn copy_end<P: Platform>(
     by_grant: bool,
     write: bool,
 ) -> Result<CopyEnd, i16> {
-    let caller = context.domain.id;
-    let privileged = context.domain.privileged;
+    let caller = context.domain.id();
+    let privileged = context.domain.privilege().is_some();
     let memory = context.platform.memory();
     let domain = resolve(context.domain, &mut context.others, end.domid).ok_or(GNTST_BAD_DOMAIN)?;
-    let owner = domain.id;
+    let owner = domain.id();
     if by_grant {
         // `u` is a union of a 32-bit reference and a 64-bit frame: only the
         // low half is the reference (callers reuse copy arrays for both).

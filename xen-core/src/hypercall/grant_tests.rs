@@ -41,7 +41,7 @@ fn world() -> World {
     let storage = std::vec![FrameInfo::FREE; 0x100 + 2 * 4096].leak();
     let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
     let mut table = DomainTable::new();
-    assert!(table.insert(PvDomain::new(0, "dom0", true, Mfn(0x80), 1)).is_ok());
+    assert!(table.insert(PvDomain::new(0, "dom0", Mfn(0x80), 1)).is_ok());
     let mut map_va = 0;
     for (domid, first) in [(GRANTER, 0x100), (MAPPER, 0x100 + 4096)] {
         let built = build_domain(&mut platform, &mut frames, domid, PAGES, first, 4096);
@@ -445,7 +445,7 @@ fn dropping_the_tables_under_a_mapping_crashes_the_mapper() {
     w.d.platform.guest.write(ARG, update.as_bytes()).unwrap();
     let _ = w.call(MAPPER, nr::MMU_UPDATE, [ARG, 1, 0, u64::from(DOMID_SELF), 0]);
     assert_eq!(
-        w.d.table.get(MAPPER).unwrap().state,
+        w.d.table.get(MAPPER).unwrap().state(),
         crate::domain::pv_domain::DomainState::Crashed
     );
     w.d.frames.check_invariants(&w.d.platform.memory).unwrap();

@@ -18,9 +18,7 @@ pub fn physdev_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64
     if request.iopl > 3 {
         return Err(Errno::EINVAL);
     }
-    if !context.domain.privileged {
-        return Err(Errno::EPERM);
-    }
-    context.domain.vcpu.iopl = request.iopl as u8;
+    let privilege = context.domain.privilege().ok_or(Errno::EPERM)?;
+    context.domain.vcpu.set_iopl(privilege, request.iopl as u8);
     Ok(Completion::Value(0))
 }

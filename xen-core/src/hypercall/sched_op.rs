@@ -6,9 +6,7 @@
 
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
-use crate::domain::pv_domain::DomainState;
 use crate::guest_copy::{element_address, read_from_guest};
-use crate::sched::RunState;
 use xen_abi::errno::Errno;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::sched::{
@@ -38,7 +36,7 @@ pub fn sched_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 
                 return Err(Errno::EINVAL);
             }
             context.domain.flush_console(context.platform);
-            context.domain.state = DomainState::Shutdown(shutdown.reason);
+            context.domain.shut_down(shutdown.reason);
             context.reschedule = true;
         }
         _ => return Err(Errno::ENOSYS),
@@ -53,7 +51,7 @@ fn block<P: Platform>(context: &mut HypercallContext<'_, P>) {
     let memory = context.platform.memory();
     context.domain.set_events_masked(memory, false);
     if !context.domain.upcall_deliverable(memory) {
-        context.domain.vcpu.run_state = RunState::Blocked;
+        context.domain.vcpu.block();
         context.reschedule = true;
     }
 }
@@ -69,7 +67,7 @@ fn poll<P: Platform>(context: &mut HypercallContext<'_, P>, poll: &SchedPoll) ->
     if context.domain.upcall_deliverable(context.platform.memory()) {
         return Ok(());
     }
-    let bits = crate::event::TwoLevel::new(context.domain.shared_info);
+    let bits = crate::event::TwoLevel::new(context.domain.shared_info());
     let mut only = None;
     for index in 0..u64::from(poll.nr_ports) {
         let address = element_address(poll.ports, index, size_of::<EvtchnPort>() as u64)?;
@@ -81,8 +79,10 @@ fn poll<P: Platform>(context: &mut HypercallContext<'_, P>, poll: &SchedPoll) ->
         only = Some(port);
     }
     let port = if poll.nr_ports == 1 { only } else { None };
-    context.domain.vcpu.run_state = RunState::Polling { port };
-    context.domain.vcpu.timers.poll_timeout = (poll.timeout != 0).then_some(poll.timeout);
+    context
+        .domain
+        .vcpu
+        .poll(port, (poll.timeout != 0).then_some(poll.timeout));
     context.reschedule = true;
     Ok(())
 }

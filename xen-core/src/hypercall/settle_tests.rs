@@ -75,7 +75,7 @@ fn a_grant_mapping_dropped_by_a_late_release_crashes_its_owner_only() {
     let running = |d: &Domains, id: DomId| {
         d.table
             .get(id)
-            .is_some_and(|domain| domain.state == DomainState::Running)
+            .is_some_and(|domain| domain.state() == DomainState::Running)
     };
     assert!(running(d, MAPPER), "not reached yet");
     // The mapper's next request finishes the release, which drops the

@@ -109,7 +109,6 @@ pub(crate) fn build_domain(
         name: "d",
         nr_pages,
         cmdline: "",
-        privileged: false,
         hypervisor_l4: Mfn(0x10),
     };
     let mut source = FakeFrames {

@@ -40,7 +40,7 @@ pub(super) fn setup(privileged: bool) -> Setup {
     }
     platform.guest.map(READ_ONLY, false);
     platform.guest.map(STACK, true);
-    let domain = PvDomain::new(if privileged { 0 } else { 1 }, "test", privileged, Mfn(0x80), 1024);
+    let domain = PvDomain::new(if privileged { 0 } else { 1 }, "test", Mfn(0x80), 1024);
     let frame = TrapFrame {
         cs: KERNEL_CS,
         ss: KERNEL_SS,
@@ -200,7 +200,7 @@ fn shutdown_records_the_reason_and_refuses_unknown_ones() {
         s.call(nr::SCHED_OP, [u64::from(SCHEDOP_SHUTDOWN), DATA, 0, 0, 0]),
         Completion::Value(0)
     );
-    assert_eq!(s.domain.state, DomainState::Shutdown(SHUTDOWN_POWEROFF));
+    assert_eq!(s.domain.state(), DomainState::Shutdown(SHUTDOWN_POWEROFF));
     assert_eq!(
         s.call(nr::SCHED_OP, [2, 0x10, 0, 0, 0]),
         value(Errno::EFAULT),
@@ -314,7 +314,7 @@ fn iret_to_a_non_canonical_address_or_user_mode_crashes_the_domain() {
         };
         s.put(s.frame.rsp, context.as_bytes());
         s.call(nr::IRET, [0; 5]);
-        assert_eq!(s.domain.state, DomainState::Crashed, "rip {rip:#x} cs {cs:#x}");
+        assert_eq!(s.domain.state(), DomainState::Crashed, "rip {rip:#x} cs {cs:#x}");
     }
 }
 
@@ -397,7 +397,7 @@ fn set_iopl_is_for_the_control_domain_and_bounded() {
     let mut s = setup(true);
     s.put(DATA, &1u32.to_le_bytes());
     assert_eq!(s.call(nr::PHYSDEV_OP, [6, DATA, 0, 0, 0]), Completion::Value(0));
-    assert_eq!(s.domain.vcpu.iopl, 1);
+    assert_eq!(s.domain.vcpu.iopl(), 1);
     s.put(DATA, &4u32.to_le_bytes());
     assert_eq!(s.call(nr::PHYSDEV_OP, [6, DATA, 0, 0, 0]), value(Errno::EINVAL));
     let mut u = setup(false);

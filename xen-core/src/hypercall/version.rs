@@ -88,7 +88,7 @@ fn xen_version_into_buffer<P: Platform>(
             if info.submap_idx >= XENFEAT_NR_SUBMAPS {
                 return Err(Errno::EINVAL);
             }
-            info.submap = if context.domain.privileged {
+            info.submap = if context.domain.privilege().is_some() {
                 1 << XENFEAT_DOM0
             } else {
                 0

@@ -118,7 +118,6 @@ impl Hypervisor {
                 name: spec.name,
                 nr_pages: spec.memory_bytes / PAGE_SIZE,
                 cmdline: spec.cmdline,
-                privileged: domid == 0,
                 hypervisor_l4,
             };
             let built =
@@ -145,7 +144,7 @@ impl Hypervisor {
                 weight: spec.weight,
                 cap: spec.cap,
             });
-            publish_wallclock(memory, domain.shared_info, wallclock);
+            publish_wallclock(memory, domain.shared_info(), wallclock);
             if let Err(mut refused) = self.add_domain(domain) {
                 refused.release_memory(frames, memory, &mut |_| ());
                 return Err(fail(BootDomainCause::IdTaken));

@@ -31,8 +31,8 @@ impl Hypervisor {
     ) -> Result<(), RunEnd> {
         let domain = self.domains.get_mut(id).expect("ending a domain in the table");
         domain.flush_console(machine);
-        let name = &domain.name;
-        let verdict = match domain.state {
+        let name = &domain.name();
+        let verdict = match domain.state() {
             DomainState::Shutdown(SHUTDOWN_POWEROFF) => {
                 machine.log(LogLevel::Info, format_args!("domain {id} ({name}) powered off"));
                 DebugExit::Success
@@ -55,7 +55,7 @@ impl Hypervisor {
                 DebugExit::Success
             }
             DomainState::Crashed | DomainState::Running => {
-                let reason = domain.crash_reason.unwrap_or("unknown");
+                let reason = domain.crash_reason().unwrap_or("unknown");
                 machine.log(LogLevel::Error, format_args!("domain {id} ({name}) crashed: {reason}"));
                 DebugExit::GuestCrashed
             }
@@ -108,8 +108,8 @@ impl Hypervisor {
                 LogLevel::Info,
                 format_args!(
                     "cpu time: d{} ({}) ran {} us",
-                    domain.id,
-                    domain.name,
+                    domain.id(),
+                    domain.name(),
                     domain.vcpu.sched.total_run() / 1000
                 ),
             );

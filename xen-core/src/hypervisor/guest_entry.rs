@@ -65,7 +65,9 @@ impl Hypervisor {
                 LogLevel::Error,
                 format_args!(
                     "d{} ({}): syscall from 32-bit code at rip {:#x}",
-                    domain.id, domain.name, frame.rip
+                    domain.id(),
+                    domain.name(),
+                    frame.rip
                 ),
             );
             domain.crash("32-bit syscall, which 64-bit PV guests cannot use");
@@ -98,7 +100,9 @@ impl Hypervisor {
                         LogLevel::Error,
                         format_args!(
                             "d{}: return to rip {:#x} cs {:#x} refused",
-                            domain.id, frame.rip, frame.cs
+                            domain.id(),
+                            frame.rip,
+                            frame.cs
                         ),
                     );
                     domain.crash("unsafe return frame");
@@ -161,7 +165,7 @@ fn deliver_events_now<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, 
     if upcall && let Err(error) = bounce_event(domain, frame, machine) {
         machine.log(
             LogLevel::Error,
-            format_args!("d{} ({}): event upcall failed: {}", domain.id, domain.name, error),
+            format_args!("d{} ({}): event upcall failed: {}", domain.id(), domain.name(), error),
         );
         domain.crash("event upcall could not be delivered");
         return false;

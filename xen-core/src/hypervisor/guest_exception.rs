@@ -50,8 +50,8 @@ pub(super) fn handle_exception<M: Machine>(domain: &mut PvDomain, frame: &mut Tr
             LogLevel::Error,
             format_args!(
                 "d{} ({}): exception {} ({}) at rip {:#x}: {}",
-                domain.id,
-                domain.name,
+                domain.id(),
+                domain.name(),
                 vector,
                 exception_name(u64::from(vector)),
                 frame.rip,

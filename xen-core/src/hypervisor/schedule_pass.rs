@@ -90,7 +90,7 @@ impl Hypervisor {
         let _ = domain.vcpu.take_loadable_state();
         machine.load_registers(domain.vcpu.loadable());
         let (reading, scale) = machine.clock();
-        publish_vcpu_time(machine.memory(), domain.shared_info, 0, reading, scale);
+        publish_vcpu_time(machine.memory(), domain.shared_info(), 0, reading, scale);
         cpu.current = Some(id);
     }
 }

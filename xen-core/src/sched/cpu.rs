@@ -31,12 +31,12 @@ impl Cpu {
     pub fn run_timers(&self, domains: &mut DomainTable, memory: &mut impl PhysicalMemory, now: u64) -> bool {
         let mut woke = false;
         for domain in domains.iter_mut().filter(|domain| domain.is_running()) {
-            let running = self.current == Some(domain.id);
+            let running = self.current == Some(domain.id());
             let expired = domain.vcpu.timers.expire(now, running);
             if expired.virq_timer {
                 woke |= domain.raise_virq(memory, VIRQ_TIMER);
             }
-            if expired.poll_timeout && !domain.vcpu.run_state.is_runnable() {
+            if expired.poll_timeout && !domain.vcpu.run_state().is_runnable() {
                 domain.wake();
                 woke = true;
             }
@@ -52,7 +52,7 @@ impl Cpu {
         {
             let mut entities: Vec<_, { crate::domain::domain_table::MAX_DOMAINS }> = Vec::new();
             for domain in domains.iter_mut() {
-                let runnable = domain.is_running() && domain.vcpu.run_state.is_runnable();
+                let runnable = domain.is_running() && domain.vcpu.run_state().is_runnable();
                 // The table has no more domains than the vector has room.
                 let _ = entities.push((&mut domain.vcpu.sched, runnable));
             }
@@ -61,10 +61,10 @@ impl Cpu {
         let yielded = domains
             .iter()
             .find(|domain| domain.vcpu.yielded)
-            .map(|domain| domain.id);
+            .map(|domain| domain.id());
         let candidates = |skip: Option<DomId>| {
             move |domain: &&mut crate::domain::pv_domain::PvDomain| {
-                domain.is_running() && domain.vcpu.run_state.is_runnable() && Some(domain.id) != skip
+                domain.is_running() && domain.vcpu.run_state().is_runnable() && Some(domain.id()) != skip
             }
         };
         let mut choice = scheduler.pick(
@@ -72,7 +72,7 @@ impl Cpu {
             domains
                 .iter_mut()
                 .filter(candidates(yielded))
-                .map(|domain| (domain.id, &mut domain.vcpu.sched)),
+                .map(|domain| (domain.id(), &mut domain.vcpu.sched)),
         );
         if choice.is_none() {
             choice = scheduler.pick(
@@ -80,7 +80,7 @@ impl Cpu {
                 domains
                     .iter_mut()
                     .filter(candidates(None))
-                    .map(|domain| (domain.id, &mut domain.vcpu.sched)),
+                    .map(|domain| (domain.id(), &mut domain.vcpu.sched)),
             );
         }
         for domain in domains.iter_mut() {
@@ -107,7 +107,7 @@ impl Cpu {
         let timers = domains
             .iter()
             .filter(|domain| domain.is_running())
-            .filter_map(|domain| domain.vcpu.timers.next_deadline(self.current == Some(domain.id)))
+            .filter_map(|domain| domain.vcpu.timers.next_deadline(self.current == Some(domain.id())))
             .min();
         let slice = self.current.map(|_| scheduler.run_until(now));
         [timers, slice].into_iter().flatten().min()
@@ -118,16 +118,15 @@ impl Cpu {
 mod tests {
     use super::*;
     use crate::arch::fake::FakeMemory;
-    use crate::domain::pv_domain::{DomainState, PvDomain};
+    use crate::domain::pv_domain::PvDomain;
     use crate::event::Channel;
     use crate::mm::Mfn;
-    use crate::sched::RunState;
     use crate::sched::credit::SchedParams;
 
     fn table(weights: &[u16]) -> DomainTable {
         let mut table = DomainTable::new();
         for (id, &weight) in weights.iter().enumerate() {
-            let mut domain = PvDomain::new(id as DomId, "d", id == 0, Mfn(0x200 + id as u64), 1);
+            let mut domain = PvDomain::new(id as DomId, "d", Mfn(0x200 + id as u64), 1);
             domain.vcpu.sched = crate::sched::SchedEntity::new(SchedParams { weight, cap: 0 });
             domain.vcpu.timers.period = 0;
             assert!(table.insert(domain).is_ok());
@@ -138,7 +137,7 @@ mod tests {
     #[test]
     fn two_busy_domains_share_by_weight_and_a_blocked_one_gets_nothing() {
         let mut domains = table(&[256, 256, 512]);
-        domains.get_mut(0).unwrap().vcpu.run_state = RunState::Blocked;
+        domains.get_mut(0).unwrap().vcpu.block();
         let mut scheduler = CreditScheduler::new(1);
         let mut cpu = Cpu::default();
         let mut now = 0;
@@ -157,7 +156,7 @@ mod tests {
     fn nothing_runnable_means_idle_until_the_next_timer() {
         let mut domains = table(&[256, 256]);
         for domain in domains.iter_mut() {
-            domain.vcpu.run_state = RunState::Blocked;
+            domain.vcpu.block();
         }
         domains.get_mut(1).unwrap().vcpu.timers.singleshot = Some(5_000);
         let mut scheduler = CreditScheduler::new(1);
@@ -178,7 +177,7 @@ mod tests {
         cpu.choose(&mut scheduler, &mut domains, 7_000);
         assert_eq!(cpu.idle, 5_000, "running d1 is not idle");
         assert_eq!(domains.get(1).unwrap().vcpu.sched.total_run(), 2_000);
-        let shared = domains.get(1).unwrap().shared_info;
+        let shared = domains.get(1).unwrap().shared_info();
         assert!(crate::event::TwoLevel::new(shared).is_pending(&memory, port));
     }
 
@@ -192,7 +191,7 @@ mod tests {
         domains.get_mut(first).unwrap().vcpu.yielded = true;
         let next = cpu.choose(&mut scheduler, &mut domains, 1_000).unwrap();
         assert_ne!(next, first);
-        domains.get_mut(1 - first).unwrap().vcpu.run_state = RunState::Blocked;
+        domains.get_mut(1 - first).unwrap().vcpu.block();
         domains.get_mut(first).unwrap().vcpu.yielded = true;
         assert_eq!(cpu.choose(&mut scheduler, &mut domains, 2_000), Some(first));
         assert!(!domains.get(first).unwrap().vcpu.yielded, "a yield counts once");
@@ -202,7 +201,7 @@ mod tests {
     fn dead_domains_are_never_picked_and_their_timers_never_fire() {
         let mut domains = table(&[256]);
         let domain = domains.get_mut(0).unwrap();
-        domain.state = DomainState::Crashed;
+        domain.crash("test");
         domain.vcpu.timers.singleshot = Some(1);
         let mut scheduler = CreditScheduler::new(1);
         let mut cpu = Cpu::default();

@@ -60,7 +60,6 @@ fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -
         name: "test",
         nr_pages,
         cmdline: "console=hvc0",
-        privileged,
         hypervisor_l4: HYPERVISOR_L4,
     };
     build_pv_domain(
@@ -191,7 +190,7 @@ fn start_info_describes_the_domain() {
     assert_eq!(&info.magic[..14], b"xen-3.0-x86_64");
     assert_eq!(info.magic[14], 0);
     assert_eq!(info.nr_pages, 4096);
-    assert_eq!(info.shared_info, built.domain.shared_info.address());
+    assert_eq!(info.shared_info, built.domain.shared_info().address());
     assert_eq!(info.flags, (SifFlags::PRIVILEGED | SifFlags::INITDOMAIN).bits());
     assert_eq!(info.pt_base, built.layout.page_tables.start);
     assert_eq!(info.nr_pt_frames, built.layout.page_tables.pages());
@@ -213,7 +212,7 @@ fn p2m_and_m2p_agree_and_no_frame_is_used_twice() {
         assert_eq!(m.m2p.entries.get(&mfn), Some(&(pfn as u64)), "m2p of pfn {pfn}");
     }
     assert!(
-        !seen.contains(&built.domain.shared_info.0),
+        !seen.contains(&built.domain.shared_info().0),
         "shared_info is the hypervisor's page"
     );
     m.tear_down(built);
@@ -267,7 +266,7 @@ fn events_start_masked_in_every_vcpu_info() {
     let built = build(&ours().build(), 4096, true, &mut m).unwrap();
     assert!(built.domain.events_masked(&m.memory));
     for vcpu in 0..32u64 {
-        let word = m.memory.read_u64(built.domain.shared_info.address() + vcpu * 64);
+        let word = m.memory.read_u64(built.domain.shared_info().address() + vcpu * 64);
         assert_eq!((word >> 8) & 0xff, 1, "vcpu {vcpu}");
     }
     m.tear_down(built);
@@ -382,7 +381,7 @@ fn the_initial_tables_start_pinned_validated_and_loaded_as_on_xen() {
     }
     // shared_info is the domain's, mapped nowhere yet, and typed writable
     // for good, so it can never be made a page table.
-    let shared = m.table.frame(built.domain.shared_info).unwrap();
+    let shared = m.table.frame(built.domain.shared_info()).unwrap();
     assert_eq!(
         (shared.owner(), shared.page_type(), shared.type_count()),
         (Some(0), PageType::Writable, 1)

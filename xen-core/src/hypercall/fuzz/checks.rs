@@ -123,7 +123,7 @@ fn check_cpu(world: &World) -> Result<(), String> {
 fn check_writes(world: &World, caller: xen_abi::mmu::DomId, written: &BTreeSet<u64>) -> Result<(), String> {
     let mut allowed: BTreeSet<u64> = written_grants(world, caller).iter().map(|mfn| mfn.0).collect();
     for domain in world.domains.iter() {
-        allowed.insert(domain.shared_info.0);
+        allowed.insert(domain.shared_info().0);
         for frame in 0..domain.grants.frames_in_use() {
             if let Some(address) = domain.grants.entry_address(frame * 512) {
                 allowed.insert(address >> 12);

@@ -91,7 +91,7 @@ impl World {
         let storage = std::vec![FrameInfo::FREE; MACHINE_FRAMES as usize].leak();
         let mut frames = FrameTable::new(storage, slots);
         let mut domains = std::boxed::Box::new(DomainTable::new());
-        assert!(domains.insert(PvDomain::new(0, "dom0", true, Mfn(0x11), 1)).is_ok());
+        assert!(domains.insert(PvDomain::new(0, "dom0", Mfn(0x11), 1)).is_ok());
         let mut layout = [(0, 0, 0); 3];
         for (slot, &id) in DOMUS.iter().enumerate() {
             let first = FIRST + slot as u64 * (BUILD_FRAMES + SPARES);
@@ -164,7 +164,7 @@ impl World {
         if self
             .domains
             .get(caller)
-            .is_some_and(|domain| domain.state != DomainState::Running)
+            .is_some_and(|domain| domain.state() != DomainState::Running)
         {
             self.destroy(caller);
         }
