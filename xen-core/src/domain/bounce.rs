@@ -55,12 +55,12 @@ pub fn bounce_exception(
     error_code: Option<u64>,
     cr2: Option<u64>,
 ) -> Result<(), BounceError> {
-    let handler = domain.vcpu.traps[usize::from(vector)];
+    let handler = domain.vcpu.trap(vector);
     if handler.address == 0 {
         return Err(BounceError::NoHandler(vector));
     }
     let code = error_code.map(|code| {
-        if vector == 14 && domain.vcpu.kernel_mode {
+        if vector == 14 && domain.vcpu.kernel_mode() {
             code & !PF_USER
         } else {
             code
@@ -84,7 +84,7 @@ pub fn bounce_event(
     frame: &mut TrapFrame,
     platform: &mut impl Platform,
 ) -> Result<(), BounceError> {
-    let callback = domain.vcpu.callbacks.event;
+    let callback = domain.vcpu.callbacks().event;
     if callback == 0 {
         return Ok(());
     }
@@ -103,7 +103,7 @@ fn bounce_to(
 ) -> Result<(), BounceError> {
     let masked = domain.events_masked(platform.memory());
     // A kernel-mode origin shows as RPL 0 in the saved CS; user mode keeps 3.
-    let saved_cs = if domain.vcpu.kernel_mode {
+    let saved_cs = if domain.vcpu.kernel_mode() {
         frame.cs & !3
     } else {
         frame.cs
@@ -261,7 +261,11 @@ mod tests {
         let interrupted = frame;
         bounce_event(&mut domain, &mut frame, &mut platform).unwrap();
         assert_eq!(frame, interrupted, "no callback registered: nothing happens");
-        domain.vcpu.callbacks.event = HANDLER + 0x40;
+        let callbacks = crate::domain::vcpu::Callbacks {
+            event: HANDLER + 0x40,
+            ..domain.vcpu.callbacks()
+        };
+        domain.vcpu.set_callbacks(callbacks).unwrap();
         bounce_event(&mut domain, &mut frame, &mut platform).unwrap();
         assert_eq!(frame.rip, HANDLER + 0x40);
         let saved = words(&mut platform, frame.rsp, 7);

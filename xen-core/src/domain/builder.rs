@@ -16,6 +16,7 @@
 //! the caller gives them back with `FrameTable::destroy_domain`.
 
 use super::boot_layout::{BootLayout, LayoutError, LayoutRequest};
+use super::domain_table::VacantSlot;
 use super::elf_image::ElfImage;
 use super::guest_notes::GuestNotes;
 use super::privilege::Privilege;
@@ -61,8 +62,6 @@ pub struct BuildRequest<'a> {
     pub image: &'a ElfImage<'a>,
     /// Its checked notes.
     pub notes: &'a GuestNotes<'a>,
-    /// Domain id.
-    pub domid: DomId,
     /// Name, for logs.
     pub name: &'a str,
     /// Pages of memory.
@@ -74,9 +73,9 @@ pub struct BuildRequest<'a> {
 }
 
 /// A domain ready to run.
-pub struct BuiltDomain {
-    /// The domain.
-    pub domain: PvDomain,
+pub struct BuiltDomain<'t> {
+    /// The domain, where it lives.
+    pub domain: &'t mut PvDomain,
     /// Registers at its first instruction.
     pub frame: TrapFrame,
     /// Its L4: what CR3 holds while it runs.
@@ -181,15 +180,17 @@ impl<M: PhysicalMemory> DomainMemory<'_, M> {
     }
 }
 
-/// Builds a PV domain, taking its frames from `frames` and giving them to
-/// it in `table`.
-pub fn build_pv_domain(
+/// Builds a PV domain in `slot` (taking its id), taking its frames from
+/// `frames` and giving them to it in `table`.
+pub fn build_pv_domain<'t>(
     request: &BuildRequest<'_>,
+    slot: VacantSlot<'t>,
     memory: &mut impl PhysicalMemory,
     frames: &mut impl FrameSource,
     table: &mut FrameTable<'_>,
     m2p: &mut impl MachineToPhys,
-) -> Result<BuiltDomain, BuildError> {
+) -> Result<BuiltDomain<'t>, BuildError> {
+    let domid = slot.id();
     let notes = request.notes;
     if request.nr_pages > MAX_DOMAIN_PAGES {
         return Err(BuildError::TooLarge(request.nr_pages));
@@ -206,7 +207,7 @@ pub fn build_pv_domain(
         kernel_end: notes.virt_kend,
         module_bytes: 0,
         nr_pages: request.nr_pages,
-        ring_pages: Privilege::of_domain(request.domid).is_none(),
+        ring_pages: Privilege::of_domain(domid).is_none(),
     })
     .map_err(BuildError::Layout)?;
 
@@ -218,7 +219,7 @@ pub fn build_pv_domain(
     let mut frames = DomainFrames {
         source: frames,
         table,
-        owner: request.domid,
+        owner: domid,
     };
     allocate_memory(&mut domain, &layout, &mut frames, m2p)?;
     load_segments(&mut domain, &layout, request.image, notes);
@@ -231,7 +232,7 @@ pub fn build_pv_domain(
 
     let shared_info = frames.take()?;
     domain.memory.zero_frame(shared_info);
-    let mut guest = PvDomain::new(request.domid, request.name, shared_info, request.nr_pages);
+    let guest = slot.fill(request.name, shared_info, request.nr_pages);
     let mut grant_frames = [Mfn(0); MAX_GRANT_FRAMES];
     for grant_frame in &mut grant_frames {
         *grant_frame = frames.take()?;
@@ -239,23 +240,23 @@ pub fn build_pv_domain(
     }
     let table = &mut *frames.table;
     table
-        .pin(domain.memory, l4, request.domid, TableLevel::L4)
+        .pin(domain.memory, l4, domid, TableLevel::L4)
         .map_err(BuildError::PageTablesRefused)?;
     // A new vCPU has no base yet, so none is left to put; nothing runs on
     // this one until the kernel loads its base.
     let first = table
-        .new_baseptr(domain.memory, request.domid, &mut guest.vcpu.kernel_base, l4)
+        .new_baseptr(domain.memory, domid, &mut guest.vcpu.kernel_base, l4)
         .map_err(BuildError::PageTablesRefused)?;
     debug_assert_eq!(first, crate::mm::BaseSwitch::Switched { old: None });
     let shared = table
-        .get_page_and_type(domain.memory, shared_info, request.domid, PageType::Writable)
+        .get_page_and_type(domain.memory, shared_info, domid, PageType::Writable)
         .map_err(|errno| BuildError::FrameNotAssignable(shared_info, errno))?;
     guest.hold_shared_info(shared);
     // Grant frames, shared with the guest like shared_info (Xen's
     // `gnttab_create_shared_page`): set up with `setup_table`.
     for grant_frame in grant_frames {
         let typed = table
-            .get_page_and_type(domain.memory, grant_frame, request.domid, PageType::Writable)
+            .get_page_and_type(domain.memory, grant_frame, domid, PageType::Writable)
             .map_err(|errno| BuildError::FrameNotAssignable(grant_frame, errno))?;
         if let Err(typed) = guest.grants.add_frame(typed) {
             table.put_page_and_type(domain.memory, typed);
@@ -266,7 +267,7 @@ pub fn build_pv_domain(
             (GNTTAB_RESERVED_XENSTORE, domain.mfn(layout.pfn(store))),
             (GNTTAB_RESERVED_CONSOLE, domain.mfn(layout.pfn(console))),
         ];
-        seed_rings_for_dom0(&mut guest, domain.memory, rings)?;
+        seed_rings_for_dom0(guest, domain.memory, rings)?;
     }
     // The domain has never run, so no TLB holds a stale mapping of the frames
     // that just became its page tables.
@@ -275,7 +276,7 @@ pub fn build_pv_domain(
     for vcpu in 0..32u64 {
         domain.memory.write_bytes(shared_info.address() + vcpu * 64 + 1, &[1]);
     }
-    write_start_info(&mut domain, &layout, request, shared_info);
+    write_start_info(&mut domain, &layout, request, domid, shared_info);
 
     let frame = TrapFrame {
         rip: notes.entry,
@@ -442,13 +443,14 @@ fn write_start_info<M: PhysicalMemory>(
     domain: &mut DomainMemory<'_, M>,
     layout: &BootLayout,
     request: &BuildRequest<'_>,
+    domid: DomId,
     shared_info: Mfn,
 ) {
     let mut info = StartInfo::new_zeroed();
     info.magic[..XEN_START_INFO_MAGIC.len()].copy_from_slice(XEN_START_INFO_MAGIC);
     info.nr_pages = request.nr_pages;
     info.shared_info = shared_info.address();
-    let flags = if Privilege::of_domain(request.domid).is_some() {
+    let flags = if Privilege::of_domain(domid).is_some() {
         SifFlags::PRIVILEGED | SifFlags::INITDOMAIN
     } else {
         SifFlags::empty()

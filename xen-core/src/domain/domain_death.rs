@@ -81,7 +81,6 @@ fn take_out(domains: &mut DomainTable, memory: &mut impl PhysicalMemory, id: Dom
 mod tests {
     use super::*;
     use crate::arch::fake::FakeMemory;
-    use crate::domain::pv_domain::PvDomain;
     use crate::event::{Channel, TwoLevel};
     use crate::mm::FrameInfo;
     use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
@@ -91,11 +90,7 @@ mod tests {
     fn a_dead_domains_peers_go_on_and_dom0_hears_of_it() {
         let mut domains = DomainTable::new();
         for id in 0..3u16 {
-            assert!(
-                domains
-                    .insert(PvDomain::new(id, "d", Mfn(0x300 + u64::from(id)), 1))
-                    .is_ok()
-            );
+            assert!(domains.create(id, "d", Mfn(0x300 + u64::from(id)), 1).is_some());
         }
         let mut memory = FakeMemory::default();
         let dom0 = domains.get_mut(0).unwrap();

@@ -2,6 +2,7 @@
 //! not calling.
 
 use super::pv_domain::PvDomain;
+use crate::mm::Mfn;
 use xen_abi::mmu::DomId;
 
 // Domains the hypervisor holds at once; a domain's id is its slot.
@@ -26,18 +27,20 @@ impl DomainTable {
         }
     }
 
-    /// Adds `domain` in the slot of its id; gives it back if the id is out
-    /// of range or taken (it owns frames: the caller must release them, so
-    /// it is returned rather than dropped, large as it is).
-    #[allow(clippy::result_large_err)]
-    pub fn insert(&mut self, domain: PvDomain) -> Result<(), PvDomain> {
-        match self.slots.get_mut(usize::from(domain.id())) {
-            Some(slot @ None) => {
-                *slot = Some(domain);
-                Ok(())
-            }
-            _ => Err(domain),
+    /// The empty slot of id `id`, for a domain to be built in place (a
+    /// domain is large: it is made where it will live, never moved in);
+    /// `None` if the id is out of range or taken.
+    pub fn vacant(&mut self, id: DomId) -> Option<VacantSlot<'_>> {
+        match self.slots.get_mut(usize::from(id)) {
+            Some(slot @ None) => Some(VacantSlot { id, slot }),
+            _ => None,
         }
+    }
+
+    /// Makes a new domain in the free slot of `id` ([`PvDomain::new`]);
+    /// `None` if the id is out of range or taken.
+    pub fn create(&mut self, id: DomId, name: &str, shared_info: Mfn, nr_pages: u64) -> Option<&mut PvDomain> {
+        Some(self.vacant(id)?.fill(name, shared_info, nr_pages))
     }
 
     /// Takes domain `id` out of the table.
@@ -74,6 +77,24 @@ impl DomainTable {
     /// Every domain, to change.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut PvDomain> {
         self.slots.iter_mut().flatten()
+    }
+}
+
+/// The free slot of one domain id, where a domain is built in place.
+pub struct VacantSlot<'t> {
+    id: DomId,
+    slot: &'t mut Option<PvDomain>,
+}
+
+impl<'t> VacantSlot<'t> {
+    /// The id a domain made here gets.
+    pub fn id(&self) -> DomId {
+        self.id
+    }
+
+    /// Makes the domain ([`PvDomain::new`] with this slot's id) in the slot.
+    pub fn fill(self, name: &str, shared_info: Mfn, nr_pages: u64) -> &'t mut PvDomain {
+        self.slot.insert(PvDomain::new(self.id, name, shared_info, nr_pages))
     }
 }
 
@@ -159,16 +180,11 @@ impl Others<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::Mfn;
 
     fn table(ids: &[DomId]) -> DomainTable {
         let mut table = DomainTable::new();
         for &id in ids {
-            assert!(
-                table
-                    .insert(PvDomain::new(id, "d", Mfn(0x100 + u64::from(id)), 1))
-                    .is_ok()
-            );
+            assert!(table.create(id, "d", Mfn(0x100 + u64::from(id)), 1).is_some());
         }
         table
     }
@@ -189,12 +205,8 @@ mod tests {
     #[test]
     fn ids_must_fit_and_be_free() {
         let mut table = table(&[0]);
-        assert!(table.insert(PvDomain::new(0, "again", Mfn(1), 1)).is_err());
-        assert!(
-            table
-                .insert(PvDomain::new(MAX_DOMAINS as DomId, "far", Mfn(1), 1))
-                .is_err()
-        );
+        assert!(table.create(0, "again", Mfn(1), 1).is_none());
+        assert!(table.create(MAX_DOMAINS as DomId, "far", Mfn(1), 1).is_none());
         assert!(table.split(5).is_none());
         assert!(table.split(100).is_none());
         assert_eq!(table.remove(0).map(|d| d.id()), Some(0));

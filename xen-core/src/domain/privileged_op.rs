@@ -82,7 +82,7 @@ fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
 /// `in`/`out` with an 8-bit immediate or DX port, 1, 2 (0x66 prefix) or 4 bytes.
 fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Platform, code: &[u8]) -> Emulation {
     // Virtual IOPL: the guest kernel counts as ring 1.
-    let required = if domain.vcpu.kernel_mode { 1 } else { 3 };
+    let required = if domain.vcpu.kernel_mode() { 1 } else { 3 };
     if domain.vcpu.iopl() < required {
         return Emulation::GeneralProtection;
     }

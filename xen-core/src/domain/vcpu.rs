@@ -52,14 +52,15 @@ pub struct LoadableState {
 /// The state of one vCPU that hypercalls change.
 #[derive(Debug)]
 pub struct Vcpu {
-    /// The virtual IDT.
-    pub traps: [TrapHandler; 256],
-    /// Registered callbacks.
-    pub callbacks: Callbacks,
+    /// The virtual IDT, set entry by entry through [`Vcpu::set_trap`].
+    traps: [TrapHandler; 256],
+    /// Registered callbacks, every address canonical.
+    callbacks: Callbacks,
     /// Guest kernel mode (both modes run at CPL 3; the hypervisor tracks which).
-    pub kernel_mode: bool,
-    /// Kernel stack for user-to-kernel bounces (`stack_switch`): SS and RSP.
-    pub kernel_stack: (u16, u64),
+    kernel_mode: bool,
+    /// Kernel stack for user-to-kernel bounces (`stack_switch`): SS, with
+    /// RPL 3, and RSP.
+    kernel_stack: (u16, u64),
     /// Register state the hypervisor loads into the CPU for the guest: FS and
     /// GS bases and the virtual CR0.TS. Private, so every change goes through
     /// a setter that marks it for loading (see [`Vcpu::take_loadable_state`]).
@@ -169,6 +170,50 @@ impl Vcpu {
         }
         self.loadable_changed = false;
         Some(self.loadable)
+    }
+
+    /// The handler registered for `vector`.
+    #[inline]
+    pub fn trap(&self, vector: u8) -> TrapHandler {
+        self.traps[usize::from(vector)]
+    }
+
+    /// The registered callbacks.
+    #[inline]
+    pub fn callbacks(&self) -> Callbacks {
+        self.callbacks
+    }
+
+    /// Replaces the callbacks; a non-canonical address is refused and
+    /// changes nothing.
+    pub fn set_callbacks(&mut self, callbacks: Callbacks) -> Result<(), Errno> {
+        let Callbacks {
+            event,
+            failsafe,
+            syscall,
+        } = callbacks;
+        if ![event, failsafe, syscall].into_iter().all(is_canonical) {
+            return Err(Errno::EINVAL);
+        }
+        self.callbacks = callbacks;
+        Ok(())
+    }
+
+    /// Whether the guest is in its kernel mode (both modes run at CPL 3).
+    #[inline]
+    pub fn kernel_mode(&self) -> bool {
+        self.kernel_mode
+    }
+
+    /// The kernel stack for bounces from user mode: SS and RSP.
+    pub fn kernel_stack(&self) -> (u16, u64) {
+        self.kernel_stack
+    }
+
+    /// Sets the kernel stack (`stack_switch`); the selector gets RPL 3,
+    /// since guest kernels run in ring 3.
+    pub fn set_kernel_stack(&mut self, ss: u16, rsp: u64) {
+        self.kernel_stack = (ss | 3, rsp);
     }
 
     /// The I/O privilege level its guest kernel has.

@@ -43,15 +43,13 @@ pub fn next_console_poll(domains: &DomainTable, now: u64) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::arch::fake::FakeMemory;
-    use crate::domain::pv_domain::PvDomain;
     use crate::event::{Channel, TwoLevel};
     use crate::mm::Mfn;
 
     fn domains() -> DomainTable {
         let mut domains = DomainTable::new();
         for id in 0..2 {
-            let domain = PvDomain::new(id, "d", Mfn(0x300 + u64::from(id)), 1);
-            assert!(domains.insert(domain).is_ok());
+            assert!(domains.create(id, "d", Mfn(0x300 + u64::from(id)), 1).is_some());
         }
         domains
     }

@@ -3,8 +3,8 @@
 
 use super::{Completion, HypercallContext};
 use crate::arch::Platform;
+use crate::domain::vcpu::Callbacks;
 use crate::guest_copy::read_from_guest;
-use crate::mm::layout::is_canonical;
 use xen_abi::errno::Errno;
 use xen_abi::trap::{
     CALLBACKOP_REGISTER, CALLBACKOP_UNREGISTER, CALLBACKTYPE_EVENT, CALLBACKTYPE_FAILSAFE, CALLBACKTYPE_SYSCALL,
@@ -14,13 +14,12 @@ use xen_abi::trap::{
 /// `set_callbacks(event, failsafe, syscall)`.
 pub fn set_callbacks<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let [event, failsafe, syscall, ..] = args;
-    if ![event, failsafe, syscall].into_iter().all(is_canonical) {
-        return Err(Errno::EINVAL);
-    }
-    let callbacks = &mut context.domain.vcpu.callbacks;
-    callbacks.event = event;
-    callbacks.failsafe = failsafe;
-    callbacks.syscall = syscall;
+    let callbacks = Callbacks {
+        event,
+        failsafe,
+        syscall,
+    };
+    context.domain.vcpu.set_callbacks(callbacks)?;
     Ok(Completion::Value(0))
 }
 
@@ -38,10 +37,7 @@ pub fn callback_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
         }
         _ => return Err(Errno::ENOSYS),
     };
-    if !is_canonical(address) {
-        return Err(Errno::EINVAL);
-    }
-    let callbacks = &mut context.domain.vcpu.callbacks;
+    let mut callbacks = context.domain.vcpu.callbacks();
     match kind {
         CALLBACKTYPE_EVENT => callbacks.event = address,
         CALLBACKTYPE_FAILSAFE => callbacks.failsafe = address,
@@ -49,16 +45,16 @@ pub fn callback_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
         // NMI, sysenter and the 32-bit entries are not supported.
         _ => return Err(Errno::EINVAL),
     }
+    context.domain.vcpu.set_callbacks(callbacks)?;
     Ok(Completion::Value(0))
 }
 
-/// `stack_switch(ss, rsp)`: the kernel stack for bounces from user mode. The
-/// selector gets RPL 3, since guest kernels run in ring 3.
+/// `stack_switch(ss, rsp)`: the kernel stack for bounces from user mode.
 pub fn stack_switch<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let [ss, rsp, ..] = args;
     let Ok(ss) = u16::try_from(ss) else {
         return Err(Errno::EINVAL);
     };
-    context.domain.vcpu.kernel_stack = (ss | 3, rsp);
+    context.domain.vcpu.set_kernel_stack(ss, rsp);
     Ok(Completion::Value(0))
 }

@@ -23,8 +23,7 @@ fn world() -> World {
     platform.guest.map(ARG, true);
     let mut table = DomainTable::new();
     for id in 0..3u16 {
-        let domain = PvDomain::new(id, "d", Mfn(0x100 + u64::from(id)), 16);
-        assert!(table.insert(domain).is_ok());
+        assert!(table.create(id, "d", Mfn(0x100 + u64::from(id)), 16).is_some());
     }
     Domains {
         table,

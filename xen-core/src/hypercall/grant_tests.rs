@@ -1,7 +1,7 @@
 //! Grant tables through the hypercall table: two domains the builder made
 //! (d1 grants, d2 maps and copies) and dom0, on one fake machine.
 
-use super::test_domains::{ARG, Domains, build_domain};
+use super::test_domains::{ARG, Domains, build_domain_in};
 use super::*;
 use crate::arch::PhysicalMemory;
 use crate::arch::fake::FakePlatform;
@@ -41,12 +41,18 @@ fn world() -> World {
     let storage = std::vec![FrameInfo::FREE; 0x100 + 2 * 4096].leak();
     let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
     let mut table = DomainTable::new();
-    assert!(table.insert(PvDomain::new(0, "dom0", Mfn(0x80), 1)).is_ok());
+    assert!(table.create(0, "dom0", Mfn(0x80), 1).is_some());
     let mut map_va = 0;
     for (domid, first) in [(GRANTER, 0x100), (MAPPER, 0x100 + 4096)] {
-        let built = build_domain(&mut platform, &mut frames, domid, PAGES, first, 4096);
+        let built = build_domain_in(
+            &mut platform,
+            &mut frames,
+            table.vacant(domid).unwrap(),
+            PAGES,
+            first,
+            4096,
+        );
         map_va = built.layout.virt_base + (PAGES - 1) * 4096;
-        assert!(table.insert(built.domain).is_ok());
     }
     World {
         d: std::boxed::Box::new(Domains {

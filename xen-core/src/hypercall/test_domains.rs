@@ -4,12 +4,15 @@
 use super::*;
 use crate::arch::GuestMemory;
 use crate::arch::fake::{FakeFrames, FakeM2p, FakePlatform};
+use crate::domain::boot_layout::BootLayout;
 use crate::domain::builder::{BuildRequest, BuiltDomain, build_pv_domain};
-use crate::domain::domain_table::DomainTable;
+use crate::domain::domain_table::{DomainTable, VacantSlot};
 use crate::domain::elf_image::ElfImage;
 use crate::domain::elf_image::test_elf::ours;
 use crate::domain::guest_notes::GuestNotes;
+use crate::domain::pv_domain::PvDomain;
 use crate::mm::Mfn;
+use crate::trap_frame::TrapFrame;
 use xen_abi::mmu::DomId;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -89,23 +92,22 @@ pub(super) fn call_as(
     Some((completion, context.reschedule))
 }
 
-/// Builds the test ELF as unprivileged domain `domid` of `nr_pages`,
+/// Builds the test ELF as an unprivileged domain of `nr_pages` in `slot`,
 /// taking frames `first..first + count`.
-pub(crate) fn build_domain(
+pub(crate) fn build_domain_in<'t>(
     platform: &mut FakePlatform,
     frames: &mut FrameTable<'static>,
-    domid: DomId,
+    slot: VacantSlot<'t>,
     nr_pages: u64,
     first: u64,
     count: u64,
-) -> BuiltDomain {
+) -> BuiltDomain<'t> {
     let bytes = ours().build();
     let image = ElfImage::parse(&bytes).unwrap();
     let notes = GuestNotes::from_image(&image).unwrap();
     let request = BuildRequest {
         image: &image,
         notes: &notes,
-        domid,
         name: "d",
         nr_pages,
         cmdline: "",
@@ -117,12 +119,47 @@ pub(crate) fn build_domain(
     };
     build_pv_domain(
         &request,
+        slot,
         &mut platform.memory,
         &mut source,
         frames,
         &mut FakeM2p::default(),
     )
     .unwrap()
+}
+
+/// A domain built on its own, outside any table, for tests of one caller.
+pub(crate) struct LoneDomain {
+    /// The domain (moved out of the table it was built in: tests only).
+    pub domain: PvDomain,
+    /// Registers at its first instruction.
+    pub frame: TrapFrame,
+    /// Its L4.
+    pub l4: Mfn,
+    /// Where the builder put everything.
+    pub layout: BootLayout,
+}
+
+/// Builds the test ELF as unprivileged domain `domid`, alone
+/// ([`build_domain_in`]).
+pub(crate) fn build_domain(
+    platform: &mut FakePlatform,
+    frames: &mut FrameTable<'static>,
+    domid: DomId,
+    nr_pages: u64,
+    first: u64,
+    count: u64,
+) -> LoneDomain {
+    let mut table = std::boxed::Box::new(DomainTable::new());
+    let slot = table.vacant(domid).unwrap();
+    let built = build_domain_in(platform, frames, slot, nr_pages, first, count);
+    let (frame, l4, layout) = (built.frame, built.l4, built.layout);
+    LoneDomain {
+        domain: table.remove(domid).unwrap(),
+        frame,
+        l4,
+        layout,
+    }
 }
 
 /// The machine address of the L1 entry that maps `va` in the tree under `l4`

@@ -236,9 +236,9 @@ fn trap_tables_install_until_the_zero_entry_and_refuse_non_canonical_handlers() 
     ];
     s.put(DATA, entries.as_bytes());
     assert_eq!(s.call(nr::SET_TRAP_TABLE, [DATA, 0, 0, 0, 0]), Completion::Value(0));
-    assert_eq!(s.domain.vcpu.traps[0].address, 0xffff_ffff_8000_1000);
-    assert_eq!(s.domain.vcpu.traps[3].dpl, 3);
-    assert!(s.domain.vcpu.traps[3].mask_events);
+    assert_eq!(s.domain.vcpu.trap(0).address, 0xffff_ffff_8000_1000);
+    assert_eq!(s.domain.vcpu.trap(3).dpl, 3);
+    assert!(s.domain.vcpu.trap(3).mask_events);
     let bad = [TrapInfo {
         vector: 6,
         flags: 0,
@@ -249,7 +249,7 @@ fn trap_tables_install_until_the_zero_entry_and_refuse_non_canonical_handlers() 
     s.put(DATA, bad.as_bytes());
     assert_eq!(s.call(nr::SET_TRAP_TABLE, [DATA, 0, 0, 0, 0]), value(Errno::EINVAL));
     assert_eq!(s.call(nr::SET_TRAP_TABLE, [0, 0, 0, 0, 0]), Completion::Value(0));
-    assert_eq!(s.domain.vcpu.traps[0].address, 0, "NULL clears the table");
+    assert_eq!(s.domain.vcpu.trap(0).address, 0, "NULL clears the table");
 }
 
 #[test]

@@ -114,14 +114,17 @@ impl Hypervisor {
             let request = BuildRequest {
                 image: &image,
                 notes: &notes,
-                domid,
                 name: spec.name,
                 nr_pages: spec.memory_bytes / PAGE_SIZE,
                 cmdline: spec.cmdline,
                 hypervisor_l4,
             };
-            let built =
-                build_pv_domain(&request, memory, source, frames, m2p).map_err(|e| fail(BootDomainCause::Build(e)))?;
+            let slot = self
+                .domains
+                .vacant(domid)
+                .ok_or_else(|| fail(BootDomainCause::IdTaken))?;
+            let built = build_pv_domain(&request, slot, memory, source, frames, m2p)
+                .map_err(|e| fail(BootDomainCause::Build(e)))?;
             let layout = &built.layout;
             log(
                 LogLevel::Info,
@@ -138,17 +141,13 @@ impl Hypervisor {
                     layout.end
                 ),
             );
-            let mut domain = built.domain;
+            let domain = built.domain;
             domain.vcpu.context = built.frame;
             domain.vcpu.sched = SchedEntity::new(SchedParams {
                 weight: spec.weight,
                 cap: spec.cap,
             });
             publish_wallclock(memory, domain.shared_info(), wallclock);
-            if let Err(mut refused) = self.add_domain(domain) {
-                refused.release_memory(frames, memory, &mut |_| ());
-                return Err(fail(BootDomainCause::IdTaken));
-            }
         }
         Ok(())
     }

@@ -27,8 +27,8 @@ pub(super) fn handle_exception<M: Machine>(domain: &mut PvDomain, frame: &mut Tr
         // trap table says so (DPL >= 1 from guest kernel mode).
         GENERAL_PROTECTION if frame.error_code & 7 == 2 => {
             let software = (frame.error_code >> 3) as u8;
-            let handler = domain.vcpu.traps[usize::from(software)];
-            let lowest = if domain.vcpu.kernel_mode { 1 } else { 3 };
+            let handler = domain.vcpu.trap(software);
+            let lowest = if domain.vcpu.kernel_mode() { 1 } else { 3 };
             if handler.address != 0 && handler.dpl >= lowest {
                 frame.rip = frame.rip.wrapping_add(2);
                 bounce_exception(domain, frame, machine, software, None, None)

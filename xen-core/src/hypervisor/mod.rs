@@ -24,7 +24,6 @@ pub use boot_domains::{BootDomainCause, BootDomainError, BootMachine};
 use crate::arch::Machine;
 use crate::debug_exit::DebugExit;
 use crate::domain::domain_table::DomainTable;
-use crate::domain::pv_domain::PvDomain;
 use crate::mm::{FrameTable, Mfn};
 use crate::sched::{Cpu, CreditScheduler};
 use crate::trap_frame::TrapFrame;
@@ -70,11 +69,9 @@ impl Hypervisor {
         }
     }
 
-    /// Adds a built domain, its first registers in `vcpu.context`; gives it
-    /// back if its id is taken.
-    #[allow(clippy::result_large_err)] // see DomainTable::insert
-    pub fn add_domain(&mut self, domain: PvDomain) -> Result<(), PvDomain> {
-        self.domains.insert(domain)
+    /// Every domain, to add one in place ([`DomainTable::vacant`]).
+    pub fn domains_mut(&mut self) -> &mut DomainTable {
+        &mut self.domains
     }
 
     /// Every domain.

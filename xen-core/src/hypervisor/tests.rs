@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::arch::fake_machine::FakeMachine;
-use crate::hypercall::test_domains::build_domain;
+use crate::hypercall::test_domains::build_domain_in;
 use crate::mm::FrameInfo;
 use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
 use crate::sched::{SchedEntity, SchedParams};
@@ -49,11 +49,10 @@ fn start_domains(ids: &[DomId]) -> Run {
     let mut hypervisor = Box::new(Hypervisor::new());
     for &id in ids {
         let first = 0x100 + u64::from(id) * FRAMES_EACH;
-        let built = build_domain(&mut machine.platform, &mut frames, id, PAGES, first, FRAMES_EACH);
-        let mut domain = built.domain;
-        domain.vcpu.context = built.frame;
-        domain.vcpu.sched = SchedEntity::new(SchedParams { weight: 256, cap: 0 });
-        assert!(hypervisor.add_domain(domain).is_ok());
+        let slot = hypervisor.domains_mut().vacant(id).unwrap();
+        let built = build_domain_in(&mut machine.platform, &mut frames, slot, PAGES, first, FRAMES_EACH);
+        built.domain.vcpu.context = built.frame;
+        built.domain.vcpu.sched = SchedEntity::new(SchedParams { weight: 256, cap: 0 });
     }
     let mut run = Run {
         hypervisor,

@@ -58,7 +58,7 @@ impl FrameTable<'_> {
     ) -> Result<(), Errno> {
         self.give_up_validation(owner);
         self.settle(memory, owner, budget)?;
-        let count = self.frames.len() as u64;
+        let count = self.frame_count();
         while progress.next < 2 * count {
             if !budget.take() {
                 return Err(Errno::ERESTART);
@@ -67,11 +67,11 @@ impl FrameTable<'_> {
             let unpinning = progress.next < count;
             progress.next += 1;
             let mfn = Mfn(index as u64);
-            if self.frames[index].owner != Some(owner) {
+            if self.frames()[index].owner != Some(owner) {
                 continue;
             }
             if unpinning {
-                if self.frames[index].pinned {
+                if self.frames()[index].pinned {
                     // Cannot fail: the frame is `owner`'s and pinned.
                     let _ = self.unpin_within(memory, mfn, owner, budget);
                     if self
@@ -84,14 +84,16 @@ impl FrameTable<'_> {
                 }
                 continue;
             }
-            let frame = &mut self.frames[index];
+            let Some(frame) = self.frame_mut(mfn) else {
+                continue; // cannot happen: index < count
+            };
             if frame.allocated {
                 frame.allocated = false;
                 // Not `put_page_raw`: a frame freed here goes to `freed`,
                 // not to the orphan queue as well.
                 let _ = self.release_general(mfn);
             }
-            if self.frames[index].is_free() {
+            if self.frames()[index].is_free() {
                 progress.teardown.freed += 1;
                 freed(mfn);
             } else {

@@ -26,8 +26,10 @@ use xen_abi::mmu::DomId;
 
 /// Per-frame reference counts, types and ownership.
 pub struct FrameTable<'f> {
-    /// One element per machine frame.
-    pub(super) frames: &'f mut [FrameInfo],
+    /// One element per machine frame: private, so that the rest of `mm`
+    /// reaches a frame only through [`FrameTable::frame_mut`], which checks
+    /// the frame number against the table.
+    frames: &'f mut [FrameInfo],
     /// What slots 256–271 of every validated L4 hold.
     pub(super) hypervisor_slots: [u64; HYPERVISOR_L4_SLOTS],
     /// A frame became a page table since the last [`FrameTable::take_flush_request`].

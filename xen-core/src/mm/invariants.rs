@@ -68,14 +68,14 @@ impl FrameTable<'_> {
     /// Checks every invariant; returns the first violation found.
     pub fn check_invariants(&self, memory: &impl PhysicalMemory) -> Result<(), InvariantViolation> {
         let (job_tables, job_refs) = self.job_holdings();
-        for (index, frame) in self.frames.iter().enumerate() {
+        for (index, frame) in self.frames().iter().enumerate() {
             let mfn = Mfn(index as u64);
             let in_job = job_tables.iter().any(|holding| holding.table == mfn);
             check_frame(frame, in_job).map_err(|rule| InvariantViolation { mfn, rule })?;
         }
-        for chunk_start in (0..self.frames.len()).step_by(CHUNK) {
+        for chunk_start in (0..self.frames().len()).step_by(CHUNK) {
             let mut held = [Held::default(); CHUNK];
-            for (index, frame) in self.frames.iter().enumerate() {
+            for (index, frame) in self.frames().iter().enumerate() {
                 if let Some(level) = validated_table(frame) {
                     let holding = Holding {
                         table: Mfn(index as u64),
@@ -100,7 +100,7 @@ impl FrameTable<'_> {
                     slot.typed += refs.typed;
                 }
             }
-            let frames = self.frames.iter().enumerate().skip(chunk_start).take(CHUNK);
+            let frames = self.frames().iter().enumerate().skip(chunk_start).take(CHUNK);
             for ((index, frame), held) in frames.zip(held.iter()) {
                 let violation = |rule| InvariantViolation {
                     mfn: Mfn(index as u64),

@@ -118,7 +118,6 @@ impl Cpu {
 mod tests {
     use super::*;
     use crate::arch::fake::FakeMemory;
-    use crate::domain::pv_domain::PvDomain;
     use crate::event::Channel;
     use crate::mm::Mfn;
     use crate::sched::credit::SchedParams;
@@ -126,10 +125,9 @@ mod tests {
     fn table(weights: &[u16]) -> DomainTable {
         let mut table = DomainTable::new();
         for (id, &weight) in weights.iter().enumerate() {
-            let mut domain = PvDomain::new(id as DomId, "d", Mfn(0x200 + id as u64), 1);
+            let domain = table.create(id as DomId, "d", Mfn(0x200 + id as u64), 1).unwrap();
             domain.vcpu.sched = crate::sched::SchedEntity::new(SchedParams { weight, cap: 0 });
             domain.vcpu.timers.period = 0;
-            assert!(table.insert(domain).is_ok());
         }
         table
     }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::arch::fake::{FakeM2p, FakeMemory};
+use crate::domain::domain_table::DomainTable;
 use crate::domain::elf_image::test_elf::{KERNEL_BASE, mini_os, ours};
 use crate::mm::FrameInfo;
 use crate::mm::PhysRange;
@@ -50,31 +51,49 @@ fn machine(frames: u64) -> Machine {
     }
 }
 
-fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -> Result<BuiltDomain, BuildError> {
+/// A domain the tests build alone: moved out of the table it was built in
+/// (tests only), with what the builder reported.
+struct Built {
+    domain: PvDomain,
+    frame: TrapFrame,
+    l4: Mfn,
+    layout: BootLayout,
+}
+
+fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -> Result<Built, BuildError> {
+    let domid = if privileged { 0 } else { 1 };
+    let mut table = std::boxed::Box::new(DomainTable::new());
     let image = ElfImage::parse(bytes).unwrap();
     let notes = GuestNotes::from_image(&image).unwrap();
     let request = BuildRequest {
         image: &image,
         notes: &notes,
-        domid: if privileged { 0 } else { 1 },
         name: "test",
         nr_pages,
         cmdline: "console=hvc0",
         hypervisor_l4: HYPERVISOR_L4,
     };
-    build_pv_domain(
+    let built = build_pv_domain(
         &request,
+        table.vacant(domid).unwrap(),
         &mut machine.memory,
         &mut machine.frames,
         &mut machine.table,
         &mut machine.m2p,
-    )
+    )?;
+    let (frame, l4, layout) = (built.frame, built.l4, built.layout);
+    Ok(Built {
+        domain: table.remove(domid).unwrap(),
+        frame,
+        l4,
+        layout,
+    })
 }
 
 impl Machine {
     /// Destroys the domain and checks that every frame it was given came
     /// back free, with the frame table consistent before and after.
-    fn tear_down(&mut self, built: BuiltDomain) {
+    fn tear_down(&mut self, built: Built) {
         self.check();
         let mut domain = built.domain;
         let taken = self.free_at_start - self.frames.free_frames();
@@ -131,7 +150,7 @@ fn read_virtual(memory: &FakeMemory, l4: Mfn, va: u64, length: usize) -> Vec<u8>
 }
 
 /// The start info page `built` hands its guest, read through the guest's tables.
-fn start_info(memory: &FakeMemory, built: &BuiltDomain) -> StartInfo {
+fn start_info(memory: &FakeMemory, built: &Built) -> StartInfo {
     let bytes = read_virtual(
         memory,
         built.l4,

@@ -58,7 +58,7 @@ fn check_registers(world: &World, caller: xen_abi::mmu::DomId) -> Result<(), Str
         }
     }
     // (0, 0) until the guest sets one.
-    let (ss, _) = domain.vcpu.kernel_stack;
+    let (ss, _) = domain.vcpu.kernel_stack();
     if ss != 0 && ss & 3 != 3 {
         return Err(format!("d{caller}'s kernel stack selector {ss:#x} is not ring 3"));
     }

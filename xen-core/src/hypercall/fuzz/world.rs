@@ -8,9 +8,9 @@ use crate::arch::fake_mmu::Caching;
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::domain::domain_death::begin_destroy_domain;
 use crate::domain::domain_table::DomainTable;
-use crate::domain::pv_domain::{DomainState, PvDomain};
+use crate::domain::pv_domain::DomainState;
 use crate::hypercall::Completion;
-use crate::hypercall::test_domains::{build_domain, call_as};
+use crate::hypercall::test_domains::{build_domain_in, call_as};
 use crate::mm::budget::Budget;
 use crate::mm::layout::FIRST_HYPERVISOR_L4_SLOT;
 use crate::mm::pte_rules::{
@@ -91,18 +91,18 @@ impl World {
         let storage = std::vec![FrameInfo::FREE; MACHINE_FRAMES as usize].leak();
         let mut frames = FrameTable::new(storage, slots);
         let mut domains = std::boxed::Box::new(DomainTable::new());
-        assert!(domains.insert(PvDomain::new(0, "dom0", Mfn(0x11), 1)).is_ok());
+        assert!(domains.create(0, "dom0", Mfn(0x11), 1).is_some());
         let mut layout = [(0, 0, 0); 3];
         for (slot, &id) in DOMUS.iter().enumerate() {
             let first = FIRST + slot as u64 * (BUILD_FRAMES + SPARES);
-            let mut built = build_domain(&mut platform, &mut frames, id, PAGES, first, BUILD_FRAMES);
+            let vacant = domains.vacant(id).unwrap();
+            let built = build_domain_in(&mut platform, &mut frames, vacant, PAGES, first, BUILD_FRAMES);
             for spare in first + BUILD_FRAMES..first + BUILD_FRAMES + SPARES {
                 frames.assign(Mfn(spare), id).unwrap();
                 platform.memory.zero_frame(Mfn(spare));
             }
             assert!(built.domain.grants.setup(1).is_some());
             layout[slot] = (built.layout.stack, built.layout.virt_base, built.layout.end);
-            assert!(domains.insert(built.domain).is_ok());
         }
         let _ = frames.take_flush_request();
         let l4 = base_of(&domains, DOMUS[0]).unwrap();
