@@ -10,22 +10,12 @@
 //! | 6 | our xenstore ring (domU) |
 //! | 7-22 | grant windows: other domains' frames we map |
 
-use crate::XenError;
-use core::ops::Range;
-use core::sync::atomic::Ordering;
+mod layout;
 
-/// shared_info.
-pub const SHARED_INFO: usize = 0;
-/// The grant table's frames.
-pub const GRANT_TABLE: Range<usize> = 1..5;
-/// Our console ring.
-pub const CONSOLE_RING: usize = 5;
-/// Our xenstore ring.
-pub const XENSTORE_RING: usize = 6;
-/// Windows for other domains' granted frames.
-pub const WINDOWS: Range<usize> = 7..23;
-/// Pages in the area.
-pub const PAGES: usize = 23;
+pub use layout::{CONSOLE_RING, GRANT_TABLE, PAGES, SHARED_INFO, WINDOWS, XENSTORE_RING};
+
+use crate::XenError;
+use core::sync::atomic::Ordering;
 
 /// Bytes in a page.
 const PAGE_SIZE: usize = xen_abi::page_table_entry::PAGE_SIZE as usize;

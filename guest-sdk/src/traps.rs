@@ -85,7 +85,7 @@ pub fn install(handlers: &[(u8, TrapHandler)]) -> Result<(), XenError> {
 fn stub_address(vector: u8) -> u64 {
     #[cfg(target_os = "none")]
     {
-        crate::arch::trap_stub(vector)
+        crate::arch::stubs::trap_stub(vector)
     }
     #[cfg(not(target_os = "none"))]
     {

@@ -47,7 +47,7 @@ pub fn started() -> bool {
 fn entry_address() -> u64 {
     #[cfg(target_os = "none")]
     {
-        crate::arch::upcall_entry()
+        crate::arch::stubs::upcall_entry()
     }
     #[cfg(not(target_os = "none"))]
     {

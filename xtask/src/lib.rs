@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod demo;
 pub mod hypercall_bench;
 pub mod images;
+pub mod import_graph;
 pub mod prerequisites;
 pub mod qemu;
 pub mod real_xen;

@@ -9,6 +9,7 @@ pub mod hypercall;
 pub mod page_table;
 pub mod port;
 pub mod shared_page;
+pub mod stubs;
 pub mod time;
 
 use crate::start_info::StartInfo;
@@ -33,29 +34,10 @@ core::arch::global_asm!(
     options(att_syntax)
 );
 
-unsafe extern "C" {
-    /// Entry stubs for vectors 0-31, from entry.S.
-    static GUEST_TRAP_STUBS: [u64; 32];
-    /// The event upcall's entry stub, from entry.S.
-    fn guest_sdk_upcall_entry();
-}
-
-/// Address of the event upcall's entry stub.
-pub fn upcall_entry() -> u64 {
-    guest_sdk_upcall_entry as *const () as usize as u64
-}
-
 unsafe extern "Rust" {
     /// The guest kernel's main, named with `guest_sdk::entry!`.
     #[link_name = "guest_sdk_main"]
     fn guest_main(info: &'static StartInfo) -> !;
-}
-
-/// Address of the entry stub for `vector` (0-31).
-pub fn trap_stub(vector: u8) -> u64 {
-    // SAFETY: an immutable table of addresses emitted by entry.S.
-    let stubs = unsafe { &*(&raw const GUEST_TRAP_STUBS) };
-    stubs[usize::from(vector) % 32]
 }
 
 /// Called by `_start` with RSI as the builder left it: the virtual address of

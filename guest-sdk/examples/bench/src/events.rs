@@ -10,7 +10,7 @@
 //!   both domains block in between, so each round switches twice. And
 //!   `sched_op` yield while d1 yields too: each of our calls runs d1 once.
 
-use crate::{CALLS, per_iteration};
+use crate::measure::{CALLS, per_iteration};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use guest_sdk::shared_info::SHARED_INFO;
 use guest_sdk::{XenError, event_channel, println, sched, upcall};

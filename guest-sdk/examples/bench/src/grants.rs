@@ -5,7 +5,7 @@
 //! window, and `GNTTABOP_copy` of a whole page from the grant into another
 //! of our frames.
 
-use crate::per_call;
+use crate::measure::per_call;
 use core::hint::black_box;
 use guest_sdk::grant_table::{self, GrantError};
 use guest_sdk::page_table::{PageTableManager, XenMmu};

@@ -5,7 +5,7 @@
 //! the next request); Xen preempts on time. Both are timed from the guest,
 //! continuations included, and given per entry.
 
-use crate::BENCH_VA;
+use crate::mmu::BENCH_VA;
 use guest_sdk::hypercall::mmu_update;
 use guest_sdk::page_table::{PAGE_SIZE, PRESENT, PageTableError, PageTableManager, XenMmu};
 use guest_sdk::println;

@@ -1,7 +1,8 @@
 //! The console backend: a domU's console ring, mapped at a grant window,
 //! drained into dom0's log as `[dN] line`.
 
-use crate::{CONSOLE_PORT, work};
+use crate::CONSOLE_PORT;
+use crate::wake::work;
 use dom0_tools::console_backend::LineAssembler;
 use guest_sdk::grant_table::{self, GrantError, Mapping};
 use guest_sdk::shared_area::{self, AreaPage};

@@ -14,10 +14,11 @@ extern crate alloc;
 mod console;
 mod store;
 mod vdemo;
+mod wake;
 
 use alloc::format;
 use console::Console;
-use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use core::sync::atomic::Ordering::SeqCst;
 use dom0_tools::xenstore::watches::ConnId;
 use dom0_tools::xenstore::wire::fields;
 use dom0_tools::xenstore::xenstored::{Quotas, Xenstored};
@@ -25,9 +26,10 @@ use guest_sdk::start_info::StartInfo;
 use guest_sdk::{event_channel, println, sched, upcall};
 use store::{StoreRing, dom0_request, introduce};
 use vdemo::Vdemo;
+use wake::{WORK, work};
 use xen_abi::domain_builder::MAX_DOMAINS;
 use xen_abi::errno::Errno;
-use xen_abi::event_channel::{EvtchnPort, VIRQ_DOM_EXC};
+use xen_abi::event_channel::VIRQ_DOM_EXC;
 use xen_abi::xs_wire::XsdSockmsgType;
 
 /// Domain ids looked at: as many as xen-core holds.
@@ -36,14 +38,6 @@ const MAX_DOMID: u16 = MAX_DOMAINS as u16 - 1;
 pub use xen_abi::domain_builder::{CONSOLE_PORT, STORE_PORT};
 /// DomUs served: each takes three grant windows of sixteen.
 const MAX_SERVED: usize = 4;
-
-/// Set by any port dom0 serves and by VIRQ_DOM_EXC: the main loop has work.
-static WORK: AtomicBool = AtomicBool::new(false);
-
-/// The handler of every port dom0 serves: wake the main loop.
-pub fn work(_port: EvtchnPort) {
-    WORK.store(true, SeqCst);
-}
 
 /// Whether domain `domid` exists (status of its port 0 gives ESRCH if not).
 fn exists(domid: u16) -> bool {

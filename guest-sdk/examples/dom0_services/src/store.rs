@@ -4,7 +4,8 @@
 //! does: its home `/local/domain/<id>`, owned by it, with `name`,
 //! `domid` and its console's `console/ring-ref`, `console/port`.
 
-use crate::{STORE_PORT, work};
+use crate::STORE_PORT;
+use crate::wake::work;
 use alloc::format;
 use alloc::vec::Vec;
 use core::mem::offset_of;

@@ -11,7 +11,7 @@
 //! readable by it, each naming the other.
 
 use crate::store::dom0_request;
-use crate::work;
+use crate::wake::work;
 use alloc::format;
 use alloc::string::String;
 use dom0_tools::xenstore::watches::ConnId;

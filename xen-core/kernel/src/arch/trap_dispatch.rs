@@ -44,7 +44,7 @@ pub fn start(frames: FrameTable<'static>, idle_l4: Mfn) -> ! {
             end_run(end);
         }
     }
-    super::entry::enter_guest(frame)
+    super::enter_guest::enter_guest(frame)
 }
 
 /// The last line of a run and its exit code.

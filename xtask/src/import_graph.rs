@@ -1,0 +1,371 @@
+//! The tidy check that layers go one way (issue 14): within each crate, the
+//! graph of its files, where an edge A -> B means that A imports an item
+//! that B defines, has no cycle.
+//!
+//! An import is a `use` declaration or a path in code that starts in the
+//! crate (`crate::a::f`, `super::X`, `self::m::Y`, or a name a `use` brought
+//! in, as `shared_area::address` after `use crate::shared_area`), or a call
+//! of one of the crate's `macro_rules!` macros. Each is followed through the
+//! crate's `pub use` re-exports to the file that defines the item: an import
+//! of `crate::mm::FrameTable`, where `mm/mod.rs` says `pub use
+//! frame_table::FrameTable`, is an edge to `mm/frame_table.rs`, not to
+//! `mm/mod.rs`. A `pub use` is an edge of its own file only if that file's
+//! code uses the name; importing a module is no edge, the paths through it
+//! are.
+//!
+//! Approximations, all towards more edges, never fewer within the crate: a
+//! name a module neither defines nor imports (an item a macro makes, a name
+//! from a glob of another crate) resolves to that module's file; a glob of a
+//! module of the crate (`use crate::a::*`) is an edge to each file defining
+//! a name the importing file mentions, or to the module's file if none; a
+//! bare macro call goes to the file defining a `macro_rules!` of that name.
+//! Names are not told apart by namespace, scopes within a file are not
+//! tracked, `cfg` other than `cfg(test)` counts as enabled.
+//!
+//! Test code does not count: `#[cfg(test)]` items and modules, and files
+//! with "tests" in their name or under a `tests` folder.
+
+mod crate_tree;
+mod rust_source;
+#[cfg(test)]
+mod tests;
+
+use crate::Result;
+use crate_tree::{CrateTree, Import};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::Path;
+
+/// The source folders checked, each a crate's (a `lib.rs` and a `main.rs`
+/// there are two crates); every `guest-sdk/examples/*/src` too.
+const SOURCE_TREES: [&str; 6] = [
+    "xen-core/src",
+    "xen-core/kernel/src",
+    "xen-core/abi/src",
+    "rings/src",
+    "dom0-tools/src",
+    "guest-sdk/src",
+];
+
+/// The folder of the example guests, one crate each.
+const EXAMPLES: &str = "guest-sdk/examples";
+
+/// TEMPORARY (issue 14): imports that close the import cycles known when
+/// this check came, (importing file, defining file). The check leaves these
+/// edges out and warns about the cycles they close; any other cycle fails,
+/// and so does one of these once another import closes it again. Take each
+/// off as its cycle is broken (the check says when): the list must not
+/// grow. Only xen-core/src (being reworked by others) and dom0-tools/src
+/// (left as it was) may have entries.
+const TEMPORARILY_ALLOWED_CYCLE_EDGES: [(&str, &str); 29] = [
+    // The portable arch traits import the TLB flush type from mm, whose
+    // files import the traits; frame_table.rs and domain_teardown.rs import
+    // mmu_job.rs's Job, which drives them.
+    ("xen-core/src/arch/mod.rs", "xen-core/src/mm/tlb_flush.rs"),
+    ("xen-core/src/mm/frame_table.rs", "xen-core/src/mm/mmu_job.rs"),
+    ("xen-core/src/mm/domain_teardown.rs", "xen-core/src/mm/mmu_job.rs"),
+    // Each handler imports Completion (and more) from hypercall/mod.rs,
+    // whose table calls the handlers.
+    ("xen-core/src/hypercall/callbacks.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/console_io.rs", "xen-core/src/hypercall/mod.rs"),
+    (
+        "xen-core/src/hypercall/event_channel_op.rs",
+        "xen-core/src/hypercall/mod.rs",
+    ),
+    (
+        "xen-core/src/hypercall/grant_table_op.rs",
+        "xen-core/src/hypercall/mod.rs",
+    ),
+    ("xen-core/src/hypercall/iret.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/mmu.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/multicall.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/physdev_op.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/sched_op.rs", "xen-core/src/hypercall/mod.rs"),
+    (
+        "xen-core/src/hypercall/segment_base.rs",
+        "xen-core/src/hypercall/mod.rs",
+    ),
+    (
+        "xen-core/src/hypercall/set_timer_op.rs",
+        "xen-core/src/hypercall/mod.rs",
+    ),
+    ("xen-core/src/hypercall/trap_table.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/vcpu_op.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/version.rs", "xen-core/src/hypercall/mod.rs"),
+    ("xen-core/src/hypercall/vm_assist.rs", "xen-core/src/hypercall/mod.rs"),
+    // The long files being split (uncommitted when this list was made): the
+    // parts import constants and types back from the file they came from.
+    (
+        "xen-core/src/boot/manifest/domain_spec.rs",
+        "xen-core/src/boot/manifest.rs",
+    ),
+    (
+        "xen-core/src/boot/manifest/manifest_error.rs",
+        "xen-core/src/boot/manifest.rs",
+    ),
+    (
+        "xen-core/src/boot/memory_map/memory_map_error.rs",
+        "xen-core/src/boot/memory_map.rs",
+    ),
+    (
+        "xen-core/src/boot/memory_map/usable_ranges.rs",
+        "xen-core/src/boot/memory_map.rs",
+    ),
+    ("xen-core/src/boot/tar/ustar_header.rs", "xen-core/src/boot/tar.rs"),
+    (
+        "xen-core/src/domain/elf_image/image_error.rs",
+        "xen-core/src/domain/elf_image.rs",
+    ),
+    (
+        "xen-core/src/domain/elf_image/image_error.rs",
+        "xen-core/src/domain/elf_image/elf_headers.rs",
+    ),
+    (
+        "xen-core/src/domain/elf_image/load_segment.rs",
+        "xen-core/src/domain/elf_image.rs",
+    ),
+    (
+        "xen-core/src/domain/guest_notes/found_notes.rs",
+        "xen-core/src/domain/guest_notes.rs",
+    ),
+    (
+        "xen-core/src/domain/guest_notes/notes_error.rs",
+        "xen-core/src/domain/guest_notes.rs",
+    ),
+    // dom0-tools: node_store.rs imports Node, Caller, Quota... from tree.rs,
+    // which implements node_store.rs's NodeStore for Tree.
+    (
+        "dom0-tools/src/xenstore/node_store.rs",
+        "dom0-tools/src/xenstore/tree.rs",
+    ),
+];
+
+/// The import graph of one crate: files named from the repository root.
+#[derive(Debug)]
+struct Graph {
+    /// The source folder, from the repository root.
+    tree: String,
+    files: Vec<String>,
+    edges: BTreeMap<(usize, usize), Import>,
+}
+
+/// Checks every crate under `root`; returns one problem per cycle (warning,
+/// on stderr, about the known ones).
+pub fn problems(root: &Path) -> Result<Vec<String>> {
+    let mut trees: Vec<String> = SOURCE_TREES.iter().map(|tree| tree.to_string()).collect();
+    if let Ok(examples) = std::fs::read_dir(root.join(EXAMPLES)) {
+        let mut guests = Vec::new();
+        for entry in examples {
+            let src = entry?.path().join("src");
+            if src.is_dir() {
+                guests.push(src.strip_prefix(root).unwrap_or(&src).to_string_lossy().into_owned());
+            }
+        }
+        guests.sort();
+        trees.extend(guests);
+    }
+    let mut problems = Vec::new();
+    for tree in trees {
+        let sources = read_tree(&root.join(&tree), "")?;
+        for crate_root in ["lib.rs", "main.rs"]
+            .into_iter()
+            .filter(|file| sources.contains_key(*file))
+        {
+            let graph = Graph::new(&tree, &sources, crate_root);
+            let (found, warnings) = graph.check(&TEMPORARILY_ALLOWED_CYCLE_EDGES);
+            for warning in warnings {
+                eprintln!("tidy: {warning}");
+            }
+            problems.extend(found);
+        }
+    }
+    Ok(problems)
+}
+
+/// The text of every `.rs` file under `folder`, by path relative to it.
+fn read_tree(folder: &Path, prefix: &str) -> Result<BTreeMap<String, String>> {
+    let mut sources = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(sources);
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            sources.extend(read_tree(&entry.path(), &format!("{name}/"))?);
+        } else if name.ends_with(".rs") {
+            let text = std::fs::read_to_string(entry.path()).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            sources.insert(name, text);
+        }
+    }
+    Ok(sources)
+}
+
+impl Graph {
+    /// The graph of the crate rooted at `crate_root` in source folder `tree`.
+    fn new(tree: &str, sources: &BTreeMap<String, String>, crate_root: &str) -> Graph {
+        let crate_tree = CrateTree::new(sources, crate_root);
+        let files = crate_tree.files.iter().map(|file| format!("{tree}/{file}")).collect();
+        Graph {
+            tree: tree.to_string(),
+            files,
+            edges: crate_tree.edges(),
+        }
+    }
+
+    /// The cycles (problems), and warnings about the `known` edges: the
+    /// cycles they close, or that they can go.
+    fn check(&self, known: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+        let name = |file: usize| self.files[file].as_str();
+        let left_out: BTreeSet<(usize, usize)> = self
+            .edges
+            .keys()
+            .copied()
+            .filter(|&(a, b)| known.contains(&(name(a), name(b))))
+            .collect();
+        let all = self.cycles(&BTreeSet::new());
+        let problems = self
+            .cycles(&left_out)
+            .iter()
+            .map(|cycle| self.describe(cycle, &left_out))
+            .collect();
+        let mut warnings = Vec::new();
+        for cycle in all
+            .iter()
+            .filter(|cycle| left_out.iter().any(|(a, _)| cycle.contains(a)))
+        {
+            let files: Vec<&str> = cycle.iter().map(|&file| name(file)).collect();
+            warnings.push(format!(
+                "import cycle among {} files, allowed for now (TEMPORARILY_ALLOWED_CYCLE_EDGES): {}",
+                files.len(),
+                files.join(", ")
+            ));
+        }
+        for &(a, b) in known {
+            let edge = self.edges.keys().find(|&&(x, y)| (name(x), name(y)) == (a, b));
+            let in_cycle = edge.is_some_and(|(x, y)| all.iter().any(|cycle| cycle.contains(x) && cycle.contains(y)));
+            let tree_file = self.files.iter().any(|file| file == a);
+            if tree_file && !in_cycle {
+                warnings.push(format!(
+                    "{a} -> {b} closes no import cycle now: take it off \
+                     TEMPORARILY_ALLOWED_CYCLE_EDGES (xtask/src/import_graph.rs)"
+                ));
+            }
+        }
+        (problems, warnings)
+    }
+
+    /// The strongly connected components of more than one file (Tarjan's
+    /// algorithm), the `left_out` edges left out, each sorted.
+    fn cycles(&self, left_out: &BTreeSet<(usize, usize)>) -> Vec<Vec<usize>> {
+        let mut next: Vec<Vec<usize>> = vec![Vec::new(); self.files.len()];
+        for &(a, b) in self.edges.keys().filter(|edge| !left_out.contains(edge)) {
+            next[a].push(b);
+        }
+        struct Tarjan<'a> {
+            next: &'a [Vec<usize>],
+            index: Vec<Option<usize>>,
+            low: Vec<usize>,
+            stack: Vec<usize>,
+            on_stack: Vec<bool>,
+            found: Vec<Vec<usize>>,
+            visited: usize,
+        }
+        impl Tarjan<'_> {
+            fn visit(&mut self, v: usize) {
+                (self.index[v], self.low[v]) = (Some(self.visited), self.visited);
+                self.visited += 1;
+                self.stack.push(v);
+                self.on_stack[v] = true;
+                for w in self.next[v].clone() {
+                    match self.index[w] {
+                        None => {
+                            self.visit(w);
+                            self.low[v] = self.low[v].min(self.low[w]);
+                        }
+                        Some(index) if self.on_stack[w] => self.low[v] = self.low[v].min(index),
+                        Some(_) => {}
+                    }
+                }
+                if Some(self.low[v]) == self.index[v] {
+                    let mut component = Vec::new();
+                    while let Some(w) = self.stack.pop() {
+                        self.on_stack[w] = false;
+                        component.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    component.sort();
+                    self.found.push(component);
+                }
+            }
+        }
+        let count = self.files.len();
+        let mut tarjan = Tarjan {
+            next: &next,
+            index: vec![None; count],
+            low: vec![0; count],
+            stack: Vec::new(),
+            on_stack: vec![false; count],
+            found: Vec::new(),
+            visited: 0,
+        };
+        for v in 0..count {
+            if tarjan.index[v].is_none() {
+                tarjan.visit(v);
+            }
+        }
+        let mut cycles: Vec<Vec<usize>> = tarjan.found.into_iter().filter(|c| c.len() > 1).collect();
+        cycles.sort();
+        cycles
+    }
+
+    /// One cycle's report: its files, a shortest loop through the first, and
+    /// every import between its files (those `left_out`, allowed for now,
+    /// marked).
+    fn describe(&self, cycle: &[usize], left_out: &BTreeSet<(usize, usize)>) -> String {
+        let inside = |(a, b): &(usize, usize)| cycle.contains(a) && cycle.contains(b);
+        let mut from: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut queue = VecDeque::from([cycle[0]]);
+        while let Some(a) = queue.pop_front() {
+            for &(_, b) in self.edges.keys().filter(|edge| edge.0 == a && inside(edge)) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = from.entry(b) {
+                    slot.insert(a);
+                    queue.push_back(b);
+                }
+            }
+        }
+        let mut path = vec![cycle[0]];
+        while let Some(&before) = from.get(path.last().expect("starts with one")) {
+            if before == cycle[0] {
+                break;
+            }
+            path.push(before);
+        }
+        path.push(cycle[0]);
+        path.reverse();
+        let prefix = format!("{}/", self.tree);
+        let short = |file: usize| self.files[file].strip_prefix(&prefix).unwrap_or(&self.files[file]);
+        let path: Vec<&str> = path.into_iter().map(short).collect();
+        let mut text = format!(
+            "import cycle among {} files: {}\n    e.g. {}\n    imports (A -> B: A imports an item B defines):",
+            cycle.len(),
+            cycle
+                .iter()
+                .map(|&file| self.files[file].as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            path.join(" -> ")
+        );
+        for (edge, import) in self.edges.iter().filter(|(edge, _)| inside(edge)) {
+            let mark = if left_out.contains(edge) {
+                " [TEMPORARILY_ALLOWED_CYCLE_EDGES]"
+            } else {
+                ""
+            };
+            let (a, b) = (short(edge.0), short(edge.1));
+            text += &format!("\n      {a}:{} -> {b}: {}{mark}", import.line, import.what);
+        }
+        text
+    }
+}
