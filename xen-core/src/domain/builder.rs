@@ -13,7 +13,7 @@
 //!
 //! Every frame is given to the domain in the frame table as it is taken.
 //! If building fails half-way, the frames taken so far stay the domain's:
-//! the caller gives them back with `FrameTable::destroy_domain`.
+//! the caller gives them back with `FrameTable::relinquish_all`.
 
 use super::boot_layout::{BootLayout, LayoutError, LayoutRequest};
 use super::domain_table::VacantSlot;

@@ -163,7 +163,7 @@ impl PvDomain {
         freed: &mut impl FnMut(Mfn),
     ) -> Teardown {
         self.put_held_references(table, memory, &mut Budget::unlimited());
-        table.destroy_domain(memory, self.id, freed)
+        table.relinquish_all(memory, self.id, freed)
     }
 
     /// Starts giving back everything the domain holds, a bounded part at a

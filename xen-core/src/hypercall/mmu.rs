@@ -14,7 +14,7 @@ use xen_abi::errno::Errno;
 /// `mmu_update(list, count, done, foreigndom)`.
 pub fn mmu_update<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let (memory, guest, m2p) = context.platform.memory_parts();
-    let result = updates::mmu_update(context.frames, memory, guest, m2p, context.domain.id(), args);
+    let result = updates::apply_mmu_updates(context.frames, memory, guest, m2p, context.domain.id(), args);
     crash_on_implicit_grant_unmaps(context);
     result.map(completion)
 }
@@ -34,7 +34,7 @@ pub fn update_va_mapping<P: Platform>(
         return Ok(Completion::Continue(args));
     }
     let (memory, guest, _) = context.platform.memory_parts();
-    let result = va_mapping::update_va_mapping(context.frames, memory, context.domain.id(), base, args);
+    let result = va_mapping::remap_va(context.frames, memory, context.domain.id(), base, args);
     carry_out(context.frames, guest, *result.as_ref().unwrap_or(&TlbFlush::None));
     result.map(|_| Completion::Value(0))
 }
@@ -60,7 +60,7 @@ pub fn mmuext_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
     let (memory, guest, _) = context.platform.memory_parts();
     let caller = context.domain.id();
     let base = &mut context.domain.vcpu.kernel_base;
-    let result = extended::mmuext_op(context.frames, memory, guest, caller, base, args);
+    let result = extended::apply_mmuext_ops(context.frames, memory, guest, caller, base, args);
     crash_on_implicit_grant_unmaps(context);
     result.map(completion)
 }

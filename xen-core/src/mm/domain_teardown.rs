@@ -27,7 +27,7 @@ impl FrameTable<'_> {
     /// `freed`. The caller puts the domain's base pointers first. For tests
     /// and the builder's failures; destroyed domains go through
     /// [`FrameTable::begin_relinquish`], which does the same in bounded steps.
-    pub fn destroy_domain<M: PhysicalMemory>(
+    pub fn relinquish_all<M: PhysicalMemory>(
         &mut self,
         memory: &mut M,
         owner: DomId,

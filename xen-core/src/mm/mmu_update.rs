@@ -33,7 +33,7 @@ const REQUEST_SIZE: u64 = size_of::<MmuUpdate>() as u64;
 /// walks through the old subtree, may have gone), nothing for L1 edits,
 /// after which the guest flushes what it needs itself (Xen's `mmu_update`
 /// contract in `public/xen.h`).
-pub fn mmu_update(
+pub fn apply_mmu_updates(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
     guest: &mut impl GuestMemory,

@@ -29,7 +29,7 @@ const OP_SIZE: u64 = size_of::<MmuextOp>() as u64;
 
 /// Runs `mmuext_op(ops, count, done, foreigndom)` for `caller`, whose kernel
 /// base pointer is `base` and whose tables the CPU walks (`guest`).
-pub fn mmuext_op(
+pub fn apply_mmuext_ops(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
     guest: &mut impl GuestMemory,

@@ -16,7 +16,7 @@ use xen_abi::mmu::{UVMF_FLUSHTYPE_MASK, UVMF_INVLPG, UVMF_NONE, UVMF_TLB_FLUSH};
 /// a failed update flushes nothing. Inlined into the hypercall's arm of the
 /// dispatcher (a call here costs it a frame and six saved registers).
 #[inline(always)]
-pub fn update_va_mapping(
+pub fn remap_va(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
     caller: DomId,

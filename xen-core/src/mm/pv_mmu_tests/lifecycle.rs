@@ -129,7 +129,7 @@ fn destroying_a_domain_frees_every_frame() {
     if let Some(old) = base.take() {
         m.table.put_page_and_type(&mut m.memory, old);
     }
-    let teardown = m.table.destroy_domain(&mut m.memory, DOM, &mut |_| ());
+    let teardown = m.table.relinquish_all(&mut m.memory, DOM, &mut |_| ());
     assert_eq!((teardown.freed, teardown.still_referenced), (32, 0));
     for mfn in 0..32 {
         assert!(m.info(Mfn(mfn)).is_free(), "frame {mfn}");
@@ -144,7 +144,7 @@ fn a_foreign_mapping_keeps_a_dead_domains_frame_until_it_goes() {
     m.table
         .mod_entry(&mut m.memory, L1, 20, entry(FOREIGN, PRESENT | RW), DOM, OTHER)
         .unwrap();
-    let teardown = m.table.destroy_domain(&mut m.memory, OTHER, &mut |_| ());
+    let teardown = m.table.relinquish_all(&mut m.memory, OTHER, &mut |_| ());
     assert_eq!((teardown.freed, teardown.still_referenced), (15, 1));
     m.check();
     m.mod_entry(L1, 20, 0).unwrap();

@@ -5,7 +5,7 @@ use super::*;
 use crate::arch::GuestMemory;
 use crate::arch::fake::{FakeGuestMemory, FakeM2p};
 use crate::mm::batch_progress::{MMU_UPDATE_PREEMPTED, MmuBatch};
-use crate::mm::mmu_update::{REQUESTS_PER_CALL, mmu_update};
+use crate::mm::mmu_update::{REQUESTS_PER_CALL, apply_mmu_updates};
 use crate::mm::tlb_flush::TlbFlush;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{
@@ -45,7 +45,7 @@ impl Batch {
 
     fn run_args(&mut self, args: [u64; 5]) -> Result<MmuBatch, Errno> {
         let Machine { table, memory } = &mut self.machine;
-        mmu_update(table, memory, &mut self.guest, &mut self.m2p, DOM, args)
+        apply_mmu_updates(table, memory, &mut self.guest, &mut self.m2p, DOM, args)
     }
 
     fn done(&mut self) -> u32 {

@@ -6,7 +6,7 @@ use crate::arch::GuestMemory;
 use crate::arch::fake::FakeGuestMemory;
 use crate::mm::TypedRef;
 use crate::mm::batch_progress::MmuBatch;
-use crate::mm::mmuext_op::{OPS_PER_CALL, mmuext_op};
+use crate::mm::mmuext_op::{OPS_PER_CALL, apply_mmuext_ops};
 use crate::mm::tlb_flush::TlbFlush;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::*;
@@ -36,7 +36,7 @@ impl Ext {
     fn run(&mut self, ops: &[MmuextOp]) -> Result<MmuBatch, Errno> {
         self.guest.write(OPS, ops.as_bytes()).unwrap();
         let Machine { table, memory } = &mut self.machine;
-        mmuext_op(
+        apply_mmuext_ops(
             table,
             memory,
             &mut self.guest,
@@ -132,7 +132,7 @@ fn page_operations_never_write_a_page_table_or_read_a_foreign_frame() {
         let mut guest = FakeGuestMemory::default();
         guest.map(OPS, true);
         guest.write(OPS, op(MMUEXT_CLEAR_PAGE, L1.0, 0).as_bytes()).unwrap();
-        mmuext_op(
+        apply_mmuext_ops(
             table,
             memory,
             &mut guest,

@@ -8,7 +8,7 @@ use crate::arch::PhysicalMemory;
 use crate::arch::fake::{FakeGuestMemory, FakeMemory};
 use crate::mm::batch_progress::MmuBatch;
 use crate::mm::budget::{Budget, ENTRIES_PER_INVOCATION};
-use crate::mm::mmuext_op::mmuext_op;
+use crate::mm::mmuext_op::apply_mmuext_ops;
 use crate::mm::pte_rules::{PRESENT, RW, entry_address};
 use crate::mm::{FrameInfo, FrameTable, Mfn, PageType, TypedRef};
 use xen_abi::errno::Errno;
@@ -85,7 +85,7 @@ fn op(cmd: u32, mfn: Mfn) -> MmuextOp {
 impl Big {
     /// One invocation of `mmuext_op` with `args`; its result and reads.
     fn invoke(&mut self, args: [u64; 5]) -> (Result<MmuBatch, Errno>, u64) {
-        let result = mmuext_op(
+        let result = apply_mmuext_ops(
             &mut self.table,
             &mut self.memory,
             &mut self.guest,

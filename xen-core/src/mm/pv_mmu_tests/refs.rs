@@ -57,7 +57,7 @@ fn put_without_get_cannot_underflow() {
 fn the_last_general_reference_frees_the_frame() {
     let mut m = Machine::new();
     let page = m.table.get_page(SPARE, DOM).unwrap();
-    let teardown = m.table.destroy_domain(&mut m.memory, DOM, &mut |_| ());
+    let teardown = m.table.relinquish_all(&mut m.memory, DOM, &mut |_| ());
     assert_eq!(teardown.still_referenced, 1);
     assert_eq!(m.info(SPARE).owner(), Some(DOM));
     // A dying domain's frames take no new references.

@@ -288,7 +288,7 @@ impl World {
         let teardown = self
             .m
             .table
-            .destroy_domain(&mut self.m.memory, self.ids[domain], &mut |_| ());
+            .relinquish_all(&mut self.m.memory, self.ids[domain], &mut |_| ());
         assert_eq!(
             teardown,
             Teardown {

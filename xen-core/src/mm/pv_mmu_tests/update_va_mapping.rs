@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::mm::tlb_flush::TlbFlush;
-use crate::mm::update_va_mapping::update_va_mapping;
+use crate::mm::update_va_mapping::remap_va;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{UVMF_ALL, UVMF_INVLPG, UVMF_TLB_FLUSH};
 
@@ -12,7 +12,7 @@ fn va(index: u64) -> u64 {
 }
 
 fn run(m: &mut Machine, args: [u64; 5]) -> Result<TlbFlush, Errno> {
-    update_va_mapping(&mut m.table, &mut m.memory, DOM, L4, args)
+    remap_va(&mut m.table, &mut m.memory, DOM, L4, args)
 }
 
 #[test]
@@ -56,9 +56,9 @@ fn unmapped_hypervisor_and_non_canonical_addresses_have_no_l1_to_edit() {
 #[test]
 fn the_base_must_be_the_callers_validated_l4() {
     let mut m = Machine::pinned_tree();
-    let result = update_va_mapping(&mut m.table, &mut m.memory, DOM, L3, [va(20), 0, 0, 0, 0]);
+    let result = remap_va(&mut m.table, &mut m.memory, DOM, L3, [va(20), 0, 0, 0, 0]);
     assert_eq!(result, Err(Errno::EINVAL));
-    let result = update_va_mapping(&mut m.table, &mut m.memory, OTHER, L4, [va(20), 0, 0, 0, 0]);
+    let result = remap_va(&mut m.table, &mut m.memory, OTHER, L4, [va(20), 0, 0, 0, 0]);
     assert_eq!(result, Err(Errno::EINVAL));
     m.check();
 }
