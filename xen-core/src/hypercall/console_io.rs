@@ -1,6 +1,7 @@
 //! `console_io`: the emergency console.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::{copy_from_guest, copy_to_guest, offset_address};
 use xen_abi::errno::Errno;

@@ -6,7 +6,8 @@
 //! it closes, sends on and unmasks only its own ports (there is no domain
 //! argument to name anyone else's).
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::domain::domain_table::{Everyone, Others};
 use crate::domain::pv_domain::PvDomain;

@@ -9,6 +9,7 @@ use crate::event::{Channel, PortTable, TwoLevel};
 use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
 use crate::mm::{FrameInfo, Mfn};
 use crate::sched::RunState;
+use xen_abi::errno::Errno;
 use xen_abi::event_channel::*;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::DOMID_SELF;

@@ -8,7 +8,8 @@
 //! Not supported (GNTST_general_error): device mappings, `contains_pte`,
 //! application (user-mode) mappings, transfers and version 2.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::{GuestMemory, PhysicalMemory, Platform};
 use crate::domain::domain_table::Others;
 use crate::domain::pv_domain::PvDomain;

@@ -9,6 +9,7 @@ use crate::domain::domain_death::destroy_domain;
 use crate::domain::domain_table::DomainTable;
 use crate::mm::pte_rules::{GNTTAB, HYPERVISOR_L4_SLOTS, RW, entry_address, entry_mfn};
 use crate::mm::{FrameInfo, Mfn};
+use xen_abi::errno::Errno;
 use xen_abi::grant_table::*;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::DOMID_SELF;

@@ -1,6 +1,7 @@
 //! `iret`: return from an exception or event frame through the hypervisor.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::read_from_guest;
 use crate::rflags::{IF, IOPL, VM};

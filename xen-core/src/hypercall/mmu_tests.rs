@@ -10,6 +10,7 @@ use crate::domain::boot_layout::BootLayout;
 use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, PRESENT, RW, entry_address, entry_mfn};
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{FrameInfo, Mfn, PageType};
+use xen_abi::errno::Errno;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::DomId;
 use xen_abi::mmu::{

@@ -1,6 +1,7 @@
 //! `multicall`: a batch of hypercalls in one trap.
 
-use super::{Completion, HypercallContext, dispatch};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::{element_address, offset_address, read_from_guest, write_to_guest};
 use core::mem::offset_of;
@@ -20,7 +21,12 @@ const PER_CALL: u64 = 16;
 /// the entry. Nested multicalls and `iret` are refused per entry with
 /// `-EINVAL`. A preempted entry keeps its new arguments in the list and the
 /// batch resumes from it. The batch stops early if an entry ends the domain.
-pub fn multicall<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
+/// `dispatch` is the hypercall table, which runs each entry.
+pub fn multicall<P: Platform>(
+    context: &mut HypercallContext<'_, P>,
+    args: [u64; 5],
+    dispatch: impl Fn(&mut HypercallContext<'_, P>, u64, [u64; 5]) -> Completion,
+) -> Result<Completion, Errno> {
     let [list, count, ..] = args;
     for index in 0..count.min(PER_CALL) {
         let address = element_address(list, index, ENTRY_SIZE)?;

@@ -1,6 +1,7 @@
 //! `physdev_op`: device access for driver domains.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::read_from_guest;
 use xen_abi::errno::Errno;

@@ -4,7 +4,8 @@
 //! reschedule; the kernel's scheduler switches away on the way out, and the
 //! vCPU later resumes after its hypercall with the result written here.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::{element_address, read_from_guest};
 use xen_abi::errno::Errno;

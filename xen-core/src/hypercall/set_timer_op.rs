@@ -1,6 +1,7 @@
 //! `set_timer_op(deadline)`: the vCPU's one-shot timer.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use xen_abi::errno::Errno;
 

@@ -6,6 +6,7 @@ use crate::domain::pv_domain::DomainState;
 use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
 use crate::mm::{FrameInfo, FrameTable, Mfn};
 use std::vec::Vec;
+use xen_abi::errno::Errno;
 use xen_abi::hypercall as nr;
 use xen_abi::multicall::MulticallEntry;
 use xen_abi::sched::{SCHEDOP_SHUTDOWN, SHUTDOWN_POWEROFF, SchedShutdown};

@@ -3,7 +3,8 @@
 //! Every domain has exactly vCPU 0, so other ids are `-ENOENT`; bringing
 //! vCPUs up and down, runstate areas and moving `vcpu_info` are not offered.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::read_from_guest;
 use crate::time::vcpu_timers::MIN_PERIOD_NS;

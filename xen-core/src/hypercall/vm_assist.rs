@@ -1,6 +1,7 @@
 //! `vm_assist`: optional hypervisor assists.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::{VMASST_CMD_DISABLE, VMASST_CMD_ENABLE, VMASST_TYPE_M2P_STRICT, VMASST_TYPE_RUNSTATE_UPDATE_FLAG};

@@ -1,6 +1,7 @@
 //! `xen_version`: what the hypervisor is and offers.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::{copy_to_guest, is_guest_range, offset_address, write_to_guest};
 use xen_abi::errno::Errno;

@@ -1,27 +1,15 @@
-//! `set_callbacks`, `callback_op` and `stack_switch`: where the hypervisor
-//! enters the guest kernel.
+//! `callback_op`: registers or clears one of the guest kernel's entry points
+//! by type.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
-use crate::domain::vcpu::Callbacks;
 use crate::guest_copy::read_from_guest;
 use xen_abi::errno::Errno;
 use xen_abi::trap::{
     CALLBACKOP_REGISTER, CALLBACKOP_UNREGISTER, CALLBACKTYPE_EVENT, CALLBACKTYPE_FAILSAFE, CALLBACKTYPE_SYSCALL,
     CallbackRegister, CallbackUnregister,
 };
-
-/// `set_callbacks(event, failsafe, syscall)`.
-pub fn set_callbacks<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
-    let [event, failsafe, syscall, ..] = args;
-    let callbacks = Callbacks {
-        event,
-        failsafe,
-        syscall,
-    };
-    context.domain.vcpu.set_callbacks(callbacks)?;
-    Ok(Completion::Value(0))
-}
 
 /// `callback_op(cmd, arg)`: registers or clears one callback by type.
 pub fn callback_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
@@ -46,15 +34,5 @@ pub fn callback_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
         _ => return Err(Errno::EINVAL),
     }
     context.domain.vcpu.set_callbacks(callbacks)?;
-    Ok(Completion::Value(0))
-}
-
-/// `stack_switch(ss, rsp)`: the kernel stack for bounces from user mode.
-pub fn stack_switch<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
-    let [ss, rsp, ..] = args;
-    let Ok(ss) = u16::try_from(ss) else {
-        return Err(Errno::EINVAL);
-    };
-    context.domain.vcpu.set_kernel_stack(ss, rsp);
     Ok(Completion::Value(0))
 }

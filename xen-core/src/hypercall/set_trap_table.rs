@@ -1,6 +1,7 @@
 //! `set_trap_table`: the guest's virtual IDT.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::guest_copy::{element_address, read_from_guest};
 use xen_abi::errno::Errno;

@@ -1,7 +1,8 @@
-//! `set_segment_base` and `fpu_taskswitch`: per-vCPU register state the guest
-//! cannot set itself from ring 3.
+//! `set_segment_base`: the FS and GS bases, which a PV guest cannot load
+//! itself from ring 3.
 
-use super::{Completion, HypercallContext};
+use super::completion::Completion;
+use super::hypercall_context::HypercallContext;
 use crate::arch::Platform;
 use crate::domain::vcpu::LoadableState;
 use crate::mm::layout::is_canonical;
@@ -26,14 +27,5 @@ pub fn set_segment_base<P: Platform>(
         _ => return Err(Errno::EINVAL),
     };
     context.domain.vcpu.update_loadable(|state| set(state, base));
-    Ok(Completion::Value(0))
-}
-
-/// `fpu_taskswitch(set)`: sets or clears the virtual CR0.TS.
-pub fn fpu_taskswitch<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
-    context
-        .domain
-        .vcpu
-        .update_loadable(|state| state.fpu_task_switched = args[0] != 0);
     Ok(Completion::Value(0))
 }
