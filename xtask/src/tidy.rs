@@ -8,14 +8,6 @@ use std::path::{Path, PathBuf};
 /// The most lines a Rust file may have, tests included.
 pub const MAX_LINES: usize = 600;
 
-/// Files over [`MAX_LINES`] today, being split into files of one idea
-/// (issue 14). Each is still listed as over the limit, but does not fail the
-/// check. Empty this list as the splits land: it must not grow.
-const KNOWN_LONG_FILES: [&str; 2] = [
-    "xen-core/src/hypercall/grant_tests.rs",
-    "xen-core/src/hypercall/fuzz/world.rs",
-];
-
 /// The lock files of the two workspaces: the host one and the bare-metal one.
 const LOCK_FILES: [&str; 2] = ["Cargo.lock", "bare-metal/Cargo.lock"];
 
@@ -32,24 +24,11 @@ pub fn check(root: &Path) -> Result<()> {
     {
         let text = std::fs::read_to_string(root.join(file)).map_err(|e| format!("{}: {e}", file.display()))?;
         let lines = text.lines().count();
-        let known = KNOWN_LONG_FILES.iter().any(|known| Path::new(known) == file);
         if lines > MAX_LINES {
-            if known {
-                eprintln!(
-                    "tidy: {} has {lines} lines (over {MAX_LINES}; known, being split)",
-                    file.display()
-                );
-            } else {
-                problems.push(format!(
-                    "{} has {lines} lines, over {MAX_LINES}: split it by object",
-                    file.display()
-                ));
-            }
-        } else if known {
-            eprintln!(
-                "tidy: {} has {lines} lines now: take it off KNOWN_LONG_FILES (xtask/src/tidy.rs)",
+            problems.push(format!(
+                "{} has {lines} lines, over {MAX_LINES}: split it by object",
                 file.display()
-            );
+            ));
         }
     }
     let unexpected = |name: &str, expected: &[&str], why: &str| {
@@ -133,8 +112,6 @@ mod tests {
                 ("rustfmt.toml", String::new()),
                 ("src/lib.rs", lines(MAX_LINES)),
                 ("target/debug/build/out.rs", lines(MAX_LINES + 1)),
-                // A known long file, being split, does not fail the check.
-                (KNOWN_LONG_FILES[0], lines(1000)),
             ],
         );
         assert!(check(&root).is_ok());

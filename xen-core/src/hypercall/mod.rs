@@ -104,7 +104,11 @@ mod event_tests;
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
+mod grant_sequence_tests;
+#[cfg(test)]
 mod grant_tests;
+#[cfg(test)]
+mod grant_world;
 #[cfg(test)]
 mod mmu_cpu_tests;
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! tables it was: grant mappings dropped with them crash that domain, not
 //! whichever domain makes the next page-table request.
 
-use super::grant_tests::{GRANTER, LIST, MAPPER, granted};
+use super::grant_world::{GRANTER, LIST, MAPPER, granted};
 use super::test_domains::{Domains, call_as};
 use super::*;
 use crate::arch::{GuestMemory, PhysicalMemory};

@@ -11,6 +11,8 @@
 //! runs [`long_run`] with fresh seeds until the time is up.
 
 mod checks;
+mod choices;
+mod op_runner;
 mod ops;
 mod world;
 

@@ -1,0 +1,311 @@
+//! How each [`FuzzOp`] becomes hypercalls from the domain it names, with
+//! their guest-memory arguments written first.
+
+use super::ops::{FrameChoice, FuzzOp};
+use super::world::{StepReport, World, slot_of};
+use crate::arch::{GuestMemory, PhysicalMemory};
+use crate::hypercall::Completion;
+use crate::hypercall::test_domains::call_as;
+use xen_abi::event_channel::*;
+use xen_abi::grant_table::*;
+use xen_abi::hypercall as nr;
+use xen_abi::mmu::DomId;
+use xen_abi::mmu::*;
+use xen_abi::multicall::MulticallEntry;
+use xen_abi::trap::IretContext;
+use zerocopy::{FromZeros, Immutable, IntoBytes};
+
+impl World {
+    pub(super) fn run(&mut self, caller: DomId, op: &FuzzOp, report: &mut StepReport) {
+        let (arg, ..) = self.layout[slot_of(caller)];
+        let done = arg + 4096 - 8;
+        match op {
+            FuzzOp::MmuUpdate { requests, .. } => {
+                let list: std::vec::Vec<MmuUpdate> = requests
+                    .iter()
+                    .map(|(table, slot, command, value)| MmuUpdate {
+                        ptr: self.frame_of(caller, *table).address() + u64::from(slot % 512) * 8 + u64::from(*command),
+                        val: self.entry_of(caller, *value),
+                    })
+                    .collect();
+                self.batch(caller, nr::MMU_UPDATE, list.as_bytes(), list.len(), report);
+            }
+            FuzzOp::Mmuext { ops, .. } => {
+                let list: std::vec::Vec<MmuextOp> = ops.iter().map(|choice| self.ext_of(caller, *choice)).collect();
+                self.batch(caller, nr::MMUEXT_OP, list.as_bytes(), list.len(), report);
+            }
+            FuzzOp::UpdateVa { va, value, flags, .. } => {
+                let args = [
+                    self.va_of(caller, *va),
+                    self.entry_of(caller, *value),
+                    u64::from(flags & 7),
+                    0,
+                    0,
+                ];
+                self.call(caller, nr::UPDATE_VA_MAPPING, args, report);
+            }
+            FuzzOp::GuestWrite { va, value, .. } => {
+                let va = self.va_of(caller, *va) & !7;
+                // Only where the guest itself may write: its half of the
+                // address space (the CPU would fault anywhere else).
+                if va < 0x8000_0000_0000 {
+                    let _ = self.platform.guest.write(va, &value.to_le_bytes());
+                }
+            }
+            FuzzOp::GrantWrite {
+                gref,
+                flags,
+                grantee,
+                frame,
+                ..
+            } => {
+                let domain = self.domains.get(caller).unwrap();
+                if let Some(address) = domain.grants.entry_address(u32::from(*gref)) {
+                    let busy = (GrantFlags::READING | GrantFlags::WRITING).bits();
+                    let old = self.platform.memory.read_u64(address);
+                    // The granter's own rule: never over an entry in use.
+                    if old as u16 & busy == 0 {
+                        let grantee = [1, 2, 3, DOMID_SELF][usize::from(*grantee)];
+                        let entry =
+                            u64::from(flags & !busy) | u64::from(grantee) << 16 | self.frame_of(caller, *frame).0 << 32;
+                        self.platform.memory.write_u64(address, entry);
+                    }
+                }
+            }
+            FuzzOp::GrantMap {
+                granter,
+                gref,
+                flags,
+                va,
+                ..
+            } => {
+                let map = GnttabMapGrantRef {
+                    host_addr: self.va_of(caller, *va),
+                    flags: u32::from(*flags & 0x1f) | GntmapFlags::HOST_MAP.bits(),
+                    gref: u32::from(*gref),
+                    dom: [1, 2, 3, 7][usize::from(*granter)],
+                    ..Default::default()
+                };
+                self.grant_op(caller, GNTTABOP_MAP_GRANT_REF, map, report);
+            }
+            FuzzOp::GrantUnmap { handle, va, .. } => {
+                let unmap = GnttabUnmapGrantRef {
+                    host_addr: self.va_of(caller, *va),
+                    handle: u32::from(*handle),
+                    ..Default::default()
+                };
+                // Half the time at the address the handle really maps.
+                let real = self
+                    .domains
+                    .get(caller)
+                    .and_then(|domain| domain.maptrack.get(unmap.handle))
+                    .map(|entry| entry.mapping.va);
+                let unmap = match real {
+                    Some(va) if handle % 2 == 0 => GnttabUnmapGrantRef { host_addr: va, ..unmap },
+                    _ => unmap,
+                };
+                self.grant_op(caller, GNTTABOP_UNMAP_GRANT_REF, unmap, report);
+            }
+            FuzzOp::GrantCopy {
+                granter,
+                gref,
+                offset,
+                len,
+                to,
+                to_granter,
+                ..
+            } => {
+                let granter = [1, 2, 3, 7][usize::from(*granter)];
+                let own = GnttabCopyPtr {
+                    u: self.frame_of(caller, *to).0,
+                    domid: DOMID_SELF,
+                    offset: offset % 4096,
+                    ..Default::default()
+                };
+                let granted = GnttabCopyPtr {
+                    u: u64::from(*gref),
+                    domid: granter,
+                    offset: *offset,
+                    ..Default::default()
+                };
+                let (source, dest, flags) = if *to_granter {
+                    (own, granted, GntcopyFlags::DEST_GREF)
+                } else {
+                    (granted, own, GntcopyFlags::SOURCE_GREF)
+                };
+                let copy = GnttabCopy {
+                    source,
+                    dest,
+                    len: *len % 4200,
+                    flags: flags.bits(),
+                    ..Default::default()
+                };
+                self.grant_op(caller, GNTTABOP_COPY, copy, report);
+            }
+            FuzzOp::Event { kind, peer, port, .. } => {
+                let peer = [1, 2, 3, 0][usize::from(*peer)];
+                let port = u32::from(*port);
+                match kind {
+                    0 => self.event_op(
+                        caller,
+                        EVTCHNOP_ALLOC_UNBOUND,
+                        EvtchnAllocUnbound {
+                            dom: DOMID_SELF,
+                            remote_dom: peer,
+                            port: 0,
+                        },
+                        report,
+                    ),
+                    1 => self.event_op(
+                        caller,
+                        EVTCHNOP_BIND_INTERDOMAIN,
+                        EvtchnBindInterdomain {
+                            remote_dom: peer,
+                            remote_port: port,
+                            ..Default::default()
+                        },
+                        report,
+                    ),
+                    2 => self.event_op(caller, EVTCHNOP_SEND, EvtchnSend { port }, report),
+                    3 => self.event_op(caller, EVTCHNOP_CLOSE, EvtchnClose { port }, report),
+                    _ => self.event_op(caller, EVTCHNOP_UNMASK, EvtchnUnmask { port }, report),
+                }
+            }
+            FuzzOp::Multicall { entries, .. } => {
+                // Each entry's arguments after the entry list, in the same page.
+                let mut calls = std::vec::Vec::new();
+                for (index, (va_call, va, value, ext)) in entries.iter().enumerate() {
+                    let mut entry = MulticallEntry::new_zeroed();
+                    if *va_call {
+                        entry.op = u64::from(nr::UPDATE_VA_MAPPING);
+                        entry.args[..3].copy_from_slice(&[self.va_of(caller, *va), self.entry_of(caller, *value), 2]);
+                    } else {
+                        let at = arg + 2048 + index as u64 * 32;
+                        let request = self.ext_of(caller, *ext);
+                        self.put(at, request.as_bytes());
+                        entry.op = u64::from(nr::MMUEXT_OP);
+                        entry.args[..4].copy_from_slice(&[at, 1, 0, u64::from(DOMID_SELF)]);
+                    }
+                    calls.push(entry);
+                }
+                self.put(arg, calls.as_bytes());
+                self.call(caller, nr::MULTICALL, [arg, calls.len() as u64, 0, 0, 0], report);
+            }
+            FuzzOp::CloneBase { spare, .. } => {
+                let spare = self.frame_of(caller, FrameChoice { kind: 3, index: *spare });
+                let base = self.frame_of(caller, FrameChoice { kind: 0, index: 0 });
+                let ops = [
+                    MmuextOp {
+                        cmd: MMUEXT_COPY_PAGE,
+                        arg1: spare.0,
+                        arg2: base.0,
+                        ..MmuextOp::new_zeroed()
+                    },
+                    MmuextOp {
+                        cmd: MMUEXT_PIN_L4_TABLE,
+                        arg1: spare.0,
+                        ..MmuextOp::new_zeroed()
+                    },
+                ];
+                self.put(arg, ops.as_bytes());
+                self.call(caller, nr::MMUEXT_OP, [arg, 2, done, u64::from(DOMID_SELF), 0], report);
+            }
+            FuzzOp::SegmentBase { which, base, .. } => {
+                let args = [u64::from(*which), self.va_of(caller, *base), 0, 0, 0];
+                self.call(caller, nr::SET_SEGMENT_BASE, args, report);
+            }
+            FuzzOp::StackSwitch { ss, sp, .. } => {
+                let args = [u64::from(*ss), self.va_of(caller, *sp), 0, 0, 0];
+                self.call(caller, nr::STACK_SWITCH, args, report);
+            }
+            FuzzOp::Iret {
+                rip, cs, rflags, flags, ..
+            } => {
+                // The frame at the guest's stack pointer, in its argument page.
+                let saved = IretContext {
+                    rip: self.va_of(caller, *rip),
+                    cs: u64::from(*cs),
+                    rflags: *rflags,
+                    rsp: arg + 1024,
+                    ss: u64::from(*cs) + 8,
+                    flags: *flags,
+                    ..Default::default()
+                };
+                self.put(arg + 2048, saved.as_bytes());
+                self.frame.rsp = arg + 2048;
+                self.call(caller, nr::IRET, [0; 5], report);
+            }
+            FuzzOp::Resume { .. } => {
+                if let Some((number, args)) = self.pending[slot_of(caller)].take() {
+                    self.call(caller, number, args, report);
+                }
+            }
+            FuzzOp::Die { .. } => {
+                if self.alive().count() > 1 {
+                    self.destroy(caller);
+                }
+            }
+        }
+    }
+
+    /// One hypercall invocation; a preempted one is remembered for
+    /// [`FuzzOp::Resume`] (other steps may run in between, as upcalls and
+    /// other domains do).
+    pub(super) fn call(&mut self, caller: DomId, number: u32, args: [u64; 5], report: &mut StepReport) {
+        let Some((completion, _)) = call_as(
+            &mut self.domains,
+            &mut self.frames,
+            &mut self.frame,
+            &mut self.platform,
+            caller,
+            number,
+            args,
+        ) else {
+            return;
+        };
+        report.invocations += 1;
+        report.max_reads = report.max_reads.max(self.platform.memory.take_reads());
+        if let Completion::Continue(next) = completion {
+            self.pending[slot_of(caller)] = Some((number, next));
+        }
+    }
+
+    /// A page-table batch of `count` requests (`list`), with `*done` at
+    /// the end of the argument page.
+    pub(super) fn batch(&mut self, caller: DomId, number: u32, list: &[u8], count: usize, report: &mut StepReport) {
+        let (arg, ..) = self.layout[slot_of(caller)];
+        self.put(arg, list);
+        let args = [arg, count as u64, arg + 4096 - 8, u64::from(DOMID_SELF), 0];
+        self.call(caller, number, args, report);
+    }
+
+    pub(super) fn grant_op<T: IntoBytes + Immutable>(
+        &mut self,
+        caller: DomId,
+        command: u32,
+        op: T,
+        report: &mut StepReport,
+    ) {
+        let (arg, ..) = self.layout[slot_of(caller)];
+        self.put(arg, op.as_bytes());
+        self.call(caller, nr::GRANT_TABLE_OP, [u64::from(command), arg, 1, 0, 0], report);
+    }
+
+    pub(super) fn event_op<T: IntoBytes + Immutable>(
+        &mut self,
+        caller: DomId,
+        command: u32,
+        op: T,
+        report: &mut StepReport,
+    ) {
+        let (arg, ..) = self.layout[slot_of(caller)];
+        self.put(arg, op.as_bytes());
+        self.call(caller, nr::EVENT_CHANNEL_OP, [u64::from(command), arg, 0, 0, 0], report);
+    }
+
+    /// The guest writes its arguments (it may have unmapped the page: then
+    /// the hypercall finds garbage or faults, as it would).
+    pub(super) fn put(&mut self, address: u64, bytes: &[u8]) {
+        let _ = self.platform.guest.write(address, bytes);
+    }
+}
