@@ -4,6 +4,7 @@
 use super::kernel_machine::KernelMachine;
 use super::qemu_exit::exit;
 use spin::Mutex;
+use xen_core::exception_vector::{DEBUG, NMI, PAGE_FAULT};
 use xen_core::hypervisor::{Hypervisor, RunEnd};
 use xen_core::mm::{FrameTable, Mfn};
 use xen_core::sched::Cpu;
@@ -61,13 +62,6 @@ unsafe extern "C" {
     static copy_guest_bytes_fixup: u8;
 }
 
-/// Vector of a page fault.
-const PAGE_FAULT: u64 = 14;
-/// Vector of a non-maskable interrupt.
-const NMI: u64 = 2;
-/// Vector of a debug exception.
-const DEBUG: u64 = 1;
-
 /// Called by `trap_common` with the saved frame; returns to what the frame
 /// then holds.
 ///
@@ -87,13 +81,13 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     }
     // An NMI (from the host, or a watchdog) is not ours to act on, and it may
     // have interrupted code holding the console lock: return without a word.
-    if frame.vector == NMI {
+    if frame.vector == u64::from(NMI) {
         return;
     }
     if frame.vector == u64::from(super::lapic::SPURIOUS_VECTOR) {
         return;
     }
-    if frame.vector == DEBUG {
+    if frame.vector == u64::from(DEBUG) {
         let status = super::control_registers::take_debug_status();
         if !frame.from_guest() {
             crate::arch::debug_trap::in_hypervisor(frame, status);
@@ -114,7 +108,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         super::lapic::end_of_interrupt();
         return;
     }
-    if frame.vector == PAGE_FAULT && frame.rip == &raw const copy_guest_bytes_fault_point as u64 {
+    if frame.vector == u64::from(PAGE_FAULT) && frame.rip == &raw const copy_guest_bytes_fault_point as u64 {
         frame.rip = &raw const copy_guest_bytes_fixup as u64;
         return;
     }
