@@ -32,37 +32,26 @@
 //!   is dom0, the control domain, and is built first; the others are boot-time
 //!   domUs, built in order.
 //!
-//! A domain line is read in `domain_spec`, and the reasons for refusing a line are
-//! in `manifest_error`.
+//! A domain line is read in `domain_spec`, which also holds a line's defaults, and
+//! the reasons for refusing a line are in `manifest_error`. What both of those use
+//! is in files of its own, so that neither imports from this file: the header line
+//! in `header`, the limits in `limits`, and splitting a line into fields in
+//! `fields`.
 
 use domain_spec::parse_domain;
+use fields::{is_blank, next_field};
 use heapless::Vec;
-use xen_abi::start_info::MAX_GUEST_CMDLINE;
 
 mod domain_spec;
+mod fields;
+mod header;
+mod limits;
 mod manifest_error;
 
-pub use domain_spec::DomainSpec;
+pub use domain_spec::{DEFAULT_MEMORY_BYTES, DEFAULT_WEIGHT, DomainSpec};
+pub use header::HEADER;
+pub use limits::{MAX_CMDLINE_LEN, MAX_DOMAINS, MAX_MEMORY_BYTES, MAX_NAME_LEN};
 pub use manifest_error::{ManifestError, ManifestErrorKind};
-
-/// The format line every manifest starts with.
-pub const HEADER: &str = "xen-core-manifest 1";
-// Most domains a manifest may define: all the hypervisor holds.
-pub use xen_abi::domain_builder::MAX_DOMAINS;
-/// Longest domain name.
-pub const MAX_NAME_LEN: usize = 32;
-/// Longest command line: Xen's `start_info.cmd_line` holds 1024 bytes with the NUL.
-pub const MAX_CMDLINE_LEN: usize = MAX_GUEST_CMDLINE - 1;
-/// Memory of a domain whose line has no `memory=`.
-pub const DEFAULT_MEMORY_BYTES: u64 = 32 << 20;
-/// Most memory a domain may ask for.
-pub const MAX_MEMORY_BYTES: u64 = 64 << 30;
-
-/// Domain memory is given in whole pages of this size.
-const PAGE_BYTES: u64 = 4096;
-
-// Weight of a domain whose line has no `weight=` (Xen's default).
-pub use xen_abi::sched::CSCHED_DEFAULT_WEIGHT as DEFAULT_WEIGHT;
 
 /// A parsed manifest, borrowing from its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,19 +103,6 @@ impl<'a> Manifest<'a> {
     pub fn domain(&self, name: &str) -> Option<&DomainSpec<'a>> {
         self.domains.iter().find(|domain| domain.name == name)
     }
-}
-
-/// Field separators: blanks, plus a stray `\r` from an editor.
-fn is_blank(c: char) -> bool {
-    c.is_ascii_whitespace()
-}
-
-/// Takes the next blank-separated field from `rest`.
-fn next_field<'a>(rest: &mut &'a str) -> Option<&'a str> {
-    let text = rest.trim_start_matches(is_blank);
-    let (field, after) = text.split_once(is_blank).unwrap_or((text, ""));
-    *rest = after;
-    if field.is_empty() { None } else { Some(field) }
 }
 
 fn check_header(content: &str) -> Result<(), ManifestErrorKind<'_>> {

@@ -10,43 +10,28 @@
 //! firmware area) with [`MemoryMap::reserve`], and [`MemoryMap::usable_ranges`]
 //! yields what is left for the frame allocator.
 //!
-//! What a region holds is in `region_kind`, the carving of usable ranges in
-//! `usable_ranges`, and the reasons for refusing a map in `memory_map_error`.
+//! What a region holds is in `region_kind`, a region in `memory_region`, a
+//! reservation in `reservation`, how many of each a map holds in `limits`, the
+//! carving of usable ranges in `usable_ranges`, and the reasons for refusing a map
+//! in `memory_map_error`; none of them imports from this file.
 
 use crate::mm::PhysRange;
 use heapless::Vec;
 use xen_abi::hvm_start_info::HvmMemmapTableEntry;
 
+mod limits;
 mod memory_map_error;
+mod memory_region;
 mod region_kind;
+mod reservation;
 mod usable_ranges;
 
+pub use limits::{MAX_REGIONS, MAX_RESERVATIONS};
 pub use memory_map_error::MemoryMapError;
+pub use memory_region::MemoryRegion;
 pub use region_kind::RegionKind;
+pub use reservation::Reservation;
 pub use usable_ranges::UsableRanges;
-
-/// Most regions a map holds, both as firmware entries and after resolving overlaps.
-pub const MAX_REGIONS: usize = 128;
-/// Most reservations a map records.
-pub const MAX_RESERVATIONS: usize = 32;
-
-/// One region of the resolved map.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemoryRegion {
-    /// The addresses the region covers (never empty).
-    pub range: PhysRange,
-    /// What the firmware says they hold.
-    pub kind: RegionKind,
-}
-
-/// Memory the hypervisor keeps for itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reservation {
-    /// The reserved addresses (never empty).
-    pub range: PhysRange,
-    /// What lives there, for boot logs.
-    pub what: &'static str,
-}
 
 /// The resolved firmware map and the hypervisor's reservations.
 #[derive(Clone, Debug)]
@@ -109,11 +94,7 @@ impl MemoryMap {
     /// The RAM no reservation touches, each range shrunk inward to whole frames;
     /// sorted, disjoint and never empty.
     pub fn usable_ranges(&self) -> UsableRanges<'_> {
-        UsableRanges {
-            map: self,
-            region: 0,
-            cursor: 0,
-        }
+        UsableRanges::new(&self.regions, &self.reservations)
     }
 
     /// Bytes of RAM in the firmware map, reservations included.
@@ -129,34 +110,6 @@ impl MemoryMap {
 
     fn ram_regions(&self) -> impl Iterator<Item = &MemoryRegion> {
         self.regions.iter().filter(|region| region.kind == RegionKind::Ram)
-    }
-
-    /// The first address at or after `address` that no reservation holds.
-    fn first_unreserved(&self, mut address: u64) -> u64 {
-        // Each pass either moves `address` strictly up or ends, so this terminates;
-        // several passes are needed when reservations chain into one another.
-        loop {
-            let mut moved = false;
-            for reservation in &self.reservations {
-                if reservation.range.contains(address) {
-                    address = reservation.range.end;
-                    moved = true;
-                }
-            }
-            if !moved {
-                return address;
-            }
-        }
-    }
-
-    /// The lowest reservation start above `address`, or the top of the address space.
-    fn next_reservation_start(&self, address: u64) -> u64 {
-        self.reservations
-            .iter()
-            .map(|reservation| reservation.range.start)
-            .filter(|&start| start > address)
-            .min()
-            .unwrap_or(u64::MAX)
     }
 }
 

@@ -25,8 +25,9 @@
 //! buffer that ends before that block, inside a header or inside an entry's data, is
 //! [`TarError::Truncated`], which is how an empty buffer is reported too.
 //!
-//! The header layout is in `ustar_header`, names in `tar_name`, GNU long names and
-//! pax records in `extended_header`, and the reasons for refusing in `tar_error`.
+//! The header layout and its size, [`BLOCK_SIZE`], are in `ustar_header`, names in
+//! `tar_name`, GNU long names and pax records in `extended_header`, and the reasons
+//! for refusing in `tar_error`; none of them imports from this file.
 
 use extended_header::{long_name_record, pax_path};
 use heapless::Vec;
@@ -40,9 +41,8 @@ mod ustar_header;
 
 pub use tar_error::TarError;
 pub use tar_name::TarName;
+pub use ustar_header::BLOCK_SIZE;
 
-/// Size of a header and the unit data is padded to.
-pub const BLOCK_SIZE: usize = 512;
 /// Most regular files an archive may hold.
 pub const MAX_FILES: usize = 32;
 
@@ -57,7 +57,6 @@ pub struct TarFile<'a> {
     pub offset: usize,
 }
 
-/// Why an archive was refused. Each variant carries the byte offset of the header
 /// A validated archive: its regular files, borrowed from the buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TarArchive<'a> {

@@ -29,35 +29,32 @@
 //! loadable: it is checked like the others but not kept. Extended header numbering
 //! (counts beyond 0xfeff kept in section 0) is not honoured; no kernel needs it.
 //!
-//! The ELF64 header layouts are in `elf_headers`, a segment's checks in
-//! `load_segment`, the walk over note areas in `note_area`, and the reasons for
-//! refusing an image in `image_error`.
+//! The ELF64 header layouts are in `elf_headers`, reading a header table in
+//! `header_table`, a segment's checks in `load_segment`, the walk over note areas in
+//! `note_area`, the bounds on an image's size in `limits`, and the reasons for
+//! refusing an image in `image_error`; none of them imports from this file.
 
-use elf_headers::{FileHeader, PT_NOTE, ProgramHeader, SHT_NOTE, SectionHeader, header_table};
+use elf_headers::{
+    ELF_MAGIC, ELFCLASS64, ELFDATA2LSB, EM_X86_64, ET_DYN, ET_EXEC, EV_CURRENT, FileHeader, PT_NOTE, ProgramHeader,
+    SHT_NOTE, SectionHeader,
+};
+use header_table::header_table;
 use heapless::Vec;
 use load_segment::load_segments;
 use note_area::{NoteArea, RawNote};
 use zerocopy::FromBytes;
 
 mod elf_headers;
+mod header_table;
 mod image_error;
+mod limits;
 mod load_segment;
 mod note_area;
 
 pub use image_error::{AddressSpace, ImageError, Table};
+pub use limits::{MAX_IMAGE_BYTES, MAX_LOAD_SEGMENTS};
 pub use load_segment::{LoadSegment, SegmentFlags};
 pub use note_area::XenNote;
-
-/// Most loadable segments an image may have; kernels have two to four.
-pub const MAX_LOAD_SEGMENTS: usize = 16;
-
-/// Most bytes the loadable segments may span in physical addresses, where they load.
-///
-/// Every byte of the span becomes guest memory the builder must allocate and map
-/// before the guest runs. Linux and Mini-OS images need a few tens of MiB; 1 GiB
-/// leaves room while keeping a hostile header from asking for the whole machine, and
-/// keeps every sum of sizes far from overflowing.
-pub const MAX_IMAGE_BYTES: u64 = 1 << 30;
 
 /// Which headers an image's Xen notes were read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +81,7 @@ impl<'a> ElfImage<'a> {
     /// Checks the image in `bytes`; see the module documentation for what is checked.
     pub fn parse(bytes: &'a [u8]) -> Result<ElfImage<'a>, ImageError> {
         let (header, _) = FileHeader::ref_from_prefix(bytes).map_err(|_| ImageError::TooShort { len: bytes.len() })?;
-        header.check_identity()?;
+        check_identity(header)?;
         let program_headers = header_table::<ProgramHeader>(
             bytes,
             Table::Program,
@@ -187,6 +184,42 @@ impl<'a> ElfImage<'a> {
                 NoteArea::new(bytes, Table::Section, index, header.offset.get(), header.size.get())
             });
         segments.chain(sections).flatten()
+    }
+}
+
+// Here rather than in `load_segment.rs`, which would otherwise import `ElfImage`
+// from this file while this file imports `LoadSegment` from it.
+impl LoadSegment {
+    /// The bytes to copy from `image`: empty if this segment does not come from it.
+    pub fn data<'a>(&self, image: &ElfImage<'a>) -> &'a [u8] {
+        let end = self.file_offset.saturating_add(self.file_size);
+        image.bytes.get(self.file_offset..end).unwrap_or_default()
+    }
+}
+
+/// Checks that `header` is the file header of an x86-64 executable we can read.
+fn check_identity(header: &FileHeader) -> Result<(), ImageError> {
+    let [m0, m1, m2, m3, class, data, version, ..] = header.ident;
+    if [m0, m1, m2, m3] != ELF_MAGIC {
+        return Err(ImageError::NotElf);
+    }
+    if class != ELFCLASS64 {
+        return Err(ImageError::WrongClass { class });
+    }
+    if data != ELFDATA2LSB {
+        return Err(ImageError::WrongByteOrder { data });
+    }
+    if version != EV_CURRENT {
+        return Err(ImageError::WrongVersion { version });
+    }
+    let machine = header.machine.get();
+    if machine != EM_X86_64 {
+        return Err(ImageError::WrongMachine { machine });
+    }
+    match header.kind.get() {
+        ET_EXEC => Ok(()),
+        ET_DYN => Err(ImageError::PositionIndependent),
+        kind => Err(ImageError::WrongType { kind }),
     }
 }
 

@@ -48,50 +48,30 @@
 //!   grow for it: placing the symbol table is the builder's business.
 //!
 //! Reading each note by its type is in `found_notes`, the reasons for refusing in
-//! `notes_error`, and the guest strings those reasons quote in `note_text`.
+//! `notes_error`, and the guest strings those reasons quote in `note_text`. What
+//! they share with this file is in files of its own, so that none of them imports
+//! from this file: the declared features in `features`, the hypervisor's area in
+//! `hypervisor_area`, and what XEN_VERSION and LOADER must say in
+//! `guest_requirements`.
 
 use crate::domain::elf_image::{ElfImage, LoadSegment, MAX_IMAGE_BYTES, SegmentFlags};
-use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT, is_canonical};
+use crate::mm::layout::is_canonical;
 use crate::mm::mfn::PAGE_SIZE;
 use found_notes::Found;
+use guest_requirements::{GENERIC_LOADER, LINUX, XEN_VERSION_PREFIX};
+use hypervisor_area::{HYPERVISOR_AREA_END, HYPERVISOR_AREA_START};
 use xen_abi::elfnote::*;
 
+mod features;
 mod found_notes;
+mod guest_requirements;
+mod hypervisor_area;
 mod note_text;
 mod notes_error;
 
+pub use features::Features;
 pub use note_text::NoteText;
 pub use notes_error::{GuestRange, NotesError};
-
-/// The XEN_VERSION prefix every loadable guest carries.
-const XEN_VERSION_PREFIX: &str = "xen-3.0";
-/// The only LOADER accepted from guests other than Linux.
-const GENERIC_LOADER: &str = "generic";
-/// The GUEST_OS that may use any LOADER.
-const LINUX: &str = "linux";
-/// Start of the hypervisor's L4 slots, the only sensible HV_START_LOW in 64-bit mode.
-const HYPERVISOR_AREA_START: u64 = l4_slot_base(FIRST_HYPERVISOR_L4_SLOT);
-/// End of the hypervisor's L4 slots.
-const HYPERVISOR_AREA_END: u64 = l4_slot_base(LAST_HYPERVISOR_L4_SLOT + 1);
-
-/// The canonical address where L4 slot `slot` begins.
-const fn l4_slot_base(slot: usize) -> u64 {
-    let address = (slot as u64) << 39;
-    if address & (1 << 47) != 0 {
-        address | 0xFFFF_0000_0000_0000
-    } else {
-        address
-    }
-}
-
-/// XENFEAT bit sets (bit n is XENFEAT n) a guest declares.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Features {
-    /// Features the guest can use; includes every required one.
-    pub supported: u32,
-    /// Features the guest cannot run without.
-    pub required: u32,
-}
 
 /// What a PV kernel's Xen notes say, with defaults applied and addresses checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,10 +1,18 @@
-//! One domain line of the manifest: [`DomainSpec`], and reading it from
-//! `domain <name> key=value...`.
+//! One domain line of the manifest: [`DomainSpec`], the defaults of the keys a
+//! line leaves out, and reading it from `domain <name> key=value...`.
 
-use crate::boot::manifest::{
-    DEFAULT_MEMORY_BYTES, DEFAULT_WEIGHT, MAX_CMDLINE_LEN, MAX_MEMORY_BYTES, MAX_NAME_LEN, ManifestErrorKind,
-    PAGE_BYTES, is_blank, next_field,
-};
+use crate::boot::manifest::fields::{is_blank, next_field};
+use crate::boot::manifest::limits::{MAX_CMDLINE_LEN, MAX_MEMORY_BYTES, MAX_NAME_LEN};
+use crate::boot::manifest::manifest_error::ManifestErrorKind;
+
+/// Memory of a domain whose line has no `memory=`.
+pub const DEFAULT_MEMORY_BYTES: u64 = 32 << 20;
+
+// Weight of a domain whose line has no `weight=` (Xen's default).
+pub use xen_abi::sched::CSCHED_DEFAULT_WEIGHT as DEFAULT_WEIGHT;
+
+/// Domain memory is given in whole pages of this size.
+const PAGE_BYTES: u64 = 4096;
 
 /// One domain to build at boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! Why a manifest line could not be read: [`ManifestError`] and its
 //! [`ManifestErrorKind`].
 
-use crate::boot::manifest::{HEADER, MAX_CMDLINE_LEN, MAX_DOMAINS, MAX_NAME_LEN};
+use crate::boot::manifest::header::HEADER;
+use crate::boot::manifest::limits::{MAX_CMDLINE_LEN, MAX_DOMAINS, MAX_NAME_LEN};
 use core::fmt;
 
 /// A manifest line that could not be read.

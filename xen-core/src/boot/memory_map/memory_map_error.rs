@@ -1,6 +1,6 @@
 //! Why a memory map could not be built or extended.
 
-use crate::boot::memory_map::{MAX_REGIONS, MAX_RESERVATIONS};
+use crate::boot::memory_map::limits::{MAX_REGIONS, MAX_RESERVATIONS};
 use core::fmt;
 
 /// Why a memory map could not be built or extended.

@@ -1,8 +1,13 @@
 //! The ustar header block: its layout, the POSIX and GNU magics, the checksum, and
 //! the octal numbers and strings in its fields.
 
-use crate::boot::tar::{BLOCK_SIZE, TarError, TarName};
+use crate::boot::tar::{TarError, TarName};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// Size of a header and the unit data is padded to. It lives with the header
+/// whose size it is, so that this file need not import it from `tar.rs`, which
+/// reads archives through this header.
+pub const BLOCK_SIZE: usize = 512;
 
 /// A ustar header block. Every field is bytes, so any block can be viewed as one.
 #[repr(C)]

@@ -1,18 +1,23 @@
 //! The ELF64 layouts an image is read through (file, program, section and note
-//! headers), the numbers that identify an x86-64 executable, and reading the header
-//! tables out of the file.
+//! headers), the numbers that identify an x86-64 executable, and where a range of
+//! the file lies.
+//!
+//! Only layouts and numbers: checking them is done where an [`ImageError`] is made
+//! (`elf_image.rs`, `header_table`, `load_segment`, `note_area`), so that this file
+//! does not import `image_error`, whose messages quote these numbers.
+//!
+//! [`ImageError`]: crate::domain::elf_image::ImageError
 
-use crate::domain::elf_image::image_error::{ImageError, Table};
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
-const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
+pub(super) const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
 pub(super) const ELFCLASS64: u8 = 2;
 pub(super) const ELFDATA2LSB: u8 = 1;
 pub(super) const EV_CURRENT: u8 = 1;
 pub(super) const EM_X86_64: u16 = 62;
 pub(super) const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
+pub(super) const ET_DYN: u16 = 3;
 pub(super) const PT_LOAD: u32 = 1;
 pub(super) const PT_NOTE: u32 = 4;
 pub(super) const SHT_NOTE: u32 = 7;
@@ -84,64 +89,6 @@ const _: () = assert!(FILE_HEADER_SIZE == 64);
 const _: () = assert!(core::mem::size_of::<ProgramHeader>() == 56);
 const _: () = assert!(core::mem::size_of::<SectionHeader>() == 64);
 const _: () = assert!(NOTE_HEADER_SIZE == 12);
-
-impl FileHeader {
-    /// Checks that this is an x86-64 executable we can read.
-    pub(super) fn check_identity(&self) -> Result<(), ImageError> {
-        let [m0, m1, m2, m3, class, data, version, ..] = self.ident;
-        if [m0, m1, m2, m3] != ELF_MAGIC {
-            return Err(ImageError::NotElf);
-        }
-        if class != ELFCLASS64 {
-            return Err(ImageError::WrongClass { class });
-        }
-        if data != ELFDATA2LSB {
-            return Err(ImageError::WrongByteOrder { data });
-        }
-        if version != EV_CURRENT {
-            return Err(ImageError::WrongVersion { version });
-        }
-        let machine = self.machine.get();
-        if machine != EM_X86_64 {
-            return Err(ImageError::WrongMachine { machine });
-        }
-        match self.kind.get() {
-            ET_EXEC => Ok(()),
-            ET_DYN => Err(ImageError::PositionIndependent),
-            kind => Err(ImageError::WrongType { kind }),
-        }
-    }
-}
-
-/// The `count` headers of type `T` at `offset`, which must have `T`'s size.
-pub(super) fn header_table<T: FromBytes + Immutable + KnownLayout + Unaligned>(
-    bytes: &[u8],
-    table: Table,
-    offset: u64,
-    count: u16,
-    entry_size: u16,
-) -> Result<&[T], ImageError> {
-    // An empty table's offset and entry size mean nothing; linkers leave them 0.
-    if count == 0 {
-        return Ok(&[]);
-    }
-    if usize::from(entry_size) != core::mem::size_of::<T>() {
-        return Err(ImageError::BadEntrySize {
-            table,
-            size: entry_size,
-        });
-    }
-    let out_of_bounds = ImageError::TableOutOfBounds {
-        table,
-        offset,
-        count,
-        file_len: bytes.len(),
-    };
-    let size = u64::from(count).saturating_mul(u64::from(entry_size));
-    let range = file_range(offset, size, bytes.len()).ok_or(out_of_bounds)?;
-    let table_bytes = bytes.get(range).ok_or(out_of_bounds)?;
-    <[T]>::ref_from_bytes(table_bytes).map_err(|_| out_of_bounds)
-}
 
 /// The byte range `[offset, offset + size)` if it lies inside a `file_len`-byte file.
 pub(super) fn file_range(offset: u64, size: u64, file_len: usize) -> Option<core::ops::Range<usize>> {

@@ -4,7 +4,7 @@
 use crate::domain::elf_image::elf_headers::{
     ELFCLASS64, ELFDATA2LSB, EM_X86_64, ET_EXEC, EV_CURRENT, FILE_HEADER_SIZE, ProgramHeader, SectionHeader,
 };
-use crate::domain::elf_image::{MAX_IMAGE_BYTES, MAX_LOAD_SEGMENTS};
+use crate::domain::elf_image::limits::{MAX_IMAGE_BYTES, MAX_LOAD_SEGMENTS};
 use core::fmt;
 
 /// A header table of the file.

@@ -3,7 +3,7 @@
 
 use crate::domain::elf_image::elf_headers::{PT_LOAD, ProgramHeader, file_range};
 use crate::domain::elf_image::image_error::{AddressSpace, ImageError, Table};
-use crate::domain::elf_image::{ElfImage, MAX_IMAGE_BYTES, MAX_LOAD_SEGMENTS};
+use crate::domain::elf_image::limits::{MAX_IMAGE_BYTES, MAX_LOAD_SEGMENTS};
 use bitflags::bitflags;
 use heapless::Vec;
 
@@ -39,13 +39,10 @@ pub struct LoadSegment {
     pub flags: SegmentFlags,
 }
 
+// `LoadSegment::data`, which reads the segment's bytes out of an `ElfImage`, is
+// in `elf_image.rs`, so that this file does not import the image that holds the
+// segments.
 impl LoadSegment {
-    /// The bytes to copy from `image`: empty if this segment does not come from it.
-    pub fn data<'a>(&self, image: &ElfImage<'a>) -> &'a [u8] {
-        let end = self.file_offset.saturating_add(self.file_size);
-        image.bytes.get(self.file_offset..end).unwrap_or_default()
-    }
-
     /// Checks the program header at `index` as a loadable segment of a `file_len`-byte file.
     fn from_header(index: usize, header: &ProgramHeader, file_len: usize) -> Result<LoadSegment, ImageError> {
         let (offset, file_size, mem_size) = (header.offset.get(), header.file_size.get(), header.mem_size.get());

@@ -3,8 +3,10 @@
 //! refused.
 
 use crate::domain::elf_image::XenNote;
-use crate::domain::guest_notes::notes_error::note_name;
-use crate::domain::guest_notes::{Features, HYPERVISOR_AREA_START, NoteText, NotesError};
+use crate::domain::guest_notes::features::Features;
+use crate::domain::guest_notes::hypervisor_area::HYPERVISOR_AREA_START;
+use crate::domain::guest_notes::note_text::NoteText;
+use crate::domain::guest_notes::notes_error::{NotesError, note_name};
 use xen_abi::elfnote::*;
 
 /// The XENFEAT names the FEATURES note may use, by bit number

@@ -1,6 +1,7 @@
 //! Random notes, mutated images and arbitrary bytes never make the reader panic,
 //! and what it accepts keeps its promises.
 
+use super::hypervisor_area::l4_slot_base;
 use super::test_notes::*;
 use super::*;
 use crate::domain::elf_image::test_elf::*;

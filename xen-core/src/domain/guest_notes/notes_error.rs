@@ -2,9 +2,9 @@
 //! name, and the names of the note types.
 
 use crate::domain::elf_image::MAX_IMAGE_BYTES;
-use crate::domain::guest_notes::{
-    GENERIC_LOADER, HYPERVISOR_AREA_END, HYPERVISOR_AREA_START, LINUX, NoteText, XEN_VERSION_PREFIX,
-};
+use crate::domain::guest_notes::guest_requirements::{GENERIC_LOADER, LINUX, XEN_VERSION_PREFIX};
+use crate::domain::guest_notes::hypervisor_area::{HYPERVISOR_AREA_END, HYPERVISOR_AREA_START};
+use crate::domain::guest_notes::note_text::NoteText;
 use core::fmt;
 use xen_abi::elfnote::*;
 
