@@ -2,11 +2,14 @@
 //! its permissions ([`tree`]), transactions, watches and quotas, and the
 //! request handling of the wire protocol ([`wire`], `io/xs_wire.h`).
 
+pub mod caller;
 pub mod framing;
+pub mod node;
 pub mod node_store;
 pub mod outbox;
 pub mod path;
 pub mod permissions;
+pub mod quota;
 #[cfg(test)]
 mod quota_tests;
 pub mod quotas;

@@ -6,13 +6,18 @@
 //! Every operation takes the calling domain and checks its access; each
 //! change reports the paths it changed, so that watches can fire.
 
+use super::caller::Caller;
+use super::node::{Node, PERMISSION_BYTES};
 use super::path;
 use super::permissions::{Access, Permissions};
-use super::tree::{Caller, Changed, Node, PERMISSION_BYTES, Quota};
+use super::quota::Quota;
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 use xen_abi::xs_wire::XsdError;
+
+/// What a change did: the paths created, changed or removed, in order.
+pub type Changed = Vec<String>;
 
 /// Nodes by path, with what each domain owns; the operations of the
 /// protocol are provided on top.
@@ -30,7 +35,7 @@ pub trait NodeStore {
     fn put(&mut self, path: &str, node: Node);
     /// Nodes `domid` owns.
     fn owned_by(&self, domid: u16) -> usize;
-    /// Bytes `domid` owns (see [`charge`](super::tree::charge)).
+    /// Bytes `domid` owns (see [`charge`](super::node::charge)).
     fn bytes_owned_by(&self, domid: u16) -> usize;
     /// A generation for a change.
     fn next_generation(&mut self) -> u64;

@@ -10,8 +10,11 @@
 //! read it, and its changes are applied at once. Changes to untouched nodes
 //! do not conflict.
 
+use super::caller::Caller;
+use super::node::{Node, charge};
 use super::node_store::NodeStore;
-use super::tree::{Caller, Node, Quota, Tree, charge};
+use super::quota::Quota;
+use super::tree::Tree;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -4,34 +4,19 @@
 //!
 //! A generation counter orders changes: a transaction conflicts when a
 //! node it touched changed after it touched it.
+//!
+//! The node itself and what it is charged are in [`node`](super::node),
+//! who asks in [`caller`](super::caller) and the limits in
+//! [`quota`](super::quota): the operations in
+//! [`node_store`](super::node_store) use them too, and this file
+//! implements those operations, so it imports them and not the other way.
 
+use super::node::{Node, PERMISSION_BYTES, charge};
 use super::node_store::NodeStore;
 use super::permissions::Permissions;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// One node.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Node {
-    /// Its value (any bytes).
-    pub value: Vec<u8>,
-    /// Who may read and write it.
-    pub perms: Permissions,
-    /// Its children's names.
-    pub children: BTreeSet<String>,
-    /// The generation of its last change.
-    pub generation: u64,
-}
-
-/// Who is asking: a domain, privileged (dom0) or not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Caller {
-    /// The domain.
-    pub domid: u16,
-    /// Whether it may do anything (dom0).
-    pub privileged: bool,
-}
 
 /// The tree.
 #[derive(Clone, Debug)]
@@ -43,36 +28,6 @@ pub struct Tree {
     owned: BTreeMap<u16, usize>,
     /// Bytes of path and value each domain owns, for the quota.
     owned_bytes: BTreeMap<u16, usize>,
-}
-
-/// What a change did: the paths created, changed or removed, in order.
-pub type Changed = Vec<String>;
-
-/// Bytes a permission entry is charged (what it costs in memory).
-pub const PERMISSION_BYTES: usize = 4;
-
-/// What a node costs its owner's byte quota: its path, its value and its
-/// permission list (each new child copies its parent's).
-pub fn charge(path: &str, node: &Node) -> usize {
-    path.len() + node.value.len() + node.perms.entries().len() * PERMISSION_BYTES
-}
-
-/// What an unprivileged domain may own in the store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quota {
-    /// Nodes.
-    pub nodes: usize,
-    /// Bytes of paths and values together, which is what the store's
-    /// memory grows with.
-    pub bytes: usize,
-}
-
-impl Quota {
-    /// No limit (the privileged, and tests that are not about quotas).
-    pub const UNLIMITED: Quota = Quota {
-        nodes: usize::MAX,
-        bytes: usize::MAX,
-    };
 }
 
 impl Default for Tree {
@@ -198,7 +153,9 @@ impl NodeStore for Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xenstore::caller::Caller;
     use crate::xenstore::permissions::Permission;
+    use crate::xenstore::quota::Quota;
     use xen_abi::xs_wire::XsdError;
 
     const DOM0: Caller = Caller {

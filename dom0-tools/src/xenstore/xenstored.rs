@@ -7,13 +7,15 @@
 //! what the request was allowed to change. Each connection is held to
 //! [`Quotas`].
 
+use super::caller::Caller;
 use super::node_store::NodeStore;
 use super::outbox::Outbox;
 use super::path::{self, INTRODUCE_DOMAIN, RELEASE_DOMAIN};
 use super::permissions::{Permission, Permissions};
+use super::quota::Quota;
 pub use super::quotas::Quotas;
 use super::transaction::Transaction;
-use super::tree::{Caller, Quota, Tree};
+use super::tree::Tree;
 use super::watches::{ConnId, Watch, Watches};
 use super::wire::{Message, fields};
 use alloc::collections::BTreeMap;
