@@ -5,7 +5,7 @@ use super::domain_table::DomainTable;
 use super::pv_domain::PvDomain;
 use crate::arch::PhysicalMemory;
 use crate::event::close::close_all_ports;
-use crate::mm::domain_teardown::Teardown;
+use crate::mm::teardown::Teardown;
 use crate::mm::{FrameTable, Mfn};
 use xen_abi::event_channel::VIRQ_DOM_EXC;
 use xen_abi::mmu::DomId;

@@ -7,7 +7,7 @@ use crate::event::PortTable;
 use crate::event::two_level::UPCALL_MASK_SHIFT;
 use crate::grant::{GrantTable, MapTrack};
 use crate::mm::budget::Budget;
-use crate::mm::domain_teardown::Teardown;
+use crate::mm::teardown::Teardown;
 use crate::mm::{FrameTable, Mfn, TypedRef};
 use core::fmt;
 use heapless::{String, Vec};

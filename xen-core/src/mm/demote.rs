@@ -10,39 +10,12 @@
 //! its last entry is released, so nothing can type or map it meanwhile and
 //! its entries stay as the release found them.
 
-use super::Mfn;
 use super::budget::Budget;
 use super::frame_table::FrameTable;
 use super::page_type::{PageType, TableLevel};
-use super::promote::{MAX_DEPTH, PendingStack};
 use super::pte_rules::{ENTRIES_PER_TABLE, RW, entry_address, entry_mfn, is_grant_mapping, is_guest_slot, is_present};
+use super::release_stack::{Finish, ReleaseStack, Releasing};
 use crate::arch::PhysicalMemory;
-use heapless::Vec;
-
-/// A table whose entries are being released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Releasing {
-    pub(super) mfn: Mfn,
-    pub(super) level: TableLevel,
-    pub(super) next: usize,
-    pub(super) end: usize,
-    pub(super) finish: Finish,
-}
-
-/// What is done with a table once its entries are released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Finish {
-    /// It lost its last typed reference: it becomes untyped, and the
-    /// general reference the release held (its parent entry's, or the
-    /// job's) is dropped.
-    Demoted,
-    /// Its validation was given up: its typed reference and the general
-    /// reference it was reached by are dropped.
-    Abandoned,
-}
-
-/// The tables of one release, root first.
-pub(super) type ReleaseStack = Vec<Releasing, MAX_DEPTH>;
 
 impl FrameTable<'_> {
     /// Goes on releasing the tables of `stack` within `budget`; whether it
@@ -110,20 +83,4 @@ impl FrameTable<'_> {
             }
         }
     }
-}
-
-/// The release that undoes a validation given up with `stack` as it stood:
-/// each table's accepted entries, innermost table first (the entry under
-/// way in a parent is its child's, dropped with the child).
-pub(super) fn unwinding(stack: &PendingStack) -> ReleaseStack {
-    stack
-        .iter()
-        .map(|pending| Releasing {
-            mfn: pending.mfn,
-            level: pending.level,
-            next: 0,
-            end: pending.next,
-            finish: Finish::Abandoned,
-        })
-        .collect()
 }

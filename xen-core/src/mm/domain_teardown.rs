@@ -4,22 +4,11 @@
 use super::Mfn;
 use super::budget::Budget;
 use super::frame_table::FrameTable;
-use super::mmu_job::{Job, Relinquishing};
+use super::job::{Job, Relinquishing};
+use super::teardown::Teardown;
 use crate::arch::PhysicalMemory;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
-
-/// What tearing a domain down left behind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Teardown {
-    /// Frames that became free.
-    pub freed: u64,
-    /// Frames still referenced from elsewhere (another domain's mapping, a
-    /// handle not yet put); each becomes free when its last reference goes,
-    /// and is then queued for the allocator
-    /// ([`FrameTable::take_freed_orphans`]).
-    pub still_referenced: u64,
-}
 
 impl FrameTable<'_> {
     /// Unpins every table of `owner` (devalidating its trees) and drops every

@@ -16,8 +16,8 @@
 
 use super::Mfn;
 use super::frame_info::FrameInfo;
+use super::job::{Job, MAX_JOBS};
 use super::l1tf::L1tfPolicy;
-use super::mmu_job::{Job, MAX_JOBS};
 use super::page_type::TableLevel;
 use super::pte_rules::HYPERVISOR_L4_SLOTS;
 use heapless::Vec;

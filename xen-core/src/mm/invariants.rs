@@ -62,7 +62,7 @@ struct Holding {
 
 /// The references kept jobs hold on their tables themselves, per frame:
 /// at most four tables a job.
-type JobRefs = heapless::Vec<(Mfn, Held), { 4 * super::mmu_job::MAX_JOBS }>;
+type JobRefs = heapless::Vec<(Mfn, Held), { 4 * super::job::MAX_JOBS }>;
 
 impl FrameTable<'_> {
     /// Checks every invariant; returns the first violation found.
@@ -127,7 +127,7 @@ impl FrameTable<'_> {
     /// release holds each table's entries from its scan point on and a
     /// general reference on each table (a typed one too on a table whose
     /// validation was given up).
-    fn job_holdings(&self) -> (heapless::Vec<Holding, { 4 * super::mmu_job::MAX_JOBS }>, JobRefs) {
+    fn job_holdings(&self) -> (heapless::Vec<Holding, { 4 * super::job::MAX_JOBS }>, JobRefs) {
         let mut tables = heapless::Vec::new();
         let mut refs = JobRefs::new();
         let add = |refs: &mut JobRefs, mfn: Mfn, general: u64, typed: u64| {
@@ -157,7 +157,7 @@ impl FrameTable<'_> {
                     entries: release.next..release.end,
                     whole: false,
                 });
-                let abandoned = release.finish == super::demote::Finish::Abandoned;
+                let abandoned = release.finish == super::release_stack::Finish::Abandoned;
                 add(&mut refs, release.mfn, 1, u64::from(abandoned));
             }
         }

@@ -17,44 +17,18 @@
 
 use super::Mfn;
 use super::budget::Budget;
-use super::demote::{Finish, ReleaseStack, Releasing, unwinding};
-use super::domain_teardown::Teardown;
 use super::frame_info::MAX_REFS;
 use super::frame_table::FrameTable;
+use super::job::{Job, MAX_JOBS, Relinquishing};
 use super::page_type::PageType;
-use super::promote::{Pending, PendingStack, Validation};
+use super::pending_stack::{Pending, PendingStack};
+use super::promote::Validation;
 use super::pte_rules::ENTRIES_PER_TABLE;
+use super::release_stack::{Finish, ReleaseStack, Releasing, unwinding};
+use super::teardown::Teardown;
 use crate::arch::PhysicalMemory;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
-
-/// Jobs kept at once: a running domain keeps at most one validation and one
-/// release (a new validation first gives up its old one, and every request
-/// finishes its releases first), and a destroyed one a teardown (whose own
-/// release takes the place of the domain's), for every domain the table
-/// can hold, and as many again for those being torn down.
-pub const MAX_JOBS: usize = 4 * xen_abi::domain_builder::MAX_DOMAINS;
-
-/// Work kept between invocations.
-#[derive(Debug)]
-pub(super) enum Job {
-    /// Validating `stack[0]` for a typed reference of its level.
-    Validate { owner: DomId, stack: PendingStack },
-    /// Releasing the tables of `stack`.
-    Release { owner: DomId, stack: ReleaseStack },
-    /// Giving back a destroyed domain's frames.
-    Relinquish { owner: DomId, progress: Relinquishing },
-}
-
-/// How far a teardown got.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Relinquishing {
-    /// The next frame to look at: below the frame count, pins are being
-    /// dropped; above it, allocations.
-    pub(super) next: u64,
-    /// What it did so far.
-    pub(super) teardown: Teardown,
-}
 
 impl FrameTable<'_> {
     /// Counts one more general reference on an owned frame, for a job.

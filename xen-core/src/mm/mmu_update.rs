@@ -11,9 +11,10 @@
 
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::budget::Budget;
+use super::carry_out::carry_out;
 use super::frame_table::FrameTable;
 use super::pte_rules::{ACCESSED, DIRTY};
-use super::tlb_flush::{TlbFlush, carry_out};
+use super::tlb_flush::TlbFlush;
 use super::{Mfn, PageType, Pfn, TableLevel};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory};
 use xen_abi::errno::Errno;

@@ -5,15 +5,16 @@
 //! read: a new base pointer is loaded into CR3 before the old base's
 //! references are dropped (until then the CPU still walks the old L4, which
 //! its owner could rewrite once untyped), and TLB flushes are carried out
-//! at once (see `tlb_flush`).
+//! at once (see `carry_out`).
 
 use super::base_pointer::BaseSwitch;
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::budget::Budget;
+use super::carry_out::carry_out;
 use super::frame_table::FrameTable;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
-use super::tlb_flush::{TlbFlush, carry_out};
+use super::tlb_flush::TlbFlush;
 use super::{Mfn, PageType, TableLevel, TypedRef};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::guest_copy::read_from_guest;

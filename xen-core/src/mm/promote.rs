@@ -26,27 +26,11 @@ use super::entry_refs::Acquired;
 use super::frame_table::FrameTable;
 use super::layout::FIRST_HYPERVISOR_L4_SLOT;
 use super::page_type::TableLevel;
+use super::pending_stack::{Pending, PendingStack};
 use super::pte_rules::{ENTRIES_PER_TABLE, adjust_entry, entry_address, is_guest_slot, is_present};
 use crate::arch::PhysicalMemory;
-use heapless::Vec;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
-
-/// Tables pending at once: one per level.
-pub(super) const MAX_DEPTH: usize = 4;
-
-/// A table whose scan is under way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Pending {
-    pub(super) mfn: Mfn,
-    pub(super) level: TableLevel,
-    /// The next entry to look at; entries before it hold their references,
-    /// and so does this one while the child it names is on the stack above.
-    pub(super) next: usize,
-}
-
-/// The tables of one validation, root first.
-pub(super) type PendingStack = Vec<Pending, MAX_DEPTH>;
 
 /// How far a bounded validation got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 //! domain frees every frame.
 
 use super::*;
-use crate::mm::domain_teardown::Teardown;
 use crate::mm::pte_rules::{GLOBAL, NX, PSE, USER};
+use crate::mm::teardown::Teardown;
 use crate::mm::{BaseSwitch, PageType, TypedRef};
 use proptest::prelude::*;
 
