@@ -32,7 +32,7 @@ mod tests;
 
 use crate::Result;
 use crate_tree::{CrateTree, Import};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 
 /// The source folders checked, each a crate's (a `lib.rs` and a `main.rs`
@@ -49,15 +49,6 @@ const SOURCE_TREES: [&str; 6] = [
 /// The folder of the example guests, one crate each.
 const EXAMPLES: &str = "guest-sdk/examples";
 
-/// TEMPORARY (issue 14): imports that close the import cycles known when
-/// this check came, (importing file, defining file). The check leaves these
-/// edges out and warns about the cycles they close; any other cycle fails,
-/// and so does one of these once another import closes it again. Take each
-/// off as its cycle is broken (the check says when): the list must not
-/// grow. Only xen-core/src (being reworked by others) and dom0-tools/src
-/// (left as it was) may have entries.
-const TEMPORARILY_ALLOWED_CYCLE_EDGES: [(&str, &str); 0] = [];
-
 /// The import graph of one crate: files named from the repository root.
 #[derive(Debug)]
 struct Graph {
@@ -67,8 +58,7 @@ struct Graph {
     edges: BTreeMap<(usize, usize), Import>,
 }
 
-/// Checks every crate under `root`; returns one problem per cycle (warning,
-/// on stderr, about the known ones).
+/// Checks every crate under `root`; returns one problem per cycle.
 pub fn problems(root: &Path) -> Result<Vec<String>> {
     let mut trees: Vec<String> = SOURCE_TREES.iter().map(|tree| tree.to_string()).collect();
     if let Ok(examples) = std::fs::read_dir(root.join(EXAMPLES)) {
@@ -90,11 +80,7 @@ pub fn problems(root: &Path) -> Result<Vec<String>> {
             .filter(|file| sources.contains_key(*file))
         {
             let graph = Graph::new(&tree, &sources, crate_root);
-            let (found, warnings) = graph.check(&TEMPORARILY_ALLOWED_CYCLE_EDGES);
-            for warning in warnings {
-                eprintln!("tidy: {warning}");
-            }
-            problems.extend(found);
+            problems.extend(graph.check());
         }
     }
     Ok(problems)
@@ -131,53 +117,16 @@ impl Graph {
         }
     }
 
-    /// The cycles (problems), and warnings about the `known` edges: the
-    /// cycles they close, or that they can go.
-    fn check(&self, known: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
-        let name = |file: usize| self.files[file].as_str();
-        let left_out: BTreeSet<(usize, usize)> = self
-            .edges
-            .keys()
-            .copied()
-            .filter(|&(a, b)| known.contains(&(name(a), name(b))))
-            .collect();
-        let all = self.cycles(&BTreeSet::new());
-        let problems = self
-            .cycles(&left_out)
-            .iter()
-            .map(|cycle| self.describe(cycle, &left_out))
-            .collect();
-        let mut warnings = Vec::new();
-        for cycle in all
-            .iter()
-            .filter(|cycle| left_out.iter().any(|(a, _)| cycle.contains(a)))
-        {
-            let files: Vec<&str> = cycle.iter().map(|&file| name(file)).collect();
-            warnings.push(format!(
-                "import cycle among {} files, allowed for now (TEMPORARILY_ALLOWED_CYCLE_EDGES): {}",
-                files.len(),
-                files.join(", ")
-            ));
-        }
-        for &(a, b) in known {
-            let edge = self.edges.keys().find(|&&(x, y)| (name(x), name(y)) == (a, b));
-            let in_cycle = edge.is_some_and(|(x, y)| all.iter().any(|cycle| cycle.contains(x) && cycle.contains(y)));
-            let tree_file = self.files.iter().any(|file| file == a);
-            if tree_file && !in_cycle {
-                warnings.push(format!(
-                    "{a} -> {b} closes no import cycle now: take it off \
-                     TEMPORARILY_ALLOWED_CYCLE_EDGES (xtask/src/import_graph.rs)"
-                ));
-            }
-        }
-        (problems, warnings)
+    /// One problem per import cycle.
+    fn check(&self) -> Vec<String> {
+        self.cycles().iter().map(|cycle| self.describe(cycle)).collect()
     }
 
     /// The strongly connected components of more than one file (Tarjan's
-    /// algorithm), the `left_out` edges left out, each sorted.
-    fn cycles(&self, left_out: &BTreeSet<(usize, usize)>) -> Vec<Vec<usize>> {
+    /// algorithm), each sorted.
+    fn cycles(&self) -> Vec<Vec<usize>> {
         let mut next: Vec<Vec<usize>> = vec![Vec::new(); self.files.len()];
-        for &(a, b) in self.edges.keys().filter(|edge| !left_out.contains(edge)) {
+        for &(a, b) in self.edges.keys() {
             next[a].push(b);
         }
         struct Tarjan<'a> {
@@ -240,9 +189,8 @@ impl Graph {
     }
 
     /// One cycle's report: its files, a shortest loop through the first, and
-    /// every import between its files (those `left_out`, allowed for now,
-    /// marked).
-    fn describe(&self, cycle: &[usize], left_out: &BTreeSet<(usize, usize)>) -> String {
+    /// every import between its files.
+    fn describe(&self, cycle: &[usize]) -> String {
         let inside = |(a, b): &(usize, usize)| cycle.contains(a) && cycle.contains(b);
         let mut from: BTreeMap<usize, usize> = BTreeMap::new();
         let mut queue = VecDeque::from([cycle[0]]);
@@ -277,13 +225,8 @@ impl Graph {
             path.join(" -> ")
         );
         for (edge, import) in self.edges.iter().filter(|(edge, _)| inside(edge)) {
-            let mark = if left_out.contains(edge) {
-                " [TEMPORARILY_ALLOWED_CYCLE_EDGES]"
-            } else {
-                ""
-            };
             let (a, b) = (short(edge.0), short(edge.1));
-            text += &format!("\n      {a}:{} -> {b}: {}{mark}", import.line, import.what);
+            text += &format!("\n      {a}:{} -> {b}: {}", import.line, import.what);
         }
         text
     }

@@ -41,7 +41,7 @@ use zerocopy::{FromZeros, IntoBytes};
 pub use xen_abi::domain_builder::{CONSOLE_PORT, STORE_PORT};
 
 /// Largest domain the builder makes: 1 GiB, so that the frames backing the
-/// p2m list fit in a fixed table of [`MAX_P2M_PAGES`].
+/// p2m list fit in a fixed table of `MAX_P2M_PAGES`.
 pub const MAX_DOMAIN_PAGES: u64 = 1 << 18;
 /// p2m pages of the largest domain.
 const MAX_P2M_PAGES: usize = (MAX_DOMAIN_PAGES / 512) as usize;

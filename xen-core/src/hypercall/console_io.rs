@@ -20,13 +20,19 @@ const PER_CALL: u64 = 2 * 1024;
 #[inline]
 pub fn console_io<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let [command, count, buffer, ..] = args;
-    match u32::try_from(command) {
-        // Nothing to copy (guests use empty writes to flush or probe).
-        Ok(CONSOLEIO_WRITE) if count == 0 => Ok(Completion::Value(0)),
-        Ok(CONSOLEIO_WRITE) => write(context, count, buffer),
-        Ok(CONSOLEIO_READ) => read(context, count, buffer),
-        _ => Err(Errno::ENOSYS),
+    // The write first, compared as the whole register: it is the hot case,
+    // and an empty one (guests flush or probe with it) copies nothing.
+    if command == u64::from(CONSOLEIO_WRITE) {
+        return if count == 0 {
+            Ok(Completion::Value(0))
+        } else {
+            write(context, count, buffer)
+        };
     }
+    if command == u64::from(CONSOLEIO_READ) {
+        return read(context, count, buffer);
+    }
+    Err(Errno::ENOSYS)
 }
 
 #[inline(never)]

@@ -7,7 +7,8 @@ use super::hypercall_context::HypercallContext;
 use super::implicit_grant_unmaps::crash_on_implicit_grant_unmaps;
 use crate::arch::Platform;
 use crate::mm::budget::Budget;
-use crate::mm::tlb_flush::{TlbFlush, carry_out};
+use crate::mm::carry_out::carry_out;
+use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::update_va_mapping::remap_va;
 use xen_abi::errno::Errno;
 

@@ -9,7 +9,7 @@
 //! validated table points at an owned frame (L2–L4: of the table's owner),
 //! carries only allowed flags and is in installed form; validated L4s hold the
 //! hypervisor slots. It needs no allocator: targets are recounted in chunks of
-//! [`CHUNK`] frames, one scan of the validated tables per chunk, so a check
+//! `CHUNK` frames, one scan of the validated tables per chunk, so a check
 //! costs (N / 64) × tables × 512 entry reads: a debugging and test tool.
 
 use super::Mfn;

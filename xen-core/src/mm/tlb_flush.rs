@@ -5,11 +5,6 @@
 //! the frame table. Carrying a flush out, which needs the frame table, is
 //! `carry_out`'s.
 
-// The old path of `carry_out`, still imported by hypercall/update_va_mapping.rs:
-// a re-export only, this file does not use it (so no import edge to the frame
-// table). Goes once that import names `crate::mm::carry_out::carry_out`.
-pub use super::carry_out::carry_out;
-
 /// A TLB flush the kernel owes the guest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TlbFlush {

@@ -89,7 +89,7 @@ fn a_re_export_through_mod_rs_is_an_edge_to_the_defining_file_and_no_cycle() {
             ("mm/frame_table.rs", "mm/mfn.rs"),
         ]
     );
-    assert_eq!(graph.check(&[]), (Vec::new(), Vec::new()));
+    assert!(graph.check().is_empty());
 }
 
 #[test]
@@ -99,9 +99,8 @@ fn a_cycle_is_found_with_its_files_and_imports() {
     files[3].1 =
         "pub struct Mfn(u64);\npub const PAGE_SIZE: u64 = 4096;\npub fn helper() { crate::domain::build(); }\n";
     let graph = crate_graph(&files);
-    assert_eq!(graph.cycles(&BTreeSet::new()), [vec![1, 3, 4]]);
-    let (problems, warnings) = graph.check(&[]);
-    assert!(warnings.is_empty());
+    assert_eq!(graph.cycles(), [vec![1, 3, 4]]);
+    let problems = graph.check();
     let [problem] = problems.as_slice() else {
         panic!("{problems:?}")
     };
@@ -120,28 +119,22 @@ fn a_cycle_is_found_with_its_files_and_imports() {
 }
 
 #[test]
-fn a_known_edge_turns_its_cycle_into_a_warning() {
+fn a_cycle_of_two_files_is_a_problem() {
     let graph = crate_graph(&[
         ("lib.rs", "mod a;\nmod b;\n"),
         ("a.rs", "use crate::b::B;\npub struct A;\n"),
         ("b.rs", "pub struct B;\npub fn f(_: crate::a::A) {}\n"),
     ]);
-    assert_eq!(graph.check(&[]).0.len(), 1);
-    let (problems, warnings) = graph.check(&[("src/b.rs", "src/a.rs")]);
-    assert!(problems.is_empty());
-    assert!(
-        warnings[0].starts_with("import cycle among 2 files, allowed for now"),
-        "{warnings:?}"
-    );
-    // Once the cycle is gone, the entry is to go.
+    let problems = graph.check();
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("import cycle among 2 files"), "{problems:?}");
+    // The import back taken away, no cycle is left.
     let fixed = crate_graph(&[
         ("lib.rs", "mod a;\nmod b;\n"),
         ("a.rs", "pub struct A;\n"),
         ("b.rs", "pub fn f(_: crate::a::A) {}\n"),
     ]);
-    let (problems, warnings) = fixed.check(&[("src/b.rs", "src/a.rs")]);
-    assert!(problems.is_empty());
-    assert!(warnings[0].contains("take it off"), "{warnings:?}");
+    assert!(fixed.check().is_empty());
 }
 
 #[test]
@@ -160,7 +153,7 @@ fn test_code_and_test_files_make_no_cycle() {
         ("b_tests.rs", "use crate::a::A;\n"),
     ]);
     assert_eq!(edges(&graph), [("a.rs", "b.rs")]);
-    assert!(graph.check(&[]).0.is_empty());
+    assert!(graph.check().is_empty());
 }
 
 #[test]
@@ -198,14 +191,4 @@ fn globs_module_aliases_super_and_macros_resolve_to_the_defining_file() {
         ("b.rs", "fn f() { crate::a::Made::new(); }\n"),
     ]);
     assert_eq!(edges(&unresolved), [("b.rs", "a.rs")]);
-}
-
-#[test]
-fn temporarily_allowed_cycles_are_only_in_xen_core_and_dom0_tools() {
-    for (from, to) in TEMPORARILY_ALLOWED_CYCLE_EDGES {
-        let tree = ["xen-core/src/", "dom0-tools/src/"]
-            .into_iter()
-            .find(|tree| from.starts_with(tree));
-        assert!(tree.is_some_and(|tree| to.starts_with(tree)), "{from} -> {to}");
-    }
 }

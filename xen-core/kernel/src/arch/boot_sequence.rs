@@ -6,7 +6,7 @@ use crate::arch::console;
 use crate::arch::deliberate_fault::DeliberateFault;
 use crate::arch::free_frames::FRAMES;
 use crate::arch::m2p::{M2P, M2pWriter};
-use crate::arch::physical_memory::PhysicalWindow;
+use crate::arch::physical_memory::DIRECT_MAP;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
 use crate::arch::trap_dispatch;
@@ -128,7 +128,7 @@ fn start_domains(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, m
     }
     let mut frame_table = create_frame_table(machine_frames, &mut table);
     let mut log = console::log;
-    let mut memory = PhysicalWindow::DIRECT_MAP;
+    let mut memory = DIRECT_MAP;
     let built = trap_dispatch::with_hypervisor(|hypervisor| {
         let machine = BootMachine {
             memory: &mut memory,
@@ -155,7 +155,7 @@ fn start_domains(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, m
 fn create_frame_table(machine_frames: u64, table: &mut HypervisorPageTable) -> FrameTable<'static> {
     let storage = frame_table_storage::take(machine_frames, table, &mut *FRAMES.lock())
         .unwrap_or_else(|e| fatal(format_args!("frame table: {e}")));
-    let memory = PhysicalWindow::DIRECT_MAP;
+    let memory = DIRECT_MAP;
     let slots = core::array::from_fn(|index| table.l4_entry(&memory, FIRST_HYPERVISOR_L4_SLOT + index));
     info!(
         "frame table: {machine_frames} frames, {} KiB at {FRAME_TABLE_VIRT_START:#x}",

@@ -3,7 +3,7 @@
 //!
 //! The frames need not be contiguous: the mapping makes them one slice.
 
-use super::physical_memory::PhysicalWindow;
+use super::physical_memory::DIRECT_MAP;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::arch::{FrameSource, PhysicalMemory};
 use xen_core::mm::FrameInfo;
@@ -52,7 +52,7 @@ pub fn take(
     if TAKEN.swap(true, Ordering::AcqRel) {
         return Err(StorageError::AlreadyTaken);
     }
-    let mut memory = PhysicalWindow::DIRECT_MAP;
+    let mut memory = DIRECT_MAP;
     let flags = PteFlags::WRITABLE | PteFlags::NO_EXECUTE;
     for page in 0..bytes.div_ceil(PAGE_SIZE) {
         let mfn = frames

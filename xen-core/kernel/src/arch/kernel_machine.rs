@@ -4,7 +4,7 @@
 
 use super::free_frames::FreeFrames;
 use super::guest_memory::CurrentGuestMemory;
-use super::physical_memory::PhysicalWindow;
+use super::physical_memory::{DIRECT_MAP, DirectMap};
 use super::serial::Serial;
 use super::{clock, control_registers, fpu, lapic, port_io, segment_base};
 use crate::arch::m2p::M2pWriter;
@@ -26,7 +26,7 @@ static CONSOLE_SIGNALLED: AtomicBool = AtomicBool::new(false);
 /// loaded.
 pub struct KernelMachine {
     guest: CurrentGuestMemory,
-    memory: PhysicalWindow,
+    memory: DirectMap,
     m2p: M2pWriter,
     allocator: FreeFrames,
 }
@@ -37,7 +37,7 @@ impl KernelMachine {
     pub fn new() -> Self {
         KernelMachine {
             guest: CurrentGuestMemory,
-            memory: PhysicalWindow::DIRECT_MAP,
+            memory: DIRECT_MAP,
             m2p: M2pWriter,
             allocator: FreeFrames,
         }
@@ -46,18 +46,18 @@ impl KernelMachine {
 
 impl Platform for KernelMachine {
     type Guest = CurrentGuestMemory;
-    type Memory = PhysicalWindow;
+    type Memory = DirectMap;
     type M2p = M2pWriter;
 
     fn guest(&mut self) -> &mut CurrentGuestMemory {
         &mut self.guest
     }
 
-    fn memory(&mut self) -> &mut PhysicalWindow {
+    fn memory(&mut self) -> &mut DirectMap {
         &mut self.memory
     }
 
-    fn memory_parts(&mut self) -> (&mut PhysicalWindow, &mut CurrentGuestMemory, &mut M2pWriter) {
+    fn memory_parts(&mut self) -> (&mut DirectMap, &mut CurrentGuestMemory, &mut M2pWriter) {
         (&mut self.memory, &mut self.guest, &mut self.m2p)
     }
 
@@ -146,7 +146,7 @@ impl Machine for KernelMachine {
         (clock::reading(), scale)
     }
 
-    fn memory_and_allocator(&mut self) -> (&mut PhysicalWindow, &mut FreeFrames) {
+    fn memory_and_allocator(&mut self) -> (&mut DirectMap, &mut FreeFrames) {
         (&mut self.memory, &mut self.allocator)
     }
 

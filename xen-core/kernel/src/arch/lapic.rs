@@ -4,7 +4,7 @@
 //! Reached through its MMIO page, mapped uncached in the direct-map range at
 //! the address the APIC base MSR gives (QEMU 7.2's TCG has no x2APIC).
 
-use super::physical_memory::PhysicalWindow;
+use super::physical_memory::DIRECT_MAP;
 use x86_64::registers::model_specific::Msr;
 use xen_core::arch::FrameSource;
 use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PageSize, PteFlags};
@@ -63,7 +63,7 @@ pub fn init(table: &mut HypervisorPageTable, frames: &mut impl FrameSource) -> R
     }
     let physical = base & BASE_MASK;
     let flags = PteFlags::WRITABLE | PteFlags::NO_EXECUTE | PteFlags::from_bits_retain(UNCACHED);
-    let mut memory = PhysicalWindow::DIRECT_MAP;
+    let mut memory = DIRECT_MAP;
     table.map(
         &mut memory,
         frames,

@@ -1,7 +1,7 @@
 //! The machine-to-physical table, read-only for guests at MACH2PHYS_VIRT_START.
 #![deny(unsafe_code)] // safe code over the arch wrappers; it sits here as the x86 side of the seam
 
-use crate::arch::physical_memory::PhysicalWindow;
+use crate::arch::physical_memory::DIRECT_MAP;
 use heapless::Vec;
 use spin::Mutex;
 use xen_abi::mmu::MACH2PHYS_VIRT_START;
@@ -39,7 +39,7 @@ impl KernelM2p {
         table: &mut HypervisorPageTable,
         frames: &mut impl FrameSource,
     ) -> Result<(), MapError> {
-        let mut memory = PhysicalWindow::DIRECT_MAP;
+        let mut memory = DIRECT_MAP;
         let count = machine_frames.div_ceil(ENTRIES_PER_FRAME).min(MAX_FRAMES as u64);
         for index in 0..count {
             let mfn = frames.allocate_frame().ok_or(MapError::OutOfFrames)?;
@@ -64,7 +64,7 @@ impl MachineToPhys for M2pWriter {
     fn set(&mut self, mfn: Mfn, pfn: Pfn) {
         // Frames outside the table have no entry to set (none are allocated).
         if let Some(frame) = M2P.lock().frames.get((mfn.0 / ENTRIES_PER_FRAME) as usize) {
-            let mut memory = PhysicalWindow::DIRECT_MAP;
+            let mut memory = DIRECT_MAP;
             memory.write_u64(frame.address() + (mfn.0 % ENTRIES_PER_FRAME) * 8, pfn.0);
         }
     }

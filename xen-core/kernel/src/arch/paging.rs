@@ -1,6 +1,6 @@
 //! Switching from the boot page tables to the hypervisor's own.
 
-use super::physical_memory::{PhysicalWindow, set_direct_mapped};
+use super::physical_memory::{IDENTITY, set_direct_mapped};
 use super::stacks::Stack;
 use core::ptr::addr_of;
 use heapless::Vec;
@@ -52,7 +52,7 @@ pub fn build_and_switch(
     } else {
         PteFlags::empty()
     };
-    let mut window = PhysicalWindow::IDENTITY;
+    let mut window = IDENTITY;
     let mut table = HypervisorPageTable::new(&mut window, frames)?;
 
     let text = addr_of!(__text_start) as u64;

@@ -8,28 +8,32 @@ use xen_core::mm::layout::DIRECT_MAP_BASE;
 use xen_core::mm::mfn::PAGE_SIZE;
 use xen_core::mm::{Mfn, PhysRange};
 
-/// Physical memory seen through a window at a fixed virtual offset.
+/// Physical memory seen through a window at the fixed virtual offset
+/// `OFFSET`. The offset is part of the type, not a field: every hypercall
+/// builds a machine holding a window, and a constant folds into each access
+/// where a field would be kept in a register or spilled to the stack.
 #[derive(Clone, Copy)]
-pub struct PhysicalWindow {
-    offset: u64,
-}
+pub struct PhysicalWindow<const OFFSET: u64>;
 
-impl PhysicalWindow {
-    /// The boot identity map of the low 4 GiB, live until the hypervisor's own
-    /// page tables are loaded. Only page-table frames being built are touched
-    /// through it, and the frame allocator hands out nothing above 4 GiB.
-    pub const IDENTITY: PhysicalWindow = PhysicalWindow { offset: 0 };
-    /// The direct map in slots 262–271, live once our own tables are loaded.
-    pub const DIRECT_MAP: PhysicalWindow = PhysicalWindow {
-        offset: DIRECT_MAP_BASE,
-    };
+/// The boot identity map of the low 4 GiB, live until the hypervisor's own
+/// page tables are loaded. Only page-table frames being built are touched
+/// through it, and the frame allocator hands out nothing above 4 GiB.
+pub type IdentityWindow = PhysicalWindow<0>;
+/// The direct map in slots 262–271, live once our own tables are loaded.
+pub type DirectMap = PhysicalWindow<DIRECT_MAP_BASE>;
 
+/// The window of [`IdentityWindow`].
+pub const IDENTITY: IdentityWindow = PhysicalWindow;
+/// The window of [`DirectMap`].
+pub const DIRECT_MAP: DirectMap = PhysicalWindow;
+
+impl<const OFFSET: u64> PhysicalWindow<OFFSET> {
     fn pointer(self, address: u64) -> *mut u64 {
-        self.offset.wrapping_add(address) as *mut u64
+        OFFSET.wrapping_add(address) as *mut u64
     }
 }
 
-impl PhysicalMemory for PhysicalWindow {
+impl<const OFFSET: u64> PhysicalMemory for PhysicalWindow<OFFSET> {
     fn read_u64(&self, address: u64) -> u64 {
         // SAFETY: callers pass addresses of page-table frames they allocated,
         // which the current window maps; volatile because the CPU also reads
@@ -103,7 +107,7 @@ pub fn reserved_bytes(range: PhysRange) -> Option<&'static [u8]> {
     if !covered || range.is_empty() {
         return None;
     }
-    let start = PhysicalWindow::DIRECT_MAP.pointer(range.start) as *const u8;
+    let start = DIRECT_MAP.pointer(range.start) as *const u8;
     // SAFETY: the direct map covers the whole range (checked above); the range is
     // reserved, so no frame in it is ever allocated or written (see above).
     Some(unsafe { core::slice::from_raw_parts(start, range.len() as usize) })

@@ -4,15 +4,13 @@
 use crate::boot::manifest::fields::{is_blank, next_field};
 use crate::boot::manifest::limits::{MAX_CMDLINE_LEN, MAX_MEMORY_BYTES, MAX_NAME_LEN};
 use crate::boot::manifest::manifest_error::ManifestErrorKind;
+use xen_abi::page_table_entry::PAGE_SIZE;
 
 /// Memory of a domain whose line has no `memory=`.
 pub const DEFAULT_MEMORY_BYTES: u64 = 32 << 20;
 
 // Weight of a domain whose line has no `weight=` (Xen's default).
 pub use xen_abi::sched::CSCHED_DEFAULT_WEIGHT as DEFAULT_WEIGHT;
-
-/// Domain memory is given in whole pages of this size.
-const PAGE_BYTES: u64 = 4096;
 
 /// One domain to build at boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +122,7 @@ fn parse_memory(size: &str) -> Result<u64, ManifestErrorKind<'_>> {
         .and_then(|count| count.checked_mul(1 << shift))
         .filter(|&bytes| bytes > 0 && bytes <= MAX_MEMORY_BYTES)
         .ok_or(ManifestErrorKind::MemoryOutOfRange(size))?;
-    if !bytes.is_multiple_of(PAGE_BYTES) {
+    if !bytes.is_multiple_of(PAGE_SIZE) {
         return Err(ManifestErrorKind::MemoryNotPageMultiple(size));
     }
     Ok(bytes)
