@@ -4,6 +4,8 @@
 pub const DEBUG: u8 = 1;
 /// Non-maskable interrupt.
 pub const NMI: u8 = 2;
+/// Invalid opcode (#UD): also how the forced-emulation prefix arrives.
+pub const INVALID_OPCODE: u8 = 6;
 /// Device not available (#NM): the guest's virtual CR0.TS was set.
 pub const DEVICE_NOT_AVAILABLE: u8 = 7;
 /// General protection fault (#GP).

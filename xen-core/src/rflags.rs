@@ -5,6 +5,8 @@ pub const TF: u64 = 1 << 8;
 /// Interrupt flag: always set while a guest runs (its virtual IF is the
 /// event mask in `vcpu_info`).
 pub const IF: u64 = 1 << 9;
+/// Direction flag (string instructions count down).
+pub const DF: u64 = 1 << 10;
 /// I/O privilege level, two bits: always 0 for guests.
 pub const IOPL: u64 = 3 << 12;
 /// Nested task.

@@ -4,7 +4,7 @@
 
 use super::fake::{FakeGuestMemory, FakeM2p, FakeMemory, FakePlatform};
 use super::*;
-use crate::domain::vcpu::{FpuArea, LoadableState};
+use crate::domain::vcpu::{FpuArea, RegistersToLoad};
 use crate::log_level::LogLevel;
 use crate::time::time_scale::TimeScale;
 use crate::time::vcpu_time::ClockReading;
@@ -44,7 +44,7 @@ pub struct FakeMachine {
     /// Console input that arrived and was not signalled yet.
     pub console_input: bool,
     /// Registers loaded on returns to guests, in order.
-    pub loaded: Vec<LoadableState>,
+    pub loaded: Vec<RegistersToLoad>,
     /// What freed frames went back to.
     pub freed: FreedFrames,
     /// CR2: where the last page fault was.
@@ -109,8 +109,8 @@ impl Machine for FakeMachine {
         self.fpu = *area;
     }
 
-    fn load_registers(&mut self, state: LoadableState) {
-        self.loaded.push(state);
+    fn load_registers(&mut self, registers: RegistersToLoad) {
+        self.loaded.push(registers);
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {

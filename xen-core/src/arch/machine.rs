@@ -2,7 +2,7 @@
 //! idle CPU and the end of a run need beyond what hypercalls need.
 
 use super::{FrameSink, Platform};
-use crate::domain::vcpu::{FpuArea, LoadableState};
+use crate::domain::vcpu::{FpuArea, RegistersToLoad};
 use crate::log_level::LogLevel;
 use crate::time::time_scale::TimeScale;
 use crate::time::vcpu_time::ClockReading;
@@ -19,7 +19,7 @@ pub trait Machine: Platform {
     fn restore_fpu(&mut self, area: &FpuArea);
     /// Loads the registers a guest sets through hypercalls (segment bases,
     /// CR0.TS) that a return to the guest does not restore by itself.
-    fn load_registers(&mut self, state: LoadableState);
+    fn load_registers(&mut self, registers: RegistersToLoad);
     /// Arms the one-shot timer for system time `deadline`, or disarms it.
     fn arm_timer(&mut self, deadline: Option<u64>);
     /// Acknowledges the timer interrupt that ended a guest's run.

@@ -8,13 +8,14 @@
 
 use super::pv_domain::PvDomain;
 use crate::arch::{PhysicalMemory, Platform};
+use crate::exception_vector::INVALID_OPCODE;
 use crate::guest_copy::copy_to_guest;
-use crate::rflags::{AC, IF, IOPL, NT, RF, TF, VM};
+use crate::rflags::{AC, DF, IF, IOPL, NT, RF, TF, VM};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use core::mem::offset_of;
 use xen_abi::shared_info::{SharedInfo, VcpuInfo};
-use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS};
+use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, FLAT_RING3_CS32};
 use zerocopy::IntoBytes;
 
 /// The page-fault error-code bit that says "user mode".
@@ -91,8 +92,42 @@ pub fn bounce_event(
     bounce_to(domain, frame, platform, callback, true, None)
 }
 
+/// Delivers a `syscall` made in guest user mode to the guest kernel (Xen's
+/// `switch_to_kernel`): to the syscall callback, or from 32-bit code (CS
+/// `FLAT_RING3_CS32`) to the 32-bit one, masking events if the 64-bit one
+/// was registered so. With no callback the program gets #UD at its `syscall`
+/// instruction, as on Xen.
+pub fn bounce_syscall(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    platform: &mut impl Platform,
+) -> Result<(), BounceError> {
+    let callbacks = domain.vcpu.callbacks();
+    // Xen masks by the 64-bit callback's flag for both.
+    let masks_events = callbacks.syscall.masks_events;
+    let address = if frame.cs == u64::from(FLAT_RING3_CS32) {
+        callbacks.syscall32.address
+    } else {
+        callbacks.syscall.address
+    };
+    if address == 0 {
+        frame.rip = frame.rip.wrapping_sub(2);
+        return bounce_exception(domain, frame, platform, INVALID_OPCODE, None, None);
+    }
+    bounce_to(domain, frame, platform, address, masks_events, None)?;
+    // The kernel's syscall entry, like the CPU's, starts with DF clear.
+    frame.rflags &= !DF;
+    Ok(())
+}
+
 /// Writes the bounce frame for the interrupted state in `frame` on the
-/// guest's stack and points `frame` at `handler`.
+/// guest's kernel stack and points `frame` at `handler`.
+///
+/// From kernel mode the frame goes below the interrupted RSP. From user mode
+/// the vCPU first switches to kernel mode (its kernel page tables, as Xen's
+/// `toggle_guest_mode`) and the frame goes at the top of the kernel stack
+/// `stack_switch` gave; the saved CS keeps RPL 3, which is how the handler
+/// tells a user-mode origin.
 fn bounce_to(
     domain: &mut PvDomain,
     frame: &mut TrapFrame,
@@ -102,12 +137,9 @@ fn bounce_to(
     error_code: Option<u64>,
 ) -> Result<(), BounceError> {
     let masked = domain.events_masked(platform.memory());
+    let from_user = !domain.vcpu.kernel_mode();
     // A kernel-mode origin shows as RPL 0 in the saved CS; user mode keeps 3.
-    let saved_cs = if domain.vcpu.kernel_mode() {
-        frame.cs & !3
-    } else {
-        frame.cs
-    };
+    let saved_cs = if from_user { frame.cs } else { frame.cs & !3 };
     let saved_rflags = (frame.rflags & !(IF | IOPL)) | if masked { 0 } else { IF };
     let mut words = [0u64; 8];
     let mut count = 0;
@@ -126,7 +158,17 @@ fn bounce_to(
     push(frame.rsp);
     push(frame.ss);
     let size = (count * 8) as u64;
-    let rsp = (frame.rsp & !15).wrapping_sub(size);
+    let stack = if from_user {
+        // The kernel base is set by the builder and only ever replaced.
+        domain
+            .vcpu
+            .switch_mode(true, platform.guest())
+            .map_err(|_| BounceError::BadStack(0))?;
+        domain.vcpu.kernel_stack().1
+    } else {
+        frame.rsp
+    };
+    let rsp = (stack & !15).wrapping_sub(size);
     // The words go to the guest as they lie in memory (x86 is little-endian,
     // as the guest reads them): no byte buffer to fill and copy.
     copy_to_guest(platform.guest(), rsp, words[..count].as_bytes()).map_err(|_| BounceError::BadStack(rsp))?;

@@ -188,10 +188,14 @@ impl PvDomain {
         memory: &mut impl PhysicalMemory,
         budget: &mut Budget,
     ) {
-        for held in [self.vcpu.kernel_base.take(), self.shared_info_ref.take()]
-            .into_iter()
-            .flatten()
-            .chain(self.grants.take_frames())
+        for held in [
+            self.vcpu.kernel_base.take(),
+            self.vcpu.user_base.take(),
+            self.shared_info_ref.take(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.grants.take_frames())
         {
             table.put_page_and_type_within(memory, held, budget);
         }

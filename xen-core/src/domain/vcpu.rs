@@ -2,9 +2,10 @@
 //! is in.
 
 use super::privilege::Privilege;
+use crate::arch::GuestMemory;
 use crate::event::Port;
-use crate::mm::TypedRef;
 use crate::mm::layout::is_canonical;
+use crate::mm::{Mfn, TypedRef};
 use crate::sched::{RunState, SchedEntity};
 use crate::time::VcpuTimers;
 use crate::trap_frame::TrapFrame;
@@ -24,15 +25,43 @@ pub struct TrapHandler {
     pub mask_events: bool,
 }
 
+/// One callback: where the hypervisor bounces to, and whether events are
+/// masked on the way (`CALLBACKF_mask_events`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Callback {
+    /// Entry point; 0 means none.
+    pub address: u64,
+    /// Mask events on entry.
+    pub masks_events: bool,
+}
+
 /// Entry points registered with `set_callbacks` / `callback_op`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Callbacks {
-    /// Event upcall entry.
+    /// Event upcall entry (always entered with events masked).
     pub event: u64,
     /// Entry used when segment reloads fail on return to the guest.
-    pub failsafe: u64,
-    /// Target of `syscall` from guest user mode.
-    pub syscall: u64,
+    pub failsafe: Callback,
+    /// Target of `syscall` from 64-bit guest user mode.
+    pub syscall: Callback,
+    /// Target of `syscall` from 32-bit guest user code.
+    pub syscall32: Callback,
+    /// Target of `sysenter` from guest user code (accepted and kept as Xen
+    /// does; a 64-bit guest's `sysenter` raises #UD before it could be used).
+    pub sysenter: Callback,
+}
+
+impl Callbacks {
+    /// Every address in it.
+    fn addresses(&self) -> [u64; 5] {
+        [
+            self.event,
+            self.failsafe.address,
+            self.syscall.address,
+            self.syscall32.address,
+            self.sysenter.address,
+        ]
+    }
 }
 
 /// Registers of a vCPU that only the hypervisor can load (the guest runs in
@@ -49,6 +78,23 @@ pub struct LoadableState {
     pub fpu_task_switched: bool,
 }
 
+/// The registers a return to the guest loads when they changed: the
+/// [`LoadableState`] as the vCPU's mode selects it (the kernel's or the
+/// user's GS base).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegistersToLoad {
+    /// FS base.
+    pub fs_base: u64,
+    /// GS base of the mode the vCPU is in.
+    pub gs_base: u64,
+    /// Virtual CR0.TS.
+    pub fpu_task_switched: bool,
+}
+
+/// A mode switch to a mode that has no page-table base.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoBase;
+
 /// The state of one vCPU that hypercalls change.
 #[derive(Debug)]
 pub struct Vcpu {
@@ -56,7 +102,9 @@ pub struct Vcpu {
     traps: [TrapHandler; 256],
     /// Registered callbacks, every address canonical.
     callbacks: Callbacks,
-    /// Guest kernel mode (both modes run at CPL 3; the hypervisor tracks which).
+    /// Guest kernel mode (both modes run at CPL 3; the hypervisor tracks
+    /// which). Private: a change of mode is also a change of page-table base
+    /// and GS base, which [`Vcpu::set_kernel_mode`] marks for loading.
     kernel_mode: bool,
     /// Kernel stack for user-to-kernel bounces (`stack_switch`): SS, with
     /// RPL 3, and RSP.
@@ -74,6 +122,11 @@ pub struct Vcpu {
     /// CR3 while the vCPU runs, held by a typed reference so it cannot be
     /// unpinned into something writable underneath the CPU.
     pub kernel_base: Option<TypedRef>,
+    /// The user page-table base (Xen's `guest_table_user`,
+    /// `MMUEXT_NEW_USER_BASEPTR`): the L4 in CR3 while the vCPU runs in user
+    /// mode, held like `kernel_base`. `None` until the guest gives one; a
+    /// return to user mode without it crashes the domain, as on Xen.
+    pub user_base: Option<TypedRef>,
     /// Whether it wants the CPU, or what it waits for. Private: becoming
     /// runnable again is news for the scheduler ([`SchedEntity::wake`]) and
     /// ends a poll's timeout, so every change goes through [`Vcpu::block`],
@@ -118,6 +171,7 @@ impl Default for Vcpu {
             loadable_changed: false,
             iopl: 0,
             kernel_base: None,
+            user_base: None,
             run_state: RunState::Runnable,
             yielded: false,
             sched: SchedEntity::default(),
@@ -161,15 +215,40 @@ impl Vcpu {
         self.loadable_changed
     }
 
-    /// The loadable registers if they changed since last taken: the return
+    /// The registers to load if they changed since last taken: the return
     /// path loads them only then, so a hypercall pays one flag test.
     #[inline]
-    pub fn take_loadable_state(&mut self) -> Option<LoadableState> {
+    pub fn take_loadable_state(&mut self) -> Option<RegistersToLoad> {
         if !self.loadable_changed {
             return None;
         }
         self.loadable_changed = false;
-        Some(self.loadable)
+        Some(self.registers_to_load())
+    }
+
+    /// The registers the CPU must hold for this vCPU in its current mode.
+    pub fn registers_to_load(&self) -> RegistersToLoad {
+        let state = self.loadable;
+        RegistersToLoad {
+            fs_base: state.fs_base,
+            gs_base: if self.kernel_mode {
+                state.gs_base_kernel
+            } else {
+                state.gs_base_user
+            },
+            fpu_task_switched: state.fpu_task_switched,
+        }
+    }
+
+    /// The page-table base of the mode the vCPU is in.
+    #[inline]
+    pub fn active_base(&self) -> Option<Mfn> {
+        let base = if self.kernel_mode {
+            &self.kernel_base
+        } else {
+            &self.user_base
+        };
+        base.as_ref().map(TypedRef::mfn)
     }
 
     /// The handler registered for `vector`.
@@ -187,12 +266,7 @@ impl Vcpu {
     /// Replaces the callbacks; a non-canonical address is refused and
     /// changes nothing.
     pub fn set_callbacks(&mut self, callbacks: Callbacks) -> Result<(), Errno> {
-        let Callbacks {
-            event,
-            failsafe,
-            syscall,
-        } = callbacks;
-        if ![event, failsafe, syscall].into_iter().all(is_canonical) {
+        if !callbacks.addresses().into_iter().all(is_canonical) {
             return Err(Errno::EINVAL);
         }
         self.callbacks = callbacks;
@@ -203,6 +277,23 @@ impl Vcpu {
     #[inline]
     pub fn kernel_mode(&self) -> bool {
         self.kernel_mode
+    }
+
+    /// Puts the vCPU in kernel (`kernel`) or user mode and makes that mode's
+    /// page-table base the one the CPU walks, as Xen's `toggle_guest_mode`
+    /// does on every crossing; the new mode's GS base is marked for loading.
+    /// Fails, changing nothing, when that mode has no base (user mode
+    /// before `MMUEXT_NEW_USER_BASEPTR`).
+    pub fn switch_mode(&mut self, kernel: bool, guest: &mut impl GuestMemory) -> Result<(), NoBase> {
+        if self.kernel_mode == kernel {
+            return Ok(());
+        }
+        let base = if kernel { &self.kernel_base } else { &self.user_base };
+        let base = base.as_ref().map(TypedRef::mfn).ok_or(NoBase)?;
+        self.kernel_mode = kernel;
+        self.loadable_changed = true;
+        guest.load_page_table_base(base);
+        Ok(())
     }
 
     /// The kernel stack for bounces from user mode: SS and RSP.

@@ -6,6 +6,7 @@ use super::completion::Completion;
 use super::hypercall_context::HypercallContext;
 use super::implicit_grant_unmaps::crash_on_implicit_grant_unmaps;
 use crate::arch::Platform;
+use crate::mm::base_pointer::BasePointers;
 use crate::mm::mmuext_op::apply_mmuext_ops;
 use xen_abi::errno::Errno;
 
@@ -13,8 +14,12 @@ use xen_abi::errno::Errno;
 pub fn mmuext_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let (memory, guest, _) = context.platform.memory_parts();
     let caller = context.domain.id();
-    let base = &mut context.domain.vcpu.kernel_base;
-    let result = apply_mmuext_ops(context.frames, memory, guest, caller, base, args);
+    let vcpu = &mut context.domain.vcpu;
+    let bases = BasePointers {
+        kernel: &mut vcpu.kernel_base,
+        user: &mut vcpu.user_base,
+    };
+    let result = apply_mmuext_ops(context.frames, memory, guest, caller, bases, args);
     crash_on_implicit_grant_unmaps(context);
     result.map(Completion::from)
 }

@@ -100,6 +100,8 @@ pub fn handle_hypercall<P: Platform>(
 }
 
 #[cfg(test)]
+mod callback_tests;
+#[cfg(test)]
 mod event_tests;
 #[cfg(test)]
 mod fuzz;

@@ -3,9 +3,10 @@
 
 use super::{Hypervisor, RunEnd};
 use crate::arch::Machine;
-use crate::domain::bounce::bounce_event;
+use crate::domain::bounce::{bounce_event, bounce_syscall};
 use crate::domain::domain_table::{DomainTable, Others};
 use crate::domain::pv_domain::PvDomain;
+use crate::exception_vector::GENERAL_PROTECTION;
 use crate::hypercall::handle_hypercall;
 use crate::log_level::LogLevel;
 use crate::mm::FrameTable;
@@ -20,6 +21,10 @@ impl Hypervisor {
     #[inline]
     pub fn handle_syscall<M: Machine>(&mut self, cpu: &Cpu, frame: &mut TrapFrame, machine: &mut M) -> bool {
         let (domain, others, frames) = on_cpu(&mut self.domains, &mut self.frames, cpu.current, frame, machine);
+        if !domain.vcpu.kernel_mode() {
+            let delivered = user_syscall(domain, frame, machine);
+            return !(delivered && frame.is_safe_guest_return() && deliver_events(domain, frame, machine));
+        }
         let outcome = handle_hypercall(domain, others, frames, frame, machine);
         if outcome.reschedule || !domain.is_running() {
             return true;
@@ -60,6 +65,10 @@ impl Hypervisor {
         let reschedule = if frame.vector == u64::from(TIMER_VECTOR) {
             machine.end_timer_interrupt();
             true
+        } else if frame.vector == SYSCALL32_VECTOR && !domain.vcpu.kernel_mode() {
+            // A 32-bit user program's system call: the guest kernel's.
+            user_syscall(domain, frame, machine);
+            false
         } else if frame.vector == SYSCALL32_VECTOR {
             machine.log(
                 LogLevel::Error,
@@ -72,8 +81,16 @@ impl Hypervisor {
             );
             domain.crash("32-bit syscall, which 64-bit PV guests cannot use");
             true
-        } else if frame.vector == HYPERCALL_GATE_VECTOR {
+        } else if frame.vector == HYPERCALL_GATE_VECTOR && domain.vcpu.kernel_mode() {
             handle_hypercall(domain, others, frames, frame, machine).reschedule
+        } else if frame.vector == HYPERCALL_GATE_VECTOR {
+            // User programs make no hypercalls: to them the gate is any
+            // `int 0x82`, the #GP a gate they may not use raises, with RIP
+            // back on the instruction (the trap table may still allow it).
+            frame.rip = frame.rip.wrapping_sub(2);
+            frame.error_code = (HYPERCALL_GATE_VECTOR << 3) | 2;
+            super::guest_exception::handle_exception(domain, frame, machine, GENERAL_PROTECTION);
+            false
         } else {
             super::guest_exception::handle_exception(domain, frame, machine, frame.vector as u8);
             false
@@ -145,6 +162,28 @@ fn on_cpu<'a, M: Machine>(
         machine.report_hypervisor_fault(frame);
     };
     (domain, others, frames)
+}
+
+/// A `syscall` in guest user mode: no hypercall (only the guest kernel
+/// makes those) but the user program's system call, bounced to the guest
+/// kernel's syscall callback. Returns false if the domain crashed on it.
+#[inline(never)]
+fn user_syscall<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut M) -> bool {
+    if let Err(error) = bounce_syscall(domain, frame, machine) {
+        machine.log(
+            LogLevel::Error,
+            format_args!(
+                "d{} ({}): syscall from user mode at rip {:#x}: {}",
+                domain.id(),
+                domain.name(),
+                frame.rip,
+                error
+            ),
+        );
+        domain.crash("user-mode syscall could not be delivered");
+        return false;
+    }
+    true
 }
 
 /// Bounces to the running domain's event callback if an upcall is due and

@@ -24,12 +24,15 @@ pub(super) fn handle_exception<M: Machine>(domain: &mut PvDomain, frame: &mut Tr
             Emulation::GeneralProtection => bounce_exception(domain, frame, machine, vector, Some(0), None),
         },
         // `int n` through one of our DPL-0 gates: allowed if the guest's own
-        // trap table says so (DPL >= 1 from guest kernel mode).
+        // trap table says so (DPL >= 1 from guest kernel mode, 3 from user).
         GENERAL_PROTECTION if frame.error_code & 7 == 2 => {
             let software = (frame.error_code >> 3) as u8;
             let handler = domain.vcpu.trap(software);
             let lowest = if domain.vcpu.kernel_mode() { 1 } else { 3 };
-            if handler.address != 0 && handler.dpl >= lowest {
+            // Xen's `int 0x80` fast path delivers a user program's system
+            // call to any handler registered for it, whatever its DPL.
+            let user_int80 = software == 0x80 && !domain.vcpu.kernel_mode();
+            if handler.address != 0 && (handler.dpl >= lowest || user_int80) {
                 frame.rip = frame.rip.wrapping_add(2);
                 bounce_exception(domain, frame, machine, software, None, None)
             } else {

@@ -18,6 +18,8 @@ mod schedule_pass;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod user_mode_tests;
 
 pub use boot_domains::{BootDomainCause, BootDomainError, BootMachine};
 

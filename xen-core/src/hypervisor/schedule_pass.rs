@@ -80,15 +80,17 @@ impl Hypervisor {
         }
         self.switch_out(cpu, frame, machine);
         let domain = self.domains.get_mut(id).expect("picked from the table");
-        let Some(base) = domain.vcpu.kernel_base.as_ref().map(|base| base.mfn()) else {
-            // The builder always sets one and it is only ever replaced.
+        let Some(base) = domain.vcpu.active_base() else {
+            // The builder always sets a kernel base and it is only ever
+            // replaced; user mode is entered only with a user base, which
+            // is then only replaced while in kernel mode.
             unreachable!("a runnable vCPU without page tables");
         };
         *frame = domain.vcpu.context;
         machine.guest().load_page_table_base(base);
         machine.restore_fpu(&domain.vcpu.fpu);
         let _ = domain.vcpu.take_loadable_state();
-        machine.load_registers(domain.vcpu.loadable());
+        machine.load_registers(domain.vcpu.registers_to_load());
         let (reading, scale) = machine.clock();
         publish_vcpu_time(machine.memory(), domain.shared_info(), 0, reading, scale);
         cpu.current = Some(id);

@@ -17,30 +17,30 @@ use zerocopy::IntoBytes;
 
 /// Where a guest's hypercall arguments are written (mapped in every
 /// domain: one fake guest memory serves whichever runs).
-const ARG: u64 = 0x10_0000;
+pub(super) const ARG: u64 = 0x10_0000;
 /// Pages each built domain has.
-const PAGES: u64 = 1024;
+pub(super) const PAGES: u64 = 1024;
 /// Frames each domain's build may take.
-const FRAMES_EACH: u64 = 1280;
+pub(super) const FRAMES_EACH: u64 = 1280;
 /// The hypervisor's own L4, loaded while the CPU idles.
 const IDLE_L4: Mfn = Mfn(0x10);
 
 /// A running hypervisor on one fake CPU; `frame` holds the registers of
 /// the vCPU on the CPU, as the kernel's entry code would.
-struct Run {
-    hypervisor: Box<Hypervisor>,
-    cpu: Cpu,
-    frame: TrapFrame,
-    machine: FakeMachine,
+pub(super) struct Run {
+    pub(super) hypervisor: Box<Hypervisor>,
+    pub(super) cpu: Cpu,
+    pub(super) frame: TrapFrame,
+    pub(super) machine: FakeMachine,
 }
 
 /// Builds domains `0..count` (weights equal) and starts scheduling.
-fn start(count: DomId) -> Run {
+pub(super) fn start(count: DomId) -> Run {
     start_domains(&(0..count).collect::<std::vec::Vec<_>>())
 }
 
 /// Builds domains `ids` (weights equal) and starts scheduling.
-fn start_domains(ids: &[DomId]) -> Run {
+pub(super) fn start_domains(ids: &[DomId]) -> Run {
     let count = ids.iter().max().map_or(0, |&id| u64::from(id) + 1);
     let mut machine = FakeMachine::default();
     machine.platform.guest.map(ARG, true);
@@ -70,7 +70,7 @@ fn start_domains(ids: &[DomId]) -> Run {
 impl Run {
     /// The domain on the CPU makes hypercall `number` through `syscall`,
     /// as the kernel's entry code passes it on.
-    fn hypercall(&mut self, number: u32, args: [u64; 5]) -> Result<(), RunEnd> {
+    pub(super) fn hypercall(&mut self, number: u32, args: [u64; 5]) -> Result<(), RunEnd> {
         let frame = &mut self.frame;
         frame.vector = SYSCALL_VECTOR;
         frame.rax = u64::from(number);
@@ -84,20 +84,20 @@ impl Run {
     }
 
     /// `sched_op(command, ARG)` with `argument` written at ARG.
-    fn sched_op(&mut self, command: u32, argument: &[u8]) -> Result<(), RunEnd> {
+    pub(super) fn sched_op(&mut self, command: u32, argument: &[u8]) -> Result<(), RunEnd> {
         use crate::arch::GuestMemory;
         self.machine.platform.guest.write(ARG, argument).unwrap();
         self.hypercall(nr::SCHED_OP, [u64::from(command), ARG, 0, 0, 0])
     }
 
     /// The domain on the CPU shuts down with `reason`.
-    fn shutdown(&mut self, reason: u32) -> Result<(), RunEnd> {
+    pub(super) fn shutdown(&mut self, reason: u32) -> Result<(), RunEnd> {
         self.sched_op(SCHEDOP_SHUTDOWN, SchedShutdown { reason }.as_bytes())
     }
 
     /// The domain on the CPU raises exception `vector` (an `int3`, an
     /// invalid opcode...), or the timer interrupts it.
-    fn trap(&mut self, vector: u8) -> Result<(), RunEnd> {
+    pub(super) fn trap(&mut self, vector: u8) -> Result<(), RunEnd> {
         self.frame.vector = u64::from(vector);
         self.frame.error_code = 0;
         self.hypervisor
@@ -105,13 +105,13 @@ impl Run {
     }
 
     /// Time runs on to the armed timer, which interrupts the guest.
-    fn timer_fires(&mut self) -> Result<(), RunEnd> {
+    pub(super) fn timer_fires(&mut self) -> Result<(), RunEnd> {
         let deadline = self.machine.timer.expect("a running guest always has a timer armed");
         self.machine.platform.now = deadline;
         self.trap(TIMER_VECTOR)
     }
 
-    fn current(&self) -> Option<DomId> {
+    pub(super) fn current(&self) -> Option<DomId> {
         self.cpu.current
     }
 }

@@ -15,6 +15,17 @@ use crate::arch::PhysicalMemory;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
 
+/// A vCPU's two page-table bases as `mmuext_op` changes them: the kernel
+/// base (Xen's `guest_table`, `MMUEXT_NEW_BASEPTR`), which the CPU walks
+/// while the guest kernel makes the hypercall, and the user base
+/// (`guest_table_user`, `MMUEXT_NEW_USER_BASEPTR`).
+pub struct BasePointers<'a> {
+    /// The kernel base.
+    pub kernel: &'a mut Option<TypedRef>,
+    /// The user base.
+    pub user: &'a mut Option<TypedRef>,
+}
+
 /// What [`FrameTable::new_baseptr`] did.
 #[must_use = "a switched base must be loaded before the old one's reference is put"]
 #[derive(Debug, PartialEq, Eq)]

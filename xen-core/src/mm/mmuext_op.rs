@@ -7,7 +7,7 @@
 //! its owner could rewrite once untyped), and TLB flushes are carried out
 //! at once (see `carry_out`).
 
-use super::base_pointer::BaseSwitch;
+use super::base_pointer::{BasePointers, BaseSwitch};
 use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::budget::Budget;
 use super::carry_out::carry_out;
@@ -15,7 +15,7 @@ use super::frame_table::FrameTable;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
 use super::tlb_flush::TlbFlush;
-use super::{Mfn, PageType, TableLevel, TypedRef};
+use super::{Mfn, PageType, TableLevel};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::guest_copy::read_from_guest;
 use xen_abi::errno::Errno;
@@ -28,14 +28,14 @@ pub const OPS_PER_CALL: u64 = 16;
 /// Size of one `mmuext_op` request.
 const OP_SIZE: u64 = size_of::<MmuextOp>() as u64;
 
-/// Runs `mmuext_op(ops, count, done, foreigndom)` for `caller`, whose kernel
-/// base pointer is `base` and whose tables the CPU walks (`guest`).
+/// Runs `mmuext_op(ops, count, done, foreigndom)` for `caller`, whose base
+/// pointers are `bases` and whose kernel tables the CPU walks (`guest`).
 pub fn apply_mmuext_ops(
     table: &mut FrameTable<'_>,
     memory: &mut impl PhysicalMemory,
     guest: &mut impl GuestMemory,
     caller: DomId,
-    base: &mut Option<TypedRef>,
+    mut bases: BasePointers<'_>,
     args: [u64; 5],
 ) -> Result<MmuBatch, Errno> {
     let (owner, _) = batch_owners(caller, args[3])?;
@@ -44,7 +44,7 @@ pub fn apply_mmuext_ops(
         if table.has_jobs() {
             table.settle(memory, owner, &mut budget)?;
         }
-        let result = apply(table, memory, guest, owner, base, op, &mut budget);
+        let result = apply(table, memory, guest, owner, &mut bases, op, &mut budget);
         carry_out(table, guest, *result.as_ref().unwrap_or(&TlbFlush::None));
         result.map(|_| ())
     })
@@ -57,7 +57,7 @@ fn apply(
     memory: &mut impl PhysicalMemory,
     guest: &mut impl GuestMemory,
     owner: DomId,
-    base: &mut Option<TypedRef>,
+    bases: &mut BasePointers<'_>,
     op: &MmuextOp,
     budget: &mut Budget,
 ) -> Result<TlbFlush, Errno> {
@@ -78,7 +78,7 @@ fn apply(
             .map(|()| NO_FLUSH),
         MMUEXT_UNPIN_TABLE => table.unpin_within(memory, mfn, owner, budget).map(|()| NO_FLUSH),
         MMUEXT_NEW_BASEPTR => {
-            if let BaseSwitch::Switched { old } = table.new_baseptr_within(memory, owner, base, mfn, budget)? {
+            if let BaseSwitch::Switched { old } = table.new_baseptr_within(memory, owner, bases.kernel, mfn, budget)? {
                 // Loading CR3 also drops every TLB entry (the hypervisor's
                 // own mappings are not global), so no flush is owed, nor the
                 // one a newly validated tree asks for.
@@ -102,10 +102,26 @@ fn apply(
             }
         }
         MMUEXT_INVLPG_LOCAL | MMUEXT_INVLPG_ALL => invlpg(op.arg1),
-        // No LDT and no user mode yet: only "none" is accepted.
+        MMUEXT_NEW_USER_BASEPTR => {
+            // The CPU walks the kernel base during a hypercall and no cached
+            // translation of the user base outlived the switch to it, so the
+            // old user base's references go at once. Frame 0 means none.
+            let old = if op.arg1 == 0 {
+                bases.user.take()
+            } else {
+                match table.new_baseptr_within(memory, owner, bases.user, mfn, budget)? {
+                    BaseSwitch::Switched { old } => old,
+                    BaseSwitch::Unchanged => None,
+                }
+            };
+            if let Some(old) = old {
+                table.put_page_and_type_within(memory, old, budget);
+            }
+            Ok(NO_FLUSH)
+        }
+        // No LDT yet: only "none" is accepted.
         MMUEXT_SET_LDT if op.arg2 == 0 => Ok(NO_FLUSH),
-        MMUEXT_NEW_USER_BASEPTR if op.arg1 == 0 => Ok(NO_FLUSH),
-        MMUEXT_SET_LDT | MMUEXT_NEW_USER_BASEPTR => Err(Errno::EINVAL),
+        MMUEXT_SET_LDT => Err(Errno::EINVAL),
         MMUEXT_CLEAR_PAGE => {
             // Like a write through a writable mapping: refused on page tables.
             let page = table.get_page_and_type(memory, mfn, owner, PageType::Writable)?;

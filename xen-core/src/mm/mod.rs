@@ -2,7 +2,7 @@
 //! hypervisor's address layout and its own page tables, and the PV MMU's frame
 //! table: reference counts, page types and guest page-table validation.
 
-mod base_pointer;
+pub mod base_pointer;
 pub mod batch_progress;
 pub mod budget;
 pub mod carry_out;

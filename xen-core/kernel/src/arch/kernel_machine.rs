@@ -11,7 +11,7 @@ use crate::arch::m2p::M2pWriter;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::arch::{Machine, Platform};
-use xen_core::domain::vcpu::{FpuArea, LoadableState};
+use xen_core::domain::vcpu::{FpuArea, RegistersToLoad};
 use xen_core::log_level::LogLevel;
 use xen_core::time::time_scale::TimeScale;
 use xen_core::time::vcpu_time::ClockReading;
@@ -113,9 +113,9 @@ impl Machine for KernelMachine {
     }
 
     #[inline(never)]
-    fn load_registers(&mut self, state: LoadableState) {
-        segment_base::load(state.fs_base, state.gs_base_kernel);
-        fpu::set_task_switched(state.fpu_task_switched);
+    fn load_registers(&mut self, registers: RegistersToLoad) {
+        segment_base::load(registers.fs_base, registers.gs_base);
+        fpu::set_task_switched(registers.fpu_task_switched);
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {

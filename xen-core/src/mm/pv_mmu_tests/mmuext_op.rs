@@ -5,6 +5,7 @@ use super::*;
 use crate::arch::GuestMemory;
 use crate::arch::fake::FakeGuestMemory;
 use crate::mm::TypedRef;
+use crate::mm::base_pointer::BasePointers;
 use crate::mm::batch_progress::MmuBatch;
 use crate::mm::mmuext_op::{OPS_PER_CALL, apply_mmuext_ops};
 use crate::mm::tlb_flush::TlbFlush;
@@ -19,6 +20,7 @@ struct Ext {
     machine: Machine,
     guest: FakeGuestMemory,
     base: Option<TypedRef>,
+    user_base: Option<TypedRef>,
 }
 
 impl Ext {
@@ -30,6 +32,7 @@ impl Ext {
             machine,
             guest,
             base: None,
+            user_base: None,
         }
     }
 
@@ -41,14 +44,17 @@ impl Ext {
             memory,
             &mut self.guest,
             DOM,
-            &mut self.base,
+            BasePointers {
+                kernel: &mut self.base,
+                user: &mut self.user_base,
+            },
             [OPS, ops.len() as u64, DONE, u64::from(DOMID_SELF), 0],
         )
     }
 
     /// Releases the base pointer, as the vCPU's teardown would.
     fn release_base(&mut self) {
-        if let Some(base) = self.base.take() {
+        for base in [self.base.take(), self.user_base.take()].into_iter().flatten() {
             let Machine { table, memory } = &mut self.machine;
             table.put_page_and_type(memory, base);
         }
@@ -91,6 +97,33 @@ fn a_new_base_pointer_must_be_an_l4_and_is_loaded_at_once() {
     assert_eq!(e.guest.bases, [L4], "the same base again loads nothing");
     e.machine.check();
     e.release_base();
+}
+
+#[test]
+fn a_user_base_is_a_referenced_l4_loaded_by_nothing_and_dropped_by_frame_0() {
+    let mut e = Ext::new(Machine::pinned_tree_flushed());
+    let before = e.machine.info(L4);
+    let result = e.run(&[op(MMUEXT_NEW_USER_BASEPTR, DATA[0].0, 0)]);
+    assert_eq!(result, Err(Errno::EINVAL), "a data frame is no L4");
+    let result = e.run(&[op(MMUEXT_NEW_USER_BASEPTR, FOREIGN.0, 0)]);
+    assert_eq!(result, Err(Errno::EINVAL), "nor is another domain's frame ours");
+    assert!(e.user_base.is_none());
+    assert_eq!(e.run(&[op(MMUEXT_NEW_USER_BASEPTR, L4.0, 0)]), Ok(MmuBatch::Done));
+    assert_eq!(e.user_base.as_ref().map(TypedRef::mfn), Some(L4));
+    assert!(e.guest.bases.is_empty(), "the CPU stays on the kernel base");
+    let held = e.machine.info(L4);
+    assert_eq!(held.type_count(), before.type_count() + 1, "typed as an L4");
+    assert_eq!(held.count(), before.count() + 1);
+    e.machine.check();
+    assert_eq!(e.run(&[op(MMUEXT_NEW_USER_BASEPTR, 0, 0)]), Ok(MmuBatch::Done));
+    assert!(e.user_base.is_none());
+    let after = e.machine.info(L4);
+    assert_eq!(
+        (after.count(), after.type_count()),
+        (before.count(), before.type_count()),
+        "frame 0: the old base's references are back"
+    );
+    e.machine.check();
 }
 
 #[test]
@@ -137,7 +170,10 @@ fn page_operations_never_write_a_page_table_or_read_a_foreign_frame() {
             memory,
             &mut guest,
             DOM,
-            &mut None,
+            BasePointers {
+                kernel: &mut None,
+                user: &mut None,
+            },
             [OPS, 1, 0, u64::from(DOMID_SELF), 0],
         )
     });

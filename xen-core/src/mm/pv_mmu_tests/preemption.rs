@@ -6,6 +6,7 @@
 use crate::arch::GuestMemory;
 use crate::arch::PhysicalMemory;
 use crate::arch::fake::{FakeGuestMemory, FakeMemory};
+use crate::mm::base_pointer::BasePointers;
 use crate::mm::batch_progress::MmuBatch;
 use crate::mm::budget::{Budget, ENTRIES_PER_INVOCATION};
 use crate::mm::mmuext_op::apply_mmuext_ops;
@@ -90,7 +91,10 @@ impl Big {
             &mut self.memory,
             &mut self.guest,
             DOM,
-            &mut self.base,
+            BasePointers {
+                kernel: &mut self.base,
+                user: &mut None,
+            },
             args,
         );
         (result, self.memory.take_reads())
