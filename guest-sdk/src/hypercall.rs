@@ -115,18 +115,34 @@ pub fn set_callbacks(event: u64, failsafe: u64, syscall: u64) -> Result<(), XenE
 /// `callback_op(CALLBACKOP_register)` for the event callback alone: where
 /// upcalls enter the guest (the other callbacks stay as they are).
 pub fn register_event_callback(address: u64) -> Result<(), XenError> {
-    use xen_abi::trap::{CALLBACKOP_REGISTER, CALLBACKTYPE_EVENT, CallbackRegister};
-    let register = CallbackRegister {
+    use xen_abi::trap::{CALLBACKTYPE_EVENT, CallbackRegister};
+    callback_register(&CallbackRegister {
         kind: CALLBACKTYPE_EVENT,
         flags: 0,
         _pad0: 0,
         address,
-    };
+    })
+}
+
+/// `callback_op(CALLBACKOP_register, register)`: one callback by type.
+pub fn callback_register(register: &xen_abi::trap::CallbackRegister) -> Result<(), XenError> {
     XenError::check(raw(
         nr::CALLBACK_OP,
-        [u64::from(CALLBACKOP_REGISTER), &register as *const _ as u64, 0, 0, 0],
+        [
+            u64::from(xen_abi::trap::CALLBACKOP_REGISTER),
+            register as *const _ as u64,
+            0,
+            0,
+            0,
+        ],
     ))
     .map(|_| ())
+}
+
+/// `stack_switch(ss, rsp)`: the kernel stack the hypervisor bounces to
+/// from user mode.
+pub fn stack_switch(ss: u16, rsp: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::STACK_SWITCH, [u64::from(ss), rsp, 0, 0, 0])).map(|_| ())
 }
 
 /// `set_timer_op(deadline)`: raises VIRQ_TIMER once system time reaches

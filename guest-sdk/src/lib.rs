@@ -42,6 +42,7 @@ pub mod start_info;
 pub mod time;
 pub mod traps;
 pub mod upcall;
+pub mod user;
 pub mod xen_error;
 pub mod xenbus;
 pub mod xenstore;

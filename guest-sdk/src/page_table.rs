@@ -17,7 +17,7 @@
 
 mod backend;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(target_os = "none")]
 pub use crate::arch::page_table::{XenMmu, boot_manager};
@@ -27,8 +27,8 @@ pub use xen_abi::page_table_entry::{ACCESSED, ADDRESS_MASK, DIRTY, PAGE_SIZE, PR
 use crate::XenError;
 use heapless::Vec;
 use xen_abi::mmu::{
-    HYPERVISOR_L4_SLOTS, MACH2PHYS_VIRT_START, MMU_NORMAL_PT_UPDATE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L1_TABLE,
-    MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
+    HYPERVISOR_L4_SLOTS, MACH2PHYS_VIRT_START, MMU_NORMAL_PT_UPDATE, MMUEXT_NEW_BASEPTR, MMUEXT_NEW_USER_BASEPTR,
+    MMUEXT_PIN_L1_TABLE, MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
 };
 use xen_abi::page_table_entry::ENTRIES_PER_TABLE;
 use xen_abi::start_info::{BOOTSTRAP_MIN_PADDING, StartInfo};
@@ -276,6 +276,13 @@ impl<B: MmuBackend> PageTableManager<B> {
         self.extended(MMUEXT_NEW_BASEPTR, mfn)?;
         self.current_root = mfn;
         Ok(())
+    }
+
+    /// Makes the L4 `mfn` the base of guest user mode
+    /// (`MMUEXT_NEW_USER_BASEPTR`): the table the CPU walks while a user
+    /// program runs. 0 takes the user base away.
+    pub fn set_user_base(&mut self, mfn: u64) -> Result<(), PageTableError> {
+        self.extended(MMUEXT_NEW_USER_BASEPTR, mfn)
     }
 
     /// Entry `index` of table `mfn`, read through its read-only mapping.

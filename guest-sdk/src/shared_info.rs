@@ -98,6 +98,7 @@ const UPCALL_PENDING: usize = offset_of!(VcpuInfo, evtchn_upcall_pending);
 const UPCALL_MASK: usize = offset_of!(VcpuInfo, evtchn_upcall_mask);
 const PENDING_SELECTOR: usize = offset_of!(VcpuInfo, evtchn_pending_sel);
 const TIME: usize = offset_of!(VcpuInfo, time);
+const CR2: usize = offset_of!(VcpuInfo, arch.cr2);
 const PENDING: usize = offset_of!(Layout, evtchn_pending);
 const MASK: usize = offset_of!(Layout, evtchn_mask);
 const WALLCLOCK: usize = offset_of!(Layout, wc_version);
@@ -199,6 +200,12 @@ impl<M: SharedMemory> SharedInfo<M> {
     /// Whether `port` is masked.
     pub fn is_masked(&self, port: EvtchnPort) -> bool {
         bit(MASK, port).is_some_and(|(offset, bit)| self.memory.load(offset) & bit != 0)
+    }
+
+    /// Where the last page fault delivered to vCPU 0 was: the hypervisor
+    /// writes CR2 here before it bounces a #PF.
+    pub fn fault_address(&self) -> u64 {
+        self.memory.load(CR2)
     }
 
     /// One copy of vCPU 0's time record, possibly torn: read it through

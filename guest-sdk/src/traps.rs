@@ -97,6 +97,9 @@ fn stub_address(vector: u8) -> u64 {
 /// exception and crashes the domain.
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]
 pub(crate) fn dispatch(frame: &mut TrapFrame) {
+    if frame.vector == crate::user::SYSCALL_VECTOR {
+        return crate::user::dispatch(frame);
+    }
     let handler = HANDLERS
         .try_lock()
         .and_then(|handlers| handlers.get(frame.vector as usize).copied().flatten());

@@ -180,6 +180,26 @@ fn the_page_table_manager_builds_the_same_address_space_on_real_xen_and_on_xen_c
 }
 
 #[test]
+fn a_user_program_runs_the_same_on_real_xen_and_on_xen_core() {
+    let real = on_real_xen("user_process");
+    let ours = Boot::new("").with_guest("user_process").run();
+    assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
+    let expected = guest_lines(&ours);
+    assert_eq!(
+        expected,
+        [
+            "user space ready: code at 0x400000, stack at 0x7ff000, the heap page unmapped",
+            "user program says: hello from user mode",
+            "user page fault at 0x600000 (error code 0x6): mapped a page",
+            "user program read back 42",
+            "user program exited with 7",
+        ],
+        "a system call, a fault mapped on demand, another call, exit"
+    );
+    assert_eq!(guest_lines(&real), expected);
+}
+
+#[test]
 fn the_attacker_gets_xens_errno_for_every_attack_real_xen_refuses_too() {
     let real = on_real_xen("attacker");
     let ours = Boot::new("").with_guest("attacker").run();

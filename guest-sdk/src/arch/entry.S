@@ -134,9 +134,82 @@ guest_trap_common:
     pop %rbx
     pop %rax
     add $16, %rsp                   /* vector, error code */
+    testb $3, 8(%rsp)               /* saved CS with RPL 3: from user mode */
+    jnz 1f
     orq $3, 8(%rsp)                 /* CS: RPL 3 */
     orq $3, 32(%rsp)                /* SS: RPL 3 */
     iretq
+/* Back to user mode only through the hypervisor, which switches to the
+ * user page tables: the stack is an iret_context once `flags` (0) is
+ * pushed where the error code was, and the iret stub pushes the rest. */
+1:  push $0
+    jmp hypercall_page + {IRET_STUB}
+
+/* A user program's `syscall`, bounced by the hypervisor to this callback
+ * on the kernel stack: RCX and R11 (its next RIP and its RFLAGS) on top of
+ * an interrupt frame with CS RPL 3. Given the shape of an exception with
+ * vector SYSCALL_VECTOR, it goes through the trap path, whose return to
+ * user mode is the iret hypercall above. */
+    .global guest_sdk_syscall_entry
+    .balign 16
+guest_sdk_syscall_entry:
+    pop %rcx
+    pop %r11
+    push $0
+    push ${SYSCALL_VECTOR}
+    jmp guest_trap_common
+
+/* guest_sdk_enter_user(entry, stack, saved_rsp): enters the user program
+ * at `entry` with `stack`, keeping the kernel's callee-saved registers on
+ * this stack and its RSP at `saved_rsp`, for guest_sdk_leave_user. The
+ * iret_context: flags, RIP, CS, RFLAGS (IF), RSP, SS; the iret stub pushes
+ * RCX, R11 and RAX, all zero, and no other kernel value reaches the
+ * program. */
+    .global guest_sdk_enter_user
+guest_sdk_enter_user:
+    push %rbx
+    push %rbp
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, (%rdx)
+    push ${USER_SS}
+    push %rsi
+    push $0x202
+    push ${USER_CS}
+    push %rdi
+    push $0
+    xor %eax, %eax
+    xor %ebx, %ebx
+    xor %ecx, %ecx
+    xor %edx, %edx
+    xor %esi, %esi
+    xor %edi, %edi
+    xor %ebp, %ebp
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    xor %r11d, %r11d
+    xor %r12d, %r12d
+    xor %r13d, %r13d
+    xor %r14d, %r14d
+    xor %r15d, %r15d
+    jmp hypercall_page + {IRET_STUB}
+
+/* guest_sdk_leave_user(saved_rsp, code): back on the kernel stack that
+ * guest_sdk_enter_user left, which returns `code`. */
+    .global guest_sdk_leave_user
+guest_sdk_leave_user:
+    mov %rdi, %rsp
+    mov %rsi, %rax
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbp
+    pop %rbx
+    ret
 
     .section .rodata
     .balign 8

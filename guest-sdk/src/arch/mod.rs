@@ -11,6 +11,7 @@ pub mod port;
 pub mod shared_page;
 pub mod stubs;
 pub mod time;
+pub mod user;
 
 use crate::start_info::StartInfo;
 use crate::traps::TrapFrame;
@@ -31,6 +32,9 @@ core::arch::global_asm!(
     HYPERCALL_PAGE_SIZE = const xen_hypercall::HYPERCALL_PAGE_SIZE,
     IRET_STUB = const xen_hypercall::IRET as usize * xen_hypercall::HYPERCALL_STUB_SIZE,
     SHARED_AREA_BYTES = const shared_page::PAGES * PAGE_SIZE as usize,
+    SYSCALL_VECTOR = const crate::user::SYSCALL_VECTOR,
+    USER_CS = const xen_abi::trap::FLAT_RING3_CS64,
+    USER_SS = const xen_abi::trap::FLAT_RING3_SS64,
     options(att_syntax)
 );
 

@@ -6,6 +6,13 @@ unsafe extern "C" {
     static GUEST_TRAP_STUBS: [u64; 32];
     /// The event upcall's entry stub, from entry.S.
     fn guest_sdk_upcall_entry();
+    /// The syscall callback's entry stub, from entry.S.
+    fn guest_sdk_syscall_entry();
+}
+
+/// Address of the syscall callback's entry stub.
+pub fn syscall_entry() -> u64 {
+    guest_sdk_syscall_entry as *const () as usize as u64
 }
 
 /// Address of the event upcall's entry stub.

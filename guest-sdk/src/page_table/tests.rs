@@ -10,18 +10,18 @@ use xen_abi::mmu::{MMUEXT_PIN_L4_TABLE, UVMF_INVLPG};
 
 const VIRT_BASE: u64 = 0xffff_ffff_8000_0000;
 /// Machine frame of pfn N: N + MFN_OFFSET.
-const MFN_OFFSET: u64 = 0x4000;
+pub(crate) const MFN_OFFSET: u64 = 0x4000;
 const NR_PAGES: u64 = 1024;
 /// The boot L4 is pfn 20, followed by 4 more tables and the stack.
-const PT_PFN: u64 = 20;
+pub(crate) const PT_PFN: u64 = 20;
 const P2M_VA: u64 = VIRT_BASE + 0x8000;
 
 #[derive(Default)]
-struct FakeXen {
+pub(crate) struct FakeXen {
     /// Machine memory by word address.
     words: BTreeMap<u64, u64>,
     updates: Vec<Vec<MmuUpdate>>,
-    ops: Vec<MmuextOp>,
+    pub(crate) ops: Vec<MmuextOp>,
     remaps: Vec<(u64, u64, u64)>,
     /// The L4 the last NEW_BASEPTR loaded.
     root: Option<u64>,
@@ -82,7 +82,7 @@ impl MmuBackend for FakeXen {
     }
 }
 
-fn manager() -> PageTableManager<FakeXen> {
+pub(crate) fn manager() -> PageTableManager<FakeXen> {
     let mut info = <StartInfo as zerocopy::FromZeros>::new_zeroed();
     info.pt_base = VIRT_BASE + PT_PFN * PAGE_SIZE;
     info.nr_pt_frames = 4;
@@ -222,4 +222,15 @@ fn only_pool_frames_mapped_in_the_current_space_can_be_touched() {
         Err(PageTableError::NotMapped(va + PAGE_SIZE))
     );
     assert_eq!(m.write_mapped(va + 3, 1), Err(PageTableError::NotMapped(va + 3)));
+}
+
+#[test]
+fn the_user_base_is_one_mmuext_op_after_the_queue_is_flushed() {
+    let mut manager = manager();
+    manager.queue(0x1000, 0).unwrap();
+    manager.set_user_base(0x4321).unwrap();
+    let xen = manager.backend();
+    assert_eq!(xen.updates.len(), 1, "the queued update went first");
+    let op = xen.ops.last().unwrap();
+    assert_eq!((op.cmd, op.arg1), (xen_abi::mmu::MMUEXT_NEW_USER_BASEPTR, 0x4321));
 }

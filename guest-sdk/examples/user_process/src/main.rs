@@ -1,0 +1,161 @@
+//! A guest kernel that runs a user program in guest user mode, on page
+//! tables of its own: the program writes a line through a system call,
+//! stores to a page that is not mapped yet (the kernel maps it when the
+//! fault arrives and the store is retried), reads the value back through
+//! another call, and exits with a code the kernel prints. Every line is the
+//! same on real Xen.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::AtomicU64;
+use guest_sdk::page_table::{PAGE_SIZE, PageTableManager, XenMmu, boot_manager};
+use guest_sdk::println;
+use guest_sdk::shared_info::SHARED_INFO;
+use guest_sdk::start_info::{StartInfo, command_line};
+use guest_sdk::traps::TrapFrame;
+use guest_sdk::user::{self, UserSpace};
+use spin::Mutex;
+
+/// Where the program's code is mapped, read-only.
+const CODE: u64 = 0x40_0000;
+/// The program's stack page.
+const STACK: u64 = 0x7f_f000;
+/// The page the program stores to first, mapped on its fault.
+const HEAP: u64 = 0x60_0000;
+
+/// The program's system calls: write(buffer, length), report(value),
+/// exit(code).
+const SYS_WRITE: u64 = 1;
+const SYS_REPORT: u64 = 2;
+const SYS_EXIT: u64 = 60;
+
+// The user program: one page of its own, mapped at CODE.
+core::arch::global_asm!(
+    ".section .text.user_program, \"ax\"",
+    ".balign 4096",
+    ".global user_program",
+    "user_program:",
+    "    lea 9f(%rip), %rdi",
+    "    mov $(10f - 9f), %esi",
+    "    mov ${write}, %eax",
+    "    syscall",
+    "    mov ${heap}, %ebx",
+    "    movq $42, (%rbx)",
+    "    mov (%rbx), %rdi",
+    "    mov ${report}, %eax",
+    "    syscall",
+    "    mov $7, %edi",
+    "    mov ${exit}, %eax",
+    "    syscall",
+    "    ud2",
+    "9:  .ascii \"hello from user mode\"",
+    "10:",
+    ".balign 4096",
+    ".text",
+    write = const SYS_WRITE,
+    report = const SYS_REPORT,
+    exit = const SYS_EXIT,
+    heap = const HEAP,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    /// The program's first instruction, in the page above.
+    static user_program: u8;
+}
+
+/// The stack traps from user mode run on (16 KiB; atomics so that it is
+/// writable memory without `static mut`).
+static TRAP_STACK: [AtomicU64; 2048] = [const { AtomicU64::new(0) }; 2048];
+
+/// What the page-fault handler needs: the manager and the program's space.
+static KERNEL: Mutex<Option<(PageTableManager<XenMmu>, UserSpace)>> = Mutex::new(None);
+
+/// Faults of the program: a page of HEAP is mapped on demand; anything else
+/// ends it. A fault in the kernel is a bug.
+fn page_fault(frame: &mut TrapFrame) {
+    let address = SHARED_INFO.fault_address();
+    if !user::from_user(frame) {
+        println!("kernel page fault at {address:#x}, rip {:#x}", frame.rip);
+        guest_sdk::sched::crash();
+    }
+    let mut kernel = KERNEL.lock();
+    let Some((tables, space)) = kernel.as_mut() else {
+        guest_sdk::sched::crash()
+    };
+    let page = address & !(PAGE_SIZE - 1);
+    let mapped = page == HEAP
+        && tables
+            .allocate_frame()
+            .and_then(|frame| space.map(tables, page, frame.mfn, true))
+            .is_ok();
+    drop(kernel);
+    if !mapped {
+        println!("user page fault at {address:#x}: not ours to map, the program ends");
+        user::exit_to_kernel(u64::MAX);
+    }
+    println!(
+        "user page fault at {address:#x} (error code {:#x}): mapped a page",
+        frame.error_code
+    );
+}
+
+/// The program's system calls.
+fn syscall(frame: &mut TrapFrame) {
+    match frame.rax {
+        SYS_WRITE => {
+            let mut text = [0u8; 64];
+            let length = (frame.rsi as usize).min(text.len());
+            let result = user::copy_from_user(frame.rdi, &mut text[..length]);
+            let text = core::str::from_utf8(&text[..length]).unwrap_or("(not UTF-8)");
+            match result {
+                Ok(()) => println!("user program says: {text}"),
+                Err(error) => println!("user program passed a bad buffer: {error}"),
+            }
+            frame.rax = length as u64;
+        }
+        SYS_REPORT => {
+            println!("user program read back {}", frame.rdi);
+            frame.rax = 0;
+        }
+        SYS_EXIT => user::exit_to_kernel(frame.rdi),
+        other => {
+            println!("user program made unknown system call {other}");
+            frame.rax = u64::MAX;
+        }
+    }
+}
+
+fn main(info: &'static StartInfo) -> ! {
+    match run_program(info) {
+        Ok(code) => println!("user program exited with {code}"),
+        Err(error) => println!("user program failed: {error}"),
+    }
+    if command_line(info).contains("debug-exit") {
+        let _ = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS);
+    }
+    guest_sdk::sched::power_off()
+}
+
+fn run_program(info: &'static StartInfo) -> Result<u64, guest_sdk::page_table::PageTableError> {
+    guest_sdk::shared_info::map(info)?;
+    guest_sdk::traps::install(&[(14, page_fault)])?;
+    let stack_top = TRAP_STACK.as_ptr() as u64 + core::mem::size_of_val(&TRAP_STACK) as u64;
+    user::prepare(syscall, stack_top)?;
+    let mut tables = boot_manager(info);
+    let kernel_root = tables.boot_root(info).mfn;
+    let space = UserSpace::new(&mut tables, kernel_root)?;
+    let code = &raw const user_program as u64;
+    let code_mfn = tables
+        .mfn_of(code)
+        .ok_or(guest_sdk::page_table::PageTableError::BadAddress(code))?;
+    space.map(&mut tables, CODE, code_mfn, false)?;
+    let stack = tables.allocate_frame()?;
+    space.map(&mut tables, STACK, stack.mfn, true)?;
+    space.activate(&mut tables)?;
+    println!("user space ready: code at {CODE:#x}, stack at {STACK:#x}, the heap page unmapped");
+    *KERNEL.lock() = Some((tables, space));
+    Ok(user::run(CODE, STACK + PAGE_SIZE))
+}
+
+guest_sdk::entry!(main);
