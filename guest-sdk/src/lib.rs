@@ -28,6 +28,7 @@
 #[cfg(target_os = "none")]
 mod arch;
 pub mod console;
+pub mod cpuid;
 pub mod debug_exit;
 pub mod event_channel;
 pub mod fault;
@@ -40,6 +41,7 @@ pub mod shared_area;
 pub mod shared_info;
 pub mod start_info;
 pub mod time;
+pub mod trap_frame;
 pub mod traps;
 pub mod upcall;
 pub mod user;

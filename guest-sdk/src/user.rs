@@ -21,7 +21,7 @@
 
 use crate::XenError;
 use crate::page_table::{ACCESSED, MmuBackend, PAGE_SIZE, PRESENT, PageTableError, PageTableManager, USER};
-use crate::traps::TrapFrame;
+use crate::trap_frame::TrapFrame;
 use spin::Mutex;
 use xen_abi::trap::{CALLBACKTYPE_SYSCALL, CallbackRegister, FLAT_KERNEL_SS};
 

@@ -191,10 +191,11 @@ fn a_user_program_runs_the_same_on_real_xen_and_on_xen_core() {
             "user space ready: code at 0x400000, stack at 0x7ff000, the heap page unmapped",
             "user program says: hello from user mode",
             "user page fault at 0x600000 (error code 0x6): mapped a page",
-            "user program read back 42",
+            "user program reports 0x2a",
+            "user program reports 0x566e6558",
             "user program exited with 7",
         ],
-        "a system call, a fault mapped on demand, another call, exit"
+        "a system call, a fault mapped on demand, the value back, the CPUID signature (\"XenV\"), exit"
     );
     assert_eq!(guest_lines(&real), expected);
 }

@@ -13,6 +13,7 @@ extern crate std;
 
 pub mod arch;
 pub mod boot;
+pub mod cpuid;
 pub mod debug_exit;
 pub mod domain;
 pub mod event;

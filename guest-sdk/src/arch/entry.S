@@ -66,7 +66,7 @@ hypercall_page:
 /* Exception stubs. The hypervisor's bounce frame holds RCX and R11 on top of
  * an interrupt frame; pop them back, add the vector (and a zero error code
  * where the CPU has none) so every frame has one shape, save the registers
- * as a guest_sdk::traps::TrapFrame and call guest_sdk_trap. Return with a
+ * as a guest_sdk::trap_frame::TrapFrame and call guest_sdk_trap. Return with a
  * plain iretq: CPL 3 to CPL 3, with RPL 3 set on the saved CS and SS, which
  * the hypervisor cleared to mark kernel mode. */
     .macro guest_trap_without_code vector

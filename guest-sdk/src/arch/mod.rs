@@ -2,6 +2,7 @@
 //! All of the SDK's unsafe code is here, each block with a `// SAFETY:` line.
 #![allow(unsafe_code)]
 
+pub mod cpuid;
 pub mod fault;
 #[cfg(feature = "heap")]
 pub mod heap;
@@ -14,7 +15,7 @@ pub mod time;
 pub mod user;
 
 use crate::start_info::StartInfo;
-use crate::traps::TrapFrame;
+use crate::trap_frame::TrapFrame;
 use xen_abi::page_table_entry::PAGE_SIZE;
 use xen_abi::{elfnote, hypercall as xen_hypercall};
 

@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod console;
+pub mod cpuid;
 pub mod domain_builder;
 pub mod elfnote;
 pub mod errno;

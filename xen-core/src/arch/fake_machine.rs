@@ -47,6 +47,8 @@ pub struct FakeMachine {
     pub loaded: Vec<RegistersToLoad>,
     /// What freed frames went back to.
     pub freed: FreedFrames,
+    /// The host's CPUID leaves (`None`: every leaf zero).
+    pub host_cpuid: Option<fn(u32, u32) -> [u32; 4]>,
     /// CR2: where the last page fault was.
     pub cr2: u64,
     /// Every log line, with its level.
@@ -147,6 +149,10 @@ impl Machine for FakeMachine {
 
     fn memory_and_allocator(&mut self) -> (&mut FakeMemory, &mut FreedFrames) {
         (&mut self.platform.memory, &mut self.freed)
+    }
+
+    fn cpuid(&mut self, leaf: u32, subleaf: u32) -> [u32; 4] {
+        self.host_cpuid.map_or([0; 4], |cpuid| cpuid(leaf, subleaf))
     }
 
     fn fault_address(&mut self) -> u64 {

@@ -38,6 +38,9 @@ pub trait Machine: Platform {
     /// Physical memory and the frame allocator at once, which giving back a
     /// dead domain's memory needs.
     fn memory_and_allocator(&mut self) -> (&mut Self::Memory, &mut Self::Allocator);
+    /// The host CPU's own `cpuid` for `leaf` and `subleaf`: EAX, EBX, ECX,
+    /// EDX (what guests see of it is `crate::cpuid`'s to decide).
+    fn cpuid(&mut self, leaf: u32, subleaf: u32) -> [u32; 4];
     /// The address of the last page fault (CR2).
     fn fault_address(&mut self) -> u64;
     /// Prints one log line at `level`.

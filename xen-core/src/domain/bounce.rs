@@ -19,7 +19,7 @@ use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, FLAT_RING3_CS32};
 use zerocopy::IntoBytes;
 
 /// The page-fault error-code bit that says "user mode".
-const PF_USER: u64 = 1 << 2;
+pub const PF_USER: u64 = 1 << 2;
 /// Byte offset of `vcpu_info[0].arch.cr2` in shared_info.
 const CR2_OFFSET: u64 = offset_of!(SharedInfo, vcpu_info) as u64 + offset_of!(VcpuInfo, arch.cr2) as u64;
 

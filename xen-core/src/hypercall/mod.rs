@@ -35,6 +35,7 @@ mod xen_version;
 pub use completion::Completion;
 pub use dispatch::dispatch;
 pub use hypercall_context::HypercallContext;
+pub use xen_version::INTERFACE_VERSION;
 
 use crate::arch::Platform;
 use crate::domain::domain_table::Others;

@@ -2,17 +2,44 @@
 //! or emulated when it is a privileged instruction the guest may use.
 
 use crate::arch::Machine;
-use crate::domain::bounce::{bounce_exception, has_error_code};
+use crate::cpuid::CpuidContext;
+use crate::domain::bounce::{PF_USER, bounce_exception, has_error_code};
+use crate::domain::forced_emulation::{ForcedEmulation, emulate_forced_invalid_op};
 use crate::domain::privileged_op::{Emulation, emulate_privileged};
 use crate::domain::pv_domain::PvDomain;
-use crate::exception_vector::{DEVICE_NOT_AVAILABLE, GENERAL_PROTECTION, PAGE_FAULT, exception_name};
+use crate::exception_vector::{DEVICE_NOT_AVAILABLE, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT, exception_name};
+use crate::hypercall::INTERFACE_VERSION;
 use crate::log_level::LogLevel;
 use crate::trap_frame::TrapFrame;
 
 /// Handles exception `vector` raised by `domain`'s code; crashes the domain
 /// when it cannot be delivered.
-pub(super) fn handle_exception<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut M, vector: u8) {
+pub(super) fn handle_exception<M: Machine>(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    machine: &mut M,
+    vector: u8,
+    max_mfn: u64,
+) {
     let result = match vector {
+        INVALID_OPCODE => {
+            let context = CpuidContext {
+                version: INTERFACE_VERSION,
+                tsc_scale: machine.clock().1,
+                max_mfn,
+                hardware_domain_kernel: domain.privilege().is_some() && domain.vcpu.kernel_mode(),
+            };
+            match emulate_forced_invalid_op(frame, machine, &context) {
+                ForcedEmulation::Done => Ok(()),
+                ForcedEmulation::InvalidOpcode => bounce_exception(domain, frame, machine, vector, None, None),
+                ForcedEmulation::PageFault(address) => {
+                    // Error code 0: a read, not present as far as the guest
+                    // knows; the bounce adds the user bit from user mode.
+                    let code = if domain.vcpu.kernel_mode() { 0 } else { PF_USER };
+                    bounce_exception(domain, frame, machine, PAGE_FAULT, Some(code), Some(address))
+                }
+            }
+        }
         // The guest's virtual CR0.TS was set: like Xen, clear it and let the
         // guest's handler decide (it usually restores FPU state).
         DEVICE_NOT_AVAILABLE => {

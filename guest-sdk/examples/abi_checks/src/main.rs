@@ -67,6 +67,21 @@ fn main(info: &'static StartInfo) -> ! {
 
     println!("check sse: 40 + 2 = {}", guest_sdk::fault::sse_sum(40, 2));
 
+    // The hypervisor's CPUID view through the forced-emulation prefix: its
+    // own leaves, and the host's leaves with what PV guests may not use
+    // hidden (both runs use the same QEMU CPU model).
+    let first = guest_sdk::cpuid::forced(0x4000_0000, 0);
+    println!(
+        "check forced cpuid 0x40000000: {first:x?}, xen {:?}",
+        guest_sdk::cpuid::xen_leaves(first).is_some()
+    );
+    for leaf in [0x4000_0001, 0x4000_0002, 0x4000_0004] {
+        println!("check forced cpuid {leaf:#x}: {:x?}", guest_sdk::cpuid::forced(leaf, 0));
+    }
+    for leaf in [0, 1, 7, 0x8000_0000, 0x8000_0001, 0x8000_0008, 0x8000_000a, 0x8000_0021] {
+        println!("check forced cpuid {leaf:#x}: {:x?}", guest_sdk::cpuid::forced(leaf, 0));
+    }
+
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),
         Ok(value) => println!("check console_io bad pointer: returned {value}"),

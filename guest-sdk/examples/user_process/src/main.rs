@@ -1,9 +1,10 @@
 //! A guest kernel that runs a user program in guest user mode, on page
 //! tables of its own: the program writes a line through a system call,
 //! stores to a page that is not mapped yet (the kernel maps it when the
-//! fault arrives and the store is retried), reads the value back through
-//! another call, and exits with a code the kernel prints. Every line is the
-//! same on real Xen.
+//! fault arrives and the store is retried), reports the value back through
+//! another call, reports the hypervisor's CPUID signature (asked with the
+//! forced-emulation prefix from user mode), and exits with a code the
+//! kernel prints. Every line is the same on real Xen.
 #![no_std]
 #![no_main]
 
@@ -42,6 +43,14 @@ core::arch::global_asm!(
     "    mov ${heap}, %ebx",
     "    movq $42, (%rbx)",
     "    mov (%rbx), %rdi",
+    "    mov ${report}, %eax",
+    "    syscall",
+    // The hypervisor's CPUID signature, asked from user mode.
+    "    mov $0x40000000, %eax",
+    "    xor %ecx, %ecx",
+    "    .byte 0x0f, 0x0b, 0x78, 0x65, 0x6e",
+    "    cpuid",
+    "    mov %ebx, %edi",
     "    mov ${report}, %eax",
     "    syscall",
     "    mov $7, %edi",
@@ -115,7 +124,7 @@ fn syscall(frame: &mut TrapFrame) {
             frame.rax = length as u64;
         }
         SYS_REPORT => {
-            println!("user program read back {}", frame.rdi);
+            println!("user program reports {:#x}", frame.rdi);
             frame.rax = 0;
         }
         SYS_EXIT => user::exit_to_kernel(frame.rdi),

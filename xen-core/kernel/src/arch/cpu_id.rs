@@ -10,3 +10,9 @@ pub fn physical_address_bits() -> u8 {
         36
     }
 }
+
+/// The processor's CPUID leaf `leaf`, sub-leaf `subleaf`: EAX, EBX, ECX, EDX.
+pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
+    let result = core::arch::x86_64::__cpuid_count(leaf, subleaf);
+    [result.eax, result.ebx, result.ecx, result.edx]
+}

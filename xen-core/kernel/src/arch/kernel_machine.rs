@@ -150,6 +150,10 @@ impl Machine for KernelMachine {
         (&mut self.memory, &mut self.allocator)
     }
 
+    fn cpuid(&mut self, leaf: u32, subleaf: u32) -> [u32; 4] {
+        super::cpu_id::cpuid(leaf, subleaf)
+    }
+
     fn fault_address(&mut self) -> u64 {
         control_registers::cr2()
     }
