@@ -139,6 +139,17 @@ pub fn callback_register(register: &xen_abi::trap::CallbackRegister) -> Result<(
     .map(|_| ())
 }
 
+/// `set_debugreg(register, value)`.
+pub fn set_debugreg(register: u64, value: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::SET_DEBUGREG, [register, value, 0, 0, 0])).map(|_| ())
+}
+
+/// `get_debugreg(register)`: the value (a negative errno for no such
+/// register comes back the same way, as on Xen).
+pub fn get_debugreg(register: u64) -> i64 {
+    raw(nr::GET_DEBUGREG, [register, 0, 0, 0, 0])
+}
+
 /// `stack_switch(ss, rsp)`: the kernel stack the hypervisor bounces to
 /// from user mode.
 pub fn stack_switch(ss: u16, rsp: u64) -> Result<(), XenError> {

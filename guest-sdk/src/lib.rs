@@ -28,6 +28,7 @@
 #[cfg(target_os = "none")]
 mod arch;
 pub mod console;
+pub mod control_registers;
 pub mod cpuid;
 pub mod debug_exit;
 pub mod event_channel;

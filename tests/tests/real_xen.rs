@@ -193,9 +193,11 @@ fn a_user_program_runs_the_same_on_real_xen_and_on_xen_core() {
             "user page fault at 0x600000 (error code 0x6): mapped a page",
             "user program reports 0x2a",
             "user program reports 0x566e6558",
+            "user breakpoint hit at 0x400040 from user mode true, dr6 0xffff0ff1",
             "user program exited with 7",
         ],
-        "a system call, a fault mapped on demand, the value back, the CPUID signature (\"XenV\"), exit"
+        "a system call, a fault mapped on demand, the value back, the CPUID signature (\"XenV\"), \
+         an instruction breakpoint in user mode, exit"
     );
     assert_eq!(guest_lines(&real), expected);
 }

@@ -2,6 +2,7 @@
 //! All of the SDK's unsafe code is here, each block with a `// SAFETY:` line.
 #![allow(unsafe_code)]
 
+pub mod control_registers;
 pub mod cpuid;
 pub mod fault;
 #[cfg(feature = "heap")]

@@ -49,6 +49,8 @@ pub struct FakeMachine {
     pub freed: FreedFrames,
     /// The host's CPUID leaves (`None`: every leaf zero).
     pub host_cpuid: Option<fn(u32, u32) -> [u32; 4]>,
+    /// DR6 at the last #DB.
+    pub dr6: u64,
     /// CR2: where the last page fault was.
     pub cr2: u64,
     /// Every log line, with its level.
@@ -153,6 +155,10 @@ impl Machine for FakeMachine {
 
     fn cpuid(&mut self, leaf: u32, subleaf: u32) -> [u32; 4] {
         self.host_cpuid.map_or([0; 4], |cpuid| cpuid(leaf, subleaf))
+    }
+
+    fn debug_status(&mut self) -> u64 {
+        self.dr6
     }
 
     fn fault_address(&mut self) -> u64 {

@@ -41,6 +41,8 @@ pub trait Machine: Platform {
     /// The host CPU's own `cpuid` for `leaf` and `subleaf`: EAX, EBX, ECX,
     /// EDX (what guests see of it is `crate::cpuid`'s to decide).
     fn cpuid(&mut self, leaf: u32, subleaf: u32) -> [u32; 4];
+    /// The CPU's DR6 at the last #DB a guest raised: what caused it.
+    fn debug_status(&mut self) -> u64;
     /// The address of the last page fault (CR2).
     fn fault_address(&mut self) -> u64;
     /// Prints one log line at `level`.

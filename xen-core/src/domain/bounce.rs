@@ -69,6 +69,7 @@ pub fn bounce_exception(
     });
     bounce_to(domain, frame, platform, handler.address, handler.mask_events, code)?;
     if let Some(address) = cr2 {
+        domain.vcpu.cr2 = address;
         platform
             .memory()
             .write_u64(domain.shared_info().address() + CR2_OFFSET, address);

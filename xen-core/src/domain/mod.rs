@@ -8,6 +8,7 @@
 pub mod boot_layout;
 pub mod bounce;
 pub mod builder;
+pub mod debug_registers;
 pub mod domain_death;
 pub mod domain_table;
 pub mod elf_image;
@@ -17,4 +18,5 @@ pub mod io_ports;
 pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;
+pub mod register_moves;
 pub mod vcpu;

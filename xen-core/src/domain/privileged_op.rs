@@ -1,16 +1,19 @@
 //! Emulation of the privileged instructions a PV guest kernel may use.
 //!
 //! Guest kernels run at CPL 3, so privileged instructions raise #GP(0) and land
-//! here. Allowed: `wrmsr`/`rdmsr` of the FS and GS bases (Mini-OS sets its
+//! here. Allowed: moves to and from control and debug registers and `clts`
+//! (`register_moves`), `wrmsr`/`rdmsr` of the FS and GS bases (Mini-OS sets its
 //! per-CPU GS base this way), and port I/O for a domain granted an I/O
 //! privilege level with `physdev_op(set_iopl)`. Anything else is a #GP for the
 //! guest's own handler.
 
 use super::io_ports::guest_may_access;
 use super::pv_domain::PvDomain;
+use super::register_moves::{Move, emulate_register_move};
 use super::vcpu::LoadableState;
 use crate::arch::Platform;
 use crate::guest_copy::copy_from_guest;
+use crate::mm::FrameTable;
 use crate::mm::layout::is_canonical;
 use crate::trap_frame::TrapFrame;
 
@@ -29,11 +32,18 @@ pub enum Emulation {
     /// Not allowed (or malformed): deliver #GP(0) to the guest (XSA-193 for
     /// non-canonical bases).
     GeneralProtection,
+    /// Deliver #UD to the guest (a debug register that does not exist).
+    InvalidOpcode,
 }
 
 /// Emulates the instruction at the guest's RIP, if it is one we allow.
-pub fn emulate_privileged(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Platform) -> Emulation {
-    let mut code = [0u8; 3];
+pub fn emulate_privileged(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    platform: &mut impl Platform,
+    frames: &mut FrameTable<'_>,
+) -> Emulation {
+    let mut code = [0u8; 4];
     // Read as much as is there: an instruction at the end of a mapping is short.
     let fetched = (1..=code.len())
         .rev()
@@ -42,6 +52,13 @@ pub fn emulate_privileged(domain: &mut PvDomain, frame: &mut TrapFrame, platform
         return Emulation::GeneralProtection;
     };
     let code = &code[..fetched];
+    if let Some(done) = emulate_register_move(domain, frame, platform, frames, code) {
+        return match done {
+            Move::Done => Emulation::Done,
+            Move::GeneralProtection => Emulation::GeneralProtection,
+            Move::InvalidOpcode => Emulation::InvalidOpcode,
+        };
+    }
     match code {
         [0x0f, 0x30, ..] => write_msr(domain, frame),
         [0x0f, 0x32, ..] => read_msr(domain, frame),
@@ -148,7 +165,9 @@ mod tests {
         let mut domain = PvDomain::new(0, "test", Mfn(0x80), 16);
         domain.vcpu.set_iopl(domain.privilege().unwrap(), iopl);
         let mut frame = TrapFrame { rip: CODE, ..frame };
-        let result = emulate_privileged(&mut domain, &mut frame, &mut platform);
+        let storage = std::vec![crate::mm::FrameInfo::FREE; 16].leak();
+        let mut frames = FrameTable::new(storage, [0; crate::mm::pte_rules::HYPERVISOR_L4_SLOTS]);
+        let result = emulate_privileged(&mut domain, &mut frame, &mut platform, &mut frames);
         (result, frame, domain, platform)
     }
 
@@ -263,8 +282,10 @@ mod tests {
             rip: 0xdead_0000,
             ..TrapFrame::default()
         };
+        let storage = std::vec![crate::mm::FrameInfo::FREE; 16].leak();
+        let mut frames = FrameTable::new(storage, [0; crate::mm::pte_rules::HYPERVISOR_L4_SLOTS]);
         assert_eq!(
-            emulate_privileged(&mut domain, &mut frame, &mut platform),
+            emulate_privileged(&mut domain, &mut frame, &mut platform, &mut frames),
             Emulation::GeneralProtection
         );
     }

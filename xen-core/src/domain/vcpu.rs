@@ -1,6 +1,7 @@
 //! A virtual CPU of a PV domain: what the guest registered and which mode it
 //! is in.
 
+use super::debug_registers::DebugRegisters;
 use super::privilege::Privilege;
 use crate::arch::GuestMemory;
 use crate::event::Port;
@@ -89,6 +90,9 @@ pub struct RegistersToLoad {
     pub gs_base: u64,
     /// Virtual CR0.TS.
     pub fpu_task_switched: bool,
+    /// DR0–DR3, DR6 and DR7 while the guest's DR7 enables a breakpoint;
+    /// `None`: the CPU's DR7 enables none.
+    pub debug: Option<[u64; 6]>,
 }
 
 /// A mode switch to a mode that has no page-table base.
@@ -113,8 +117,14 @@ pub struct Vcpu {
     /// GS bases and the virtual CR0.TS. Private, so every change goes through
     /// a setter that marks it for loading (see [`Vcpu::take_loadable_state`]).
     loadable: LoadableState,
-    /// Whether `loadable` changed since it was last taken.
+    /// Whether `loadable` (or the debug registers) changed since it was
+    /// last taken.
     loadable_changed: bool,
+    /// Its debug registers. Private: a change must reach the CPU
+    /// ([`Vcpu::set_debug_register`]).
+    debug: DebugRegisters,
+    /// The virtual CR2: where the last page fault delivered to it was.
+    pub cr2: u64,
     /// I/O privilege level granted with `physdev_op(set_iopl)` (dom0
     /// drivers); raised only with the control domain's [`Privilege`].
     iopl: u8,
@@ -169,6 +179,8 @@ impl Default for Vcpu {
             kernel_stack: (0, 0),
             loadable: LoadableState::default(),
             loadable_changed: false,
+            debug: DebugRegisters::default(),
+            cr2: 0,
             iopl: 0,
             kernel_base: None,
             user_base: None,
@@ -237,7 +249,26 @@ impl Vcpu {
                 state.gs_base_user
             },
             fpu_task_switched: state.fpu_task_switched,
+            debug: self.debug.active().then(|| self.debug.values()),
         }
+    }
+
+    /// Sets debug register `register` (`set_debugreg`, `mov %drN`) with
+    /// Xen's checks; the CPU gets it on the way back to the guest.
+    pub fn set_debug_register(&mut self, register: u64, value: u64) -> Result<(), Errno> {
+        self.debug.set(register, value)?;
+        self.loadable_changed = true;
+        Ok(())
+    }
+
+    /// Debug register `register` (`get_debugreg`, `mov` from `%drN`).
+    pub fn debug_register(&self, register: u64) -> Result<u64, Errno> {
+        self.debug.get(register)
+    }
+
+    /// Adds a #DB's status (the CPU's DR6) to the guest's DR6.
+    pub fn note_debug_status(&mut self, status: u64) {
+        self.debug.note_debug_status(status);
     }
 
     /// The page-table base of the mode the vCPU is in.

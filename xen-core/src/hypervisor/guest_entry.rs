@@ -62,7 +62,6 @@ impl Hypervisor {
         machine: &mut M,
     ) -> Result<(), RunEnd> {
         let (domain, others, frames) = on_cpu(&mut self.domains, &mut self.frames, cpu.current, frame, machine);
-        let max_mfn = frames.frame_count().saturating_sub(1);
         let reschedule = if frame.vector == u64::from(TIMER_VECTOR) {
             machine.end_timer_interrupt();
             true
@@ -90,10 +89,10 @@ impl Hypervisor {
             // back on the instruction (the trap table may still allow it).
             frame.rip = frame.rip.wrapping_sub(2);
             frame.error_code = (HYPERCALL_GATE_VECTOR << 3) | 2;
-            super::guest_exception::handle_exception(domain, frame, machine, GENERAL_PROTECTION, max_mfn);
+            super::guest_exception::handle_exception(domain, frame, machine, GENERAL_PROTECTION, frames);
             false
         } else {
-            super::guest_exception::handle_exception(domain, frame, machine, frame.vector as u8, max_mfn);
+            super::guest_exception::handle_exception(domain, frame, machine, frame.vector as u8, frames);
             false
         };
         self.leave(cpu, frame, machine, reschedule)

@@ -7,9 +7,12 @@ use crate::domain::bounce::{PF_USER, bounce_exception, has_error_code};
 use crate::domain::forced_emulation::{ForcedEmulation, emulate_forced_invalid_op};
 use crate::domain::privileged_op::{Emulation, emulate_privileged};
 use crate::domain::pv_domain::PvDomain;
-use crate::exception_vector::{DEVICE_NOT_AVAILABLE, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT, exception_name};
+use crate::exception_vector::{
+    DEBUG, DEVICE_NOT_AVAILABLE, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT, exception_name,
+};
 use crate::hypercall::INTERFACE_VERSION;
 use crate::log_level::LogLevel;
+use crate::mm::FrameTable;
 use crate::trap_frame::TrapFrame;
 
 /// Handles exception `vector` raised by `domain`'s code; crashes the domain
@@ -19,14 +22,14 @@ pub(super) fn handle_exception<M: Machine>(
     frame: &mut TrapFrame,
     machine: &mut M,
     vector: u8,
-    max_mfn: u64,
+    frames: &mut FrameTable<'_>,
 ) {
     let result = match vector {
         INVALID_OPCODE => {
             let context = CpuidContext {
                 version: INTERFACE_VERSION,
                 tsc_scale: machine.clock().1,
-                max_mfn,
+                max_mfn: frames.frame_count().saturating_sub(1),
                 hardware_domain_kernel: domain.privilege().is_some() && domain.vcpu.kernel_mode(),
             };
             match emulate_forced_invalid_op(frame, machine, &context) {
@@ -40,15 +43,23 @@ pub(super) fn handle_exception<M: Machine>(
                 }
             }
         }
+        // The guest's DR6 gathers the causes; its handler reads and clears
+        // it with get_debugreg/set_debugreg, as on Xen.
+        DEBUG => {
+            let status = machine.debug_status();
+            domain.vcpu.note_debug_status(status);
+            bounce_exception(domain, frame, machine, vector, None, None)
+        }
         // The guest's virtual CR0.TS was set: like Xen, clear it and let the
         // guest's handler decide (it usually restores FPU state).
         DEVICE_NOT_AVAILABLE => {
             domain.vcpu.update_loadable(|state| state.fpu_task_switched = false);
             bounce_exception(domain, frame, machine, vector, None, None)
         }
-        GENERAL_PROTECTION if frame.error_code == 0 => match emulate_privileged(domain, frame, machine) {
+        GENERAL_PROTECTION if frame.error_code == 0 => match emulate_privileged(domain, frame, machine, frames) {
             Emulation::Done => Ok(()),
             Emulation::GeneralProtection => bounce_exception(domain, frame, machine, vector, Some(0), None),
+            Emulation::InvalidOpcode => bounce_exception(domain, frame, machine, INVALID_OPCODE, None, None),
         },
         // `int n` through one of our DPL-0 gates: allowed if the guest's own
         // trap table says so (DPL >= 1 from guest kernel mode, 3 from user).

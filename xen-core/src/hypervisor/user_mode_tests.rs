@@ -294,3 +294,36 @@ fn a_preempted_user_program_comes_back_on_its_user_tables() {
     assert_eq!(run.frame.rip, user.rip);
     assert_eq!(run.machine.loaded.last().unwrap().gs_base, USER_GS);
 }
+
+#[test]
+fn a_user_breakpoint_reaches_the_kernel_with_its_cause_in_the_guests_dr6() {
+    use crate::exception_vector::DEBUG;
+    let mut run = start(1);
+    run.enter_user_program();
+    let id = run.current().unwrap();
+    let vcpu = &mut run.hypervisor.domains_mut().get_mut(id).unwrap().vcpu;
+    vcpu.set_trap(&TrapInfo {
+        vector: DEBUG,
+        flags: 0,
+        cs: FLAT_KERNEL_CS,
+        _pad0: 0,
+        address: HANDLERS + 1,
+    })
+    .unwrap();
+    vcpu.set_debug_register(0, USER_RIP).unwrap();
+    vcpu.set_debug_register(7, 1).unwrap();
+    run.machine.dr6 = 0xffff_0ff1; // B0
+    run.frame.vector = u64::from(DEBUG);
+    run.hypervisor
+        .handle_trap(&mut run.cpu, &mut run.frame, &mut run.machine)
+        .unwrap();
+    assert!(run.kernel_mode());
+    assert_eq!(run.frame.rip, HANDLERS + 1);
+    let vcpu = &run.hypervisor.domains().get(id).unwrap().vcpu;
+    assert_eq!(vcpu.debug_register(6), Ok(0xffff_0ff1));
+    assert_eq!(
+        run.machine.loaded.last().unwrap().debug,
+        Some([USER_RIP, 0, 0, 0, 0xffff_0ff1, 0x401]),
+        "the breakpoint and the guest's DR6 were loaded on the way back to the guest"
+    );
+}

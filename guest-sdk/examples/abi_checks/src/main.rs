@@ -67,6 +67,26 @@ fn main(info: &'static StartInfo) -> ! {
 
     println!("check sse: 40 + 2 = {}", guest_sdk::fault::sse_sum(40, 2));
 
+    // Control registers as the hypervisor shows them; CR3 names the boot
+    // L4's frame.
+    let [cr0, _, cr3, cr4] = guest_sdk::control_registers::read();
+    let boot_l4 = guest_sdk::page_table::boot_manager(info).boot_root(info).mfn;
+    println!(
+        "check control registers: cr0 {cr0:#x} cr4 {cr4:#x}, cr3 is the boot L4 {}",
+        cr3 >> 12 == boot_l4
+    );
+    // Debug registers through set_debugreg/get_debugreg, and the refusals.
+    use guest_sdk::hypercall::{get_debugreg, set_debugreg};
+    println!(
+        "check debug registers: dr6 {:#x} dr7 {:#x}, dr0 on the hypervisor {:?}, GD {:?}, dr8 {:?} / {}",
+        get_debugreg(6),
+        get_debugreg(7),
+        set_debugreg(0, 0xffff_8300_0000_0000),
+        set_debugreg(7, 1 << 13),
+        set_debugreg(8, 0),
+        get_debugreg(8)
+    );
+
     // The hypervisor's CPUID view through the forced-emulation prefix: its
     // own leaves, and the host's leaves with what PV guests may not use
     // hidden (both runs use the same QEMU CPU model).

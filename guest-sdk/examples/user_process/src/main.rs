@@ -3,8 +3,8 @@
 //! stores to a page that is not mapped yet (the kernel maps it when the
 //! fault arrives and the store is retried), reports the value back through
 //! another call, reports the hypervisor's CPUID signature (asked with the
-//! forced-emulation prefix from user mode), and exits with a code the
-//! kernel prints. Every line is the same on real Xen.
+//! forced-emulation prefix from user mode), runs into an instruction
+//! breakpoint the kernel set, and exits with a code the kernel prints. Every line is the same on real Xen.
 #![no_std]
 #![no_main]
 
@@ -53,6 +53,9 @@ core::arch::global_asm!(
     "    mov %ebx, %edi",
     "    mov ${report}, %eax",
     "    syscall",
+    // The kernel set an instruction breakpoint here.
+    ".global user_breakpoint",
+    "user_breakpoint:",
     "    mov $7, %edi",
     "    mov ${exit}, %eax",
     "    syscall",
@@ -71,6 +74,8 @@ core::arch::global_asm!(
 unsafe extern "C" {
     /// The program's first instruction, in the page above.
     static user_program: u8;
+    /// The instruction the kernel sets a breakpoint on.
+    static user_breakpoint: u8;
 }
 
 /// The stack traps from user mode run on (16 KiB; atomics so that it is
@@ -107,6 +112,22 @@ fn page_fault(frame: &mut TrapFrame) {
         "user page fault at {address:#x} (error code {:#x}): mapped a page",
         frame.error_code
     );
+}
+
+/// The breakpoint on `user_breakpoint`: reported with the guest's DR6,
+/// then taken away (DR7 and DR6 back to their reset values), so the
+/// instruction runs when the handler returns.
+fn debug(frame: &mut TrapFrame) {
+    use guest_sdk::hypercall::{get_debugreg, set_debugreg};
+    println!(
+        "user breakpoint hit at {:#x} from user mode {}, dr6 {:#x}",
+        frame.rip,
+        user::from_user(frame),
+        get_debugreg(6)
+    );
+    if set_debugreg(7, 0x400).and(set_debugreg(6, 0xffff_0ff0)).is_err() {
+        guest_sdk::sched::crash();
+    }
 }
 
 /// The program's system calls.
@@ -148,7 +169,7 @@ fn main(info: &'static StartInfo) -> ! {
 
 fn run_program(info: &'static StartInfo) -> Result<u64, guest_sdk::page_table::PageTableError> {
     guest_sdk::shared_info::map(info)?;
-    guest_sdk::traps::install(&[(14, page_fault)])?;
+    guest_sdk::traps::install(&[(1, debug), (14, page_fault)])?;
     let stack_top = TRAP_STACK.as_ptr() as u64 + core::mem::size_of_val(&TRAP_STACK) as u64;
     user::prepare(syscall, stack_top)?;
     let mut tables = boot_manager(info);
@@ -162,6 +183,10 @@ fn run_program(info: &'static StartInfo) -> Result<u64, guest_sdk::page_table::P
     let stack = tables.allocate_frame()?;
     space.map(&mut tables, STACK, stack.mfn, true)?;
     space.activate(&mut tables)?;
+    // An instruction breakpoint (DR7 L0, execution, one byte) in the program.
+    let breakpoint = CODE + (&raw const user_breakpoint as u64 - code);
+    guest_sdk::hypercall::set_debugreg(0, breakpoint)?;
+    guest_sdk::hypercall::set_debugreg(7, 0x401)?;
     println!("user space ready: code at {CODE:#x}, stack at {STACK:#x}, the heap page unmapped");
     *KERNEL.lock() = Some((tables, space));
     Ok(user::run(CODE, STACK + PAGE_SIZE))

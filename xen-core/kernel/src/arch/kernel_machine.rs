@@ -116,6 +116,7 @@ impl Machine for KernelMachine {
     fn load_registers(&mut self, registers: RegistersToLoad) {
         segment_base::load(registers.fs_base, registers.gs_base);
         fpu::set_task_switched(registers.fpu_task_switched);
+        control_registers::load_debug_registers(registers.debug);
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {
@@ -152,6 +153,10 @@ impl Machine for KernelMachine {
 
     fn cpuid(&mut self, leaf: u32, subleaf: u32) -> [u32; 4] {
         super::cpu_id::cpuid(leaf, subleaf)
+    }
+
+    fn debug_status(&mut self) -> u64 {
+        control_registers::guest_debug_status()
     }
 
     fn fault_address(&mut self) -> u64 {
