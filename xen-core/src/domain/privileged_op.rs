@@ -4,7 +4,9 @@
 //! here. Allowed: moves to and from control and debug registers and `clts`
 //! (`register_moves`), `wrmsr`/`rdmsr` of the FS and GS bases (Mini-OS sets its
 //! per-CPU GS base this way), and port I/O for a domain granted an I/O
-//! privilege level with `physdev_op(set_iopl)`. Anything else is a #GP for the
+//! privilege level with `physdev_op(set_iopl)` (the control domain reaches
+//! devices; a domU's reads see all ones and its writes go nowhere, as Xen
+//! treats ports a domain was given none of). Anything else is a #GP for the
 //! guest's own handler.
 
 use super::io_ports::guest_may_access;
@@ -16,6 +18,7 @@ use crate::guest_copy::copy_from_guest;
 use crate::mm::FrameTable;
 use crate::mm::layout::is_canonical;
 use crate::trap_frame::TrapFrame;
+use xen_abi::mmu::VMASST_TYPE_ARCHITECTURAL_IOPL;
 
 /// `MSR_FS_BASE`.
 const MSR_FS_BASE: u32 = 0xc000_0100;
@@ -98,8 +101,16 @@ fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
 
 /// `in`/`out` with an 8-bit immediate or DX port, 1, 2 (0x66 prefix) or 4 bytes.
 fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Platform, code: &[u8]) -> Emulation {
-    // Virtual IOPL: the guest kernel counts as ring 1.
-    let required = if domain.vcpu.kernel_mode() { 1 } else { 3 };
+    // Virtual IOPL: the guest kernel counts as ring 1 (ring 0 with the
+    // architectural_iopl assist), user mode as ring 3.
+    let required = match (
+        domain.vcpu.kernel_mode(),
+        domain.vm_assist(VMASST_TYPE_ARCHITECTURAL_IOPL),
+    ) {
+        (true, true) => 0,
+        (true, false) => 1,
+        (false, _) => 3,
+    };
     if domain.vcpu.iopl() < required {
         return Emulation::GeneralProtection;
     }
@@ -123,7 +134,10 @@ fn port_io(domain: &mut PvDomain, frame: &mut TrapFrame, platform: &mut impl Pla
         _ => return Emulation::GeneralProtection,
     };
     let is_out = opcode & 2 == 2;
-    let allowed = guest_may_access(port, size);
+    // Only the control domain reaches devices; a domU's port access is
+    // emulated as Xen does for ports it was given none of: reads see all
+    // ones, writes go nowhere.
+    let allowed = domain.privilege().is_some() && guest_may_access(port, size);
     if is_out {
         let mask = if size == 4 {
             0xffff_ffff
@@ -159,11 +173,15 @@ mod tests {
     const CODE: u64 = 0x10_0000;
 
     fn run(code: &[u8], iopl: u8, frame: TrapFrame) -> (Emulation, TrapFrame, PvDomain, FakePlatform) {
+        run_as(0, code, iopl, frame)
+    }
+
+    fn run_as(id: u16, code: &[u8], iopl: u8, frame: TrapFrame) -> (Emulation, TrapFrame, PvDomain, FakePlatform) {
         let mut platform = FakePlatform::default();
         platform.guest.map(CODE, true);
         platform.guest.write(CODE, code).unwrap();
-        let mut domain = PvDomain::new(0, "test", Mfn(0x80), 16);
-        domain.vcpu.set_iopl(domain.privilege().unwrap(), iopl);
+        let mut domain = PvDomain::new(id, "test", Mfn(0x80), 16);
+        domain.vcpu.set_iopl(iopl);
         let mut frame = TrapFrame { rip: CODE, ..frame };
         let storage = std::vec![crate::mm::FrameInfo::FREE; 16].leak();
         let mut frames = FrameTable::new(storage, [0; crate::mm::pte_rules::HYPERVISOR_L4_SLOTS]);
@@ -198,6 +216,23 @@ mod tests {
             ..TrapFrame::default()
         }; // APIC base
         assert_eq!(run(&[0x0f, 0x30], 0, frame).0, Emulation::GeneralProtection);
+    }
+
+    #[test]
+    fn a_domus_port_access_reaches_no_device_reads_all_ones_and_goes_on() {
+        let frame = TrapFrame {
+            rdx: 0xf4,
+            rax: 0x10,
+            ..TrapFrame::default()
+        };
+        let (result, after, _, platform) = run_as(1, &[0xee], 1, frame);
+        assert_eq!(result, Emulation::Done);
+        assert!(platform.port_writes.is_empty(), "the write went nowhere");
+        assert_eq!(after.rip, CODE + 1);
+        let (result, after, _, _) = run_as(1, &[0xed], 1, frame); // in (%dx), %eax
+        assert_eq!((result, after.rax), (Emulation::Done, 0xffff_ffff));
+        let (result, _, _, _) = run_as(1, &[0xee], 0, frame);
+        assert_eq!(result, Emulation::GeneralProtection, "no IOPL: #GP");
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct PvDomain {
     pub grants: GrantTable,
     /// Grants of others it has mapped.
     pub maptrack: MapTrack,
+    /// The `vm_assist` types it enabled, one bit per `VMASST_TYPE_*`.
+    vm_assist: u64,
 }
 
 impl PvDomain {
@@ -88,6 +90,24 @@ impl PvDomain {
             events: PortTable::default(),
             grants: GrantTable::default(),
             maptrack: MapTrack::default(),
+            vm_assist: 0,
+        }
+    }
+
+    /// Whether `vm_assist` type `kind` is enabled.
+    pub fn vm_assist(&self, kind: u32) -> bool {
+        kind < 64 && self.vm_assist & (1 << kind) != 0
+    }
+
+    /// Enables or disables `vm_assist` type `kind` (checked against the
+    /// types a 64-bit PV guest may use by the caller).
+    pub fn set_vm_assist(&mut self, kind: u32, enabled: bool) {
+        if kind < 64 {
+            if enabled {
+                self.vm_assist |= 1 << kind;
+            } else {
+                self.vm_assist &= !(1 << kind);
+            }
         }
     }
 

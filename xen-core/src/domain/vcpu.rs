@@ -2,7 +2,6 @@
 //! is in.
 
 use super::debug_registers::DebugRegisters;
-use super::privilege::Privilege;
 use crate::arch::GuestMemory;
 use crate::event::Port;
 use crate::mm::layout::is_canonical;
@@ -125,8 +124,8 @@ pub struct Vcpu {
     debug: DebugRegisters,
     /// The virtual CR2: where the last page fault delivered to it was.
     pub cr2: u64,
-    /// I/O privilege level granted with `physdev_op(set_iopl)` (dom0
-    /// drivers); raised only with the control domain's [`Privilege`].
+    /// Virtual I/O privilege level set with `physdev_op(set_iopl)`; which
+    /// ports it reaches is `io_ports`' decision.
     iopl: u8,
     /// The kernel page-table base (Xen's `guest_table`): the validated L4 in
     /// CR3 while the vCPU runs, held by a typed reference so it cannot be
@@ -344,10 +343,8 @@ impl Vcpu {
         self.iopl
     }
 
-    /// Sets the I/O privilege level (0 to 3), which only the control domain
-    /// may do: `privilege` is its proof.
-    pub fn set_iopl(&mut self, privilege: Privilege, level: u8) {
-        let _ = privilege;
+    /// Sets the virtual I/O privilege level (0 to 3).
+    pub fn set_iopl(&mut self, level: u8) {
         self.iopl = level.min(3);
     }
 

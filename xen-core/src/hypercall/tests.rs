@@ -394,16 +394,18 @@ fn a_multicall_list_in_read_only_or_unmapped_memory_is_efault() {
 }
 
 #[test]
-fn set_iopl_is_for_the_control_domain_and_bounded() {
+fn set_iopl_is_for_every_domain_and_bounded() {
     let mut s = setup(true);
     s.put(DATA, &1u32.to_le_bytes());
     assert_eq!(s.call(nr::PHYSDEV_OP, [6, DATA, 0, 0, 0]), Completion::Value(0));
     assert_eq!(s.domain.vcpu.iopl(), 1);
     s.put(DATA, &4u32.to_le_bytes());
     assert_eq!(s.call(nr::PHYSDEV_OP, [6, DATA, 0, 0, 0]), value(Errno::EINVAL));
+    // A domU too, as on Xen: the level is virtual, its ports reach nothing.
     let mut u = setup(false);
-    u.put(DATA, &1u32.to_le_bytes());
-    assert_eq!(u.call(nr::PHYSDEV_OP, [6, DATA, 0, 0, 0]), value(Errno::EPERM));
+    u.put(DATA, &3u32.to_le_bytes());
+    assert_eq!(u.call(nr::PHYSDEV_OP, [6, DATA, 0, 0, 0]), Completion::Value(0));
+    assert_eq!(u.domain.vcpu.iopl(), 3);
 }
 
 #[test]
@@ -428,7 +430,24 @@ fn xen_version_reports_the_interface_and_features() {
     );
     s.put(DATA, &[0u8; 8]);
     assert_eq!(s.call(nr::XEN_VERSION, [6, DATA, 0, 0, 0]), Completion::Value(0));
-    assert_eq!(s.get(DATA + 4, 4), (1u32 << 11).to_le_bytes(), "dom0 gets XENFEAT_dom0");
+    // mmu_pt_update_preserve_ad, highmem_assist, direct_mapped; dom0.
+    let domu_features: u32 = 1 << 5 | 1 << 6 | 1 << 17;
+    assert_eq!(
+        s.get(DATA + 4, 4),
+        (domu_features | 1 << 11).to_le_bytes(),
+        "dom0 gets XENFEAT_dom0 too"
+    );
+    assert_eq!(s.call(nr::VM_ASSIST, [0, 3, 0, 0, 0]), Completion::Value(0));
+    assert_eq!(s.call(nr::XEN_VERSION, [6, DATA, 0, 0, 0]), Completion::Value(0));
+    assert_eq!(
+        s.get(DATA + 4, 4),
+        (domu_features | 1 << 11 | 1 << 4).to_le_bytes(),
+        "pae_pgdir_above_4gb once pae_extended_cr3 is on"
+    );
+    let mut u = setup(false);
+    u.put(DATA, &[0u8; 8]);
+    assert_eq!(u.call(nr::XEN_VERSION, [6, DATA, 0, 0, 0]), Completion::Value(0));
+    assert_eq!(u.get(DATA + 4, 4), domu_features.to_le_bytes());
     assert_eq!(s.call(nr::XEN_VERSION, [1, DATA, 0, 0, 0]), Completion::Value(0));
     assert_eq!(&s.get(DATA, 9), b"-xen-core");
     assert_eq!(s.call(nr::XEN_VERSION, [1, READ_ONLY, 0, 0, 0]), value(Errno::EFAULT));

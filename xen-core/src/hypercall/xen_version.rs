@@ -54,6 +54,27 @@ pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
     }
 }
 
+/// Feature word 0 for `domain`: what Xen 4.17 reports to a 64-bit PV
+/// guest and this hypervisor backs with behaviour. `mmu_pt_update_preserve_ad`
+/// (`MMU_PT_UPDATE_PRESERVE_AD`), `highmem_assist` (`MMUEXT_CLEAR_PAGE` and
+/// `COPY_PAGE`), `direct_mapped` (PV: machine frames are the guest's own),
+/// `pae_pgdir_above_4gb` once the guest enabled `pae_extended_cr3`, `dom0`.
+/// Not reported, as on Xen: `writable_page_tables` (the guest asks with
+/// `vm_assist`). Not yet backed, so not reported: `gnttab_map_avail_bits`
+/// (grant maps do not carry the guest's available bits) and
+/// `memory_op_vnode_supported` (no `memory_op` yet).
+fn features(domain: &crate::domain::pv_domain::PvDomain) -> u32 {
+    let mut features =
+        1 << XENFEAT_MMU_PT_UPDATE_PRESERVE_AD | 1 << XENFEAT_HIGHMEM_ASSIST | 1 << XENFEAT_DIRECT_MAPPED;
+    if domain.vm_assist(xen_abi::mmu::VMASST_TYPE_PAE_EXTENDED_CR3) {
+        features |= 1 << XENFEAT_PAE_PGDIR_ABOVE_4GB;
+    }
+    if domain.privilege().is_some() {
+        features |= 1 << XENFEAT_DOM0;
+    }
+    features
+}
+
 /// The sub-ops that write a guest buffer.
 #[inline(never)]
 fn xen_version_into_buffer<P: Platform>(
@@ -89,8 +110,8 @@ fn xen_version_into_buffer<P: Platform>(
             if info.submap_idx >= XENFEAT_NR_SUBMAPS {
                 return Err(Errno::EINVAL);
             }
-            info.submap = if context.domain.privilege().is_some() {
-                1 << XENFEAT_DOM0
+            info.submap = if info.submap_idx == 0 {
+                features(context.domain)
             } else {
                 0
             };
