@@ -150,6 +150,38 @@ pub fn get_debugreg(register: u64) -> i64 {
     raw(nr::GET_DEBUGREG, [register, 0, 0, 0, 0])
 }
 
+/// `vcpu_op(VCPUOP_register_vcpu_info, 0, ...)`: vCPU 0's `vcpu_info`
+/// moves to byte `offset` of machine frame `mfn` (which must stay a
+/// writable page of the guest's). The SDK's own event code keeps using
+/// shared_info's copy: a guest that moves it handles its events itself.
+pub fn register_vcpu_info(mfn: u64, offset: u32) -> Result<(), XenError> {
+    use xen_abi::vcpu::{VCPUOP_REGISTER_VCPU_INFO, VcpuRegisterVcpuInfo};
+    let request = VcpuRegisterVcpuInfo { mfn, offset, rsvd: 0 };
+    let args = [
+        u64::from(VCPUOP_REGISTER_VCPU_INFO),
+        0,
+        &request as *const _ as u64,
+        0,
+        0,
+    ];
+    XenError::check(raw(nr::VCPU_OP, args)).map(|_| ())
+}
+
+/// `vcpu_op(VCPUOP_register_runstate_memory_area, 0, ...)`: the hypervisor
+/// keeps vCPU 0's runstate at virtual address `address`.
+pub fn register_runstate_area(address: u64) -> Result<(), XenError> {
+    use xen_abi::vcpu::{VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, VcpuRegisterRunstateMemoryArea};
+    let request = VcpuRegisterRunstateMemoryArea { addr: address };
+    let args = [
+        u64::from(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA),
+        0,
+        &request as *const _ as u64,
+        0,
+        0,
+    ];
+    XenError::check(raw(nr::VCPU_OP, args)).map(|_| ())
+}
+
 /// `stack_switch(ss, rsp)`: the kernel stack the hypervisor bounces to
 /// from user mode.
 pub fn stack_switch(ss: u16, rsp: u64) -> Result<(), XenError> {

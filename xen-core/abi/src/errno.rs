@@ -21,6 +21,8 @@ pub enum Errno {
     EINTR = 4,
     /// Input/output error.
     EIO = 5,
+    /// No such device or address.
+    ENXIO = 6,
     /// Argument list or count too large.
     E2BIG = 7,
     /// Try again later.
@@ -56,12 +58,13 @@ pub enum Errno {
 
 impl Errno {
     /// Every variant, in numeric order.
-    pub const ALL: [Errno; 20] = [
+    pub const ALL: [Errno; 21] = [
         Errno::EPERM,
         Errno::ENOENT,
         Errno::ESRCH,
         Errno::EINTR,
         Errno::EIO,
+        Errno::ENXIO,
         Errno::E2BIG,
         Errno::EAGAIN,
         Errno::ENOMEM,
@@ -123,7 +126,7 @@ mod tests {
 
     #[test]
     fn success_values_and_unknown_numbers_are_not_errors() {
-        for ret in [0, 1, 4096, 22, -6, -96, i64::MIN] {
+        for ret in [0, 1, 4096, 22, -8, -96, i64::MIN] {
             assert_eq!(Errno::from_return(ret), None, "{ret}");
         }
     }

@@ -18,6 +18,7 @@ fn errno_values_match_the_xen_header() {
         XEN_ESRCH => Errno::ESRCH as i32,
         XEN_EINTR => Errno::EINTR as i32,
         XEN_EIO => Errno::EIO as i32,
+        XEN_ENXIO => Errno::ENXIO as i32,
         XEN_E2BIG => Errno::E2BIG as i32,
         XEN_EAGAIN => Errno::EAGAIN as i32,
         XEN_ENOMEM => Errno::ENOMEM as i32,

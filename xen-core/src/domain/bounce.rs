@@ -14,14 +14,14 @@ use crate::rflags::{AC, DF, IF, IOPL, NT, RF, TF, VM};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
 use core::mem::offset_of;
-use xen_abi::shared_info::{SharedInfo, VcpuInfo};
+use xen_abi::shared_info::VcpuInfo;
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, FLAT_RING3_CS32};
 use zerocopy::IntoBytes;
 
 /// The page-fault error-code bit that says "user mode".
 pub const PF_USER: u64 = 1 << 2;
-/// Byte offset of `vcpu_info[0].arch.cr2` in shared_info.
-const CR2_OFFSET: u64 = offset_of!(SharedInfo, vcpu_info) as u64 + offset_of!(VcpuInfo, arch.cr2) as u64;
+/// Byte offset of `arch.cr2` in `vcpu_info`.
+const CR2_OFFSET: u64 = offset_of!(VcpuInfo, arch.cr2) as u64;
 
 /// Vectors whose exceptions carry an error code.
 pub const fn has_error_code(vector: u8) -> bool {
@@ -72,7 +72,7 @@ pub fn bounce_exception(
         domain.vcpu.cr2 = address;
         platform
             .memory()
-            .write_u64(domain.shared_info().address() + CR2_OFFSET, address);
+            .write_u64(domain.vcpu_info_address() + CR2_OFFSET, address);
     }
     Ok(())
 }

@@ -19,4 +19,5 @@ pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;
 pub mod register_moves;
+pub mod runstate;
 pub mod vcpu;

@@ -4,7 +4,7 @@ use super::privilege::Privilege;
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::event::PortTable;
-use crate::event::two_level::UPCALL_MASK_SHIFT;
+use crate::event::two_level::{TwoLevel, UPCALL_MASK_SHIFT};
 use crate::grant::{GrantTable, MapTrack};
 use crate::mm::budget::Budget;
 use crate::mm::teardown::Teardown;
@@ -64,6 +64,12 @@ pub struct PvDomain {
     pub maptrack: MapTrack,
     /// The `vm_assist` types it enabled, one bit per `VMASST_TYPE_*`.
     vm_assist: u64,
+    /// Physical address of its vCPU's `vcpu_info`: slot 0 of shared_info
+    /// until the guest moves it (`VCPUOP_register_vcpu_info`).
+    vcpu_info: u64,
+    /// The writable type reference on the frame it moved `vcpu_info` to:
+    /// the hypervisor writes there, so it must never become a page table.
+    vcpu_info_ref: Option<TypedRef>,
 }
 
 impl PvDomain {
@@ -91,7 +97,36 @@ impl PvDomain {
             grants: GrantTable::default(),
             maptrack: MapTrack::default(),
             vm_assist: 0,
+            vcpu_info: shared_info.address(),
+            vcpu_info_ref: None,
         }
+    }
+
+    /// Physical address of its vCPU's `vcpu_info`.
+    #[inline]
+    pub fn vcpu_info_address(&self) -> u64 {
+        self.vcpu_info
+    }
+
+    /// Its event bits: the bitmaps in shared_info, the vCPU's flags
+    /// wherever its `vcpu_info` is.
+    #[inline]
+    pub fn event_bits(&self) -> TwoLevel {
+        TwoLevel::with_vcpu_info(self.shared_info, self.vcpu_info)
+    }
+
+    /// Whether the vCPU's `vcpu_info` moved out of shared_info already.
+    pub fn vcpu_info_moved(&self) -> bool {
+        self.vcpu_info_ref.is_some()
+    }
+
+    /// Moves the vCPU's `vcpu_info` to `address`, in the frame `held`
+    /// references (typed writable), copying what it holds there; the old
+    /// place is left as it was. Once only, as on Xen: the caller checked.
+    pub fn move_vcpu_info(&mut self, memory: &mut impl PhysicalMemory, held: TypedRef, address: u64) {
+        memory.copy_bytes(self.vcpu_info, address, size_of::<xen_abi::shared_info::VcpuInfo>());
+        self.vcpu_info = address;
+        self.vcpu_info_ref = Some(held);
     }
 
     /// Whether `vm_assist` type `kind` is enabled.
@@ -212,6 +247,7 @@ impl PvDomain {
             self.vcpu.kernel_base.take(),
             self.vcpu.user_base.take(),
             self.shared_info_ref.take(),
+            self.vcpu_info_ref.take(),
         ]
         .into_iter()
         .flatten()
@@ -262,13 +298,13 @@ impl PvDomain {
 
     /// The vCPU's `evtchn_upcall_mask`: events masked (the virtual IF clear).
     pub fn events_masked(&self, memory: &impl PhysicalMemory) -> bool {
-        let word = memory.read_u64(self.shared_info.address());
+        let word = memory.read_u64(self.vcpu_info);
         (word >> UPCALL_MASK_SHIFT) & 0xff != 0
     }
 
     /// Sets or clears `evtchn_upcall_mask`.
     pub fn set_events_masked(&self, memory: &mut impl PhysicalMemory, masked: bool) {
-        let address = self.shared_info.address();
+        let address = self.vcpu_info;
         let word = memory.read_u64(address) & !(0xff << UPCALL_MASK_SHIFT);
         memory.write_u64(address, word | (u64::from(masked) << UPCALL_MASK_SHIFT));
     }

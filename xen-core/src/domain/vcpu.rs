@@ -2,6 +2,7 @@
 //! is in.
 
 use super::debug_registers::DebugRegisters;
+use super::runstate::Runstate;
 use crate::arch::GuestMemory;
 use crate::event::Port;
 use crate::mm::layout::is_canonical;
@@ -124,6 +125,8 @@ pub struct Vcpu {
     debug: DebugRegisters,
     /// The virtual CR2: where the last page fault delivered to it was.
     pub cr2: u64,
+    /// Its runstate, and the guest's copy of it.
+    pub runstate: Runstate,
     /// Virtual I/O privilege level set with `physdev_op(set_iopl)`; which
     /// ports it reaches is `io_ports`' decision.
     iopl: u8,
@@ -180,6 +183,7 @@ impl Default for Vcpu {
             loadable_changed: false,
             debug: DebugRegisters::default(),
             cr2: 0,
+            runstate: Runstate::default(),
             iopl: 0,
             kernel_base: None,
             user_base: None,

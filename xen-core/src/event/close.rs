@@ -2,7 +2,6 @@
 
 use super::channel::{Channel, Port};
 use super::port_table::PORTS_PER_DOMAIN;
-use super::two_level::TwoLevel;
 use crate::arch::PhysicalMemory;
 use crate::domain::domain_table::DomainLookup;
 use xen_abi::errno::Errno;
@@ -36,7 +35,7 @@ pub fn close_port(
         }
     }
     let domain = domains.domain(owner).ok_or(Errno::ESRCH)?;
-    TwoLevel::new(domain.shared_info()).clear_pending(memory, port);
+    domain.event_bits().clear_pending(memory, port);
     domain.events.free(port);
     Ok(())
 }

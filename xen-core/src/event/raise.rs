@@ -2,7 +2,7 @@
 //! vCPU if that is what it was waiting for.
 
 use super::channel::Port;
-use super::two_level::{Raised, TwoLevel};
+use super::two_level::Raised;
 use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::PvDomain;
 use crate::sched::RunState;
@@ -12,7 +12,7 @@ impl PvDomain {
     /// whether that woke the vCPU.
     pub fn raise_port(&mut self, memory: &mut impl PhysicalMemory, port: Port) -> bool {
         let vcpu = self.events.entry(port).notify_vcpu;
-        let raised = TwoLevel::new(self.shared_info()).raise(memory, vcpu, port);
+        let raised = self.event_bits().raise(memory, vcpu, port);
         self.wake_for(raised, Some(port))
     }
 
@@ -27,7 +27,7 @@ impl PvDomain {
     /// Unmasks `port` (`EVTCHNOP_unmask`); whether that woke the vCPU.
     pub fn unmask_port(&mut self, memory: &mut impl PhysicalMemory, port: Port) -> bool {
         let vcpu = self.events.entry(port).notify_vcpu;
-        if TwoLevel::new(self.shared_info()).unmask(memory, vcpu, port) {
+        if self.event_bits().unmask(memory, vcpu, port) {
             self.wake_for(Raised::UpcallNewlyPending, None)
         } else {
             false
@@ -36,7 +36,7 @@ impl PvDomain {
 
     /// Whether the vCPU has an upcall to take: pending and not masked.
     pub fn upcall_deliverable(&self, memory: &impl PhysicalMemory) -> bool {
-        TwoLevel::new(self.shared_info()).upcall_deliverable(memory, 0)
+        self.event_bits().upcall_deliverable(memory, 0)
     }
 
     /// Wakes the vCPU if `raised` is what it waits for (Xen's `vcpu_kick` and
@@ -69,6 +69,7 @@ mod tests {
     use super::*;
     use crate::arch::fake::FakeMemory;
     use crate::event::Channel;
+    use crate::event::two_level::TwoLevel;
     use crate::mm::Mfn;
 
     fn domain() -> (PvDomain, FakeMemory) {

@@ -30,6 +30,9 @@ const _: () = assert!(UPCALL_PENDING_SHIFT < 64 && UPCALL_MASK_SHIFT < 64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TwoLevel {
     shared_info: Mfn,
+    /// Physical address of vCPU 0's `vcpu_info`: in shared_info, or where
+    /// the guest moved it (`VCPUOP_register_vcpu_info`).
+    vcpu_info: u64,
 }
 
 /// The word holding bit `port` of the bitmap at `base`, and the bit in it.
@@ -41,10 +44,23 @@ fn bit(shared_info: Mfn, base: u64, port: Port) -> (u64, u64) {
 impl TwoLevel {
     /// The bits in `shared_info`.
     pub const fn new(shared_info: Mfn) -> Self {
-        TwoLevel { shared_info }
+        TwoLevel {
+            shared_info,
+            vcpu_info: shared_info.address(),
+        }
     }
 
+    /// The bits of a domain whose vCPU 0 keeps its `vcpu_info` at physical
+    /// address `vcpu_info`.
+    pub const fn with_vcpu_info(shared_info: Mfn, vcpu_info: u64) -> Self {
+        TwoLevel { shared_info, vcpu_info }
+    }
+
+    /// The physical address of byte `offset` of `vcpu`'s `vcpu_info`.
     fn vcpu_word(&self, vcpu: u8, offset: u64) -> u64 {
+        if vcpu == 0 {
+            return self.vcpu_info + offset;
+        }
         self.shared_info.address() + u64::from(vcpu) * VCPU_INFO_SIZE + offset
     }
 
@@ -82,6 +98,12 @@ impl TwoLevel {
     pub fn test_and_clear_mask(&self, memory: &mut impl PhysicalMemory, port: Port) -> bool {
         let (word, bit) = bit(self.shared_info, MASK, port);
         memory.fetch_and_u64(word, !bit) & bit != 0
+    }
+
+    /// Sets every bit of `vcpu`'s pending selector, so that the guest scans
+    /// the whole pending bitmap at its next upcall.
+    pub fn select_all(&self, memory: &mut impl PhysicalMemory, vcpu: u8) {
+        memory.fetch_or_u64(self.vcpu_word(vcpu, SELECTOR), u64::MAX);
     }
 
     /// Sets the selector bit of `port`'s word for `vcpu`; whether it already was.

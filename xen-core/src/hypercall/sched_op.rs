@@ -68,7 +68,7 @@ fn poll<P: Platform>(context: &mut HypercallContext<'_, P>, poll: &SchedPoll) ->
     if context.domain.upcall_deliverable(context.platform.memory()) {
         return Ok(());
     }
-    let bits = crate::event::TwoLevel::new(context.domain.shared_info());
+    let bits = context.domain.event_bits();
     let mut only = None;
     for index in 0..u64::from(poll.nr_ports) {
         let address = element_address(poll.ports, index, size_of::<EvtchnPort>() as u64)?;

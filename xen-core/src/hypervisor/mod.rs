@@ -17,9 +17,13 @@ mod memory_return;
 mod schedule_pass;
 
 #[cfg(test)]
+mod runstate_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod user_mode_tests;
+#[cfg(test)]
+mod vcpu_info_tests;
 
 pub use boot_domains::{BootDomainCause, BootDomainError, BootMachine};
 

@@ -9,7 +9,8 @@ use crate::mm::budget::Budget;
 use crate::sched::Cpu;
 use crate::time::vcpu_time::publish_vcpu_time;
 use crate::trap_frame::TrapFrame;
-use xen_abi::mmu::DomId;
+use xen_abi::mmu::{DomId, VMASST_TYPE_RUNSTATE_UPDATE_FLAG};
+use xen_abi::vcpu::{RUNSTATE_BLOCKED, RUNSTATE_RUNNABLE, RUNSTATE_RUNNING};
 
 impl Hypervisor {
     /// Picks what runs next and puts it on the CPU, its registers in
@@ -68,6 +69,16 @@ impl Hypervisor {
         {
             domain.vcpu.context = *frame;
             machine.save_fpu(&mut domain.vcpu.fpu);
+            let state = if domain.vcpu.run_state().is_runnable() {
+                RUNSTATE_RUNNABLE
+            } else {
+                RUNSTATE_BLOCKED
+            };
+            let now = machine.now_ns();
+            domain.vcpu.runstate.enter(state, now);
+            // Still on the vCPU's tables: its area is in its address space.
+            let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
+            domain.vcpu.runstate.publish(machine.guest(), update_flag);
             machine.guest().load_page_table_base(self.idle_l4);
         }
     }
@@ -88,11 +99,15 @@ impl Hypervisor {
         };
         *frame = domain.vcpu.context;
         machine.guest().load_page_table_base(base);
+        let now = machine.now_ns();
+        domain.vcpu.runstate.enter(RUNSTATE_RUNNING, now);
+        let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
+        domain.vcpu.runstate.publish(machine.guest(), update_flag);
         machine.restore_fpu(&domain.vcpu.fpu);
         let _ = domain.vcpu.take_loadable_state();
         machine.load_registers(domain.vcpu.registers_to_load());
         let (reading, scale) = machine.clock();
-        publish_vcpu_time(machine.memory(), domain.shared_info(), 0, reading, scale);
+        publish_vcpu_time(machine.memory(), domain.vcpu_info_address(), reading, scale);
         cpu.current = Some(id);
     }
 }

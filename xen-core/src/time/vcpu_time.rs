@@ -27,16 +27,11 @@ pub struct ClockReading {
     pub system_time: u64,
 }
 
-/// Writes `vcpu`'s `vcpu_time_info` in `shared_info`: from `reading` on, the
-/// guest computes system time by scaling TSC ticks with `scale`.
-pub fn publish_vcpu_time(
-    memory: &mut impl PhysicalMemory,
-    shared_info: Mfn,
-    vcpu: u8,
-    reading: ClockReading,
-    scale: TimeScale,
-) {
-    let base = shared_info.address() + u64::from(vcpu) * size_of::<VcpuInfo>() as u64 + TIME;
+/// Writes the `vcpu_time_info` of the `vcpu_info` at physical address
+/// `vcpu_info`: from `reading` on, the guest computes system time by
+/// scaling TSC ticks with `scale`.
+pub fn publish_vcpu_time(memory: &mut impl PhysicalMemory, vcpu_info: u64, reading: ClockReading, scale: TimeScale) {
+    let base = vcpu_info + TIME;
     // version and its padding share the first word: keep the padding zero.
     let version = memory.read_u64(base + VERSION) as u32;
     memory.write_u64(base + VERSION, u64::from(version.wrapping_add(1) | 1));
@@ -113,12 +108,22 @@ mod tests {
             tsc: 123_456,
             system_time: 789,
         };
-        publish_vcpu_time(&mut memory, SHARED, 1, reading, scale);
+        publish_vcpu_time(
+            &mut memory,
+            SHARED.address() + size_of::<VcpuInfo>() as u64,
+            reading,
+            scale,
+        );
         let time = shared_info(&memory).vcpu_info[1].time;
         assert_eq!(time.version, 2);
         assert_eq!((time.tsc_timestamp, time.system_time), (123_456, 789));
         assert_eq!((time.tsc_to_system_mul, time.tsc_shift), (scale.mul, scale.shift));
-        publish_vcpu_time(&mut memory, SHARED, 1, reading, scale);
+        publish_vcpu_time(
+            &mut memory,
+            SHARED.address() + size_of::<VcpuInfo>() as u64,
+            reading,
+            scale,
+        );
         assert_eq!(shared_info(&memory).vcpu_info[1].time.version, 4);
         assert_eq!(
             shared_info(&memory).vcpu_info[0].time.version,

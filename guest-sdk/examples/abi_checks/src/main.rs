@@ -38,6 +38,44 @@ fn on_breakpoint(frame: &mut TrapFrame) {
     BREAKPOINT[1].store(frame.rip, Ordering::Relaxed);
 }
 
+/// Registers the runstate area and moves vcpu_info into a page of ours,
+/// then yields and watches both change: the runstate says running, and
+/// asked for, has running time counted; vcpu_info has the upcall flag Xen
+/// sets on the move and a time record the hypervisor wrote there since.
+fn vcpu_areas(info: &'static StartInfo) {
+    use guest_sdk::hypercall::{register_runstate_area, register_vcpu_info};
+    let mut tables = guest_sdk::page_table::boot_manager(info);
+    let Ok(page) = tables.allocate_frame() else {
+        println!("check vcpu areas: no frame");
+        return;
+    };
+    let runstate = page.va + 512;
+    let registered = register_runstate_area(runstate);
+    let state = tables.read_mapped(runstate).map(|word| word as u32);
+    println!("check runstate area: {registered:?}, state {state:?} (0 = running)");
+    let moved = register_vcpu_info(page.mfn, 0);
+    let flags = tables.read_mapped(page.va).map(|word| word & 0xff);
+    println!(
+        "check vcpu_info moved: {moved:?}, upcall pending {flags:?}, again {:?}",
+        register_vcpu_info(page.mfn, 64)
+    );
+    let _ = guest_sdk::sched::yield_now();
+    let _ = guest_sdk::sched::yield_now();
+    let version = tables.read_mapped(page.va + 32).map(|word| word as u32);
+    // get_runstate_info counts the running state up to now.
+    let snapshot = page.va + 1024;
+    let asked = raw(
+        nr::VCPU_OP,
+        [u64::from(xen_abi::vcpu::VCPUOP_GET_RUNSTATE_INFO), 0, snapshot, 0, 0],
+    );
+    let running = tables.read_mapped(snapshot + 16);
+    println!(
+        "check after yields: time version even and set {}, get_runstate_info {asked} with running time counted {}",
+        version.is_ok_and(|version| version != 0 && version % 2 == 0),
+        running.is_ok_and(|time| time > 0)
+    );
+}
+
 fn main(info: &'static StartInfo) -> ! {
     // "portable": only what real Xen offers too (the oracle scenario runs it
     // there); "debug-exit": leave QEMU through the debug port at the end.
@@ -101,6 +139,8 @@ fn main(info: &'static StartInfo) -> ! {
     for leaf in [0, 1, 7, 0x8000_0000, 0x8000_0001, 0x8000_0008, 0x8000_000a, 0x8000_0021] {
         println!("check forced cpuid {leaf:#x}: {:x?}", guest_sdk::cpuid::forced(leaf, 0));
     }
+
+    vcpu_areas(info);
 
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),
