@@ -111,6 +111,22 @@ impl Run {
         self.trap(TIMER_VECTOR)
     }
 
+    /// A frame the builder left free, given to domain `id` zeroed: for a
+    /// second L4, a page to move vcpu_info to...
+    pub(super) fn spare_frame(&mut self, id: DomId) -> Mfn {
+        use crate::arch::PhysicalMemory;
+        let frames = self.hypervisor.frames.as_mut().unwrap();
+        let first = 0x100 + u64::from(id) * FRAMES_EACH;
+        let spare = (first..first + FRAMES_EACH)
+            .rev()
+            .map(Mfn)
+            .find(|&mfn| frames.frame(mfn).is_some_and(|info| info.is_free()))
+            .expect("the builder leaves frames free");
+        frames.assign(spare, id).unwrap();
+        self.machine.platform.memory.zero_frame(spare);
+        spare
+    }
+
     pub(super) fn current(&self) -> Option<DomId> {
         self.cpu.current
     }

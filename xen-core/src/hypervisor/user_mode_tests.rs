@@ -2,14 +2,14 @@
 //! and every way back into the guest kernel (a `syscall`, an exception, an
 //! `int`), each on the kernel's page tables and kernel stack.
 
-use super::tests::{ARG, FRAMES_EACH, Run, start, start_domains};
+use super::tests::{ARG, Run, start, start_domains};
 use crate::arch::GuestMemory;
 use crate::domain::vcpu::{Callback, Callbacks};
 use crate::exception_vector::{GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT};
 use crate::mm::Mfn;
 use crate::trap_frame::{HYPERCALL_GATE_VECTOR, SYSCALL_VECTOR};
 use xen_abi::hypercall as nr;
-use xen_abi::mmu::{DOMID_SELF, DomId, MMUEXT_NEW_USER_BASEPTR, MmuextOp};
+use xen_abi::mmu::{DOMID_SELF, MMUEXT_NEW_USER_BASEPTR, MmuextOp};
 use xen_abi::trap::{FLAT_KERNEL_CS, FLAT_KERNEL_SS, FLAT_RING3_CS64, FLAT_RING3_SS64, IretContext, TrapInfo};
 use zerocopy::{FromZeros, IntoBytes};
 
@@ -26,22 +26,6 @@ const HANDLERS: u64 = 0xffff_ffff_8000_6000;
 /// The kernel's GS base, and the user program's.
 const KERNEL_GS: u64 = 0xffff_ffff_8010_0000;
 const USER_GS: u64 = 0x7000_0000;
-
-/// A frame its builder left free, given to domain `id` zeroed, so that it
-/// can become a second L4.
-fn spare_l4(run: &mut Run, id: DomId) -> Mfn {
-    use crate::arch::PhysicalMemory;
-    let frames = run.hypervisor.frames.as_mut().unwrap();
-    let first = 0x100 + u64::from(id) * FRAMES_EACH;
-    let spare = (first..first + FRAMES_EACH)
-        .rev()
-        .map(Mfn)
-        .find(|&mfn| frames.frame(mfn).is_some_and(|info| info.is_free()))
-        .expect("the builder leaves frames free");
-    frames.assign(spare, id).unwrap();
-    run.machine.platform.memory.zero_frame(spare);
-    spare
-}
 
 impl Run {
     /// The domain on the CPU sets its user base with `mmuext_op`; the result.
@@ -137,7 +121,7 @@ impl Run {
     fn enter_user_program(&mut self) -> Mfn {
         self.prepare_kernel();
         let id = self.current().unwrap();
-        let user_l4 = spare_l4(self, id);
+        let user_l4 = self.spare_frame(id);
         assert_eq!(self.new_user_base(user_l4.0), 0);
         assert_eq!(self.iret_to_user(), Ok(()));
         user_l4

@@ -1,29 +1,14 @@
 //! `VCPUOP_register_vcpu_info` over the real loop: the vCPU's flags, mask
 //! and time move to the guest's page and are kept there.
 
-use super::tests::{ARG, FRAMES_EACH, Run, start};
+use super::tests::{ARG, Run, start};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::mm::{Mfn, PageType};
 use xen_abi::errno::Errno;
 use xen_abi::hypercall as nr;
-use xen_abi::mmu::DomId;
 use xen_abi::sched::SCHEDOP_YIELD;
 use xen_abi::vcpu::{VCPUOP_REGISTER_VCPU_INFO, VcpuRegisterVcpuInfo};
 use zerocopy::IntoBytes;
-
-/// A frame the builder left free, given to domain `id`.
-fn spare(run: &mut Run, id: DomId) -> Mfn {
-    let frames = run.hypervisor.frames.as_mut().unwrap();
-    let first = 0x100 + u64::from(id) * FRAMES_EACH;
-    let spare = (first..first + FRAMES_EACH)
-        .rev()
-        .map(Mfn)
-        .find(|&mfn| frames.frame(mfn).is_some_and(|info| info.is_free()))
-        .expect("the builder leaves frames free");
-    frames.assign(spare, id).unwrap();
-    run.machine.platform.memory.zero_frame(spare);
-    spare
-}
 
 fn register(run: &mut Run, mfn: Mfn, offset: u32) -> i64 {
     let request = VcpuRegisterVcpuInfo {
@@ -41,7 +26,7 @@ fn register(run: &mut Run, mfn: Mfn, offset: u32) -> i64 {
 fn vcpu_info_moves_once_to_a_writable_page_and_is_used_there() {
     let mut run = start(1);
     let id = run.current().unwrap();
-    let page = spare(&mut run, id);
+    let page = run.spare_frame(id);
     assert_eq!(register(&mut run, page, 4033), Errno::ENXIO.as_return(), "no room");
     assert_eq!(register(&mut run, page, 12), Errno::ENXIO.as_return(), "misaligned");
     let base = run
