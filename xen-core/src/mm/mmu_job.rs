@@ -53,6 +53,9 @@ impl FrameTable<'_> {
         page_type: PageType,
         budget: &mut Budget,
     ) -> Result<(), Errno> {
+        if page_type == PageType::SegDesc {
+            return self.get_descriptor_type(memory, mfn);
+        }
         let level = page_type.table_level();
         if let Some(level) = level
             && let Some(index) = self.jobs.iter().position(|job| {

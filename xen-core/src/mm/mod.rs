@@ -7,6 +7,7 @@ pub mod batch_progress;
 pub mod budget;
 pub mod carry_out;
 mod demote;
+mod descriptor_page;
 pub mod direct_map;
 pub mod domain_teardown;
 mod entry_refs;
@@ -35,6 +36,7 @@ pub mod pte_rules;
 #[cfg(test)]
 mod pv_mmu_tests;
 mod release_stack;
+pub mod segment_descriptor;
 pub mod teardown;
 pub mod tlb_flush;
 pub mod typed_ref;

@@ -17,7 +17,7 @@ pub enum PageType {
     L3,
     /// A level-4 page table (points at L3s; what CR3 holds).
     L4,
-    /// A GDT or LDT frame (descriptor validation is not implemented yet).
+    /// A GDT or LDT frame, its descriptors checked (`descriptor_page`).
     SegDesc,
     /// Mapped writable by a guest, or written by the hypervisor for it.
     Writable,

@@ -165,7 +165,8 @@ impl FrameTable<'_> {
     /// Counts a typed reference without validating; `Ok(true)` means the frame
     /// is a table whose validation the caller now owes (see `validate_tree`).
     pub(super) fn begin_type(&mut self, mfn: Mfn, page_type: PageType) -> Result<bool, Errno> {
-        // Descriptor pages are not validated yet, so they cannot be typed.
+        // Descriptor pages are typed only through `get_descriptor_type`,
+        // which checks their contents.
         if matches!(page_type, PageType::None | PageType::SegDesc) {
             return Err(Errno::EINVAL);
         }

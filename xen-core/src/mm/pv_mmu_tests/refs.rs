@@ -133,6 +133,8 @@ fn the_type_changes_only_at_type_count_zero() {
 #[test]
 fn the_general_reference_comes_back_when_the_type_is_refused() {
     let mut m = Machine::new();
+    // A present TSS descriptor: no guest may have one.
+    m.write(SPARE, 3, 0x0000_8900_0000_0067);
     let page = m.table.get_page(SPARE, DOM).unwrap();
     let (page, error) = m
         .table
@@ -180,5 +182,36 @@ fn a_typed_l1_reference_validates_and_the_last_put_devalidates() {
         assert_eq!(m.info(mfn).count(), 1, "{mfn}");
         assert_eq!(m.info(mfn).type_count(), 0, "{mfn}");
     }
+    m.check();
+}
+
+#[test]
+fn a_descriptor_page_is_checked_fixed_up_and_never_writable_at_the_same_time() {
+    let mut m = Machine::new();
+    let ring0_code = 0x00af_9b00_0000_ffff;
+    m.write(SPARE, 1, ring0_code);
+    let gdt = m
+        .table
+        .get_page_and_type(&mut m.memory, SPARE, DOM, PageType::SegDesc)
+        .unwrap();
+    assert_eq!(m.read(SPARE, 1), ring0_code | 3 << 45, "DPL raised to 3 in place");
+    let refused = m.table.get_page_and_type(&mut m.memory, SPARE, DOM, PageType::Writable);
+    assert_eq!(
+        refused.map(|typed| typed.mfn()),
+        Err(Errno::EINVAL),
+        "no writable mapping of a GDT frame"
+    );
+    m.table.put_page_and_type(&mut m.memory, gdt);
+    let writable = m
+        .table
+        .get_page_and_type(&mut m.memory, SPARE, DOM, PageType::Writable)
+        .unwrap();
+    let refused = m.table.get_page_and_type(&mut m.memory, SPARE, DOM, PageType::SegDesc);
+    assert_eq!(
+        refused.map(|typed| typed.mfn()),
+        Err(Errno::EINVAL),
+        "no GDT frame mapped writable"
+    );
+    m.table.put_page_and_type(&mut m.memory, writable);
     m.check();
 }
