@@ -182,6 +182,18 @@ pub fn register_runstate_area(address: u64) -> Result<(), XenError> {
     XenError::check(raw(nr::VCPU_OP, args)).map(|_| ())
 }
 
+/// `set_gdt(frames, entries)`: the guest's own GDT, one frame per 512
+/// entries, each mapped read-only everywhere.
+pub fn set_gdt(frames: &[u64], entries: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::SET_GDT, [frames.as_ptr() as u64, entries, 0, 0, 0])).map(|_| ())
+}
+
+/// `update_descriptor(machine_address, descriptor)`: one descriptor, even
+/// in a GDT in use.
+pub fn update_descriptor(machine_address: u64, descriptor: u64) -> Result<(), XenError> {
+    XenError::check(raw(nr::UPDATE_DESCRIPTOR, [machine_address, descriptor, 0, 0, 0])).map(|_| ())
+}
+
 /// `stack_switch(ss, rsp)`: the kernel stack the hypervisor bounces to
 /// from user mode.
 pub fn stack_switch(ss: u16, rsp: u64) -> Result<(), XenError> {

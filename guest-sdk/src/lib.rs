@@ -38,6 +38,7 @@ pub mod hypercall;
 pub mod page_table;
 pub mod pv_console;
 pub mod sched;
+pub mod segments;
 pub mod shared_area;
 pub mod shared_info;
 pub mod start_info;

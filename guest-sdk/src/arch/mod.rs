@@ -10,6 +10,7 @@ pub mod heap;
 pub mod hypercall;
 pub mod page_table;
 pub mod port;
+pub mod segments;
 pub mod shared_page;
 pub mod stubs;
 pub mod time;

@@ -4,6 +4,7 @@
 
 use super::fake_mmu::{Caching, FakeMmu};
 use super::*;
+use crate::mm::gdt_frames::GdtFrames;
 use crate::mm::mfn::PAGE_SIZE;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -103,6 +104,8 @@ pub struct FakeGuestMemory {
     pub flushes: std::vec::Vec<TlbFlush>,
     /// Page-table bases loaded, in order.
     pub bases: std::vec::Vec<Mfn>,
+    /// GDTs loaded, in order.
+    pub gdts: std::vec::Vec<GdtFrames>,
     mmu: Option<FakeMmu>,
 }
 
@@ -163,6 +166,10 @@ impl GuestMemory for FakeGuestMemory {
         if let Some(mmu) = &mut self.mmu {
             mmu.flush(flush);
         }
+    }
+
+    fn load_gdt(&mut self, gdt: &GdtFrames) {
+        self.gdts.push(*gdt);
     }
 
     fn load_page_table_base(&mut self, l4: Mfn) {

@@ -8,6 +8,7 @@ mod machine;
 
 pub use machine::Machine;
 
+use crate::mm::gdt_frames::GdtFrames;
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{Mfn, Pfn};
 
@@ -123,6 +124,10 @@ pub trait GuestMemory {
     /// also drops every cached translation). The old base's references may
     /// be dropped only after this.
     fn load_page_table_base(&mut self, l4: Mfn);
+    /// Makes `gdt` the guest part of the GDT the CPU uses (the descriptor
+    /// window). A frame's descriptor-page reference may be dropped only
+    /// after the window stopped showing it.
+    fn load_gdt(&mut self, gdt: &GdtFrames);
 }
 
 /// What hypercall handlers need from the machine, bundled so that portable

@@ -13,6 +13,7 @@ pub mod domain_death;
 pub mod domain_table;
 pub mod elf_image;
 pub mod forced_emulation;
+pub mod guest_gdt;
 pub mod guest_notes;
 pub mod io_ports;
 pub mod privilege;

@@ -251,6 +251,7 @@ impl PvDomain {
         ]
         .into_iter()
         .flatten()
+        .chain(self.vcpu.take_gdt_references())
         .chain(self.grants.take_frames())
         {
             table.put_page_and_type_within(memory, held, budget);

@@ -2,15 +2,18 @@
 //! is in.
 
 use super::debug_registers::DebugRegisters;
+use super::guest_gdt::GuestGdt;
 use super::runstate::Runstate;
-use crate::arch::GuestMemory;
+use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::event::Port;
+use crate::mm::gdt_frames::GdtFrames;
 use crate::mm::layout::is_canonical;
-use crate::mm::{Mfn, TypedRef};
+use crate::mm::{FrameTable, Mfn, TypedRef};
 use crate::sched::{RunState, SchedEntity};
 use crate::time::VcpuTimers;
 use crate::trap_frame::TrapFrame;
 use xen_abi::errno::Errno;
+use xen_abi::mmu::DomId;
 use xen_abi::trap::{TRAP_FLAG_DPL_MASK, TRAP_FLAG_MASK_EVENTS, TrapInfo};
 
 /// One entry of the virtual IDT set with `set_trap_table`.
@@ -127,6 +130,9 @@ pub struct Vcpu {
     pub cr2: u64,
     /// Its runstate, and the guest's copy of it.
     pub runstate: Runstate,
+    /// Its own GDT frames. Private: a change must reach the CPU
+    /// ([`Vcpu::set_gdt`]).
+    gdt: GuestGdt,
     /// Virtual I/O privilege level set with `physdev_op(set_iopl)`; which
     /// ports it reaches is `io_ports`' decision.
     iopl: u8,
@@ -184,6 +190,7 @@ impl Default for Vcpu {
             debug: DebugRegisters::default(),
             cr2: 0,
             runstate: Runstate::default(),
+            gdt: GuestGdt::default(),
             iopl: 0,
             kernel_base: None,
             user_base: None,
@@ -254,6 +261,41 @@ impl Vcpu {
             fpu_task_switched: state.fpu_task_switched,
             debug: self.debug.active().then(|| self.debug.values()),
         }
+    }
+
+    /// Makes `list` its GDT of `entries` entries (`set_gdt`, see
+    /// [`GuestGdt::replace`]). The CPU shows the new one (`guest`, the
+    /// running vCPU's) before the old frames' references go.
+    pub fn set_gdt(
+        &mut self,
+        table: &mut FrameTable<'_>,
+        memory: &mut impl PhysicalMemory,
+        guest: &mut impl GuestMemory,
+        owner: DomId,
+        list: &[u64],
+        entries: usize,
+    ) -> Result<(), Errno> {
+        let old = self.gdt.replace(table, memory, owner, list, entries)?;
+        guest.load_gdt(&self.gdt.frames());
+        for typed in old.into_iter().flatten() {
+            table.put_page_and_type(memory, typed);
+        }
+        Ok(())
+    }
+
+    /// Its GDT frames, as the CPU's GDT is to show them.
+    pub fn gdt_frames(&self) -> GdtFrames {
+        self.gdt.frames()
+    }
+
+    /// Its GDT's entries.
+    pub fn gdt_entries(&self) -> usize {
+        self.gdt.entries()
+    }
+
+    /// Hands back the references its GDT holds (the domain's death).
+    pub fn take_gdt_references(&mut self) -> impl Iterator<Item = TypedRef> {
+        self.gdt.take_references()
     }
 
     /// Sets debug register `register` (`set_debugreg`, `mov %drN`) with

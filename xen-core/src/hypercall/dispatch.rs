@@ -15,6 +15,7 @@ use super::physdev_op::physdev_op;
 use super::sched_op::sched_op;
 use super::set_callbacks::set_callbacks;
 use super::set_debugreg::{get_debugreg, set_debugreg};
+use super::set_gdt::{set_gdt, update_descriptor};
 use super::set_segment_base::set_segment_base;
 use super::set_timer_op::set_timer_op;
 use super::set_trap_table::set_trap_table;
@@ -57,8 +58,10 @@ pub(super) fn dispatch_with<P: Platform>(
         Ok(number::STACK_SWITCH) => call!(stack_switch),
         Ok(number::SET_CALLBACKS) => call!(set_callbacks),
         Ok(number::FPU_TASKSWITCH) => call!(fpu_taskswitch),
+        Ok(number::SET_GDT) => call!(set_gdt),
         Ok(number::SET_DEBUGREG) => call!(set_debugreg),
         Ok(number::GET_DEBUGREG) => call!(get_debugreg),
+        Ok(number::UPDATE_DESCRIPTOR) => call!(update_descriptor),
         // The batch runs its entries through this same table, given to it
         // rather than imported: the table calls the handlers, not the
         // reverse.

@@ -24,6 +24,7 @@ mod physdev_op;
 mod sched_op;
 mod set_callbacks;
 mod set_debugreg;
+mod set_gdt;
 mod set_segment_base;
 mod set_timer_op;
 mod set_trap_table;

@@ -12,6 +12,7 @@ use crate::sched::Cpu;
 use crate::trap_frame::TrapFrame;
 use xen_abi::mmu::DomId;
 use xen_abi::sched::{SHUTDOWN_CRASH, SHUTDOWN_POWEROFF};
+use xen_abi::trap::FIRST_RESERVED_GDT_PAGE;
 
 impl Hypervisor {
     /// Domain `id` stopped. dom0's end is the end of the run: powering off
@@ -76,6 +77,8 @@ impl Hypervisor {
             // Its last run counts as its time, not as idle.
             cpu.charge_until(&self.scheduler, &mut self.domains, machine.now_ns());
             cpu.current = None;
+            // Its GDT frames go back below: the CPU must not show them.
+            machine.guest().load_gdt(&[None; FIRST_RESERVED_GDT_PAGE]);
             machine.guest().load_page_table_base(self.idle_l4);
         }
         let ran = self.domains.get(id).map_or(0, |domain| domain.vcpu.sched.total_run());

@@ -17,6 +17,8 @@ mod memory_return;
 mod schedule_pass;
 
 #[cfg(test)]
+mod descriptor_tests;
+#[cfg(test)]
 mod runstate_tests;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use crate::sched::Cpu;
 use crate::time::vcpu_time::publish_vcpu_time;
 use crate::trap_frame::TrapFrame;
 use xen_abi::mmu::{DomId, VMASST_TYPE_RUNSTATE_UPDATE_FLAG};
+use xen_abi::trap::FIRST_RESERVED_GDT_PAGE;
 use xen_abi::vcpu::{RUNSTATE_BLOCKED, RUNSTATE_RUNNABLE, RUNSTATE_RUNNING};
 
 impl Hypervisor {
@@ -79,6 +80,8 @@ impl Hypervisor {
             // Still on the vCPU's tables: its area is in its address space.
             let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
             domain.vcpu.runstate.publish(machine.guest(), update_flag);
+            // Idle shows no guest's GDT: a frame of it may be freed now.
+            machine.guest().load_gdt(&[None; FIRST_RESERVED_GDT_PAGE]);
             machine.guest().load_page_table_base(self.idle_l4);
         }
     }
@@ -99,6 +102,7 @@ impl Hypervisor {
         };
         *frame = domain.vcpu.context;
         machine.guest().load_page_table_base(base);
+        machine.guest().load_gdt(&domain.vcpu.gdt_frames());
         let now = machine.now_ns();
         domain.vcpu.runstate.enter(RUNSTATE_RUNNING, now);
         let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);

@@ -127,6 +127,13 @@ impl Run {
         spare
     }
 
+    /// The kernel page-table base of the domain on the CPU.
+    pub(super) fn kernel_base(&self) -> Mfn {
+        let id = self.current().expect("a domain runs");
+        let domain = self.hypervisor.domains().get(id).unwrap();
+        domain.vcpu.kernel_base.as_ref().unwrap().mfn()
+    }
+
     pub(super) fn current(&self) -> Option<DomId> {
         self.cpu.current
     }

@@ -101,12 +101,6 @@ impl Run {
         self.hypervisor.domains().get(id).unwrap().vcpu.kernel_mode()
     }
 
-    fn kernel_base(&self) -> Mfn {
-        let id = self.current().unwrap();
-        let domain = self.hypervisor.domains().get(id).unwrap();
-        domain.vcpu.kernel_base.as_ref().unwrap().mfn()
-    }
-
     /// `count` words of guest memory at `at`.
     fn words(&mut self, at: u64, count: usize) -> std::vec::Vec<u64> {
         let mut bytes = std::vec![0u8; count * 8];

@@ -29,16 +29,7 @@ fn vcpu_info_moves_once_to_a_writable_page_and_is_used_there() {
     let page = run.spare_frame(id);
     assert_eq!(register(&mut run, page, 4033), Errno::ENXIO.as_return(), "no room");
     assert_eq!(register(&mut run, page, 12), Errno::ENXIO.as_return(), "misaligned");
-    let base = run
-        .hypervisor
-        .domains()
-        .get(id)
-        .unwrap()
-        .vcpu
-        .kernel_base
-        .as_ref()
-        .unwrap()
-        .mfn();
+    let base = run.kernel_base();
     assert_eq!(register(&mut run, base, 0), Errno::EINVAL.as_return(), "a page table");
     assert_eq!(
         register(&mut run, Mfn(0x40), 0),

@@ -197,6 +197,21 @@ impl HypervisorPageTable {
         Ok(())
     }
 
+    /// The physical address of the 4 KiB leaf entry translating `va`, if
+    /// the tables down to it exist (for a window whose entries the kernel
+    /// rewrites).
+    pub fn leaf_entry(&self, memory: &impl PhysicalMemory, va: u64) -> Option<u64> {
+        let mut table = self.root;
+        for level in (2..=4).rev() {
+            let entry = memory.read_u64(entry_address(table, va, level));
+            if entry & PteFlags::PRESENT.bits() == 0 || entry & PteFlags::HUGE.bits() != 0 {
+                return None;
+            }
+            table = Mfn::containing(entry & ADDRESS_MASK);
+        }
+        Some(entry_address(table, va, 1))
+    }
+
     /// Walks the table: the physical address `va` maps to and the leaf entry's flags.
     pub fn translate(&self, memory: &impl PhysicalMemory, va: u64) -> Option<(u64, PteFlags)> {
         let mut table = self.root;

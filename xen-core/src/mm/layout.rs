@@ -13,6 +13,12 @@ pub const FIRST_HYPERVISOR_L4_SLOT: usize = HYPERVISOR_L4_SLOTS.start;
 /// Last L4 slot reserved to the hypervisor.
 pub const LAST_HYPERVISOR_L4_SLOT: usize = HYPERVISOR_L4_SLOTS.end - 1;
 
+/// The CPU's descriptor window (slot 260, where Xen keeps its per-domain
+/// mappings): 16 pages the CPU's GDT register points at, showing the
+/// running vCPU's GDT frames and then the hypervisor's reserved page
+/// (`mm::descriptor_window`).
+pub const DESCRIPTOR_WINDOW: u64 = 0xFFFF_8200_0000_0000;
+
 /// Where the hypervisor image is linked (slot 261; Xen's historical text address).
 pub const HYPERVISOR_IMAGE_BASE: u64 = 0xFFFF_82D0_8000_0000;
 /// The frame table: one `FrameInfo` per machine frame (slot 261, after the

@@ -76,6 +76,47 @@ fn vcpu_areas(info: &'static StartInfo) {
     );
 }
 
+/// Loads a GDT of its own: refused while its frame is mapped writable,
+/// accepted read-only, its ring-0 descriptors raised to DPL 3 (read back
+/// with `lar`), one descriptor changed in place with update_descriptor; the
+/// refusals of a TSS descriptor, a page-table frame and too many entries.
+fn own_gdt(info: &'static StartInfo) {
+    use guest_sdk::hypercall::{set_gdt, update_descriptor};
+    use guest_sdk::page_table::{ACCESSED, PRESENT, RW};
+    use guest_sdk::segments::{access_rights, dpl};
+    let mut tables = guest_sdk::page_table::boot_manager(info);
+    // The first frame a new manager hands out holds vcpu_info now
+    // (vcpu_areas): take the next.
+    let Ok(page) = tables.allocate_frame().and_then(|_| tables.allocate_frame()) else {
+        println!("check own gdt: no frame");
+        return;
+    };
+    let ring0_data = 0x00cf_9300_0000_ffff_u64;
+    let ring0_code = 0x00af_9b00_0000_ffff_u64;
+    let _ = tables.write_mapped(page.va + 8, ring0_data);
+    let _ = tables.write_mapped(page.va + 16, ring0_code);
+    let writable = set_gdt(&[page.mfn], 32);
+    let _ = tables.remap(page.va, page.mfn, PRESENT | ACCESSED);
+    let loaded = set_gdt(&[page.mfn], 32);
+    let rights = [0x0b_u16, 0x13].map(|selector| access_rights(selector).map(dpl));
+    println!("check own gdt: mapped writable {writable:?}, read-only {loaded:?}, DPLs {rights:?}");
+    let tss = update_descriptor((page.mfn << 12) + 24, 0x0000_8900_0000_0067);
+    let data = update_descriptor((page.mfn << 12) + 24, ring0_data);
+    let boot_l4 = tables.boot_root(info).mfn;
+    println!(
+        "check own gdt updates: a TSS {tss:?}, data {data:?} DPL {:?}; a page table as GDT {:?}, 7169 entries {:?}",
+        access_rights(0x1b).map(dpl),
+        set_gdt(&[boot_l4], 1),
+        set_gdt(&[page.mfn; 15], 7169)
+    );
+    let released = set_gdt(&[], 0);
+    let writable_again = tables.remap(page.va, page.mfn, PRESENT | RW | ACCESSED);
+    println!(
+        "check own gdt released: {released:?}, writable again {}",
+        writable_again.is_ok()
+    );
+}
+
 fn main(info: &'static StartInfo) -> ! {
     // "portable": only what real Xen offers too (the oracle scenario runs it
     // there); "debug-exit": leave QEMU through the debug port at the end.
@@ -141,6 +182,7 @@ fn main(info: &'static StartInfo) -> ! {
     }
 
     vcpu_areas(info);
+    own_gdt(info);
 
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),

@@ -14,7 +14,11 @@ use x86_64::instructions::segmentation::{CS, DS, ES, FS, GS, SS, Segment};
 use x86_64::instructions::tables::{lgdt, load_tss};
 use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::DescriptorTablePointer;
-use xen_abi::trap::{FIRST_RESERVED_GDT_ENTRY, FLAT_RING3_CS32, FLAT_RING3_CS64, FLAT_RING3_DS32};
+use xen_abi::trap::{
+    FIRST_RESERVED_GDT_ENTRY, FIRST_RESERVED_GDT_PAGE, FLAT_RING3_CS32, FLAT_RING3_CS64, FLAT_RING3_DS32,
+};
+use xen_core::mm::descriptor_window::GDT_LIMIT;
+use xen_core::mm::layout::{DESCRIPTOR_WINDOW, HYPERVISOR_IMAGE_BASE};
 
 /// Hypervisor 64-bit code (`__HYPERVISOR_CS`).
 pub const HYPERVISOR_CS: u16 = 0xe008;
@@ -26,8 +30,12 @@ pub const TSS_SELECTOR: u16 = 0xe040;
 // Every selector lies in the GDT pages Xen reserves for itself.
 const _: () = assert!(HYPERVISOR_CS as usize >> 3 >= FIRST_RESERVED_GDT_ENTRY);
 
-/// Entries: up to and including the TSS's second slot.
-const GDT_ENTRIES: usize = (TSS_SELECTOR as usize >> 3) + 2;
+/// Entries: the guest's 14 pages (empty here; a guest's own show through
+/// the descriptor window) and the whole reserved page, so that no selector
+/// below the limit reaches past the table.
+const GDT_ENTRIES: usize = (FIRST_RESERVED_GDT_PAGE + 1) * 512;
+// The TSS's two slots fit in the reserved page.
+const _: () = assert!((TSS_SELECTOR as usize >> 3) + 2 <= GDT_ENTRIES);
 
 /// The 64-bit task-state segment: stacks for privilege changes and for the IST.
 #[repr(C, packed(4))]
@@ -53,10 +61,11 @@ pub const MACHINE_CHECK_IST: u8 = 3;
 /// IST slot used by #DB.
 pub const DEBUG_IST: u8 = 4;
 
-/// 57 KiB of descriptors, written in place: building it as a value would put it
+/// 60 KiB of descriptors, written in place: building it as a value would put it
 /// on the 64 KiB boot stack. Atomics because the CPU itself writes the TSS busy
-/// bit into it.
-#[repr(C, align(16))]
+/// bit into it. Page-aligned: its page 14 is mapped into the descriptor
+/// window.
+#[repr(C, align(4096))]
 struct Gdt([AtomicU64; GDT_ENTRIES]);
 
 static GDT: Gdt = Gdt([const { AtomicU64::new(0) }; GDT_ENTRIES]);
@@ -131,4 +140,24 @@ pub fn init() {
         }
         load_tss(SegmentSelector(TSS_SELECTOR));
     }
+}
+
+/// The physical address of the GDT's reserved page (page 14), which the
+/// descriptor window shows after a guest's own frames.
+pub fn reserved_page_physical() -> u64 {
+    &GDT as *const Gdt as u64 + (FIRST_RESERVED_GDT_PAGE as u64) * 4096 - HYPERVISOR_IMAGE_BASE
+}
+
+/// Points the GDT register at the descriptor window, once it is mapped:
+/// the same reserved entries, and from now on the running guest's own.
+pub fn use_window() {
+    let pointer = DescriptorTablePointer {
+        limit: GDT_LIMIT,
+        base: VirtAddr::new(DESCRIPTOR_WINDOW),
+    };
+    // SAFETY: the window maps page 14 of the static GDT at the same offset,
+    // so every selector in use (CS, SS, the TSS) reads the same descriptor
+    // through it; pages 0-13 are empty until a guest's are loaded, and no
+    // selector the hypervisor uses lies there.
+    unsafe { lgdt(&pointer) };
 }

@@ -3,6 +3,7 @@
 use super::paging;
 use xen_core::arch::{GuestFault, GuestMemory};
 use xen_core::mm::Mfn;
+use xen_core::mm::gdt_frames::GdtFrames;
 use xen_core::mm::tlb_flush::TlbFlush;
 
 unsafe extern "C" {
@@ -49,6 +50,10 @@ impl GuestMemory for CurrentGuestMemory {
 
     fn flush_tlb(&mut self, flush: TlbFlush) {
         paging::flush_tlb(flush);
+    }
+
+    fn load_gdt(&mut self, gdt: &GdtFrames) {
+        super::descriptor_window::load_gdt(*gdt);
     }
 
     fn load_page_table_base(&mut self, l4: Mfn) {

@@ -15,6 +15,7 @@ pub mod cpu_id;
 pub mod crash_report;
 pub mod debug_trap;
 pub mod deliberate_fault;
+pub mod descriptor_window;
 pub mod enter_guest;
 pub mod entry;
 pub mod fpu;

@@ -88,6 +88,14 @@ pub fn build_and_switch(
         )?;
     }
 
+    super::descriptor_window::map(
+        &mut table,
+        &mut window,
+        frames,
+        super::gdt::reserved_page_physical(),
+        no_execute,
+    )?;
+
     if no_execute {
         // SAFETY: the CPU supports NX (checked), and enabling it only makes
         // entries with bit 63 non-executable; the boot tables have none.
@@ -98,6 +106,7 @@ pub fn build_and_switch(
     // at the same virtual addresses as the boot tables, so execution continues;
     // nothing refers to the low identity map afterwards, boot info was copied.
     unsafe { Cr3::write(root, Cr3Flags::empty()) };
+    super::gdt::use_window();
     set_direct_mapped(direct_map);
     Ok(PagingSummary { table, no_execute })
 }

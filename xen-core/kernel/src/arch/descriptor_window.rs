@@ -1,0 +1,84 @@
+//! The descriptor window (`xen_core::mm::descriptor_window`) on this CPU:
+//! mapped once at boot, its entries rewritten when another GDT is to show.
+
+use super::physical_memory::DIRECT_MAP;
+use spin::Mutex;
+use xen_abi::trap::FIRST_RESERVED_GDT_PAGE;
+use xen_core::arch::{FrameSource, PhysicalMemory};
+use xen_core::mm::descriptor_window::{GDT_WINDOW_PAGES, gdt_window_entries};
+use xen_core::mm::gdt_frames::GdtFrames;
+use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PageSize, PteFlags};
+use xen_core::mm::layout::DESCRIPTOR_WINDOW;
+use xen_core::mm::mfn::PAGE_SIZE;
+
+/// Where the window's leaf entries are, and what it shows.
+struct Window {
+    /// Physical address of the first leaf entry (the 16 are consecutive).
+    entries: u64,
+    reserved: u64,
+    empty: u64,
+    no_execute: bool,
+    shown: GdtFrames,
+}
+
+static WINDOW: Mutex<Option<Window>> = Mutex::new(None);
+
+/// Maps the window in `table` (before the switch to it): the reserved page
+/// at `reserved`, a zeroed frame of its own for the empty pages.
+pub fn map(
+    table: &mut HypervisorPageTable,
+    memory: &mut impl PhysicalMemory,
+    frames: &mut impl FrameSource,
+    reserved: u64,
+    no_execute: bool,
+) -> Result<(), MapError> {
+    let empty = frames.allocate_frame().ok_or(MapError::OutOfFrames)?;
+    memory.zero_frame(empty);
+    let nx = if no_execute {
+        PteFlags::NO_EXECUTE
+    } else {
+        PteFlags::empty()
+    };
+    for page in 0..GDT_WINDOW_PAGES {
+        let va = DESCRIPTOR_WINDOW + page as u64 * PAGE_SIZE;
+        let (pa, flags) = if page == FIRST_RESERVED_GDT_PAGE {
+            (reserved, PteFlags::WRITABLE | nx)
+        } else {
+            (empty.address(), nx)
+        };
+        table.map(memory, frames, va, pa, PageSize::Small, flags)?;
+    }
+    let entries = table
+        .leaf_entry(memory, DESCRIPTOR_WINDOW)
+        .ok_or(MapError::AlreadyMapped(DESCRIPTOR_WINDOW))?;
+    *WINDOW.lock() = Some(Window {
+        entries,
+        reserved,
+        empty: empty.address(),
+        no_execute,
+        shown: [None; FIRST_RESERVED_GDT_PAGE],
+    });
+    Ok(())
+}
+
+/// Shows `gdt` in the window, if it does not already: rewrites the entries
+/// that change and drops their translations.
+pub fn load_gdt(gdt: GdtFrames) {
+    let mut window = WINDOW.lock();
+    let Some(window) = window.as_mut() else {
+        return;
+    };
+    if window.shown == gdt {
+        return;
+    }
+    let entries = gdt_window_entries(&gdt, window.reserved, window.empty, window.no_execute);
+    let mut memory = DIRECT_MAP;
+    for (page, entry) in entries.iter().enumerate().take(FIRST_RESERVED_GDT_PAGE) {
+        let at = window.entries + page as u64 * 8;
+        if memory.read_u64(at) != *entry {
+            memory.write_u64(at, *entry);
+            x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(DESCRIPTOR_WINDOW + page as u64 * PAGE_SIZE));
+        }
+    }
+    window.shown = gdt;
+}

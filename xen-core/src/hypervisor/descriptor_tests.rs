@@ -1,0 +1,158 @@
+//! `set_gdt` and `update_descriptor` over the real loop, with frames the
+//! builder gave a domain: descriptor pages are checked, typed, kept while
+//! in use and reach the CPU on the way back to the guest.
+
+use super::tests::{ARG, Run, start};
+use crate::arch::{GuestMemory, PhysicalMemory};
+use crate::mm::{Mfn, PageType};
+use xen_abi::errno::Errno;
+use xen_abi::hypercall as nr;
+
+/// A flat 64-bit code segment, DPL 0: the guest gets it at DPL 3.
+const RING0_CODE: u64 = 0x00af_9b00_0000_ffff;
+/// DPL 3.
+const DPL3: u64 = 3 << 45;
+/// A present 64-bit TSS: no guest may have one.
+const TSS: u64 = 0x0000_8900_0000_0067;
+
+impl Run {
+    fn set_gdt(&mut self, frames: &[Mfn], entries: u64) -> i64 {
+        let list: std::vec::Vec<u8> = frames.iter().flat_map(|frame| frame.0.to_le_bytes()).collect();
+        self.machine.platform.guest.write(ARG, &list).unwrap();
+        self.hypercall(nr::SET_GDT, [ARG, entries, 0, 0, 0]).unwrap();
+        self.frame.rax as i64
+    }
+
+    fn update_descriptor(&mut self, address: u64, descriptor: u64) -> i64 {
+        self.hypercall(nr::UPDATE_DESCRIPTOR, [address, descriptor, 0, 0, 0])
+            .unwrap();
+        self.frame.rax as i64
+    }
+
+    fn page_type(&self, frame: Mfn) -> (PageType, u32) {
+        let info = self.hypervisor.frames.as_ref().unwrap().frame(frame).unwrap();
+        (info.page_type(), info.type_count())
+    }
+}
+
+#[test]
+fn a_gdt_is_checked_fixed_typed_and_loaded() {
+    let mut run = start(1);
+    let id = run.current().unwrap();
+    let gdt = run.spare_frame(id);
+    run.machine.platform.memory.write_u64(gdt.address() + 8, RING0_CODE);
+    assert_eq!(run.set_gdt(&[gdt], 16), 0);
+    let memory = &run.machine.platform.memory;
+    assert_eq!(
+        memory.read_u64(gdt.address() + 8),
+        RING0_CODE | DPL3,
+        "DPL raised in place"
+    );
+    assert_eq!(run.page_type(gdt), (PageType::SegDesc, 1));
+    let shown = run
+        .machine
+        .platform
+        .guest
+        .gdts
+        .last()
+        .expect("the CPU shows it at once");
+    assert_eq!(shown[0], Some(gdt));
+    assert!(shown[1..].iter().all(Option::is_none));
+
+    // Replaced by an empty GDT, the frame is an ordinary page again.
+    assert_eq!(run.set_gdt(&[], 0), 0);
+    assert_eq!(run.page_type(gdt).1, 0);
+    assert_eq!(run.machine.platform.guest.gdts.last(), Some(&[None; 14]));
+}
+
+#[test]
+fn what_cannot_be_a_gdt_is_refused_and_the_old_one_stays() {
+    let mut run = start(2);
+    let id = run.current().unwrap();
+    let good = run.spare_frame(id);
+    assert_eq!(run.set_gdt(&[good], 512), 0);
+    assert_eq!(
+        run.set_gdt(&[good], 7169),
+        Errno::EINVAL.as_return(),
+        "into Xen's entries"
+    );
+    let bad = run.spare_frame(id);
+    run.machine.platform.memory.write_u64(bad.address() + 64, TSS);
+    assert_eq!(
+        run.set_gdt(&[good, bad], 1024),
+        Errno::EINVAL.as_return(),
+        "a TSS descriptor"
+    );
+    let base = run.kernel_base();
+    assert_eq!(run.set_gdt(&[base], 1), Errno::EINVAL.as_return(), "a page table");
+    let other = if id == 0 { 1 } else { 0 };
+    let theirs = run.spare_frame(other);
+    assert_eq!(
+        run.set_gdt(&[theirs], 1),
+        Errno::EINVAL.as_return(),
+        "another domain's frame"
+    );
+    assert_eq!(run.page_type(good), (PageType::SegDesc, 1), "the old GDT stays");
+    assert_eq!(run.page_type(bad).1, 0, "nothing held on a refused frame");
+    run.hypercall(nr::SET_GDT, [0xdead_0000, 1, 0, 0, 0]).unwrap();
+    assert_eq!(run.frame.rax as i64, Errno::EFAULT.as_return(), "an unreadable list");
+}
+
+#[test]
+fn update_descriptor_writes_one_checked_descriptor_even_into_a_gdt_in_use() {
+    let mut run = start(1);
+    let id = run.current().unwrap();
+    let gdt = run.spare_frame(id);
+    assert_eq!(run.set_gdt(&[gdt], 512), 0);
+    assert_eq!(run.update_descriptor(gdt.address() + 16, RING0_CODE), 0);
+    let memory = &run.machine.platform.memory;
+    assert_eq!(memory.read_u64(gdt.address() + 16), RING0_CODE | DPL3);
+    assert_eq!(run.page_type(gdt), (PageType::SegDesc, 1), "still the GDT");
+    assert_eq!(
+        run.update_descriptor(gdt.address() + 24, TSS),
+        Errno::EINVAL.as_return()
+    );
+    assert_eq!(
+        run.update_descriptor(gdt.address() + 4, 0),
+        Errno::EINVAL.as_return(),
+        "misaligned"
+    );
+    let base = run.kernel_base();
+    assert_eq!(
+        run.update_descriptor(base.address(), 0),
+        Errno::EINVAL.as_return(),
+        "a page table"
+    );
+    let page = run.spare_frame(id);
+    assert_eq!(
+        run.update_descriptor(page.address() + 8, RING0_CODE),
+        0,
+        "an ordinary page"
+    );
+    assert_eq!(run.page_type(page).1, 0, "no type kept");
+}
+
+#[test]
+fn the_cpu_shows_each_vcpus_gdt_and_none_when_idle_or_after_its_death() {
+    let mut run = super::tests::start_domains(&[1, 2]);
+    let first = run.current().unwrap();
+    let gdt = run.spare_frame(first);
+    assert_eq!(run.set_gdt(&[gdt], 1), 0);
+    run.sched_op(xen_abi::sched::SCHEDOP_YIELD, &[]).unwrap();
+    assert_ne!(run.current(), Some(first));
+    assert_eq!(
+        run.machine.platform.guest.gdts.last(),
+        Some(&[None; 14]),
+        "the other has none"
+    );
+    run.sched_op(xen_abi::sched::SCHEDOP_YIELD, &[]).unwrap();
+    assert_eq!(run.current(), Some(first));
+    assert_eq!(run.machine.platform.guest.gdts.last().unwrap()[0], Some(gdt));
+    run.shutdown(xen_abi::sched::SHUTDOWN_CRASH).unwrap();
+    assert_eq!(run.machine.platform.guest.gdts.last(), Some(&[None; 14]));
+    // Its frames go back over the following passes.
+    for _ in 0..4 {
+        run.timer_fires().unwrap();
+    }
+    assert_eq!(run.page_type(gdt).1, 0, "no descriptor-page reference left");
+}
