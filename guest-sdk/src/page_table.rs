@@ -385,6 +385,17 @@ impl<B: MmuBackend> PageTableManager<B> {
 
     /// Where table `mfn` can be read: its pfn from the M2P, then its place
     /// in the bootstrap mapping.
+    /// Writes entry `index` of table `mfn` directly, as a kernel without
+    /// hypercalls would: the table is mapped read-only, so the write faults
+    /// and the hypervisor emulates it, validating it as `mmu_update` would,
+    /// once the guest enabled `VMASST_TYPE_writable_pagetables`. A refused
+    /// write is a page fault for the guest.
+    pub fn write_entry_directly(&mut self, mfn: u64, index: u64, value: u64) -> Result<(), PageTableError> {
+        let va = self.table_va(mfn)? + (index % 512) * 8;
+        self.backend.write_u64(va, value);
+        Ok(())
+    }
+
     fn table_va(&self, mfn: u64) -> Result<u64, PageTableError> {
         let pfn = self.backend.read_u64(MACH2PHYS_VIRT_START + mfn * 8);
         if pfn < self.end_pfn {

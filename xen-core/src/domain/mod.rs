@@ -22,3 +22,4 @@ pub mod pv_domain;
 pub mod register_moves;
 pub mod runstate;
 pub mod vcpu;
+pub mod writable_page_tables;

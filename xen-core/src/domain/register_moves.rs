@@ -175,7 +175,7 @@ fn new_kernel_base(
 }
 
 /// General register `index` (the ModRM/REX numbering) in `frame`.
-fn gpr_mut(frame: &mut TrapFrame, index: usize) -> &mut u64 {
+pub(crate) fn gpr_mut(frame: &mut TrapFrame, index: usize) -> &mut u64 {
     match index {
         0 => &mut frame.rax,
         1 => &mut frame.rcx,

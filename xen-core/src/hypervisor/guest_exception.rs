@@ -7,6 +7,7 @@ use crate::domain::bounce::{PF_USER, bounce_exception, has_error_code};
 use crate::domain::forced_emulation::{ForcedEmulation, emulate_forced_invalid_op};
 use crate::domain::privileged_op::{Emulation, emulate_privileged};
 use crate::domain::pv_domain::PvDomain;
+use crate::domain::writable_page_tables::emulate_page_table_write;
 use crate::exception_vector::{
     DEBUG, DEVICE_NOT_AVAILABLE, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT, exception_name,
 };
@@ -79,7 +80,11 @@ pub(super) fn handle_exception<M: Machine>(
         }
         PAGE_FAULT => {
             let address = machine.fault_address();
-            bounce_exception(domain, frame, machine, vector, Some(frame.error_code), Some(address))
+            if emulate_page_table_write(domain, frame, machine, frames, address, frame.error_code) {
+                Ok(())
+            } else {
+                bounce_exception(domain, frame, machine, vector, Some(frame.error_code), Some(address))
+            }
         }
         _ => {
             let code = has_error_code(vector).then_some(frame.error_code);

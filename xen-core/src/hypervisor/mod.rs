@@ -19,6 +19,8 @@ mod schedule_pass;
 #[cfg(test)]
 mod descriptor_tests;
 #[cfg(test)]
+mod page_table_write_tests;
+#[cfg(test)]
 mod runstate_tests;
 #[cfg(test)]
 mod tests;

@@ -117,6 +117,41 @@ fn own_gdt(info: &'static StartInfo) {
     );
 }
 
+/// Writes an L1 entry directly (writable page tables): the mapping of a
+/// page of ours is made read-only by a plain store to its L1, which the
+/// hypervisor traps, checks and applies, then writable again.
+fn direct_pte_write(info: &'static StartInfo) {
+    use guest_sdk::page_table::{ACCESSED, DIRTY, PRESENT, RW};
+    let mut tables = guest_sdk::page_table::boot_manager(info);
+    // The first two frames a new manager hands out are in use (vcpu_areas,
+    // own_gdt).
+    let page = tables
+        .allocate_frame()
+        .and_then(|_| tables.allocate_frame())
+        .and_then(|_| tables.allocate_frame());
+    let root = tables.boot_root(info).mfn;
+    let Some((page, path)) = page
+        .ok()
+        .and_then(|page| Some((page, tables.table_path(root, page.va).ok()??)))
+    else {
+        println!("check direct pte write: no frame");
+        return;
+    };
+    let (l1, slot) = (path[3], (page.va >> 12) & 511);
+    let enabled = raw(
+        nr::VM_ASSIST,
+        [0, u64::from(xen_abi::mmu::VMASST_TYPE_WRITABLE_PAGETABLES), 0, 0, 0],
+    );
+    let read_only = (page.mfn << 12) | PRESENT | ACCESSED;
+    let written = tables.write_entry_directly(l1, slot, read_only);
+    let after = tables.entry(l1, slot).map(|entry| entry & (PRESENT | RW) == PRESENT);
+    let back = tables.write_entry_directly(l1, slot, read_only | RW | DIRTY);
+    let writable = tables.entry(l1, slot).map(|entry| entry & RW != 0);
+    println!(
+        "check direct pte write: vm_assist {enabled}, {written:?} read-only {after:?}, {back:?} writable again {writable:?}"
+    );
+}
+
 fn main(info: &'static StartInfo) -> ! {
     // "portable": only what real Xen offers too (the oracle scenario runs it
     // there); "debug-exit": leave QEMU through the debug port at the end.
@@ -183,6 +218,7 @@ fn main(info: &'static StartInfo) -> ! {
 
     vcpu_areas(info);
     own_gdt(info);
+    direct_pte_write(info);
 
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),
