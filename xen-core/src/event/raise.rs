@@ -2,7 +2,7 @@
 //! vCPU if that is what it was waiting for.
 
 use super::channel::Port;
-use super::two_level::Raised;
+use super::two_level::{Raised, UPCALL_PENDING_BYTE};
 use crate::arch::PhysicalMemory;
 use crate::domain::pv_domain::PvDomain;
 use crate::sched::RunState;
@@ -32,6 +32,13 @@ impl PvDomain {
         } else {
             false
         }
+    }
+
+    /// Whether `evtchn_upcall_pending` is set, masked or not: one load and
+    /// one test, for the return path's first look.
+    #[inline(always)]
+    pub fn upcall_flagged(&self, memory: &impl PhysicalMemory) -> bool {
+        memory.read_u64(self.vcpu_info_address()) & UPCALL_PENDING_BYTE != 0
     }
 
     /// Whether the vCPU has an upcall to take: pending and not masked.

@@ -22,7 +22,7 @@ const UPCALL_PENDING_SHIFT: u64 = offset_of!(VcpuInfo, evtchn_upcall_pending) as
 /// Where `evtchn_upcall_mask` sits in the first word of `vcpu_info`.
 pub(crate) const UPCALL_MASK_SHIFT: u64 = offset_of!(VcpuInfo, evtchn_upcall_mask) as u64 * 8;
 const UPCALL_PENDING_BIT: u64 = 1 << UPCALL_PENDING_SHIFT;
-const UPCALL_PENDING_BYTE: u64 = 0xff << UPCALL_PENDING_SHIFT;
+pub(crate) const UPCALL_PENDING_BYTE: u64 = 0xff << UPCALL_PENDING_SHIFT;
 const UPCALL_MASK_BYTE: u64 = 0xff << UPCALL_MASK_SHIFT;
 const _: () = assert!(UPCALL_PENDING_SHIFT < 64 && UPCALL_MASK_SHIFT < 64);
 

@@ -17,7 +17,7 @@ const PER_CALL: u64 = 2 * 1024;
 /// `console_io(cmd, count, buffer)`. A thin shell that inlines into the
 /// dispatcher; the copying is out of line, so its buffer does not enlarge
 /// the stack frame of every hypercall.
-#[inline]
+#[inline(always)]
 pub fn console_io<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let [command, count, buffer, ..] = args;
     // The write first, compared as the whole register: it is the hot case,

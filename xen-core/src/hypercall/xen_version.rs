@@ -44,7 +44,7 @@ fn write_string<P: Platform>(
 /// `xen_version(cmd, buffer)`. The sub-ops answered in RAX are kept small
 /// enough to inline into the dispatcher (guests ask the version often); the
 /// ones that fill guest buffers are out of line.
-#[inline]
+#[inline(always)]
 pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5]) -> Result<Completion, Errno> {
     let (major, minor) = INTERFACE_VERSION;
     match u32::try_from(args[0]) {

@@ -191,10 +191,12 @@ fn user_syscall<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, machin
 /// The usual case, neither, is two tests inline on the hypercall path.
 #[inline(always)]
 fn deliver_events<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut M) -> bool {
-    let upcall = domain.upcall_deliverable(machine.memory());
-    if !upcall && !domain.vcpu.loadable_changed() {
+    // The usual case in two tests: no upcall flagged, nothing to load (a
+    // flagged but masked upcall takes the slower path, which looks again).
+    if !domain.upcall_flagged(machine.memory()) && !domain.vcpu.loadable_changed() {
         return true;
     }
+    let upcall = domain.upcall_deliverable(machine.memory());
     deliver_events_now(domain, frame, machine, upcall)
 }
 

@@ -40,8 +40,12 @@ impl Hypervisor {
             }
             let next = cpu.choose(&mut self.scheduler, &mut self.domains, now);
             match next {
-                Some(id) => self.switch_to(cpu, frame, id, machine),
-                None => self.switch_out(cpu, frame, machine),
+                Some(id) => self.switch_to(cpu, frame, id, now, machine),
+                None => {
+                    self.switch_out(cpu, frame, now, machine);
+                    // Idle shows no guest's GDT: a frame of one may be freed now.
+                    machine.guest().load_gdt(&[None; FIRST_RESERVED_GDT_PAGE]);
+                }
             }
             let deadline = cpu.next_deadline(&self.scheduler, &self.domains, now);
             machine.arm_timer([deadline, console_poll].into_iter().flatten().min());
@@ -64,7 +68,7 @@ impl Hypervisor {
 
     /// Saves the current vCPU's registers (if one runs) and leaves the CPU
     /// idle on the hypervisor's own tables.
-    pub(super) fn switch_out<M: Machine>(&mut self, cpu: &mut Cpu, frame: &TrapFrame, machine: &mut M) {
+    pub(super) fn switch_out<M: Machine>(&mut self, cpu: &mut Cpu, frame: &TrapFrame, now: u64, machine: &mut M) {
         if let Some(id) = cpu.current.take()
             && let Some(domain) = self.domains.get_mut(id)
         {
@@ -75,24 +79,21 @@ impl Hypervisor {
             } else {
                 RUNSTATE_BLOCKED
             };
-            let now = machine.now_ns();
             domain.vcpu.runstate.enter(state, now);
             // Still on the vCPU's tables: its area is in its address space.
             let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
             domain.vcpu.runstate.publish(machine.guest(), update_flag);
-            // Idle shows no guest's GDT: a frame of it may be freed now.
-            machine.guest().load_gdt(&[None; FIRST_RESERVED_GDT_PAGE]);
             machine.guest().load_page_table_base(self.idle_l4);
         }
     }
 
     /// Puts domain `id`'s vCPU on the CPU: its registers into `frame`, its
     /// page tables, segment bases, FPU state and a fresh `vcpu_time_info`.
-    fn switch_to<M: Machine>(&mut self, cpu: &mut Cpu, frame: &mut TrapFrame, id: DomId, machine: &mut M) {
+    fn switch_to<M: Machine>(&mut self, cpu: &mut Cpu, frame: &mut TrapFrame, id: DomId, now: u64, machine: &mut M) {
         if cpu.current == Some(id) {
             return;
         }
-        self.switch_out(cpu, frame, machine);
+        self.switch_out(cpu, frame, now, machine);
         let domain = self.domains.get_mut(id).expect("picked from the table");
         let Some(base) = domain.vcpu.active_base() else {
             // The builder always sets a kernel base and it is only ever
@@ -103,7 +104,6 @@ impl Hypervisor {
         *frame = domain.vcpu.context;
         machine.guest().load_page_table_base(base);
         machine.guest().load_gdt(&domain.vcpu.gdt_frames());
-        let now = machine.now_ns();
         domain.vcpu.runstate.enter(RUNSTATE_RUNNING, now);
         let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
         domain.vcpu.runstate.publish(machine.guest(), update_flag);

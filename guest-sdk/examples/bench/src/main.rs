@@ -3,7 +3,8 @@
 //! debug-exit port: three simple hypercalls per call, `mmu_update` per entry
 //! at batch sizes 1, 16 and 256 and `update_va_mapping` of one PTE with
 //! INVLPG ([`mmu`]), validating and releasing a large tree ([`tree`]), event channels
-//! ([`events`]) and grants ([`grants`]). The same binary runs on
+//! ([`events`]), grants ([`grants`]), and a user program's system call
+//! and a trapped page-table write ([`user_mode`]). The same binary runs on
 //! xen-core and on real Xen (`cargo xtask bench` boots both). With
 //! `partner=<domid>` on the command line it also measures against that
 //! domain, which runs this image with `role=echo`.
@@ -22,6 +23,7 @@ mod grants;
 mod measure;
 mod mmu;
 mod tree;
+mod user_mode;
 
 fn main(info: &'static StartInfo) -> ! {
     let line = command_line(info);
@@ -45,7 +47,7 @@ fn main(info: &'static StartInfo) -> ! {
     println!("bench console_io: {console} per call");
     println!("bench sched_op_yield: {yielding} per call");
     let mut tables = boot_manager(info);
-    mmu::benchmarks(info, &mut tables);
+    let bench_l1 = mmu::benchmarks(info, &mut tables);
     if let Err(error) = tree::benchmarks(info, &mut tables) {
         println!("bench tree: {error}");
     }
@@ -59,6 +61,11 @@ fn main(info: &'static StartInfo) -> ! {
     }
     if let Err(error) = grants::benchmarks(&mut tables) {
         println!("bench grants: {error}");
+    }
+    if let Some((l1, frames)) = bench_l1
+        && let Err(error) = user_mode::benchmarks(info, &mut tables, l1, frames)
+    {
+        println!("bench user mode: {error}");
     }
     if let Err(error) = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS) {
         println!("debug-exit refused: {error}");

@@ -17,28 +17,32 @@ const LARGEST_BATCH: usize = 256;
 /// `mmu_update` and `update_va_mapping` costs: `LARGEST_BATCH` pages at
 /// [`BENCH_VA`], mapped read-only to one of two frames; every call points
 /// entries at the other one, so each update takes a reference and drops one.
-pub fn benchmarks(info: &'static StartInfo, tables: &mut PageTableManager<XenMmu>) {
+///
+/// Returns the L1 mapping those pages and the two frames, for the direct
+/// page-table write benchmark.
+pub fn benchmarks(info: &'static StartInfo, tables: &mut PageTableManager<XenMmu>) -> Option<(u64, [u64; 2])> {
     let root = tables.boot_root(info).mfn;
     let frames = [tables.allocate_frame(), tables.allocate_frame()];
     let [Ok(first), Ok(second)] = frames else {
         println!("bench setup: no frames");
-        return;
+        return None;
     };
     let mfns = [first.mfn, second.mfn];
     for page in 0..LARGEST_BATCH as u64 {
         if let Err(error) = tables.map(root, BENCH_VA + page * PAGE_SIZE, first.mfn, PRESENT) {
             println!("bench setup: {error}");
-            return;
+            return None;
         }
     }
     if let Err(error) = tables.flush() {
         println!("bench setup: {error}");
-        return;
+        return None;
     }
     let Ok(Some([.., l1])) = tables.table_path(root, BENCH_VA) else {
         println!("bench setup: the tables just made cannot be read");
-        return;
+        return None;
     };
+    let l1_mfn = l1;
     let l1 = l1 << 12;
     let mut requests = [MmuUpdate { ptr: 0, val: 0 }; LARGEST_BATCH];
     for batch in [1, 16, LARGEST_BATCH] {
@@ -60,4 +64,5 @@ pub fn benchmarks(info: &'static StartInfo, tables: &mut PageTableManager<XenMmu
         black_box(update_va_mapping(BENCH_VA, (mfns[0] << 12) | PRESENT, UVMF_INVLPG).ok());
     });
     println!("bench update_va_mapping_invlpg: {ticks} per call");
+    Some((l1_mfn, mfns))
 }

@@ -2,6 +2,7 @@
 //! mapped once at boot, its entries rewritten when another GDT is to show.
 
 use super::physical_memory::DIRECT_MAP;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 use xen_abi::trap::FIRST_RESERVED_GDT_PAGE;
 use xen_core::arch::{FrameSource, PhysicalMemory};
@@ -22,6 +23,10 @@ struct Window {
 }
 
 static WINDOW: Mutex<Option<Window>> = Mutex::new(None);
+
+/// Whether the window shows any guest frame: switches between vCPUs that
+/// have no GDT of their own (most) then cost one test.
+static SHOWING_GUEST_FRAMES: AtomicBool = AtomicBool::new(false);
 
 /// Maps the window in `table` (before the switch to it): the reserved page
 /// at `reserved`, a zeroed frame of its own for the empty pages.
@@ -64,6 +69,10 @@ pub fn map(
 /// Shows `gdt` in the window, if it does not already: rewrites the entries
 /// that change and drops their translations.
 pub fn load_gdt(gdt: GdtFrames) {
+    let any = gdt.iter().any(Option::is_some);
+    if !any && !SHOWING_GUEST_FRAMES.load(Ordering::Relaxed) {
+        return;
+    }
     let mut window = WINDOW.lock();
     let Some(window) = window.as_mut() else {
         return;
@@ -81,4 +90,5 @@ pub fn load_gdt(gdt: GdtFrames) {
         }
     }
     window.shown = gdt;
+    SHOWING_GUEST_FRAMES.store(any, Ordering::Relaxed);
 }
