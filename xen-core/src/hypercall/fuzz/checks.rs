@@ -33,6 +33,48 @@ pub fn after_step(world: &World, report: &StepReport, recount: bool) -> Result<(
     if let Some(caller) = report.caller {
         check_writes(world, caller, &report.written)?;
         check_registers(world, caller)?;
+        check_descriptor_state(world, caller)?;
+    }
+    Ok(())
+}
+
+/// What the CPU would load for the caller from its descriptor tables,
+/// debug registers and vcpu_info stays the guest's: every descriptor in a
+/// GDT frame in use is one a guest may have (checked and fixed up), each
+/// such frame is the caller's and typed a descriptor page, no breakpoint
+/// watches the hypervisor, and a moved vcpu_info lies in a frame of the
+/// caller's held writable.
+fn check_descriptor_state(world: &World, caller: xen_abi::mmu::DomId) -> Result<(), String> {
+    use crate::arch::PhysicalMemory;
+    use crate::mm::segment_descriptor::check_descriptor;
+    let Some(domain) = world.domains.get(caller) else {
+        return Ok(());
+    };
+    for frame in domain.vcpu.gdt_frames().into_iter().flatten() {
+        let info = world.frames.frame(frame).ok_or("a GDT frame beyond the frame table")?;
+        if info.owner() != Some(caller) || info.page_type() != PageType::SegDesc || info.type_count() == 0 {
+            return Err(format!("d{caller}'s GDT frame {frame} is {info:?}"));
+        }
+        for at in (0..4096).step_by(8).map(|offset| frame.address() + offset) {
+            let descriptor = world.platform.memory.read_u64(at);
+            if check_descriptor(descriptor) != Some(descriptor) {
+                return Err(format!("d{caller}'s GDT holds descriptor {descriptor:#x} at {at:#x}"));
+            }
+        }
+    }
+    if let Some(debug) = domain.vcpu.registers_to_load().debug {
+        for &address in &debug[..4] {
+            if crate::mm::layout::is_hypervisor_address(address) || !crate::mm::layout::is_canonical(address) {
+                return Err(format!("d{caller} would load a breakpoint on {address:#x}"));
+            }
+        }
+    }
+    if domain.vcpu_info_moved() {
+        let frame = Mfn::containing(domain.vcpu_info_address());
+        let info = world.frames.frame(frame).ok_or("vcpu_info beyond the frame table")?;
+        if info.owner() != Some(caller) || info.page_type() != PageType::Writable || info.type_count() == 0 {
+            return Err(format!("d{caller}'s vcpu_info is in {frame}, which is {info:?}"));
+        }
     }
     Ok(())
 }

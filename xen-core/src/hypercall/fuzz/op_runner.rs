@@ -6,6 +6,7 @@ use super::world::{StepReport, World, slot_of};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::hypercall::Completion;
 use crate::hypercall::test_domains::call_as;
+use std::vec::Vec;
 use xen_abi::event_channel::*;
 use xen_abi::grant_table::*;
 use xen_abi::hypercall as nr;
@@ -13,6 +14,10 @@ use xen_abi::mmu::DomId;
 use xen_abi::mmu::*;
 use xen_abi::multicall::MulticallEntry;
 use xen_abi::trap::IretContext;
+use xen_abi::vcpu::{
+    VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, VCPUOP_REGISTER_VCPU_INFO, VcpuRegisterRunstateMemoryArea,
+    VcpuRegisterVcpuInfo,
+};
 use zerocopy::{FromZeros, Immutable, IntoBytes};
 
 impl World {
@@ -234,6 +239,67 @@ impl World {
                 self.put(arg + 2048, saved.as_bytes());
                 self.frame.rsp = arg + 2048;
                 self.call(caller, nr::IRET, [0; 5], report);
+            }
+            FuzzOp::SetGdt { frames, entries, .. } => {
+                let list: Vec<u64> = frames.iter().map(|&frame| self.frame_of(caller, frame).0).collect();
+                self.put(arg, list.as_bytes());
+                self.call(caller, nr::SET_GDT, [arg, u64::from(*entries), 0, 0, 0], report);
+            }
+            FuzzOp::UpdateDescriptor {
+                frame,
+                offset,
+                descriptor,
+                ..
+            } => {
+                let address = self.frame_of(caller, *frame).address() + u64::from(*offset % 4096);
+                self.call(caller, nr::UPDATE_DESCRIPTOR, [address, *descriptor, 0, 0, 0], report);
+            }
+            FuzzOp::DebugReg { register, value, .. } => {
+                let args = [u64::from(*register), self.va_of(caller, *value), 0, 0, 0];
+                self.call(caller, nr::SET_DEBUGREG, args, report);
+            }
+            FuzzOp::VcpuAreas {
+                frame,
+                offset,
+                runstate,
+                ..
+            } => {
+                let info = VcpuRegisterVcpuInfo {
+                    mfn: self.frame_of(caller, *frame).0,
+                    offset: u32::from(*offset),
+                    rsvd: 0,
+                };
+                self.put(arg, info.as_bytes());
+                let args = [u64::from(VCPUOP_REGISTER_VCPU_INFO), 0, arg, 0, 0];
+                self.call(caller, nr::VCPU_OP, args, report);
+                let area = VcpuRegisterRunstateMemoryArea {
+                    addr: self.va_of(caller, *runstate),
+                };
+                self.put(arg, area.as_bytes());
+                let args = [u64::from(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA), 0, arg, 0, 0];
+                self.call(caller, nr::VCPU_OP, args, report);
+            }
+            FuzzOp::VmAssist { kind, enable, .. } => {
+                let args = [u64::from(!*enable), u64::from(*kind), 0, 0, 0];
+                self.call(caller, nr::VM_ASSIST, args, report);
+            }
+            FuzzOp::PageTableWrite { va, value, .. } => {
+                // `mov %rax, (%rdi)` in the argument page, storing the entry.
+                self.put(arg, &[0x48, 0x89, 0x07]);
+                let address = self.va_of(caller, *va);
+                self.frame.rip = arg;
+                self.frame.rax = self.entry_of(caller, *value);
+                if let Some(domain) = self.domains.get(caller) {
+                    crate::domain::writable_page_tables::emulate_page_table_write(
+                        domain,
+                        &mut self.frame,
+                        &mut self.platform,
+                        &mut self.frames,
+                        address,
+                        0b011,
+                    );
+                }
+                report.invocations += 1;
             }
             FuzzOp::Resume { .. } => {
                 if let Some((number, args)) = self.pending[slot_of(caller)].take() {

@@ -122,6 +122,38 @@ pub enum FuzzOp {
         rflags: u64,
         flags: u64,
     },
+    /// `set_gdt` of these frames, with `entries` entries.
+    SetGdt {
+        caller: u8,
+        frames: Vec<FrameChoice>,
+        entries: u16,
+    },
+    /// `update_descriptor` at byte `offset` of a frame (aligned or not).
+    UpdateDescriptor {
+        caller: u8,
+        frame: FrameChoice,
+        offset: u16,
+        descriptor: u64,
+    },
+    /// `set_debugreg(register, value)`.
+    DebugReg { caller: u8, register: u8, value: VaChoice },
+    /// `VCPUOP_register_vcpu_info` into a frame, then
+    /// `VCPUOP_register_runstate_memory_area` at an address.
+    VcpuAreas {
+        caller: u8,
+        frame: FrameChoice,
+        offset: u16,
+        runstate: VaChoice,
+    },
+    /// `vm_assist(enable or disable, type)`.
+    VmAssist { caller: u8, kind: u8, enable: bool },
+    /// A plain store of an entry value at an address (the write fault the
+    /// CPU raises, handed to the writable-page-table emulation).
+    PageTableWrite {
+        caller: u8,
+        va: VaChoice,
+        value: EntryChoice,
+    },
     /// Re-runs the caller's preempted hypercall, if it has one.
     Resume { caller: u8 },
     /// The domain dies (crash or shutdown) and is destroyed.
@@ -158,6 +190,20 @@ fn ext() -> impl Strategy<Value = ExtChoice> {
         source,
         va,
     })
+}
+
+fn descriptor() -> impl Strategy<Value = u64> {
+    // Ring-0 code and data, a TSS, an LDT, call gates to a guest selector
+    // and to the hypervisor's code, and anything at all.
+    prop_oneof![
+        Just(0x00af_9b00_0000_ffff_u64),
+        Just(0x00cf_9300_0000_ffff),
+        Just(0x0000_8900_0000_0067),
+        Just(0x0000_8200_0000_0fff),
+        Just(0x0000_ec00_0010_1000),
+        Just(0x0000_ec00_e008_1000),
+        any::<u64>(),
+    ]
 }
 
 /// Any step, weighted towards the page-table operations.
@@ -200,6 +246,24 @@ pub fn fuzz_op() -> impl Strategy<Value = FuzzOp> {
         1 => (caller.clone(), any::<u16>(), va()).prop_map(|(caller, ss, sp)| FuzzOp::StackSwitch { caller, ss, sp }),
         1 => (caller.clone(), va(), any::<u16>(), any::<u64>(), any::<u64>())
             .prop_map(|(caller, rip, cs, rflags, flags)| FuzzOp::Iret { caller, rip, cs, rflags, flags }),
+        1 => (caller.clone(), vec(frame(), 0..3), any::<u16>())
+            .prop_map(|(caller, frames, entries)| FuzzOp::SetGdt { caller, frames, entries }),
+        1 => (caller.clone(), frame(), any::<u16>(), descriptor()).prop_map(|(caller, frame, offset, descriptor)| {
+            FuzzOp::UpdateDescriptor { caller, frame, offset, descriptor }
+        }),
+        1 => (caller.clone(), 0u8..10, va()).prop_map(|(caller, register, value)| FuzzOp::DebugReg {
+            caller,
+            register,
+            value
+        }),
+        1 => (caller.clone(), frame(), any::<u16>(), va())
+            .prop_map(|(caller, frame, offset, runstate)| FuzzOp::VcpuAreas { caller, frame, offset, runstate }),
+        1 => (caller.clone(), 0u8..40, any::<bool>()).prop_map(|(caller, kind, enable)| FuzzOp::VmAssist {
+            caller,
+            kind,
+            enable
+        }),
+        2 => (caller.clone(), va(), entry()).prop_map(|(caller, va, value)| FuzzOp::PageTableWrite { caller, va, value }),
         2 => caller.clone().prop_map(|caller| FuzzOp::Resume { caller }),
         1 => (0u8..24).prop_map(|domain| FuzzOp::Die { domain }),
     ]

@@ -136,6 +136,12 @@ impl World {
             | FuzzOp::SegmentBase { caller, .. }
             | FuzzOp::StackSwitch { caller, .. }
             | FuzzOp::Iret { caller, .. }
+            | FuzzOp::SetGdt { caller, .. }
+            | FuzzOp::UpdateDescriptor { caller, .. }
+            | FuzzOp::DebugReg { caller, .. }
+            | FuzzOp::VcpuAreas { caller, .. }
+            | FuzzOp::VmAssist { caller, .. }
+            | FuzzOp::PageTableWrite { caller, .. }
             | FuzzOp::Resume { caller } => &DOMUS[usize::from(caller)],
         };
         let caller = *caller;
