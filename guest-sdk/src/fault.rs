@@ -10,6 +10,20 @@ pub fn divide_by_zero() {
     crate::arch::fault::divide_by_zero();
 }
 
+/// Length of the store of [`store_u64`] (`mov %rsi, (%rdi)`): a page-fault
+/// handler that wants to go on moves `rip` past it.
+pub const STORE_INSTRUCTION_LENGTH: u64 = 3;
+
+/// Stores `value` at `address` with one `mov %rsi, (%rdi)`, faulting as
+/// the CPU decides (a read-only page table: the hypervisor's writable
+/// page-table emulation, or a #PF for the guest's handler).
+pub fn store_u64(address: u64, value: u64) {
+    #[cfg(target_os = "none")]
+    crate::arch::fault::store_u64(address, value);
+    #[cfg(not(target_os = "none"))]
+    let _ = (address, value);
+}
+
 /// Executes `int3`: #BP, vector 3, delivered after the instruction.
 pub fn breakpoint() {
     #[cfg(target_os = "none")]

@@ -396,6 +396,11 @@ impl<B: MmuBackend> PageTableManager<B> {
         Ok(())
     }
 
+    /// Where the bootstrap mapping shows table `mfn` (read-only).
+    pub fn table_address(&self, mfn: u64) -> Result<u64, PageTableError> {
+        self.table_va(mfn)
+    }
+
     fn table_va(&self, mfn: u64) -> Result<u64, PageTableError> {
         let pfn = self.backend.read_u64(MACH2PHYS_VIRT_START + mfn * 8);
         if pfn < self.end_pfn {

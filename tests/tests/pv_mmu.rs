@@ -19,7 +19,7 @@ fn a_guest_builds_a_new_address_space_switches_to_it_and_touches_memory_through_
 }
 
 /// Each attack with the errno xen-core refuses it with.
-const ATTACKS: [(&str, &str); 16] = [
+const ATTACKS: [(&str, &str); 23] = [
     ("writable mapping of a page table", "EBUSY (-16)"),
     ("writable mapping of a page table by mmu_update", "EBUSY (-16)"),
     ("pin a writable-mapped frame as an L1", "EINVAL (-22)"),
@@ -36,6 +36,16 @@ const ATTACKS: [(&str, &str); 16] = [
     ("misaligned entry pointer", "ENOSYS (-38)"),
     ("non-canonical address", "EINVAL (-22)"),
     ("request list in hypervisor memory", "EFAULT (-14)"),
+    ("call gate into the hypervisor's code", "EINVAL (-22)"),
+    ("a TSS descriptor in the GDT", "EINVAL (-22)"),
+    ("a GDT frame mapped writable", "EBUSY (-16)"),
+    ("a page table offered as a GDT", "EINVAL (-22)"),
+    ("an LDT at a hypervisor address", "EINVAL (-22)"),
+    ("a breakpoint on the hypervisor", "EPERM (-1)"),
+    (
+        "a direct PTE write to a frame beyond memory",
+        "a page fault, error code 0x3",
+    ),
 ];
 
 #[test]
@@ -48,6 +58,6 @@ fn every_attack_is_refused_with_xens_errno_and_the_guest_finishes_its_list() {
     assert!(!outcome.printed("ALLOWED"), "{}", outcome.tail());
     outcome.expect_line("after the attacks: a legitimate remap still works");
     outcome.expect_line("data frame reads 0x600d");
-    outcome.expect_line("attacks done: 16 refused, 0 allowed");
+    outcome.expect_line("attacks done: 23 refused, 0 allowed");
     outcome.expect_line("domain 0 (dom0) powered off");
 }

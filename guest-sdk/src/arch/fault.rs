@@ -9,6 +9,22 @@ pub fn divide_by_zero() {
     unsafe { core::arch::asm!("xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _) }
 }
 
+/// `mov %rsi, (%rdi)`, three bytes (`STORE_INSTRUCTION_LENGTH`).
+pub fn store_u64(address: u64, value: u64) {
+    // SAFETY: the caller names a page-table entry of its own, mapped
+    // read-only: the store faults, and either the hypervisor applies it
+    // as the same mmu_update would or the guest's #PF handler skips it.
+    // Nothing Rust holds a reference to is written.
+    unsafe {
+        core::arch::asm!(
+            ".byte 0x48, 0x89, 0x37",
+            in("rdi") address,
+            in("rsi") value,
+            options(nostack, preserves_flags)
+        )
+    }
+}
+
 /// `int3`.
 pub fn breakpoint() {
     // SAFETY: raises #BP after the instruction; nothing else changes.

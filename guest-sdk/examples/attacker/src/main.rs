@@ -1,5 +1,7 @@
 //! A hostile guest: performs each known page-table attack (each a rule of Xen's `xen/arch/x86/mm.c`)
-//! for real, prints one verdict per attack, and finishes its list, which it
+//! and the descriptor-table, debug-register and direct page-table write
+//! attacks ([`descriptors`]) for real, prints one verdict per attack, and
+//! finishes its list, which it
 //! can only do if the hypervisor refused every attack and stayed up. With
 //! `role=base-switch` it makes the base-switch attack instead
 //! ([`base_switch`]), as an unprivileged domU.
@@ -7,26 +9,21 @@
 #![no_main]
 
 mod base_switch;
+mod boot_tables;
+mod descriptors;
 mod forged_tree;
+mod tally;
 
+use boot_tables::{Manager, walk_boot_tables};
 use guest_sdk::hypercall::{mmu_update, mmuext_op, update_va_mapping};
-use guest_sdk::page_table::{Frame, Level, PRESENT, PageTableError, RW, XenMmu, boot_manager, index};
+use guest_sdk::page_table::{Frame, Level, PRESENT, PageTableError, RW, boot_manager, index};
 use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::{XenError, println};
+use tally::Tally;
 use xen_abi::mmu::{
     MMU_MACHPHYS_UPDATE, MMUEXT_CLEAR_PAGE, MMUEXT_NEW_BASEPTR, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE,
     MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
 };
-
-type Manager = guest_sdk::page_table::PageTableManager<XenMmu>;
-
-/// The boot tables that map the kernel, found by walking them.
-struct BootTables {
-    l4: u64,
-    l3: u64,
-    l2: u64,
-    l1: u64,
-}
 
 fn main(info: &'static StartInfo) -> ! {
     if parameter(command_line(info), "role") == Some("base-switch") {
@@ -40,31 +37,6 @@ fn main(info: &'static StartInfo) -> ! {
         let _ = guest_sdk::debug_exit::exit_qemu(guest_sdk::debug_exit::SUCCESS);
     }
     guest_sdk::sched::power_off()
-}
-
-/// The verdicts so far.
-#[derive(Default)]
-struct Tally {
-    refused: u32,
-    allowed: u32,
-}
-
-impl Tally {
-    /// Prints and counts the verdict; returns whether the attack went through.
-    fn verdict(&mut self, name: &str, result: Result<(), XenError>) -> bool {
-        let allowed = result.is_ok();
-        match result {
-            Err(error) => {
-                self.refused += 1;
-                println!("attack {name}: refused with {error}");
-            }
-            Ok(()) => {
-                self.allowed += 1;
-                println!("attack {name}: ALLOWED");
-            }
-        }
-        allowed
-    }
 }
 
 fn attack_all(info: &'static StartInfo) -> Result<(u32, u32), PageTableError> {
@@ -140,6 +112,7 @@ fn attack_all(info: &'static StartInfo) -> Result<(u32, u32), PageTableError> {
         update_va_mapping(0x0000_8000_0000_0000, 0, UVMF_INVLPG),
     );
     tally.verdict("request list in hypervisor memory", hypervisor_list());
+    descriptors::attack(&mut tables, &boot, &mut tally)?;
 
     // The guest's own legitimate update still works afterwards.
     tables.remap(data.va, data.mfn, PRESENT)?;
@@ -163,15 +136,6 @@ fn check_data_frame(tables: &mut Manager, data: &Frame) -> Result<(), PageTableE
     tables.write_mapped(data.va, 0x600d)?;
     println!("data frame reads {:#x}", tables.read_mapped(data.va)?);
     Ok(())
-}
-
-/// The L4, L3, L2 and L1 that map start_info.
-fn walk_boot_tables(tables: &Manager, info: &'static StartInfo) -> Result<BootTables, PageTableError> {
-    let va = info as *const StartInfo as u64;
-    let [l4, l3, l2, l1] = tables
-        .table_path(tables.boot_root(info).mfn, va)?
-        .ok_or(PageTableError::NotMapped(va))?;
-    Ok(BootTables { l4, l3, l2, l1 })
 }
 
 guest_sdk::entry!(main);
