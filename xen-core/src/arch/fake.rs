@@ -5,6 +5,7 @@
 use super::fake_mmu::{Caching, FakeMmu};
 use super::*;
 use crate::mm::gdt_frames::GdtFrames;
+use crate::mm::ldt_view::LdtView;
 use crate::mm::mfn::PAGE_SIZE;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -106,6 +107,8 @@ pub struct FakeGuestMemory {
     pub bases: std::vec::Vec<Mfn>,
     /// GDTs loaded, in order.
     pub gdts: std::vec::Vec<GdtFrames>,
+    /// LDTs loaded, in order.
+    pub ldts: std::vec::Vec<LdtView>,
     mmu: Option<FakeMmu>,
 }
 
@@ -170,6 +173,10 @@ impl GuestMemory for FakeGuestMemory {
 
     fn load_gdt(&mut self, gdt: &GdtFrames) {
         self.gdts.push(*gdt);
+    }
+
+    fn load_ldt(&mut self, ldt: &LdtView) {
+        self.ldts.push(*ldt);
     }
 
     fn load_page_table_base(&mut self, l4: Mfn) {

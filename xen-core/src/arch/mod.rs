@@ -9,6 +9,7 @@ mod machine;
 pub use machine::Machine;
 
 use crate::mm::gdt_frames::GdtFrames;
+use crate::mm::ldt_view::LdtView;
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{Mfn, Pfn};
 
@@ -128,6 +129,10 @@ pub trait GuestMemory {
     /// window). A frame's descriptor-page reference may be dropped only
     /// after the window stopped showing it.
     fn load_gdt(&mut self, gdt: &GdtFrames);
+    /// Makes `ldt` the LDT the CPU uses (the descriptor window's LDT pages
+    /// and the LDT register). As with the GDT, a frame's reference may be
+    /// dropped only after the window stopped showing it.
+    fn load_ldt(&mut self, ldt: &LdtView);
 }
 
 /// What hypercall handlers need from the machine, bundled so that portable

@@ -256,6 +256,9 @@ impl PvDomain {
         {
             table.put_page_and_type_within(memory, held, budget);
         }
+        for held in self.vcpu.ldt.take_references() {
+            table.put_page_and_type_within(memory, held, budget);
+        }
     }
 
     /// Whether the domain may still run.

@@ -7,6 +7,7 @@ use super::runstate::Runstate;
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::event::Port;
 use crate::mm::gdt_frames::GdtFrames;
+use crate::mm::guest_ldt::GuestLdt;
 use crate::mm::layout::is_canonical;
 use crate::mm::{FrameTable, Mfn, TypedRef};
 use crate::sched::{RunState, SchedEntity};
@@ -133,6 +134,9 @@ pub struct Vcpu {
     /// Its own GDT frames. Private: a change must reach the CPU
     /// ([`Vcpu::set_gdt`]).
     gdt: GuestGdt,
+    /// Its LDT (`MMUEXT_SET_LDT` changes it, in a batch that shows each
+    /// change to the CPU before old references go; faults fill it in).
+    pub ldt: GuestLdt,
     /// Virtual I/O privilege level set with `physdev_op(set_iopl)`; which
     /// ports it reaches is `io_ports`' decision.
     iopl: u8,
@@ -191,6 +195,7 @@ impl Default for Vcpu {
             cr2: 0,
             runstate: Runstate::default(),
             gdt: GuestGdt::default(),
+            ldt: GuestLdt::default(),
             iopl: 0,
             kernel_base: None,
             user_base: None,

@@ -14,10 +14,10 @@ use super::pv_domain::PvDomain;
 use super::register_moves::gpr_mut;
 use crate::arch::{GuestMemory, PhysicalMemory, Platform};
 use crate::guest_copy::copy_from_guest;
-use crate::mm::{FrameTable, Mfn, TableLevel};
+use crate::mm::guest_walk::guest_frame;
+use crate::mm::{FrameTable, TableLevel};
 use crate::trap_frame::TrapFrame;
 use xen_abi::mmu::VMASST_TYPE_WRITABLE_PAGETABLES;
-use xen_abi::page_table_entry::{ADDRESS_MASK, PRESENT};
 use yaxpeax_arch::{Decoder, LengthedInstruction, U8Reader};
 use yaxpeax_x86::long_mode::{InstDecoder, Opcode, Operand, register_class};
 
@@ -50,7 +50,7 @@ pub fn emulate_page_table_write(
     let Some(base) = domain.vcpu.kernel_base.as_ref().map(|base| base.mfn()) else {
         return false;
     };
-    let Some(table) = mapped_frame(platform.memory(), base, address) else {
+    let Some(table) = guest_frame(platform.memory(), base, address) else {
         return false;
     };
     let owner = domain.id();
@@ -157,21 +157,6 @@ fn decode(guest: &mut impl GuestMemory, rip: u64) -> Option<Write> {
         size,
         length: instruction.len().to_const(),
     })
-}
-
-/// The frame the guest's tables under `l4` map at `address`, through
-/// present entries of 4 KiB pages.
-fn mapped_frame(memory: &impl PhysicalMemory, l4: Mfn, address: u64) -> Option<Mfn> {
-    let mut table = l4;
-    for level in (1..=4u32).rev() {
-        let index = (address >> (12 + 9 * (level - 1))) & 511;
-        let entry = memory.read_u64(table.address() + index * 8);
-        if entry & PRESENT == 0 {
-            return None;
-        }
-        table = Mfn::containing(entry & ADDRESS_MASK);
-    }
-    Some(table)
 }
 
 /// Writes the low `size` bytes of `register` (4 bytes zero-extend, as on

@@ -18,6 +18,7 @@ pub fn mmuext_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
     let bases = BasePointers {
         kernel: &mut vcpu.kernel_base,
         user: &mut vcpu.user_base,
+        ldt: &mut vcpu.ldt,
     };
     let result = apply_mmuext_ops(context.frames, memory, guest, caller, bases, args);
     crash_on_implicit_grant_unmaps(context);

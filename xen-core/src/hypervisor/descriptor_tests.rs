@@ -156,3 +156,73 @@ fn the_cpu_shows_each_vcpus_gdt_and_none_when_idle_or_after_its_death() {
     }
     assert_eq!(run.page_type(gdt).1, 0, "no descriptor-page reference left");
 }
+
+impl Run {
+    fn set_ldt(&mut self, linear: u64, entries: u64) -> i64 {
+        let op = xen_abi::mmu::MmuextOp {
+            cmd: xen_abi::mmu::MMUEXT_SET_LDT,
+            _pad0: 0,
+            arg1: linear,
+            arg2: entries,
+        };
+        self.machine
+            .platform
+            .guest
+            .write(ARG, zerocopy::IntoBytes::as_bytes(&op))
+            .unwrap();
+        let args = [ARG, 1, 0, u64::from(xen_abi::mmu::DOMID_SELF), 0];
+        self.hypercall(nr::MMUEXT_OP, args).unwrap();
+        self.frame.rax as i64
+    }
+}
+
+#[test]
+fn set_ldt_checks_its_arguments_and_a_page_that_cannot_be_one_is_the_guests_fault() {
+    use crate::exception_vector::PAGE_FAULT;
+    use crate::mm::layout::LDT_WINDOW;
+    let mut run = start(1);
+    let id = run.current().unwrap();
+    // Where the guest's kernel is: mapped writable by the builder.
+    let kernel_page = run.frame.rip & !0xfff;
+    assert_eq!(run.set_ldt(0x40_0800, 1), Errno::EINVAL.as_return(), "not page-aligned");
+    assert_eq!(
+        run.set_ldt(0xffff_8300_0000_0000, 1),
+        Errno::EINVAL.as_return(),
+        "the hypervisor's"
+    );
+    assert_eq!(
+        run.set_ldt(0x40_0000, 8193),
+        Errno::EINVAL.as_return(),
+        "more than 8192"
+    );
+    assert_eq!(run.set_ldt(0xdead_beef, 0), 0, "no entries: the base is not looked at");
+    assert_eq!(run.set_ldt(kernel_page, 512), 0);
+    let shown = *run.machine.platform.guest.ldts.last().expect("shown at once");
+    assert_eq!((shown.entries, shown.pages[0]), (512, None), "nothing faulted in yet");
+
+    // The CPU reads the LDT's first page: a writable page cannot be one,
+    // so the guest takes the #PF, at its LDT's address.
+    let vcpu = &mut run.hypervisor.domains_mut().get_mut(id).unwrap().vcpu;
+    vcpu.set_trap(&xen_abi::trap::TrapInfo {
+        vector: PAGE_FAULT,
+        flags: 0,
+        cs: xen_abi::trap::FLAT_KERNEL_CS,
+        _pad0: 0,
+        address: 0xffff_ffff_8000_6000,
+    })
+    .unwrap();
+    run.machine.platform.guest.map(0x30_0000, true);
+    run.frame.rsp = 0x30_0800;
+    run.machine.cr2 = LDT_WINDOW + 8;
+    run.frame.vector = u64::from(PAGE_FAULT);
+    run.frame.error_code = 0;
+    run.hypervisor
+        .handle_trap(&mut run.cpu, &mut run.frame, &mut run.machine)
+        .unwrap();
+    assert_eq!(run.frame.rip, 0xffff_ffff_8000_6000);
+    let vcpu = &run.hypervisor.domains().get(id).unwrap().vcpu;
+    assert_eq!(vcpu.cr2, kernel_page, "the fault is at the LDT's own address");
+    assert_eq!(vcpu.ldt.view().pages[0], None);
+    let frames = run.hypervisor.frames.as_ref().unwrap();
+    assert_eq!(frames.check_invariants(&run.machine.platform.memory), Ok(()));
+}

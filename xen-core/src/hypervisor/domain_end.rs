@@ -77,8 +77,9 @@ impl Hypervisor {
             // Its last run counts as its time, not as idle.
             cpu.charge_until(&self.scheduler, &mut self.domains, machine.now_ns());
             cpu.current = None;
-            // Its GDT frames go back below: the CPU must not show them.
+            // Its GDT and LDT frames go back below: the CPU must not show them.
             machine.guest().load_gdt(&[None; FIRST_RESERVED_GDT_PAGE]);
+            machine.guest().load_ldt(&crate::mm::ldt_view::LdtView::default());
             machine.guest().load_page_table_base(self.idle_l4);
         }
         let ran = self.domains.get(id).map_or(0, |domain| domain.vcpu.sched.total_run());

@@ -1,7 +1,7 @@
 //! An exception raised by guest code: bounced to the guest's own handler,
 //! or emulated when it is a privileged instruction the guest may use.
 
-use crate::arch::Machine;
+use crate::arch::{GuestMemory, Machine};
 use crate::cpuid::CpuidContext;
 use crate::domain::bounce::{PF_USER, bounce_exception, has_error_code};
 use crate::domain::forced_emulation::{ForcedEmulation, emulate_forced_invalid_op};
@@ -14,6 +14,7 @@ use crate::exception_vector::{
 use crate::hypercall::INTERFACE_VERSION;
 use crate::log_level::LogLevel;
 use crate::mm::FrameTable;
+use crate::mm::layout::{LDT_WINDOW, LDT_WINDOW_SIZE};
 use crate::trap_frame::TrapFrame;
 
 /// Handles exception `vector` raised by `domain`'s code; crashes the domain
@@ -76,6 +77,29 @@ pub(super) fn handle_exception<M: Machine>(
                 bounce_exception(domain, frame, machine, software, None, None)
             } else {
                 bounce_exception(domain, frame, machine, vector, Some(frame.error_code), None)
+            }
+        }
+        PAGE_FAULT if (LDT_WINDOW..LDT_WINDOW + LDT_WINDOW_SIZE).contains(&machine.fault_address()) => {
+            // The CPU read a page of the guest's LDT it was not shown yet.
+            let page = ((machine.fault_address() - LDT_WINDOW) / 4096) as usize;
+            let base = domain.vcpu.kernel_base.as_ref().map(|base| base.mfn());
+            let owner = domain.id();
+            let memory = machine.memory();
+            let faulted = match base {
+                Some(base) => domain.vcpu.ldt.fault_in(frames, memory, owner, base, page),
+                None => Err(0),
+            };
+            match faulted {
+                Ok(()) => {
+                    machine.guest().load_ldt(&domain.vcpu.ldt.view());
+                    Ok(())
+                }
+                // As on Xen: the guest's #PF at that address of its LDT,
+                // or a #GP where that address is not canonical.
+                Err(linear) if crate::mm::layout::is_canonical(linear) => {
+                    bounce_exception(domain, frame, machine, vector, Some(frame.error_code), Some(linear))
+                }
+                Err(_) => bounce_exception(domain, frame, machine, GENERAL_PROTECTION, Some(0), None),
             }
         }
         PAGE_FAULT => {

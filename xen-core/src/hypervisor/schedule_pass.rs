@@ -6,6 +6,7 @@ use crate::arch::{GuestMemory, Machine};
 use crate::debug_exit::DebugExit;
 use crate::event::console_virq::{next_console_poll, signal_console_input};
 use crate::mm::budget::Budget;
+use crate::mm::ldt_view::LdtView;
 use crate::sched::Cpu;
 use crate::time::vcpu_time::publish_vcpu_time;
 use crate::trap_frame::TrapFrame;
@@ -43,8 +44,10 @@ impl Hypervisor {
                 Some(id) => self.switch_to(cpu, frame, id, now, machine),
                 None => {
                     self.switch_out(cpu, frame, now, machine);
-                    // Idle shows no guest's GDT: a frame of one may be freed now.
+                    // Idle shows no guest's GDT or LDT: a frame of one may
+                    // be freed now.
                     machine.guest().load_gdt(&[None; FIRST_RESERVED_GDT_PAGE]);
+                    machine.guest().load_ldt(&LdtView::default());
                 }
             }
             let deadline = cpu.next_deadline(&self.scheduler, &self.domains, now);
@@ -104,6 +107,7 @@ impl Hypervisor {
         *frame = domain.vcpu.context;
         machine.guest().load_page_table_base(base);
         machine.guest().load_gdt(&domain.vcpu.gdt_frames());
+        machine.guest().load_ldt(&domain.vcpu.ldt.view());
         domain.vcpu.runstate.enter(RUNSTATE_RUNNING, now);
         let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
         domain.vcpu.runstate.publish(machine.guest(), update_flag);

@@ -9,21 +9,24 @@
 use super::Mfn;
 use super::budget::Budget;
 use super::frame_table::FrameTable;
+use super::guest_ldt::GuestLdt;
 use super::page_type::PageType;
 use super::typed_ref::TypedRef;
 use crate::arch::PhysicalMemory;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
 
-/// A vCPU's two page-table bases as `mmuext_op` changes them: the kernel
-/// base (Xen's `guest_table`, `MMUEXT_NEW_BASEPTR`), which the CPU walks
-/// while the guest kernel makes the hypercall, and the user base
-/// (`guest_table_user`, `MMUEXT_NEW_USER_BASEPTR`).
+/// What of a vCPU `mmuext_op` changes: the kernel base (Xen's
+/// `guest_table`, `MMUEXT_NEW_BASEPTR`), which the CPU walks while the
+/// guest kernel makes the hypercall, the user base (`guest_table_user`,
+/// `MMUEXT_NEW_USER_BASEPTR`) and the LDT (`MMUEXT_SET_LDT`).
 pub struct BasePointers<'a> {
     /// The kernel base.
     pub kernel: &'a mut Option<TypedRef>,
     /// The user base.
     pub user: &'a mut Option<TypedRef>,
+    /// The LDT.
+    pub ldt: &'a mut GuestLdt,
 }
 
 /// What [`FrameTable::new_baseptr`] did.

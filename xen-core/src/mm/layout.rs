@@ -18,6 +18,11 @@ pub const LAST_HYPERVISOR_L4_SLOT: usize = HYPERVISOR_L4_SLOTS.end - 1;
 /// running vCPU's GDT frames and then the hypervisor's reserved page
 /// (`mm::descriptor_window`).
 pub const DESCRIPTOR_WINDOW: u64 = 0xFFFF_8200_0000_0000;
+/// The LDT part of the descriptor window: 16 pages from 64 KiB in, each
+/// empty (not present) until the CPU's first read of it faults it in.
+pub const LDT_WINDOW: u64 = DESCRIPTOR_WINDOW + 16 * 4096;
+/// The LDT part's size.
+pub const LDT_WINDOW_SIZE: u64 = 16 * 4096;
 
 /// Where the hypervisor image is linked (slot 261; Xen's historical text address).
 pub const HYPERVISOR_IMAGE_BASE: u64 = 0xFFFF_82D0_8000_0000;

@@ -12,6 +12,7 @@ use super::batch_progress::{MmuBatch, batch_owners, run_batch};
 use super::budget::Budget;
 use super::carry_out::carry_out;
 use super::frame_table::FrameTable;
+use super::guest_ldt::GuestLdt;
 use super::layout::is_canonical;
 use super::mfn::PAGE_SIZE;
 use super::tlb_flush::TlbFlush;
@@ -119,9 +120,19 @@ fn apply(
             }
             Ok(NO_FLUSH)
         }
-        // No LDT yet: only "none" is accepted.
-        MMUEXT_SET_LDT if op.arg2 == 0 => Ok(NO_FLUSH),
-        MMUEXT_SET_LDT => Err(Errno::EINVAL),
+        MMUEXT_SET_LDT => {
+            // `nr_ents` is the low half of the second argument.
+            let entries = op.arg2 & 0xffff_ffff;
+            GuestLdt::check(op.arg1, entries)?;
+            if let Some(old) = bases.ldt.replace(op.arg1, entries as u32) {
+                // The CPU stops showing the old pages before they go.
+                guest.load_ldt(&bases.ldt.view());
+                for typed in old.into_iter().flatten() {
+                    table.put_page_and_type_within(memory, typed, budget);
+                }
+            }
+            Ok(NO_FLUSH)
+        }
         MMUEXT_CLEAR_PAGE => {
             // Like a write through a writable mapping: refused on page tables.
             let page = table.get_page_and_type(memory, mfn, owner, PageType::Writable)?;

@@ -152,6 +152,46 @@ fn direct_pte_write(info: &'static StartInfo) {
     );
 }
 
+/// Loads an LDT of its own: a read-only frame with a ring-0 data
+/// descriptor, which the CPU reads (`lar` of an LDT selector) at DPL 3 once
+/// the hypervisor faulted the page in; then takes the LDT away and maps the
+/// frame writable again.
+fn own_ldt(info: &'static StartInfo) {
+    use guest_sdk::page_table::{ACCESSED, PRESENT, RW};
+    use guest_sdk::segments::{access_rights, dpl};
+    use xen_abi::mmu::{MMUEXT_SET_LDT, MmuextOp};
+    let mut tables = guest_sdk::page_table::boot_manager(info);
+    // The first three frames a new manager hands out are in use.
+    let mut page = tables.allocate_frame();
+    for _ in 0..3 {
+        page = page.and_then(|_| tables.allocate_frame());
+    }
+    let Ok(page) = page else {
+        println!("check own ldt: no frame");
+        return;
+    };
+    let _ = tables.write_mapped(page.va + 8, 0x00cf_9300_0000_ffff);
+    let _ = tables.remap(page.va, page.mfn, PRESENT | ACCESSED);
+    let set_ldt = |linear: u64, entries: u64| {
+        guest_sdk::hypercall::mmuext_op(&[MmuextOp {
+            cmd: MMUEXT_SET_LDT,
+            _pad0: 0,
+            arg1: linear,
+            arg2: entries,
+        }])
+    };
+    let loaded = set_ldt(page.va, 2);
+    // Selector 8, table indicator (LDT), RPL 3.
+    let rights = access_rights(0x8 | 4 | 3).map(dpl);
+    let beyond = access_rights(0x10 | 4 | 3).map(dpl);
+    let released = set_ldt(0, 0);
+    let writable_again = tables.remap(page.va, page.mfn, PRESENT | RW | ACCESSED);
+    println!(
+        "check own ldt: {loaded:?}, entry 1 DPL {rights:?}, entry 2 (past the limit) {beyond:?}, released {released:?}, writable again {}",
+        writable_again.is_ok()
+    );
+}
+
 fn main(info: &'static StartInfo) -> ! {
     // "portable": only what real Xen offers too (the oracle scenario runs it
     // there); "debug-exit": leave QEMU through the debug port at the end.
@@ -219,6 +259,7 @@ fn main(info: &'static StartInfo) -> ! {
     vcpu_areas(info);
     own_gdt(info);
     direct_pte_write(info);
+    own_ldt(info);
 
     match console_write_at(0xdead_0000, 16) {
         Err(error) => println!("check console_io bad pointer: {error}"),

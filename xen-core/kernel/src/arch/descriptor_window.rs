@@ -9,7 +9,8 @@ use xen_core::arch::{FrameSource, PhysicalMemory};
 use xen_core::mm::descriptor_window::{GDT_WINDOW_PAGES, gdt_window_entries};
 use xen_core::mm::gdt_frames::GdtFrames;
 use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PageSize, PteFlags};
-use xen_core::mm::layout::DESCRIPTOR_WINDOW;
+use xen_core::mm::layout::{DESCRIPTOR_WINDOW, LDT_WINDOW};
+use xen_core::mm::ldt_view::{LDT_PAGES, LdtView};
 use xen_core::mm::mfn::PAGE_SIZE;
 
 /// Where the window's leaf entries are, and what it shows.
@@ -20,7 +21,11 @@ struct Window {
     empty: u64,
     no_execute: bool,
     shown: GdtFrames,
+    ldt: LdtView,
 }
+
+/// Whether the LDT register names a guest LDT.
+static SHOWING_LDT: AtomicBool = AtomicBool::new(false);
 
 static WINDOW: Mutex<Option<Window>> = Mutex::new(None);
 
@@ -44,7 +49,7 @@ pub fn map(
     } else {
         PteFlags::empty()
     };
-    for page in 0..GDT_WINDOW_PAGES {
+    for page in 0..GDT_WINDOW_PAGES + LDT_PAGES {
         let va = DESCRIPTOR_WINDOW + page as u64 * PAGE_SIZE;
         let (pa, flags) = if page == FIRST_RESERVED_GDT_PAGE {
             (reserved, PteFlags::WRITABLE | nx)
@@ -56,14 +61,53 @@ pub fn map(
     let entries = table
         .leaf_entry(memory, DESCRIPTOR_WINDOW)
         .ok_or(MapError::AlreadyMapped(DESCRIPTOR_WINDOW))?;
+    // The LDT pages start out absent: the CPU's first read of one faults,
+    // and the hypervisor maps the guest's frame there.
+    for page in GDT_WINDOW_PAGES..GDT_WINDOW_PAGES + LDT_PAGES {
+        memory.write_u64(entries + page as u64 * 8, 0);
+    }
     *WINDOW.lock() = Some(Window {
         entries,
         reserved,
         empty: empty.address(),
         no_execute,
         shown: [None; FIRST_RESERVED_GDT_PAGE],
+        ldt: LdtView::default(),
     });
     Ok(())
+}
+
+/// Shows `ldt` in the window's LDT pages and points the LDT register at it,
+/// if it does not already.
+pub fn load_ldt(ldt: &LdtView) {
+    if ldt.entries == 0 && !SHOWING_LDT.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut window = WINDOW.lock();
+    let Some(window) = window.as_mut() else {
+        return;
+    };
+    if window.ldt == *ldt {
+        return;
+    }
+    let nx = if window.no_execute {
+        PteFlags::NO_EXECUTE
+    } else {
+        PteFlags::empty()
+    };
+    let flags = PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::ACCESSED | PteFlags::DIRTY | nx;
+    let mut memory = DIRECT_MAP;
+    for (page, frame) in ldt.pages.iter().enumerate() {
+        let at = window.entries + (GDT_WINDOW_PAGES + page) as u64 * 8;
+        let entry = frame.map_or(0, |frame| frame.address() | flags.bits());
+        if memory.read_u64(at) != entry {
+            memory.write_u64(at, entry);
+            x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(LDT_WINDOW + page as u64 * PAGE_SIZE));
+        }
+    }
+    super::gdt::load_ldt(LDT_WINDOW, ldt.entries);
+    window.ldt = *ldt;
+    SHOWING_LDT.store(ldt.entries != 0, Ordering::Relaxed);
 }
 
 /// Shows `gdt` in the window, if it does not already: rewrites the entries

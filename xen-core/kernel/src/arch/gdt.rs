@@ -26,6 +26,8 @@ pub const HYPERVISOR_CS: u16 = 0xe008;
 pub const HYPERVISOR_DS: u16 = 0xe010;
 /// The TSS (two slots, as Xen places it).
 pub const TSS_SELECTOR: u16 = 0xe040;
+/// The running guest's LDT (two slots, as Xen places it).
+pub const LDT_SELECTOR: u16 = 0xe050;
 
 // Every selector lies in the GDT pages Xen reserves for itself.
 const _: () = assert!(HYPERVISOR_CS as usize >> 3 >= FIRST_RESERVED_GDT_ENTRY);
@@ -36,6 +38,7 @@ const _: () = assert!(HYPERVISOR_CS as usize >> 3 >= FIRST_RESERVED_GDT_ENTRY);
 const GDT_ENTRIES: usize = (FIRST_RESERVED_GDT_PAGE + 1) * 512;
 // The TSS's two slots fit in the reserved page.
 const _: () = assert!((TSS_SELECTOR as usize >> 3) + 2 <= GDT_ENTRIES);
+const _: () = assert!((LDT_SELECTOR as usize >> 3) + 2 <= GDT_ENTRIES);
 
 /// The 64-bit task-state segment: stacks for privilege changes and for the IST.
 #[repr(C, packed(4))]
@@ -160,4 +163,28 @@ pub fn use_window() {
     // through it; pages 0-13 are empty until a guest's are loaded, and no
     // selector the hypervisor uses lies there.
     unsafe { lgdt(&pointer) };
+}
+
+/// Points the LDT register at `entries` descriptors at `base` (the
+/// descriptor window's LDT pages), or at none.
+pub fn load_ldt(base: u64, entries: u32) {
+    if entries == 0 {
+        // SAFETY: a null LDT selector: the guest has none.
+        unsafe { core::arch::asm!("lldt {0:x}", in(reg) 0u16, options(nostack, preserves_flags)) };
+        return;
+    }
+    let limit = u64::from(entries) * 8 - 1;
+    let low = (limit & 0xffff)
+        | (base & 0xff_ffff) << 16
+        | 0x82 << 40 // present, LDT
+        | ((limit >> 16) & 0xf) << 48
+        | ((base >> 24) & 0xff) << 56;
+    let index = usize::from(LDT_SELECTOR >> 3);
+    GDT.0[index].store(low, Ordering::Relaxed);
+    GDT.0[index + 1].store(base >> 32, Ordering::Relaxed);
+    // SAFETY: the descriptor just written is a present LDT descriptor for
+    // the window's LDT pages, hypervisor-only mappings whose absent pages
+    // fault into the hypervisor's fault-in path; nothing but guest
+    // selectors with TI set ever reads it.
+    unsafe { core::arch::asm!("lldt {0:x}", in(reg) LDT_SELECTOR, options(nostack, preserves_flags)) };
 }

@@ -4,6 +4,7 @@ use super::paging;
 use xen_core::arch::{GuestFault, GuestMemory};
 use xen_core::mm::Mfn;
 use xen_core::mm::gdt_frames::GdtFrames;
+use xen_core::mm::ldt_view::LdtView;
 use xen_core::mm::tlb_flush::TlbFlush;
 
 unsafe extern "C" {
@@ -54,6 +55,10 @@ impl GuestMemory for CurrentGuestMemory {
 
     fn load_gdt(&mut self, gdt: &GdtFrames) {
         super::descriptor_window::load_gdt(*gdt);
+    }
+
+    fn load_ldt(&mut self, ldt: &LdtView) {
+        super::descriptor_window::load_ldt(ldt);
     }
 
     fn load_page_table_base(&mut self, l4: Mfn) {

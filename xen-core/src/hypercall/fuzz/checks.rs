@@ -40,7 +40,7 @@ pub fn after_step(world: &World, report: &StepReport, recount: bool) -> Result<(
 
 /// What the CPU would load for the caller from its descriptor tables,
 /// debug registers and vcpu_info stays the guest's: every descriptor in a
-/// GDT frame in use is one a guest may have (checked and fixed up), each
+/// GDT or LDT frame in use is one a guest may have (checked and fixed up), each
 /// such frame is the caller's and typed a descriptor page, no breakpoint
 /// watches the hypervisor, and a moved vcpu_info lies in a frame of the
 /// caller's held writable.
@@ -50,10 +50,11 @@ fn check_descriptor_state(world: &World, caller: xen_abi::mmu::DomId) -> Result<
     let Some(domain) = world.domains.get(caller) else {
         return Ok(());
     };
-    for frame in domain.vcpu.gdt_frames().into_iter().flatten() {
+    let ldt = domain.vcpu.ldt.view().pages;
+    for frame in domain.vcpu.gdt_frames().into_iter().chain(ldt).flatten() {
         let info = world.frames.frame(frame).ok_or("a GDT frame beyond the frame table")?;
         if info.owner() != Some(caller) || info.page_type() != PageType::SegDesc || info.type_count() == 0 {
-            return Err(format!("d{caller}'s GDT frame {frame} is {info:?}"));
+            return Err(format!("d{caller}'s GDT or LDT frame {frame} is {info:?}"));
         }
         for at in (0..4096).step_by(8).map(|offset| frame.address() + offset) {
             let descriptor = world.platform.memory.read_u64(at);

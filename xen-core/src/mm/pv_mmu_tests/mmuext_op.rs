@@ -47,6 +47,7 @@ impl Ext {
             BasePointers {
                 kernel: &mut self.base,
                 user: &mut self.user_base,
+                ldt: &mut crate::mm::guest_ldt::GuestLdt::default(),
             },
             [OPS, ops.len() as u64, DONE, u64::from(DOMID_SELF), 0],
         )
@@ -173,6 +174,7 @@ fn page_operations_never_write_a_page_table_or_read_a_foreign_frame() {
             BasePointers {
                 kernel: &mut None,
                 user: &mut None,
+                ldt: &mut crate::mm::guest_ldt::GuestLdt::default(),
             },
             [OPS, 1, 0, u64::from(DOMID_SELF), 0],
         )

@@ -94,6 +94,7 @@ impl Big {
             BasePointers {
                 kernel: &mut self.base,
                 user: &mut None,
+                ldt: &mut crate::mm::guest_ldt::GuestLdt::default(),
             },
             args,
         );
