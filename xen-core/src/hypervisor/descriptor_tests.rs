@@ -202,16 +202,7 @@ fn set_ldt_checks_its_arguments_and_a_page_that_cannot_be_one_is_the_guests_faul
 
     // The CPU reads the LDT's first page: a writable page cannot be one,
     // so the guest takes the #PF, at its LDT's address.
-    let vcpu = &mut run.hypervisor.domains_mut().get_mut(id).unwrap().vcpu;
-    vcpu.set_trap(&xen_abi::trap::TrapInfo {
-        vector: PAGE_FAULT,
-        flags: 0,
-        cs: xen_abi::trap::FLAT_KERNEL_CS,
-        _pad0: 0,
-        address: 0xffff_ffff_8000_6000,
-    })
-    .unwrap();
-    run.machine.platform.guest.map(0x30_0000, true);
+    run.handle_in_guest(PAGE_FAULT, 0xffff_ffff_8000_6000);
     run.frame.rsp = 0x30_0800;
     run.machine.cr2 = LDT_WINDOW + 8;
     run.frame.vector = u64::from(PAGE_FAULT);

@@ -150,16 +150,7 @@ fn a_write_the_same_mmu_update_would_refuse_is_the_guests_page_fault() {
     let theirs = run.spare_frame(other);
     run.enable_writable_page_tables();
     // Without a #PF handler a refused write crashes the domain: give it one.
-    let vcpu = &mut run.hypervisor.domains_mut().get_mut(id).unwrap().vcpu;
-    vcpu.set_trap(&xen_abi::trap::TrapInfo {
-        vector: PAGE_FAULT,
-        flags: 0,
-        cs: xen_abi::trap::FLAT_KERNEL_CS,
-        _pad0: 0,
-        address: 0xffff_ffff_8000_6000,
-    })
-    .unwrap();
-    run.machine.platform.guest.map(0x30_0000, true);
+    run.handle_in_guest(PAGE_FAULT, 0xffff_ffff_8000_6000);
     let before = run.machine.platform.memory.read_u64(l1.address() + slot * 8);
     for target in [theirs.address() | PRESENT, l1.address() | PRESENT | RW] {
         run.frame.rsp = 0x30_0800;

@@ -127,6 +127,24 @@ impl Run {
         spare
     }
 
+    /// The domain on the CPU gets a handler for `vector` at `address` and a
+    /// kernel stack page at 0x30_0000 to take it on (its stack pointer in
+    /// it): a bounced exception then lands there instead of crashing it.
+    pub(super) fn handle_in_guest(&mut self, vector: u8, address: u64) {
+        let id = self.current().expect("a domain runs");
+        let vcpu = &mut self.hypervisor.domains_mut().get_mut(id).unwrap().vcpu;
+        vcpu.set_trap(&xen_abi::trap::TrapInfo {
+            vector,
+            flags: 0,
+            cs: xen_abi::trap::FLAT_KERNEL_CS,
+            _pad0: 0,
+            address,
+        })
+        .unwrap();
+        self.machine.platform.guest.map(0x30_0000, true);
+        self.frame.rsp = 0x30_0800;
+    }
+
     /// The kernel page-table base of the domain on the CPU.
     pub(super) fn kernel_base(&self) -> Mfn {
         let id = self.current().expect("a domain runs");
