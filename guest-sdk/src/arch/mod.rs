@@ -8,6 +8,7 @@ pub mod fault;
 #[cfg(feature = "heap")]
 pub mod heap;
 pub mod hypercall;
+pub mod msr;
 pub mod page_table;
 pub mod port;
 pub mod segments;

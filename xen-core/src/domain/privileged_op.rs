@@ -14,6 +14,7 @@ use super::pv_domain::PvDomain;
 use super::register_moves::{Move, emulate_register_move};
 use super::vcpu::LoadableState;
 use crate::arch::Platform;
+use crate::exception_vector::GENERAL_PROTECTION;
 use crate::guest_copy::copy_from_guest;
 use crate::mm::FrameTable;
 use crate::mm::layout::is_canonical;
@@ -26,6 +27,16 @@ const MSR_FS_BASE: u32 = 0xc000_0100;
 const MSR_GS_BASE: u32 = 0xc000_0101;
 /// `MSR_SHADOW_GS_BASE`: for a PV guest, the user-mode GS base.
 const MSR_SHADOW_GS_BASE: u32 = 0xc000_0102;
+/// `MSR_APIC_BASE`: Xen shows the default base, enabled, vCPU 0 the BSP.
+const MSR_APIC_BASE: u32 = 0x1b;
+/// What a PV vCPU 0 reads from it.
+const GUEST_APIC_BASE: u64 = 0xfee0_0000 | 1 << 11 | 1 << 8;
+/// `MSR_PAT`: Xen's fixed PAT (`XEN_MSR_PAT`), which PV guests read.
+const MSR_PAT: u32 = 0x277;
+/// Xen's PAT value.
+const XEN_MSR_PAT: u64 = 0x0000_0501_0007_0406;
+/// `MSR_IA32_MISC_ENABLE`: writes are ignored for a PV guest, as on Xen.
+const MSR_MISC_ENABLE: u32 = 0x1a0;
 
 /// What became of a #GP(0) raised by guest code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,28 +80,49 @@ pub fn emulate_privileged(
     }
 }
 
+/// `wrmsr` (kernel mode only): the FS and GS bases (canonical, XSA-193);
+/// MISC_ENABLE accepted and ignored, as Xen does for a PV guest; any other
+/// (the APIC base, PAT, the TSC...) is a #GP, as on Xen.
 fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
-    let value = (frame.rdx << 32) | (frame.rax & 0xffff_ffff);
-    if !is_canonical(value) {
+    if !domain.vcpu.kernel_mode() {
         return Emulation::GeneralProtection;
     }
+    let value = (frame.rdx << 32) | (frame.rax & 0xffff_ffff);
     let set: fn(&mut LoadableState, u64) = match frame.rcx as u32 {
         MSR_FS_BASE => |state, value| state.fs_base = value,
         MSR_GS_BASE => |state, value| state.gs_base_kernel = value,
         MSR_SHADOW_GS_BASE => |state, value| state.gs_base_user = value,
+        MSR_MISC_ENABLE => {
+            frame.rip = frame.rip.wrapping_add(2);
+            return Emulation::Done;
+        }
         _ => return Emulation::GeneralProtection,
     };
+    if !is_canonical(value) {
+        return Emulation::GeneralProtection;
+    }
     domain.vcpu.update_loadable(|state| set(state, value));
     frame.rip = frame.rip.wrapping_add(2);
     Emulation::Done
 }
 
+/// `rdmsr` (kernel mode only): the FS and GS bases, the APIC base and PAT
+/// as Xen shows them to a PV guest; any other reads 0 while the guest has
+/// no #GP handler (Xen's "faking RDMSR" for early boot code) and is a #GP
+/// once it has one.
 fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
+    if !domain.vcpu.kernel_mode() {
+        return Emulation::GeneralProtection;
+    }
     let state = domain.vcpu.loadable();
     let value = match frame.rcx as u32 {
         MSR_FS_BASE => state.fs_base,
         MSR_GS_BASE => state.gs_base_kernel,
         MSR_SHADOW_GS_BASE => state.gs_base_user,
+        MSR_APIC_BASE => GUEST_APIC_BASE,
+        MSR_PAT => XEN_MSR_PAT,
+        // Xen's own range (the hypercall-page MSR and the rest) is never faked.
+        msr if msr >> 16 != 0x4000 && domain.vcpu.trap(GENERAL_PROTECTION).address == 0 => 0,
         _ => return Emulation::GeneralProtection,
     };
     frame.rax = value & 0xffff_ffff;
@@ -216,6 +248,28 @@ mod tests {
             ..TrapFrame::default()
         }; // APIC base
         assert_eq!(run(&[0x0f, 0x30], 0, frame).0, Emulation::GeneralProtection);
+        let frame = TrapFrame {
+            rcx: 0x1a0,
+            rax: 0x1234,
+            ..TrapFrame::default()
+        }; // MISC_ENABLE: ignored
+        assert_eq!(run(&[0x0f, 0x30], 0, frame).0, Emulation::Done);
+    }
+
+    #[test]
+    fn msrs_read_as_xen_shows_them_to_a_pv_guest() {
+        let read = |msr: u64| {
+            let frame = TrapFrame {
+                rcx: msr,
+                ..TrapFrame::default()
+            };
+            let (result, after, _, _) = run(&[0x0f, 0x32], 0, frame);
+            (result, (after.rdx << 32) | after.rax)
+        };
+        assert_eq!(read(0x1b), (Emulation::Done, 0xfee0_0900), "APIC base, BSP, enabled");
+        assert_eq!(read(0x277), (Emulation::Done, 0x0000_0501_0007_0406), "Xen's PAT");
+        assert_eq!(read(0x123), (Emulation::Done, 0), "faked while no #GP handler");
+        assert_eq!(read(0x4000_0000), (Emulation::GeneralProtection, 0), "Xen's own range");
     }
 
     #[test]

@@ -229,6 +229,10 @@ fn main(info: &'static StartInfo) -> ! {
         "check control registers: cr0 {cr0:#x} cr4 {cr4:#x}, cr3 is the boot L4 {}",
         cr3 >> 12 == boot_l4
     );
+    // MSRs as Xen shows them to a PV guest: the APIC base, PAT, and an
+    // unknown one, read as 0 while the guest has no #GP handler.
+    let [apic_base, pat, unknown] = [0x1b, 0x277, 0x123].map(guest_sdk::msr::read);
+    println!("check msrs: apic base {apic_base:#x}, pat {pat:#x}, unknown {unknown:#x}");
     // Debug registers through set_debugreg/get_debugreg, and the refusals.
     use guest_sdk::hypercall::{get_debugreg, set_debugreg};
     println!(
