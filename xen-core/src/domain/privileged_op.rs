@@ -13,7 +13,7 @@ use super::io_ports::guest_may_access;
 use super::pv_domain::PvDomain;
 use super::register_moves::{Move, emulate_register_move};
 use super::vcpu::LoadableState;
-use crate::arch::Platform;
+use crate::arch::{Machine, Platform};
 use crate::exception_vector::GENERAL_PROTECTION;
 use crate::guest_copy::copy_from_guest;
 use crate::mm::FrameTable;
@@ -35,6 +35,8 @@ const GUEST_APIC_BASE: u64 = 0xfee0_0000 | 1 << 11 | 1 << 8;
 const MSR_PAT: u32 = 0x277;
 /// Xen's PAT value.
 const XEN_MSR_PAT: u64 = 0x0000_0501_0007_0406;
+/// `MSR_EFER`.
+const MSR_EFER: u32 = 0xc000_0080;
 /// `MSR_IA32_MISC_ENABLE`: writes are ignored for a PV guest, as on Xen.
 const MSR_MISC_ENABLE: u32 = 0x1a0;
 
@@ -54,19 +56,19 @@ pub enum Emulation {
 pub fn emulate_privileged(
     domain: &mut PvDomain,
     frame: &mut TrapFrame,
-    platform: &mut impl Platform,
+    machine: &mut impl Machine,
     frames: &mut FrameTable<'_>,
 ) -> Emulation {
     let mut code = [0u8; 4];
     // Read as much as is there: an instruction at the end of a mapping is short.
     let fetched = (1..=code.len())
         .rev()
-        .find(|&length| copy_from_guest(platform.guest(), frame.rip, &mut code[..length]).is_ok());
+        .find(|&length| copy_from_guest(machine.guest(), frame.rip, &mut code[..length]).is_ok());
     let Some(fetched) = fetched else {
         return Emulation::GeneralProtection;
     };
     let code = &code[..fetched];
-    if let Some(done) = emulate_register_move(domain, frame, platform, frames, code) {
+    if let Some(done) = emulate_register_move(domain, frame, machine, frames, code) {
         return match done {
             Move::Done => Emulation::Done,
             Move::GeneralProtection => Emulation::GeneralProtection,
@@ -74,16 +76,16 @@ pub fn emulate_privileged(
         };
     }
     match code {
-        [0x0f, 0x30, ..] => write_msr(domain, frame),
-        [0x0f, 0x32, ..] => read_msr(domain, frame),
-        _ => port_io(domain, frame, platform, code),
+        [0x0f, 0x30, ..] => write_msr(domain, frame, machine),
+        [0x0f, 0x32, ..] => read_msr(domain, frame, machine),
+        _ => port_io(domain, frame, machine, code),
     }
 }
 
 /// `wrmsr` (kernel mode only): the FS and GS bases (canonical, XSA-193);
 /// MISC_ENABLE accepted and ignored, as Xen does for a PV guest; any other
 /// (the APIC base, PAT, the TSC...) is a #GP, as on Xen.
-fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
+fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut impl Machine) -> Emulation {
     if !domain.vcpu.kernel_mode() {
         return Emulation::GeneralProtection;
     }
@@ -92,6 +94,11 @@ fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
         MSR_FS_BASE => |state, value| state.fs_base = value,
         MSR_GS_BASE => |state, value| state.gs_base_kernel = value,
         MSR_SHADOW_GS_BASE => |state, value| state.gs_base_user = value,
+        // Linux writes EFER back as it read it: that much is accepted.
+        MSR_EFER if value == guest_efer(machine) => {
+            frame.rip = frame.rip.wrapping_add(2);
+            return Emulation::Done;
+        }
         MSR_MISC_ENABLE => {
             frame.rip = frame.rip.wrapping_add(2);
             return Emulation::Done;
@@ -110,7 +117,7 @@ fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
 /// as Xen shows them to a PV guest; any other reads 0 while the guest has
 /// no #GP handler (Xen's "faking RDMSR" for early boot code) and is a #GP
 /// once it has one.
-fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
+fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut impl Machine) -> Emulation {
     if !domain.vcpu.kernel_mode() {
         return Emulation::GeneralProtection;
     }
@@ -121,6 +128,7 @@ fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
         MSR_SHADOW_GS_BASE => state.gs_base_user,
         MSR_APIC_BASE => GUEST_APIC_BASE,
         MSR_PAT => XEN_MSR_PAT,
+        MSR_EFER => guest_efer(machine),
         // Xen's own range (the hypercall-page MSR and the rest) is never faked.
         msr if msr >> 16 != 0x4000 && domain.vcpu.trap(GENERAL_PROTECTION).address == 0 => 0,
         _ => return Emulation::GeneralProtection,
@@ -129,6 +137,17 @@ fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame) -> Emulation {
     frame.rdx = value >> 32;
     frame.rip = frame.rip.wrapping_add(2);
     Emulation::Done
+}
+
+/// EFER as Xen shows it: the hypervisor's own (system calls, long mode
+/// enabled and active, no-execute where the CPU has it), nothing else.
+fn guest_efer(machine: &mut impl Machine) -> u64 {
+    const SCE: u64 = 1 << 0;
+    const LME: u64 = 1 << 8;
+    const LMA: u64 = 1 << 10;
+    const NXE: u64 = 1 << 11;
+    let no_execute = machine.cpuid(0x8000_0001, 0)[3] & (1 << 20) != 0;
+    SCE | LME | LMA | if no_execute { NXE } else { 0 }
 }
 
 /// `in`/`out` with an 8-bit immediate or DX port, 1, 2 (0x66 prefix) or 4 bytes.
@@ -200,6 +219,7 @@ mod tests {
     use super::*;
     use crate::arch::GuestMemory;
     use crate::arch::fake::FakePlatform;
+    use crate::arch::fake_machine::FakeMachine;
     use crate::mm::Mfn;
 
     const CODE: u64 = 0x10_0000;
@@ -208,8 +228,21 @@ mod tests {
         run_as(0, code, iopl, frame)
     }
 
+    /// A host whose CPU has no-execute.
+    fn host(leaf: u32, _subleaf: u32) -> [u32; 4] {
+        if leaf == 0x8000_0001 {
+            [0, 0, 0, 1 << 20]
+        } else {
+            [0; 4]
+        }
+    }
+
     fn run_as(id: u16, code: &[u8], iopl: u8, frame: TrapFrame) -> (Emulation, TrapFrame, PvDomain, FakePlatform) {
-        let mut platform = FakePlatform::default();
+        let mut machine = FakeMachine {
+            host_cpuid: Some(host),
+            ..FakeMachine::default()
+        };
+        let platform = &mut machine.platform;
         platform.guest.map(CODE, true);
         platform.guest.write(CODE, code).unwrap();
         let mut domain = PvDomain::new(id, "test", Mfn(0x80), 16);
@@ -217,8 +250,8 @@ mod tests {
         let mut frame = TrapFrame { rip: CODE, ..frame };
         let storage = std::vec![crate::mm::FrameInfo::FREE; 16].leak();
         let mut frames = FrameTable::new(storage, [0; crate::mm::pte_rules::HYPERVISOR_L4_SLOTS]);
-        let result = emulate_privileged(&mut domain, &mut frame, &mut platform, &mut frames);
-        (result, frame, domain, platform)
+        let result = emulate_privileged(&mut domain, &mut frame, &mut machine, &mut frames);
+        (result, frame, domain, machine.platform)
     }
 
     #[test]
@@ -268,6 +301,7 @@ mod tests {
         };
         assert_eq!(read(0x1b), (Emulation::Done, 0xfee0_0900), "APIC base, BSP, enabled");
         assert_eq!(read(0x277), (Emulation::Done, 0x0000_0501_0007_0406), "Xen's PAT");
+        assert_eq!(read(0xc000_0080), (Emulation::Done, 0xd01), "EFER: SCE, LME, LMA, NXE");
         assert_eq!(read(0x123), (Emulation::Done, 0), "faked while no #GP handler");
         assert_eq!(read(0x4000_0000), (Emulation::GeneralProtection, 0), "Xen's own range");
     }
@@ -365,7 +399,7 @@ mod tests {
             Emulation::GeneralProtection,
             "hlt"
         );
-        let mut platform = FakePlatform::default();
+        let mut machine = FakeMachine::default();
         let mut domain = PvDomain::new(0, "test", Mfn(0x80), 16);
         let mut frame = TrapFrame {
             rip: 0xdead_0000,
@@ -374,7 +408,7 @@ mod tests {
         let storage = std::vec![crate::mm::FrameInfo::FREE; 16].leak();
         let mut frames = FrameTable::new(storage, [0; crate::mm::pte_rules::HYPERVISOR_L4_SLOTS]);
         assert_eq!(
-            emulate_privileged(&mut domain, &mut frame, &mut platform, &mut frames),
+            emulate_privileged(&mut domain, &mut frame, &mut machine, &mut frames),
             Emulation::GeneralProtection
         );
     }

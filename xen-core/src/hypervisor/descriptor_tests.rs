@@ -158,6 +158,17 @@ fn the_cpu_shows_each_vcpus_gdt_and_none_when_idle_or_after_its_death() {
 }
 
 impl Run {
+    /// The CPU reads the LDT's descriptor at byte `offset`, through the
+    /// descriptor window, and faults there.
+    fn ldt_read_fault(&mut self, offset: u64) {
+        self.machine.cr2 = crate::mm::layout::LDT_WINDOW + offset;
+        self.frame.vector = u64::from(crate::exception_vector::PAGE_FAULT);
+        self.frame.error_code = 0;
+        self.hypervisor
+            .handle_trap(&mut self.cpu, &mut self.frame, &mut self.machine)
+            .unwrap();
+    }
+
     fn set_ldt(&mut self, linear: u64, entries: u64) -> i64 {
         let op = xen_abi::mmu::MmuextOp {
             cmd: xen_abi::mmu::MMUEXT_SET_LDT,
@@ -179,7 +190,6 @@ impl Run {
 #[test]
 fn set_ldt_checks_its_arguments_and_a_page_that_cannot_be_one_is_the_guests_fault() {
     use crate::exception_vector::PAGE_FAULT;
-    use crate::mm::layout::LDT_WINDOW;
     let mut run = start(1);
     let id = run.current().unwrap();
     // Where the guest's kernel is: mapped writable by the builder.
@@ -203,17 +213,47 @@ fn set_ldt_checks_its_arguments_and_a_page_that_cannot_be_one_is_the_guests_faul
     // The CPU reads the LDT's first page: a writable page cannot be one,
     // so the guest takes the #PF, at its LDT's address.
     run.handle_in_guest(PAGE_FAULT, 0xffff_ffff_8000_6000);
-    run.frame.rsp = 0x30_0800;
-    run.machine.cr2 = LDT_WINDOW + 8;
-    run.frame.vector = u64::from(PAGE_FAULT);
-    run.frame.error_code = 0;
-    run.hypervisor
-        .handle_trap(&mut run.cpu, &mut run.frame, &mut run.machine)
-        .unwrap();
+    run.ldt_read_fault(8);
     assert_eq!(run.frame.rip, 0xffff_ffff_8000_6000);
     let vcpu = &run.hypervisor.domains().get(id).unwrap().vcpu;
     assert_eq!(vcpu.cr2, kernel_page, "the fault is at the LDT's own address");
     assert_eq!(vcpu.ldt.view().pages[0], None);
     let frames = run.hypervisor.frames.as_ref().unwrap();
     assert_eq!(frames.check_invariants(&run.machine.platform.memory), Ok(()));
+}
+
+#[test]
+fn an_ldt_page_is_faulted_in_from_the_guests_own_read_only_mapping() {
+    use xen_abi::page_table_entry::PRESENT;
+    let mut run = start(1);
+    let id = run.current().unwrap();
+    // A page of the guest's mapped read-only to a frame holding a ring-0
+    // data descriptor in entry 1.
+    let va = run.frame.rip & !0xfff;
+    let page = run.spare_frame(id);
+    run.machine
+        .platform
+        .memory
+        .write_u64(page.address() + 8, 0x00cf_9300_0000_ffff);
+    let flags = xen_abi::mmu::UVMF_INVLPG;
+    run.hypercall(nr::UPDATE_VA_MAPPING, [va, page.address() | PRESENT, flags, 0, 0])
+        .unwrap();
+    assert_eq!(run.frame.rax, 0);
+    assert_eq!(run.set_ldt(va, 2), 0);
+    // The CPU reads entry 1 through the window: the page is faulted in.
+    let rip = run.frame.rip;
+    run.ldt_read_fault(8);
+    assert_eq!(run.frame.rip, rip, "the instruction runs again");
+    let shown = *run.machine.platform.guest.ldts.last().unwrap();
+    assert_eq!((shown.entries, shown.pages[0]), (2, Some(page)));
+    assert_eq!(run.page_type(page), (PageType::SegDesc, 1));
+    assert_eq!(
+        run.machine.platform.memory.read_u64(page.address() + 8),
+        0x00cf_9300_0000_ffff | DPL3,
+        "checked and fixed up"
+    );
+    // Taking the LDT away stops showing the page, then drops it.
+    assert_eq!(run.set_ldt(0, 0), 0);
+    assert_eq!(run.machine.platform.guest.ldts.last().unwrap().pages[0], None);
+    assert_eq!(run.page_type(page).1, 0);
 }

@@ -3,8 +3,9 @@
 //! Xen, a page of it is typed a descriptor page (and checked) only when the
 //! CPU first reads it: the access faults on the descriptor window's empty
 //! entry, and [`GuestLdt::fault_in`] maps the frame the guest's tables show
-//! there. The references go when the LDT changes or the domain dies, after
-//! the window stopped showing the frames.
+//! there. The references go when the LDT changes, the page-table base
+//! switches (the LDT's address may map other frames now) or the domain
+//! dies, after the window stopped showing the frames.
 
 use super::frame_table::FrameTable;
 use super::guest_walk::guest_frame;
@@ -48,6 +49,17 @@ impl GuestLdt {
         }
         self.base = linear;
         self.entries = entries;
+        Some(core::mem::take(&mut self.pages))
+    }
+
+    /// Forgets the pages faulted in so far (they are faulted in again from
+    /// the new address space on the next read), as Xen does at every
+    /// switch of page-table base; their references, if any, for the caller
+    /// to put once the CPU no longer shows them.
+    pub fn drop_pages(&mut self) -> Option<OldLdt> {
+        if self.pages.iter().all(Option::is_none) {
+            return None;
+        }
         Some(core::mem::take(&mut self.pages))
     }
 

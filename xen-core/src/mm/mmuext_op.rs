@@ -88,6 +88,14 @@ fn apply(
                 if let Some(old) = old {
                     table.put_page_and_type_within(memory, old, budget);
                 }
+                // The LDT's address may map other frames in the new tables:
+                // its pages are faulted in again from them, as on Xen.
+                if let Some(pages) = bases.ldt.drop_pages() {
+                    guest.load_ldt(&bases.ldt.view());
+                    for typed in pages.into_iter().flatten() {
+                        table.put_page_and_type_within(memory, typed, budget);
+                    }
+                }
             }
             Ok(NO_FLUSH)
         }

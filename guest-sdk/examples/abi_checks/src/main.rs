@@ -231,8 +231,8 @@ fn main(info: &'static StartInfo) -> ! {
     );
     // MSRs as Xen shows them to a PV guest: the APIC base, PAT, and an
     // unknown one, read as 0 while the guest has no #GP handler.
-    let [apic_base, pat, unknown] = [0x1b, 0x277, 0x123].map(guest_sdk::msr::read);
-    println!("check msrs: apic base {apic_base:#x}, pat {pat:#x}, unknown {unknown:#x}");
+    let [apic_base, pat, unknown, efer] = [0x1b, 0x277, 0x123, 0xc000_0080].map(guest_sdk::msr::read);
+    println!("check msrs: apic base {apic_base:#x}, pat {pat:#x}, unknown {unknown:#x}, efer {efer:#x}");
     // Debug registers through set_debugreg/get_debugreg, and the refusals.
     use guest_sdk::hypercall::{get_debugreg, set_debugreg};
     println!(
