@@ -23,7 +23,7 @@ use crate::XenError;
 use crate::page_table::{ACCESSED, MmuBackend, PAGE_SIZE, PRESENT, PageTableError, PageTableManager, USER};
 use crate::trap_frame::TrapFrame;
 use spin::Mutex;
-use xen_abi::trap::{CALLBACKTYPE_SYSCALL, CallbackRegister, FLAT_KERNEL_SS};
+use xen_abi::trap::{CALLBACKTYPE_SYSCALL, CallbackRegister, FLAT_KERNEL_SS, FLAT_RING3_CS64, FLAT_RING3_SS64};
 
 /// The `vector` of a system call's [`TrapFrame`] (no exception has it).
 pub const SYSCALL_VECTOR: u64 = 0x100;
@@ -59,16 +59,23 @@ pub fn from_user(frame: &TrapFrame) -> bool {
 }
 
 /// Runs the user program at `entry` with its stack at `stack` on the user
-/// base set before; returns the code it exited with (see
-/// [`exit_to_kernel`]). One program at a time.
+/// base set before, on Xen's flat user selectors; returns the code it
+/// exited with (see [`exit_to_kernel`]). One program at a time.
 pub fn run(entry: u64, stack: u64) -> u64 {
+    run_on(entry, stack, FLAT_RING3_CS64, FLAT_RING3_SS64)
+}
+
+/// [`run`] on code and stack selectors `cs` and `ss` of the kernel's own
+/// GDT (RPL 3), as Linux runs its processes on its `__USER_CS` and
+/// `__USER_DS`.
+pub fn run_on(entry: u64, stack: u64, cs: u16, ss: u16) -> u64 {
     #[cfg(target_os = "none")]
     {
-        crate::arch::user::run(entry, stack)
+        crate::arch::user::run(entry, stack, cs, ss)
     }
     #[cfg(not(target_os = "none"))]
     {
-        let _ = (entry, stack);
+        let _ = (entry, stack, cs, ss);
         unreachable!("user programs run on bare metal only")
     }
 }

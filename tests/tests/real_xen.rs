@@ -195,9 +195,14 @@ fn a_user_program_runs_the_same_on_real_xen_and_on_xen_core() {
             "user program reports 0x566e6558",
             "user breakpoint hit at 0x400040 from user mode true, dr6 0xffff0ff1",
             "user program exited with 7",
+            "again, on the kernel's own GDT selectors 0x33 and 0x2b",
+            "user program says: hello from user mode",
+            "user program reports 0x2a",
+            "user program reports 0x566e6558",
+            "user program exited with 7",
         ],
         "a system call, a fault mapped on demand, the value back, the CPUID signature (\"XenV\"), \
-         an instruction breakpoint in user mode, exit"
+         an instruction breakpoint in user mode, exit; then again on the kernel's own GDT selectors"
     );
     assert_eq!(guest_lines(&real), expected);
 }

@@ -159,12 +159,12 @@ guest_sdk_syscall_entry:
     push ${SYSCALL_VECTOR}
     jmp guest_trap_common
 
-/* guest_sdk_enter_user(entry, stack, saved_rsp): enters the user program
- * at `entry` with `stack`, keeping the kernel's callee-saved registers on
- * this stack and its RSP at `saved_rsp`, for guest_sdk_leave_user. The
- * iret_context: flags, RIP, CS, RFLAGS (IF), RSP, SS; the iret stub pushes
- * RCX, R11 and RAX, all zero, and no other kernel value reaches the
- * program. */
+/* guest_sdk_enter_user(entry, stack, saved_rsp, cs, ss): enters the user
+ * program at `entry` with `stack` on code and stack selectors `cs` and
+ * `ss`, keeping the kernel's callee-saved registers on this stack and its
+ * RSP at `saved_rsp`, for guest_sdk_leave_user. The iret_context: flags,
+ * RIP, CS, RFLAGS (IF), RSP, SS; the iret stub pushes RCX, R11 and RAX, all
+ * zero, and no other kernel value reaches the program. */
     .global guest_sdk_enter_user
 guest_sdk_enter_user:
     push %rbx
@@ -174,10 +174,10 @@ guest_sdk_enter_user:
     push %r14
     push %r15
     mov %rsp, (%rdx)
-    push ${USER_SS}
+    push %r8
     push %rsi
     push $0x202
-    push ${USER_CS}
+    push %rcx
     push %rdi
     push $0
     xor %eax, %eax

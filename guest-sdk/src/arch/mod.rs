@@ -37,8 +37,6 @@ core::arch::global_asm!(
     IRET_STUB = const xen_hypercall::IRET as usize * xen_hypercall::HYPERCALL_STUB_SIZE,
     SHARED_AREA_BYTES = const shared_page::PAGES * PAGE_SIZE as usize,
     SYSCALL_VECTOR = const crate::user::SYSCALL_VECTOR,
-    USER_CS = const xen_abi::trap::FLAT_RING3_CS64,
-    USER_SS = const xen_abi::trap::FLAT_RING3_SS64,
     options(att_syntax)
 );
 

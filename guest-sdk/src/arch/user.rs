@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 unsafe extern "C" {
     /// Enters the program; returns the code `guest_sdk_leave_user` gives.
-    fn guest_sdk_enter_user(entry: u64, stack: u64, saved_rsp: *mut u64) -> u64;
+    fn guest_sdk_enter_user(entry: u64, stack: u64, saved_rsp: *mut u64, cs: u64, ss: u64) -> u64;
     /// Resumes the kernel where `guest_sdk_enter_user` left it.
     fn guest_sdk_leave_user(saved_rsp: u64, code: u64) -> !;
 }
@@ -12,13 +12,14 @@ unsafe extern "C" {
 /// The kernel's stack pointer while its program runs.
 static KERNEL_RSP: AtomicU64 = AtomicU64::new(0);
 
-/// Runs the program at `entry` on `stack`; returns its exit code.
-pub fn run(entry: u64, stack: u64) -> u64 {
+/// Runs the program at `entry` on `stack` with selectors `cs` and `ss`;
+/// returns its exit code.
+pub fn run(entry: u64, stack: u64, cs: u16, ss: u16) -> u64 {
     // SAFETY: the stub saves the callee-saved registers and RSP, and only
     // `exit_to_kernel` comes back to them, on this same stack, which stays
     // untouched meanwhile: traps from user mode use the stack given to
     // `stack_switch`.
-    unsafe { guest_sdk_enter_user(entry, stack, KERNEL_RSP.as_ptr()) }
+    unsafe { guest_sdk_enter_user(entry, stack, KERNEL_RSP.as_ptr(), u64::from(cs), u64::from(ss)) }
 }
 
 /// Returns `code` from [`run`], abandoning the trap stack.

@@ -20,6 +20,7 @@ pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;
 pub mod register_moves;
+pub mod resume_check;
 pub mod runstate;
 pub mod vcpu;
 pub mod writable_page_tables;

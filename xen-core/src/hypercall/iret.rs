@@ -54,7 +54,7 @@ pub fn iret<P: Platform>(context: &mut HypercallContext<'_, P>, _args: [u64; 5])
     frame.rax = saved.rax;
     let masked = saved.rflags & IF == 0;
     context.domain.set_events_masked(context.platform.memory(), masked);
-    if !frame.is_safe_guest_return() {
+    if !context.domain.resume_is_safe(context.platform.memory(), context.frame) {
         context
             .domain
             .crash("iret to a non-canonical address or a selector it may not use");

@@ -257,3 +257,41 @@ fn an_ldt_page_is_faulted_in_from_the_guests_own_read_only_mapping() {
     assert_eq!(run.machine.platform.guest.ldts.last().unwrap().pages[0], None);
     assert_eq!(run.page_type(page).1, 0);
 }
+
+#[test]
+fn a_return_to_the_guests_own_code_and_stack_segments_is_checked_against_its_gdt() {
+    use crate::trap_frame::TrapFrame;
+    let mut run = start(1);
+    let id = run.current().unwrap();
+    let gdt = run.spare_frame(id);
+    let memory = &mut run.machine.platform.memory;
+    // Linux's layout: 5 user data, 6 user 64-bit code, 7 a 32-bit code
+    // segment limited to 8 KiB, 8 read-only data.
+    memory.write_u64(gdt.address() + 5 * 8, 0x00cf_f300_0000_ffff);
+    memory.write_u64(gdt.address() + 6 * 8, 0x00af_fb00_0000_ffff);
+    memory.write_u64(gdt.address() + 7 * 8, 0x0040_fb00_0000_1fff);
+    memory.write_u64(gdt.address() + 8 * 8, 0x00cf_f100_0000_ffff);
+    assert_eq!(run.set_gdt(&[gdt], 9), 0);
+    let domain = run.hypervisor.domains().get(id).unwrap();
+    let memory = &run.machine.platform.memory;
+    let safe = |cs: u64, ss: u64, rip: u64| {
+        let frame = TrapFrame {
+            cs,
+            ss,
+            rip,
+            rflags: 0x202,
+            ..TrapFrame::default()
+        };
+        domain.resume_is_safe(memory, &frame)
+    };
+    assert!(safe(0x33, 0x2b, 0x40_1000), "Linux's __USER_CS and __USER_DS");
+    assert!(safe(0x33, 0xe02b, 0x40_1000), "with Xen's flat stack");
+    assert!(!safe(0x33, 0x2b, 0x8000_0000_0000), "non-canonical RIP");
+    assert!(!safe(0x2b, 0x2b, 0x40_1000), "data as code");
+    assert!(!safe(0x33, 0x43, 0x40_1000), "read-only data as stack");
+    assert!(!safe(0x37, 0x2b, 0x40_1000), "an LDT selector");
+    assert!(!safe(0x4b, 0x2b, 0x40_1000), "past the GDT's entries");
+    assert!(!safe(0x30, 0x2b, 0x40_1000), "RPL 0");
+    assert!(safe(0x3b, 0x2b, 0x1ff0), "32-bit code within its limit");
+    assert!(!safe(0x3b, 0x2b, 0x2000), "32-bit code past its limit");
+}

@@ -23,7 +23,9 @@ impl Hypervisor {
         let (domain, others, frames) = on_cpu(&mut self.domains, &mut self.frames, cpu.current, frame, machine);
         if !domain.vcpu.kernel_mode() {
             let delivered = user_syscall(domain, frame, machine);
-            return !(delivered && frame.is_safe_guest_return() && deliver_events(domain, frame, machine));
+            return !(delivered
+                && domain.resume_is_safe(machine.memory(), frame)
+                && deliver_events(domain, frame, machine));
         }
         let outcome = handle_hypercall(domain, others, frames, frame, machine);
         if outcome.reschedule || !domain.is_running() {
@@ -33,7 +35,7 @@ impl Hypervisor {
         // selectors and flags, but even its RIP may be non-canonical (see
         // rip_is_canonical).
         let safe = if outcome.resume_changed {
-            frame.is_safe_guest_return()
+            domain.resume_is_safe(machine.memory(), frame)
         } else {
             frame.rip_is_canonical()
         };
@@ -112,7 +114,7 @@ impl Hypervisor {
         loop {
             if let Some(id) = cpu.current {
                 let domain = self.domains.get_mut(id).expect("the current domain is in the table");
-                if domain.is_running() && !frame.is_safe_guest_return() {
+                if domain.is_running() && !domain.resume_is_safe(machine.memory(), frame) {
                     machine.log(
                         LogLevel::Error,
                         format_args!(

@@ -189,7 +189,28 @@ fn run_program(info: &'static StartInfo) -> Result<u64, guest_sdk::page_table::P
     guest_sdk::hypercall::set_debugreg(7, 0x401)?;
     println!("user space ready: code at {CODE:#x}, stack at {STACK:#x}, the heap page unmapped");
     *KERNEL.lock() = Some((tables, space));
-    Ok(user::run(CODE, STACK + PAGE_SIZE))
+    let code = user::run(CODE, STACK + PAGE_SIZE);
+    println!("user program exited with {code}");
+    again_on_own_selectors()
+}
+
+/// Runs the program again on user code and stack segments of a GDT of the
+/// kernel's own, at Linux's selectors (`__USER_CS` 0x33, `__USER_DS`
+/// 0x2b): the hypervisor checks them before returning there.
+fn again_on_own_selectors() -> Result<u64, guest_sdk::page_table::PageTableError> {
+    use guest_sdk::page_table::{ACCESSED, PRESENT};
+    let mut kernel = KERNEL.lock();
+    let Some((tables, _)) = kernel.as_mut() else {
+        guest_sdk::sched::crash()
+    };
+    let gdt = tables.allocate_frame()?;
+    tables.write_mapped(gdt.va + 5 * 8, 0x00cf_f300_0000_ffff)?;
+    tables.write_mapped(gdt.va + 6 * 8, 0x00af_fb00_0000_ffff)?;
+    tables.remap(gdt.va, gdt.mfn, PRESENT | ACCESSED)?;
+    guest_sdk::hypercall::set_gdt(&[gdt.mfn], 7)?;
+    drop(kernel);
+    println!("again, on the kernel's own GDT selectors 0x33 and 0x2b");
+    Ok(user::run_on(CODE, STACK + PAGE_SIZE, 0x33, 0x2b))
 }
 
 guest_sdk::entry!(main);
