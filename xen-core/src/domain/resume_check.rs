@@ -59,6 +59,22 @@ impl PvDomain {
         cs_ok && ss_ok
     }
 
+    /// The base a data selector gives when loaded into a segment register:
+    /// 0 for the null selector or Xen's flat data selector, the descriptor's
+    /// base for a present DPL-3 data segment of the guest's own GDT, `None`
+    /// for anything the CPU would refuse.
+    pub fn data_segment_base(&self, memory: &impl PhysicalMemory, selector: u16) -> Option<u64> {
+        if selector & !3 == 0 || selector == FLAT_RING3_SS64 {
+            return Some(0);
+        }
+        let descriptor = self.own_descriptor(memory, u64::from(selector))?;
+        let data = PRESENT | CODE_OR_DATA | DPL_3;
+        if descriptor & (data | CODE) != data {
+            return None;
+        }
+        Some((descriptor >> 16) & 0xff_ffff | ((descriptor >> 56) & 0xff) << 24)
+    }
+
     /// The descriptor an RPL-3 selector of the guest's own GDT names, as the
     /// CPU will read it.
     fn own_descriptor(&self, memory: &impl PhysicalMemory, selector: u64) -> Option<u64> {

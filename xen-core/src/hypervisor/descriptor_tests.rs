@@ -295,3 +295,24 @@ fn a_return_to_the_guests_own_code_and_stack_segments_is_checked_against_its_gdt
     assert!(safe(0x3b, 0x2b, 0x1ff0), "32-bit code within its limit");
     assert!(!safe(0x3b, 0x2b, 0x2000), "32-bit code past its limit");
 }
+
+#[test]
+fn loading_a_user_gs_selector_gives_the_user_gs_its_descriptors_base() {
+    let mut run = start(1);
+    let id = run.current().unwrap();
+    let gdt = run.spare_frame(id);
+    // Entry 5: DPL-3 data based at 0x1234_5000.
+    let memory = &mut run.machine.platform.memory;
+    memory.write_u64(gdt.address() + 5 * 8, 0x12cf_f334_5000_ffff);
+    assert_eq!(run.set_gdt(&[gdt], 6), 0);
+    let gs_user = |run: &mut Run, selector: u64| {
+        run.hypercall(nr::SET_SEGMENT_BASE, [3, selector, 0, 0, 0]).unwrap();
+        assert_eq!(run.frame.rax, 0, "always 0, as on Xen");
+        let id = run.current().unwrap();
+        run.hypervisor.domains().get(id).unwrap().vcpu.loadable().gs_base_user
+    };
+    assert_eq!(gs_user(&mut run, 0x2b), 0x1234_5000);
+    assert_eq!(gs_user(&mut run, 0), 0, "the null selector");
+    assert_eq!(gs_user(&mut run, 0x2b), 0x1234_5000);
+    assert_eq!(gs_user(&mut run, 0x4b), 0, "a bogus one loads as null");
+}
