@@ -212,10 +212,20 @@ enter_guest:
     jmp trap_exit
 
 /* copy_guest_bytes(dst, src, len) -> bytes not copied. The one routine that
- * touches guest virtual memory: a page fault at the `rep movsb` resumes at
- * the fixup with RCX = what was left (see trap_dispatch). */
+ * touches guest virtual memory: quadwords first (a bounce frame is seven of
+ * them), then the bytes after. A page fault at the `rep movsq` resumes at
+ * its fixup, which goes on byte by byte from the quadword that faulted, so
+ * the copy stops exactly at the first byte it cannot reach; a page fault
+ * at the `rep movsb` resumes at the fixup with RCX = what was left (see
+ * trap_dispatch). */
     .global copy_guest_bytes
 copy_guest_bytes:
+    mov %rdx, %rcx
+    shr $3, %rcx
+    and $7, %edx
+    .global copy_guest_quads_fault_point
+copy_guest_quads_fault_point:
+    rep movsq
     mov %rdx, %rcx
     .global copy_guest_bytes_fault_point
 copy_guest_bytes_fault_point:
@@ -224,6 +234,10 @@ copy_guest_bytes_fault_point:
 copy_guest_bytes_fixup:
     mov %rcx, %rax
     ret
+    .global copy_guest_quads_fixup
+copy_guest_quads_fixup:
+    lea (%rdx, %rcx, 8), %rcx
+    jmp copy_guest_bytes_fault_point
 
 
     .bss

@@ -60,6 +60,10 @@ unsafe extern "C" {
     static copy_guest_bytes_fault_point: u8;
     /// Where `copy_guest_bytes` resumes after such a fault.
     static copy_guest_bytes_fixup: u8;
+    /// Its `rep movsq`, which may fault likewise.
+    static copy_guest_quads_fault_point: u8;
+    /// Where it goes on, byte by byte, after that.
+    static copy_guest_quads_fixup: u8;
 }
 
 /// Called by `trap_common` with the saved frame; returns to what the frame
@@ -69,8 +73,8 @@ unsafe extern "C" {
 /// - A #DB in ring 0: a guest's, deferred onto an entry; noted, and the
 ///   hypervisor goes on.
 /// - From ring 3: the guest's business (hypercall, or an exception to bounce).
-/// - A page fault at the guest-copy instruction: the guest passed a bad
-///   pointer; resume at the fixup, which reports the bytes left.
+/// - A page fault at a guest-copy instruction: the guest passed a bad
+///   pointer; resume at its fixup (the byte copy reports the bytes left).
 /// - Anything else in ring 0 is a hypervisor bug: crash report.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
@@ -110,6 +114,10 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     }
     if frame.vector == u64::from(PAGE_FAULT) && frame.rip == &raw const copy_guest_bytes_fault_point as u64 {
         frame.rip = &raw const copy_guest_bytes_fixup as u64;
+        return;
+    }
+    if frame.vector == u64::from(PAGE_FAULT) && frame.rip == &raw const copy_guest_quads_fault_point as u64 {
+        frame.rip = &raw const copy_guest_quads_fixup as u64;
         return;
     }
     crate::arch::crash_report::report_exception(frame);
