@@ -45,6 +45,8 @@ pub struct FakeMachine {
     pub console_input: bool,
     /// Registers loaded on returns to guests, in order.
     pub loaded: Vec<RegistersToLoad>,
+    /// The CPU's GS base and shadow GS base, as loads and swaps left them.
+    pub gs_bases: (u64, u64),
     /// What freed frames went back to.
     pub freed: FreedFrames,
     /// The host's CPUID leaves (`None`: every leaf zero).
@@ -114,7 +116,12 @@ impl Machine for FakeMachine {
     }
 
     fn load_registers(&mut self, registers: RegistersToLoad) {
+        self.gs_bases = (registers.gs_base, registers.gs_base_other);
         self.loaded.push(registers);
+    }
+
+    fn swap_gs(&mut self) {
+        self.gs_bases = (self.gs_bases.1, self.gs_bases.0);
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {

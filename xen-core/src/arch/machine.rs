@@ -20,6 +20,10 @@ pub trait Machine: Platform {
     /// Loads the registers a guest sets through hypercalls (segment bases,
     /// CR0.TS) that a return to the guest does not restore by itself.
     fn load_registers(&mut self, registers: RegistersToLoad);
+    /// Trades the GS base and the shadow GS base (`swapgs`): the guest
+    /// changed mode, and [`Machine::load_registers`] left the other mode's
+    /// base in the shadow.
+    fn swap_gs(&mut self);
     /// Arms the one-shot timer for system time `deadline`, or disarms it.
     fn arm_timer(&mut self, deadline: Option<u64>);
     /// Acknowledges the timer interrupt that ended a guest's run.

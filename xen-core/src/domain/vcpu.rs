@@ -92,12 +92,28 @@ pub struct RegistersToLoad {
     pub fs_base: u64,
     /// GS base of the mode the vCPU is in.
     pub gs_base: u64,
+    /// GS base of the other mode, kept in the CPU's shadow GS base, so that
+    /// a change of mode is one `swapgs` ([`PendingLoad::SwapGs`]).
+    pub gs_base_other: u64,
     /// Virtual CR0.TS.
     pub fpu_task_switched: bool,
     /// DR0–DR3, DR6 and DR7 while the guest's DR7 enables a breakpoint;
     /// `None`: the CPU's DR7 enables none.
     pub debug: Option<[u64; 6]>,
 }
+
+/// What the CPU needs before the return to the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingLoad {
+    /// Every register (a value changed, or another vCPU comes on).
+    All(RegistersToLoad),
+    /// Only a change of mode: the GS bases trade places (`swapgs`).
+    SwapGs,
+}
+
+/// `pending` bits: every register, or only the GS swap of a mode change.
+const LOAD_ALL: u8 = 1;
+const SWAP_GS: u8 = 2;
 
 /// A mode switch to a mode that has no page-table base.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,9 +137,10 @@ pub struct Vcpu {
     /// GS bases and the virtual CR0.TS. Private, so every change goes through
     /// a setter that marks it for loading (see [`Vcpu::take_loadable_state`]).
     loadable: LoadableState,
-    /// Whether `loadable` (or the debug registers) changed since it was
-    /// last taken.
-    loadable_changed: bool,
+    /// What must reach the CPU before the return to the guest: `LOAD_ALL`
+    /// once `loadable` or the debug registers changed, `SWAP_GS` for each
+    /// change of mode since (two cancel out).
+    pending: u8,
     /// Its debug registers. Private: a change must reach the CPU
     /// ([`Vcpu::set_debug_register`]).
     debug: DebugRegisters,
@@ -190,7 +207,7 @@ impl Default for Vcpu {
             kernel_mode: true,
             kernel_stack: (0, 0),
             loadable: LoadableState::default(),
-            loadable_changed: false,
+            pending: 0,
             debug: DebugRegisters::default(),
             cr2: 0,
             runstate: Runstate::default(),
@@ -233,24 +250,27 @@ impl Vcpu {
     /// return to the guest. Callers have checked the values (canonical bases).
     pub fn update_loadable(&mut self, change: impl FnOnce(&mut LoadableState)) {
         change(&mut self.loadable);
-        self.loadable_changed = true;
+        self.pending |= LOAD_ALL;
     }
 
-    /// Whether the loadable registers changed since last taken.
+    /// Whether anything must reach the CPU before the return to the guest.
     #[inline]
     pub fn loadable_changed(&self) -> bool {
-        self.loadable_changed
+        self.pending != 0
     }
 
-    /// The registers to load if they changed since last taken: the return
-    /// path loads them only then, so a hypercall pays one flag test.
+    /// What must reach the CPU, if anything, taken: the return path loads
+    /// only then, so a hypercall pays one flag test.
     #[inline]
-    pub fn take_loadable_state(&mut self) -> Option<RegistersToLoad> {
-        if !self.loadable_changed {
-            return None;
+    pub fn take_loadable_state(&mut self) -> Option<PendingLoad> {
+        let pending = core::mem::take(&mut self.pending);
+        if pending & LOAD_ALL != 0 {
+            Some(PendingLoad::All(self.registers_to_load()))
+        } else if pending & SWAP_GS != 0 {
+            Some(PendingLoad::SwapGs)
+        } else {
+            None
         }
-        self.loadable_changed = false;
-        Some(self.registers_to_load())
     }
 
     /// The registers the CPU must hold for this vCPU in its current mode.
@@ -262,6 +282,11 @@ impl Vcpu {
                 state.gs_base_kernel
             } else {
                 state.gs_base_user
+            },
+            gs_base_other: if self.kernel_mode {
+                state.gs_base_user
+            } else {
+                state.gs_base_kernel
             },
             fpu_task_switched: state.fpu_task_switched,
             debug: self.debug.active().then(|| self.debug.values()),
@@ -307,7 +332,7 @@ impl Vcpu {
     /// Xen's checks; the CPU gets it on the way back to the guest.
     pub fn set_debug_register(&mut self, register: u64, value: u64) -> Result<(), Errno> {
         self.debug.set(register, value)?;
-        self.loadable_changed = true;
+        self.pending |= LOAD_ALL;
         Ok(())
     }
 
@@ -362,7 +387,7 @@ impl Vcpu {
 
     /// Puts the vCPU in kernel (`kernel`) or user mode and makes that mode's
     /// page-table base the one the CPU walks, as Xen's `toggle_guest_mode`
-    /// does on every crossing; the new mode's GS base is marked for loading.
+    /// does on every crossing; the GS bases are to trade places (`swapgs`).
     /// Fails, changing nothing, when that mode has no base (user mode
     /// before `MMUEXT_NEW_USER_BASEPTR`).
     pub fn switch_mode(&mut self, kernel: bool, guest: &mut impl GuestMemory) -> Result<(), NoBase> {
@@ -372,7 +397,7 @@ impl Vcpu {
         let base = if kernel { &self.kernel_base } else { &self.user_base };
         let base = base.as_ref().map(TypedRef::mfn).ok_or(NoBase)?;
         self.kernel_mode = kernel;
-        self.loadable_changed = true;
+        self.pending ^= SWAP_GS;
         guest.load_page_table_base(base);
         Ok(())
     }

@@ -44,7 +44,9 @@ mod tests {
         assert_eq!(s.call(nr::GET_DEBUGREG, [9, 0, 0, 0, 0]), value(Errno::ENODEV));
         assert_eq!(s.domain.vcpu.registers_to_load().debug, None, "nothing enabled yet");
         assert_eq!(s.call(nr::SET_DEBUGREG, [7, 1, 0, 0, 0]), Completion::Value(0));
-        let loaded = s.domain.vcpu.take_loadable_state().expect("marked for loading");
+        let Some(crate::domain::vcpu::PendingLoad::All(loaded)) = s.domain.vcpu.take_loadable_state() else {
+            panic!("marked for loading in full")
+        };
         assert_eq!(
             loaded.debug,
             Some([0x40_0000, 0, 0, 0, 0xffff_0ff0, 0x401]),

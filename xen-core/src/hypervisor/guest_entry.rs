@@ -6,6 +6,7 @@ use crate::arch::Machine;
 use crate::domain::bounce::{bounce_event, bounce_syscall};
 use crate::domain::domain_table::{DomainTable, Others};
 use crate::domain::pv_domain::PvDomain;
+use crate::domain::vcpu::PendingLoad;
 use crate::exception_vector::GENERAL_PROTECTION;
 use crate::hypercall::handle_hypercall;
 use crate::log_level::LogLevel;
@@ -213,8 +214,10 @@ fn deliver_events_now<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, 
         domain.crash("event upcall could not be delivered");
         return false;
     }
-    if let Some(state) = domain.vcpu.take_loadable_state() {
-        machine.load_registers(state);
+    match domain.vcpu.take_loadable_state() {
+        Some(PendingLoad::All(registers)) => machine.load_registers(registers),
+        Some(PendingLoad::SwapGs) => machine.swap_gs(),
+        None => {}
     }
     true
 }

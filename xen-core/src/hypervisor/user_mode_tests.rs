@@ -153,8 +153,11 @@ fn iret_to_user_mode_switches_to_the_user_base_and_its_gs() {
             0x11
         )
     );
-    let loaded = run.machine.loaded.last().expect("the mode switch loads registers");
-    assert_eq!(loaded.gs_base, USER_GS);
+    assert_eq!(
+        run.machine.gs_bases,
+        (USER_GS, KERNEL_GS),
+        "the user's GS, the kernel's in the shadow"
+    );
 }
 
 #[test]
@@ -174,7 +177,7 @@ fn a_user_syscall_reaches_the_kernels_callback_on_its_stack_and_tables() {
         .handle_syscall(&run.cpu, &mut run.frame, &mut run.machine);
     assert!(run.kernel_mode(), "the syscall ends user mode");
     assert_eq!(run.machine.platform.guest.bases.last(), Some(&kernel_l4));
-    assert_eq!(run.machine.loaded.last().unwrap().gs_base, KERNEL_GS);
+    assert_eq!(run.machine.gs_bases, (KERNEL_GS, USER_GS), "swapped back");
     let rsp = KERNEL_STACK - 7 * 8;
     assert_eq!(
         (run.frame.rip, run.frame.rsp, run.frame.cs, run.frame.ss),
@@ -270,7 +273,7 @@ fn a_preempted_user_program_comes_back_on_its_user_tables() {
     assert!(!run.kernel_mode());
     assert_eq!(run.machine.platform.guest.bases.last(), Some(&user_l4));
     assert_eq!(run.frame.rip, user.rip);
-    assert_eq!(run.machine.loaded.last().unwrap().gs_base, USER_GS);
+    assert_eq!(run.machine.gs_bases, (USER_GS, KERNEL_GS));
 }
 
 #[test]

@@ -114,9 +114,13 @@ impl Machine for KernelMachine {
 
     #[inline(never)]
     fn load_registers(&mut self, registers: RegistersToLoad) {
-        segment_base::load(registers.fs_base, registers.gs_base);
+        segment_base::load(registers.fs_base, registers.gs_base, registers.gs_base_other);
         fpu::set_task_switched(registers.fpu_task_switched);
         control_registers::load_debug_registers(registers.debug);
+    }
+
+    fn swap_gs(&mut self) {
+        segment_base::swap_gs();
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {
