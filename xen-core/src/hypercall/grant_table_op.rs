@@ -190,6 +190,8 @@ fn map_one<P: Platform>(context: &mut HypercallContext<'_, P>, op: &GnttabMapGra
     let granter_id = granter.id();
     let frame = granter.grants.pin(memory, op.gref, mapper, writable)?;
     let mapping = GrantMapping {
+        // `GNTMAP_guest_avail0` on: the guest's bits for the entry.
+        guest_avail: (op.flags >> 16) as u8 & 7,
         va: op.host_addr,
         frame,
         granter: granter_id,

@@ -412,3 +412,18 @@ fn a_granters_frame_mapped_past_its_death_goes_back_to_the_allocator_at_the_unma
     assert!(w.d.frames.frame(shared).unwrap().is_free());
     w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
+
+#[test]
+fn the_guests_own_bits_of_a_map_go_to_the_entrys_available_bits() {
+    let (mut w, _, shared) = granted();
+    // GNTMAP_host_map with 0b101 in the guest's bits (from bit 16).
+    let flags = GntmapFlags::from_bits_retain(HOST_MAP.bits() | 0b101 << 16);
+    let op = w.map(8, GRANTER, flags);
+    assert_eq!(op.status, GNTST_OKAY);
+    let entry = w.mapper_entry();
+    assert_eq!(entry_mfn(entry), shared);
+    assert_eq!((entry >> 9) & 7, 0b101, "available bits 9-11");
+    assert_eq!(w.unmap(op.handle, w.map_va), GNTST_OKAY, "the same entry is taken back");
+    assert_eq!(w.mapper_entry(), 0);
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
+}

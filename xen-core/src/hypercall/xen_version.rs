@@ -64,8 +64,10 @@ pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
 /// (grant maps do not carry the guest's available bits) and
 /// `memory_op_vnode_supported` (no `memory_op` yet).
 fn features(domain: &crate::domain::pv_domain::PvDomain) -> u32 {
-    let mut features =
-        1 << XENFEAT_MMU_PT_UPDATE_PRESERVE_AD | 1 << XENFEAT_HIGHMEM_ASSIST | 1 << XENFEAT_DIRECT_MAPPED;
+    let mut features = 1 << XENFEAT_MMU_PT_UPDATE_PRESERVE_AD
+        | 1 << XENFEAT_HIGHMEM_ASSIST
+        | 1 << XENFEAT_GNTTAB_MAP_AVAIL_BITS
+        | 1 << XENFEAT_DIRECT_MAPPED;
     if domain.vm_assist(xen_abi::mmu::VMASST_TYPE_PAE_EXTENDED_CR3) {
         features |= 1 << XENFEAT_PAE_PGDIR_ABOVE_4GB;
     }

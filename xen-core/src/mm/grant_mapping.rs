@@ -33,6 +33,9 @@ pub struct GrantMapping {
     pub granter: DomId,
     /// Whether the mapping allows writes.
     pub writable: bool,
+    /// The guest's own bits for the entry (`GNTMAP_guest_avail0` on, three
+    /// bits of the map flags), kept in the entry's available bits 9-11.
+    pub guest_avail: u8,
 }
 
 impl GrantMapping {
@@ -40,8 +43,9 @@ impl GrantMapping {
     /// kernel, no execution: Xen's `GRANT_PTE_FLAGS`).
     pub fn entry(&self) -> u64 {
         let rw = if self.writable { RW } else { 0 };
+        let avail = u64::from(self.guest_avail & 7) << 9;
         adjust_entry(
-            self.frame.address() | PRESENT | ACCESSED | DIRTY | NX | GNTTAB | rw,
+            self.frame.address() | PRESENT | ACCESSED | DIRTY | NX | GNTTAB | rw | avail,
             TableLevel::L1,
         )
     }

@@ -13,6 +13,7 @@ fn va(index: u64) -> u64 {
 
 fn mapping(index: u64, frame: Mfn, writable: bool) -> GrantMapping {
     GrantMapping {
+        guest_avail: 0,
         va: va(index),
         frame,
         granter: OTHER,
