@@ -37,6 +37,9 @@ const MSR_PAT: u32 = 0x277;
 const XEN_MSR_PAT: u64 = 0x0000_0501_0007_0406;
 /// `MSR_EFER`.
 const MSR_EFER: u32 = 0xc000_0080;
+/// `MSR_IA32_TSC`: reads the CPU's TSC, as Xen's `rdtsc` for a PV guest
+/// without TSC emulation; writes are #GP.
+const MSR_TSC: u32 = 0x10;
 /// `MSR_IA32_MISC_ENABLE`: writes are ignored for a PV guest, as on Xen.
 const MSR_MISC_ENABLE: u32 = 0x1a0;
 
@@ -113,8 +116,8 @@ fn write_msr(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut impl Ma
     Emulation::Done
 }
 
-/// `rdmsr` (kernel mode only): the FS and GS bases, the APIC base and PAT
-/// as Xen shows them to a PV guest; any other reads 0 while the guest has
+/// `rdmsr` (kernel mode only): the FS and GS bases, the APIC base, PAT,
+/// EFER and the TSC as Xen shows them to a PV guest; any other reads 0 while the guest has
 /// no #GP handler (Xen's "faking RDMSR" for early boot code) and is a #GP
 /// once it has one.
 fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut impl Machine) -> Emulation {
@@ -129,6 +132,7 @@ fn read_msr(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut impl Mac
         MSR_APIC_BASE => GUEST_APIC_BASE,
         MSR_PAT => XEN_MSR_PAT,
         MSR_EFER => guest_efer(machine),
+        MSR_TSC => machine.clock().0.tsc,
         // Xen's own range (the hypercall-page MSR and the rest) is never faked.
         msr if msr >> 16 != 0x4000 && domain.vcpu.trap(GENERAL_PROTECTION).address == 0 => 0,
         _ => return Emulation::GeneralProtection,
@@ -228,6 +232,9 @@ mod tests {
         run_as(0, code, iopl, frame)
     }
 
+    /// The fake CPU's TSC (its clock) while the instruction runs.
+    const FAKE_TSC: u64 = 0x1234_5678;
+
     /// A host whose CPU has no-execute.
     fn host(leaf: u32, _subleaf: u32) -> [u32; 4] {
         if leaf == 0x8000_0001 {
@@ -243,6 +250,7 @@ mod tests {
             ..FakeMachine::default()
         };
         let platform = &mut machine.platform;
+        platform.now = FAKE_TSC;
         platform.guest.map(CODE, true);
         platform.guest.write(CODE, code).unwrap();
         let mut domain = PvDomain::new(id, "test", Mfn(0x80), 16);
@@ -302,6 +310,7 @@ mod tests {
         assert_eq!(read(0x1b), (Emulation::Done, 0xfee0_0900), "APIC base, BSP, enabled");
         assert_eq!(read(0x277), (Emulation::Done, 0x0000_0501_0007_0406), "Xen's PAT");
         assert_eq!(read(0xc000_0080), (Emulation::Done, 0xd01), "EFER: SCE, LME, LMA, NXE");
+        assert_eq!(read(0x10), (Emulation::Done, FAKE_TSC), "the CPU's TSC");
         assert_eq!(read(0x123), (Emulation::Done, 0), "faked while no #GP handler");
         assert_eq!(read(0x4000_0000), (Emulation::GeneralProtection, 0), "Xen's own range");
     }
