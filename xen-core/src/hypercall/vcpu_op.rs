@@ -28,6 +28,15 @@ pub fn vcpu_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64; 5
     let timers = &mut context.domain.vcpu.timers;
     match u32::try_from(command) {
         Ok(VCPUOP_IS_UP) => return Ok(Completion::Value(1)),
+        // vCPU 0 is up for as long as the domain runs.
+        Ok(VCPUOP_UP) => return Ok(Completion::Value(0)),
+        // Taking down the last vCPU up powers the domain off, as Xen does.
+        Ok(VCPUOP_DOWN) => {
+            context.domain.flush_console(context.platform);
+            context.domain.shut_down(xen_abi::sched::SHUTDOWN_POWEROFF);
+            context.reschedule = true;
+            return Ok(Completion::Value(0));
+        }
         Ok(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA) => {
             let area: VcpuRegisterRunstateMemoryArea = read_from_guest(context.platform.guest(), argument)?;
             let update_flag = context.domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);

@@ -21,13 +21,13 @@ mod descriptor_tests;
 #[cfg(test)]
 mod page_table_write_tests;
 #[cfg(test)]
-mod runstate_tests;
-#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod user_mode_tests;
 #[cfg(test)]
 mod vcpu_info_tests;
+#[cfg(test)]
+mod vcpu_op_tests;
 
 pub use boot_domains::{BootDomainCause, BootDomainError, BootMachine};
 

@@ -1,5 +1,6 @@
-//! The runstate area over the real scheduling loop: written on
-//! registration and at every switch on and off the CPU.
+//! vCPU operations over the real scheduling loop: the runstate area,
+//! written on registration and at every switch on and off the CPU, and
+//! taking the vCPU down and up.
 
 use super::tests::{ARG, start};
 use crate::arch::GuestMemory;
@@ -43,4 +44,21 @@ fn the_runstate_area_follows_the_vcpu_on_and_off_the_cpu() {
     run.machine.platform.guest.read(ARG, &mut bytes).unwrap();
     let other = VcpuRunstateInfo::read_from_bytes(&bytes).unwrap();
     assert_eq!(other.state, RUNSTATE_RUNNING);
+}
+
+#[test]
+fn taking_down_the_last_vcpu_powers_the_domain_off_and_up_is_a_no_op() {
+    let mut run = super::tests::start_domains(&[1, 2]);
+    let first = run.current().unwrap();
+    run.hypercall(nr::VCPU_OP, [u64::from(VCPUOP_UP), 0, 0, 0, 0]).unwrap();
+    assert_eq!((run.frame.rax, run.current()), (0, Some(first)), "up: already");
+    run.hypercall(nr::VCPU_OP, [u64::from(VCPUOP_IS_UP), 0, 0, 0, 0])
+        .unwrap();
+    assert_eq!(run.frame.rax, 1);
+    run.hypercall(nr::VCPU_OP, [u64::from(VCPUOP_DOWN), 0, 0, 0, 0])
+        .unwrap();
+    assert_ne!(run.current(), Some(first), "the other domain runs");
+    assert!(run.hypervisor.domains().get(first).is_none(), "the first is gone");
+    let powered_off = run.machine.log.iter().any(|(_, line)| line.contains("powered off"));
+    assert!(powered_off, "{:?}", run.machine.log);
 }
