@@ -51,7 +51,7 @@ pub fn attack(tables: &mut Manager, boot: &BootTables, tally: &mut Tally) -> Res
     XenError::check(raw(xen_abi::hypercall::VM_ASSIST, enable))?;
     guest_sdk::traps::install(&[(14, page_fault)])?;
     let target = tables.allocate_frame()?;
-    let entry_va = table_va(tables, boot.l1)? + index(target.va, Level::L1) * 8;
+    let entry_va = tables.table_address(boot.l1)? + index(target.va, Level::L1) * 8;
     PAGE_FAULT.store(0, Ordering::Relaxed);
     guest_sdk::fault::store_u64(entry_va, (0xf_ffff_ff00 << 12) | PRESENT);
     let name = "a direct PTE write to a frame beyond memory";
@@ -79,9 +79,4 @@ fn set_ldt(linear: u64, entries: u64) -> Result<(), XenError> {
         arg1: linear,
         arg2: entries,
     }])
-}
-
-/// Where the boot mapping shows table `mfn` (the M2P names its pfn).
-fn table_va(tables: &Manager, mfn: u64) -> Result<u64, PageTableError> {
-    tables.table_address(mfn)
 }
