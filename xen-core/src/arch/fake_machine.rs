@@ -4,6 +4,7 @@
 
 use super::fake::{FakeGuestMemory, FakeM2p, FakeMemory, FakePlatform};
 use super::*;
+use crate::domain::data_selectors::{DataSelectors, SavedSegments};
 use crate::domain::vcpu::{FpuArea, RegistersToLoad};
 use crate::log_level::LogLevel;
 use crate::time::time_scale::TimeScale;
@@ -47,6 +48,11 @@ pub struct FakeMachine {
     pub loaded: Vec<RegistersToLoad>,
     /// The CPU's GS base and shadow GS base, as loads and swaps left them.
     pub gs_bases: (u64, u64),
+    /// The CPU's FS base, as loads left it.
+    pub fs_base: u64,
+    /// DS, ES, FS and GS as loads left them (a test stands in for the
+    /// guest's own loads by writing them).
+    pub selectors: DataSelectors,
     /// What freed frames went back to.
     pub freed: FreedFrames,
     /// The host's CPUID leaves (`None`: every leaf zero).
@@ -117,11 +123,24 @@ impl Machine for FakeMachine {
 
     fn load_registers(&mut self, registers: RegistersToLoad) {
         self.gs_bases = (registers.gs_base, registers.gs_base_other);
+        self.fs_base = registers.fs_base;
         self.loaded.push(registers);
     }
 
     fn swap_gs(&mut self) {
         self.gs_bases = (self.gs_bases.1, self.gs_bases.0);
+    }
+
+    fn save_segments(&mut self) -> SavedSegments {
+        SavedSegments {
+            selectors: self.selectors,
+            fs_base: self.fs_base,
+            gs_base: self.gs_bases.0,
+        }
+    }
+
+    fn load_selectors(&mut self, selectors: DataSelectors) {
+        self.selectors = selectors;
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {

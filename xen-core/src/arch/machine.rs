@@ -2,6 +2,7 @@
 //! idle CPU and the end of a run need beyond what hypercalls need.
 
 use super::{FrameSink, Platform};
+use crate::domain::data_selectors::{DataSelectors, SavedSegments};
 use crate::domain::vcpu::{FpuArea, RegistersToLoad};
 use crate::log_level::LogLevel;
 use crate::time::time_scale::TimeScale;
@@ -24,6 +25,14 @@ pub trait Machine: Platform {
     /// changed mode, and [`Machine::load_registers`] left the other mode's
     /// base in the shadow.
     fn swap_gs(&mut self);
+    /// Reads what the vCPU leaving the CPU left in DS, ES, FS and GS: the
+    /// selectors, the FS base and the (active) GS base.
+    fn save_segments(&mut self) -> SavedSegments;
+    /// Loads DS, ES, FS and GS for the vCPU coming onto the CPU, each one
+    /// checked loadable ([`crate::domain::pv_domain::PvDomain::
+    /// loadable_selectors`]); the bases follow with
+    /// [`Machine::load_registers`], as a selector load replaces them.
+    fn load_selectors(&mut self, selectors: DataSelectors);
     /// Arms the one-shot timer for system time `deadline`, or disarms it.
     fn arm_timer(&mut self, deadline: Option<u64>);
     /// Acknowledges the timer interrupt that ended a guest's run.

@@ -6,6 +6,7 @@
 //! `FLAT_KERNEL_CS` / `FLAT_KERNEL_SS` on that stack, and starts by popping
 //! RCX and R11.
 
+use super::data_selectors::DataSelectors;
 use super::pv_domain::PvDomain;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::exception_vector::INVALID_OPCODE;
@@ -35,6 +36,9 @@ pub enum BounceError {
     NoHandler(u8),
     /// The bounce frame could not be written at this guest stack address.
     BadStack(u64),
+    /// Selectors could not be loaded and the guest registered no failsafe
+    /// callback to hear of it.
+    NoFailsafe,
 }
 
 impl fmt::Display for BounceError {
@@ -42,6 +46,7 @@ impl fmt::Display for BounceError {
         match self {
             BounceError::NoHandler(vector) => write!(f, "no trap handler for vector {vector}"),
             BounceError::BadStack(rsp) => write!(f, "cannot write a bounce frame at rsp {rsp:#x}"),
+            BounceError::NoFailsafe => write!(f, "segment selectors unloadable and no failsafe callback"),
         }
     }
 }
@@ -67,6 +72,7 @@ pub fn bounce_exception(
             code
         }
     });
+    let code = code.as_slice();
     bounce_to(domain, frame, platform, handler.address, handler.mask_events, code)?;
     if let Some(address) = cr2 {
         domain.vcpu.cr2 = address;
@@ -90,7 +96,7 @@ pub fn bounce_event(
     if callback == 0 {
         return Ok(());
     }
-    bounce_to(domain, frame, platform, callback, true, None)
+    bounce_to(domain, frame, platform, callback, true, &[])
 }
 
 /// Delivers a `syscall` made in guest user mode to the guest kernel (Xen's
@@ -115,14 +121,34 @@ pub fn bounce_syscall(
         frame.rip = frame.rip.wrapping_sub(2);
         return bounce_exception(domain, frame, platform, INVALID_OPCODE, None, None);
     }
-    bounce_to(domain, frame, platform, address, masks_events, None)?;
+    bounce_to(domain, frame, platform, address, masks_events, &[])?;
     // The kernel's syscall entry, like the CPU's, starts with DF clear.
     frame.rflags &= !DF;
     Ok(())
 }
 
+/// Tells the guest kernel that segment selectors it had could not be
+/// loaded again when its vCPU came back on the CPU (those registers are
+/// null now): a bounce to the failsafe callback whose frame holds DS, ES,
+/// FS and GS as they were, between R11 and RIP, as Xen's `load_segments`
+/// writes it. The guest reloads them, or gives up on the task.
+pub fn bounce_failsafe(
+    domain: &mut PvDomain,
+    frame: &mut TrapFrame,
+    platform: &mut impl Platform,
+    selectors: DataSelectors,
+) -> Result<(), BounceError> {
+    let callback = domain.vcpu.callbacks().failsafe;
+    if callback.address == 0 {
+        return Err(BounceError::NoFailsafe);
+    }
+    let saved = selectors.to_array().map(u64::from);
+    bounce_to(domain, frame, platform, callback.address, callback.masks_events, &saved)
+}
+
 /// Writes the bounce frame for the interrupted state in `frame` on the
-/// guest's kernel stack and points `frame` at `handler`.
+/// guest's kernel stack and points `frame` at `handler`; `between` (an
+/// error code, the failsafe's selectors) goes between R11 and RIP.
 ///
 /// From kernel mode the frame goes below the interrupted RSP. From user mode
 /// the vCPU first switches to kernel mode (its kernel page tables, as Xen's
@@ -135,14 +161,14 @@ fn bounce_to(
     platform: &mut impl Platform,
     handler: u64,
     mask_events: bool,
-    error_code: Option<u64>,
+    between: &[u64],
 ) -> Result<(), BounceError> {
     let masked = domain.events_masked(platform.memory());
     let from_user = !domain.vcpu.kernel_mode();
     // A kernel-mode origin shows as RPL 0 in the saved CS; user mode keeps 3.
     let saved_cs = if from_user { frame.cs } else { frame.cs & !3 };
     let saved_rflags = (frame.rflags & !(IF | IOPL)) | if masked { 0 } else { IF };
-    let mut words = [0u64; 8];
+    let mut words = [0u64; 11];
     let mut count = 0;
     let mut push = |value: u64| {
         words[count] = value;
@@ -150,8 +176,8 @@ fn bounce_to(
     };
     push(frame.rcx);
     push(frame.r11);
-    if let Some(code) = error_code {
-        push(code);
+    for &word in between {
+        push(word);
     }
     push(frame.rip);
     push(saved_cs | (u64::from(masked) << 32));

@@ -8,6 +8,8 @@
 pub mod boot_layout;
 pub mod bounce;
 pub mod builder;
+pub mod data_segments;
+pub mod data_selectors;
 pub mod debug_registers;
 pub mod domain_death;
 pub mod domain_table;

@@ -81,7 +81,12 @@ impl PvDomain {
         if selector > 0xffff || selector & 3 != 3 || selector & 4 != 0 {
             return None;
         }
-        let index = (selector >> 3) as usize;
+        self.gdt_descriptor(memory, (selector >> 3) as usize)
+    }
+
+    /// Entry `index` of the guest's own GDT, as the CPU will read it; `None`
+    /// past its end or in Xen's reserved entries.
+    pub(super) fn gdt_descriptor(&self, memory: &impl PhysicalMemory, index: usize) -> Option<u64> {
         if index >= FIRST_RESERVED_GDT_ENTRY || index >= self.vcpu.gdt_entries() {
             return None;
         }

@@ -5,13 +5,14 @@
 //! reads its steal time from it.
 //!
 //! States change where the scheduler switches: running when the vCPU goes
-//! on the CPU, runnable or blocked when it comes off. A blocked vCPU woken
-//! by an event counts as blocked until it runs (Xen counts that wait as
-//! runnable).
+//! on the CPU, runnable or blocked when it comes off, and runnable again
+//! when the scheduling pass that a wake asks for finds a blocked vCPU
+//! awake (Xen counts that wait as runnable, which Linux reports as steal
+//! time). The guest's copy changes only at switches, as on Xen.
 
 use crate::arch::GuestMemory;
 use crate::guest_copy::copy_to_guest;
-use xen_abi::vcpu::{RUNSTATE_RUNNABLE, VcpuRunstateInfo, XEN_RUNSTATE_UPDATE};
+use xen_abi::vcpu::{RUNSTATE_BLOCKED, RUNSTATE_RUNNABLE, VcpuRunstateInfo, XEN_RUNSTATE_UPDATE};
 use zerocopy::IntoBytes;
 
 /// Byte offset of `state_entry_time` in the guest's area.
@@ -45,6 +46,14 @@ impl Runstate {
         self.info.time[left] += now.saturating_sub(self.info.state_entry_time);
         self.info.state = state;
         self.info.state_entry_time = now;
+    }
+
+    /// The vCPU is runnable at `now`: a blocked one was woken, and waits
+    /// for the CPU from then on.
+    pub fn woke(&mut self, now: u64) {
+        if self.info.state == RUNSTATE_BLOCKED {
+            self.enter(RUNSTATE_RUNNABLE, now);
+        }
     }
 
     /// The record as of `now` (`VCPUOP_get_runstate_info`): the current
@@ -91,7 +100,7 @@ impl Runstate {
 mod tests {
     use super::*;
     use crate::arch::fake::FakeGuestMemory;
-    use xen_abi::vcpu::{RUNSTATE_BLOCKED, RUNSTATE_RUNNING};
+    use xen_abi::vcpu::RUNSTATE_RUNNING;
     use zerocopy::FromBytes;
 
     const AREA: u64 = 0x20_0000;
@@ -112,6 +121,23 @@ mod tests {
         assert_eq!(info.state, RUNSTATE_RUNNING);
         assert_eq!(info.state_entry_time, 1000);
         assert_eq!(info.time, [160, 100, 750, 0], "running, runnable, blocked, offline");
+    }
+
+    #[test]
+    fn a_woken_vcpu_waits_as_runnable_and_a_running_one_stays_running() {
+        let mut runstate = Runstate::default();
+        runstate.enter(RUNSTATE_RUNNING, 0);
+        runstate.woke(50);
+        assert_eq!(runstate.at(50).state, RUNSTATE_RUNNING, "only a blocked vCPU wakes");
+        runstate.enter(RUNSTATE_BLOCKED, 100);
+        runstate.woke(400);
+        runstate.woke(500);
+        runstate.enter(RUNSTATE_RUNNING, 1000);
+        assert_eq!(
+            runstate.at(1000).time,
+            [100, 600, 300, 0],
+            "running, runnable, blocked, offline"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A virtual CPU of a PV domain: what the guest registered and which mode it
 //! is in.
 
+use super::data_selectors::{DataSelectors, SavedSegments};
 use super::debug_registers::DebugRegisters;
 use super::guest_gdt::GuestGdt;
 use super::runstate::Runstate;
@@ -137,6 +138,9 @@ pub struct Vcpu {
     /// GS bases and the virtual CR0.TS. Private, so every change goes through
     /// a setter that marks it for loading (see [`Vcpu::take_loadable_state`]).
     loadable: LoadableState,
+    /// DS, ES, FS and GS while another vCPU runs (see
+    /// [`super::data_segments`]).
+    pub selectors: DataSelectors,
     /// What must reach the CPU before the return to the guest: `LOAD_ALL`
     /// once `loadable` or the debug registers changed, `SWAP_GS` for each
     /// change of mode since (two cancel out).
@@ -207,6 +211,7 @@ impl Default for Vcpu {
             kernel_mode: true,
             kernel_stack: (0, 0),
             loadable: LoadableState::default(),
+            selectors: DataSelectors::default(),
             pending: 0,
             debug: DebugRegisters::default(),
             cr2: 0,
@@ -251,6 +256,20 @@ impl Vcpu {
     pub fn update_loadable(&mut self, change: impl FnOnce(&mut LoadableState)) {
         change(&mut self.loadable);
         self.pending |= LOAD_ALL;
+    }
+
+    /// Keeps what the CPU held in the segment registers as the vCPU left
+    /// it: the guest may have replaced the FS base and its mode's GS base
+    /// by loading selectors. Nothing is marked for loading: the switch back
+    /// loads them all.
+    pub fn keep_saved_segments(&mut self, saved: SavedSegments) {
+        self.selectors = saved.selectors;
+        self.loadable.fs_base = saved.fs_base;
+        if self.kernel_mode {
+            self.loadable.gs_base_kernel = saved.gs_base;
+        } else {
+            self.loadable.gs_base_user = saved.gs_base;
+        }
     }
 
     /// Whether anything must reach the CPU before the return to the guest.

@@ -16,14 +16,14 @@ const DPL3: u64 = 3 << 45;
 const TSS: u64 = 0x0000_8900_0000_0067;
 
 impl Run {
-    fn set_gdt(&mut self, frames: &[Mfn], entries: u64) -> i64 {
+    pub(super) fn set_gdt(&mut self, frames: &[Mfn], entries: u64) -> i64 {
         let list: std::vec::Vec<u8> = frames.iter().flat_map(|frame| frame.0.to_le_bytes()).collect();
         self.machine.platform.guest.write(ARG, &list).unwrap();
         self.hypercall(nr::SET_GDT, [ARG, entries, 0, 0, 0]).unwrap();
         self.frame.rax as i64
     }
 
-    fn update_descriptor(&mut self, address: u64, descriptor: u64) -> i64 {
+    pub(super) fn update_descriptor(&mut self, address: u64, descriptor: u64) -> i64 {
         self.hypercall(nr::UPDATE_DESCRIPTOR, [address, descriptor, 0, 0, 0])
             .unwrap();
         self.frame.rax as i64
@@ -169,7 +169,7 @@ impl Run {
             .unwrap();
     }
 
-    fn set_ldt(&mut self, linear: u64, entries: u64) -> i64 {
+    pub(super) fn set_ldt(&mut self, linear: u64, entries: u64) -> i64 {
         let op = xen_abi::mmu::MmuextOp {
             cmd: xen_abi::mmu::MMUEXT_SET_LDT,
             _pad0: 0,

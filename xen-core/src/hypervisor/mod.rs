@@ -21,6 +21,8 @@ mod descriptor_tests;
 #[cfg(test)]
 mod page_table_write_tests;
 #[cfg(test)]
+mod segment_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod user_mode_tests;

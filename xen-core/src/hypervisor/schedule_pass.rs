@@ -4,7 +4,11 @@
 use super::{Hypervisor, RunEnd};
 use crate::arch::{GuestMemory, Machine};
 use crate::debug_exit::DebugExit;
+use crate::domain::bounce::bounce_failsafe;
+use crate::domain::pv_domain::PvDomain;
+use crate::domain::vcpu::PendingLoad;
 use crate::event::console_virq::{next_console_poll, signal_console_input};
+use crate::log_level::LogLevel;
 use crate::mm::budget::Budget;
 use crate::mm::ldt_view::LdtView;
 use crate::sched::Cpu;
@@ -76,6 +80,15 @@ impl Hypervisor {
             && let Some(domain) = self.domains.get_mut(id)
         {
             domain.vcpu.context = *frame;
+            // What the CPU holds is the vCPU's own only once a change made
+            // on its way back (a mode switch, new bases) is in.
+            match domain.vcpu.take_loadable_state() {
+                Some(PendingLoad::All(registers)) => machine.load_registers(registers),
+                Some(PendingLoad::SwapGs) => machine.swap_gs(),
+                None => {}
+            }
+            let saved = machine.save_segments();
+            domain.vcpu.keep_saved_segments(saved);
             machine.save_fpu(&mut domain.vcpu.fpu);
             let state = if domain.vcpu.run_state().is_runnable() {
                 RUNSTATE_RUNNABLE
@@ -108,14 +121,35 @@ impl Hypervisor {
         machine.guest().load_page_table_base(base);
         machine.guest().load_gdt(&domain.vcpu.gdt_frames());
         machine.guest().load_ldt(&domain.vcpu.ldt.view());
+        let frames = self.frames.as_mut().expect("scheduling runs over the frame table");
+        let (selectors, all_loaded) = domain.loadable_selectors(frames, machine);
+        machine.load_selectors(selectors);
+        if !all_loaded {
+            fail_safe(domain, frame, machine);
+        }
         domain.vcpu.runstate.enter(RUNSTATE_RUNNING, now);
         let update_flag = domain.vm_assist(VMASST_TYPE_RUNSTATE_UPDATE_FLAG);
         domain.vcpu.runstate.publish(machine.guest(), update_flag);
         machine.restore_fpu(&domain.vcpu.fpu);
+        // Every register, the bases after the selectors that replaced them.
         let _ = domain.vcpu.take_loadable_state();
         machine.load_registers(domain.vcpu.registers_to_load());
         let (reading, scale) = machine.clock();
         publish_vcpu_time(machine.memory(), domain.vcpu_info_address(), reading, scale);
         cpu.current = Some(id);
+    }
+}
+
+/// Delivers the failsafe callback to a vCPU whose saved selectors could not
+/// all be loaded again; a domain that cannot take it is crashed (Xen lets it
+/// run at address 0 without a callback, and crashes it on a bad stack).
+fn fail_safe<M: Machine>(domain: &mut PvDomain, frame: &mut TrapFrame, machine: &mut M) {
+    let saved = domain.vcpu.selectors;
+    if let Err(error) = bounce_failsafe(domain, frame, machine, saved) {
+        machine.log(
+            LogLevel::Error,
+            format_args!("d{} ({}): {}", domain.id(), domain.name(), error),
+        );
+        domain.crash("failsafe callback could not be delivered");
     }
 }

@@ -53,6 +53,11 @@ impl Cpu {
             let mut entities: Vec<_, { crate::domain::domain_table::MAX_DOMAINS }> = Vec::new();
             for domain in domains.iter_mut() {
                 let runnable = domain.is_running() && domain.vcpu.run_state().is_runnable();
+                if runnable {
+                    // Woken since the last pass (a wake asks for one at
+                    // once): it waits as runnable from now, as on Xen.
+                    domain.vcpu.runstate.woke(now);
+                }
                 // The table has no more domains than the vector has room.
                 let _ = entities.push((&mut domain.vcpu.sched, runnable));
             }

@@ -6,11 +6,12 @@ use super::free_frames::FreeFrames;
 use super::guest_memory::CurrentGuestMemory;
 use super::physical_memory::{DIRECT_MAP, DirectMap};
 use super::serial::Serial;
-use super::{clock, control_registers, fpu, lapic, port_io, segment_base};
+use super::{clock, control_registers, fpu, lapic, port_io, segment_base, segment_selectors};
 use crate::arch::m2p::M2pWriter;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 use xen_core::arch::{Machine, Platform};
+use xen_core::domain::data_selectors::{DataSelectors, SavedSegments};
 use xen_core::domain::vcpu::{FpuArea, RegistersToLoad};
 use xen_core::log_level::LogLevel;
 use xen_core::time::time_scale::TimeScale;
@@ -121,6 +122,14 @@ impl Machine for KernelMachine {
 
     fn swap_gs(&mut self) {
         segment_base::swap_gs();
+    }
+
+    fn save_segments(&mut self) -> SavedSegments {
+        segment_selectors::save()
+    }
+
+    fn load_selectors(&mut self, selectors: DataSelectors) {
+        segment_selectors::load(selectors);
     }
 
     fn arm_timer(&mut self, deadline: Option<u64>) {

@@ -34,6 +34,7 @@ pub mod port_io;
 pub mod qemu_exit;
 pub mod rtc;
 pub mod segment_base;
+pub mod segment_selectors;
 pub mod serial;
 pub mod stacks;
 pub mod syscall;
