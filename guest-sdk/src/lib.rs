@@ -31,6 +31,7 @@ pub mod console;
 pub mod control_registers;
 pub mod cpuid;
 pub mod debug_exit;
+pub mod descriptor_table;
 pub mod event_channel;
 pub mod fault;
 pub mod grant_table;

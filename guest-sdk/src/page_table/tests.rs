@@ -22,7 +22,7 @@ pub(crate) struct FakeXen {
     words: BTreeMap<u64, u64>,
     updates: Vec<Vec<MmuUpdate>>,
     pub(crate) ops: Vec<MmuextOp>,
-    remaps: Vec<(u64, u64, u64)>,
+    pub(crate) remaps: Vec<(u64, u64, u64)>,
     /// The L4 the last NEW_BASEPTR loaded.
     root: Option<u64>,
 }

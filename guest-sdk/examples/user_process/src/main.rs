@@ -198,19 +198,16 @@ fn run_program(info: &'static StartInfo) -> Result<u64, guest_sdk::page_table::P
 /// kernel's own, at Linux's selectors (`__USER_CS` 0x33, `__USER_DS`
 /// 0x2b): the hypervisor checks them before returning there.
 fn again_on_own_selectors() -> Result<u64, guest_sdk::page_table::PageTableError> {
-    use guest_sdk::page_table::{ACCESSED, PRESENT};
+    use guest_sdk::descriptor_table::{CODE_64, DescriptorTable, FLAT_DATA, TableKind};
     let mut kernel = KERNEL.lock();
     let Some((tables, _)) = kernel.as_mut() else {
         guest_sdk::sched::crash()
     };
-    let gdt = tables.allocate_frame()?;
-    tables.write_mapped(gdt.va + 5 * 8, 0x00cf_f300_0000_ffff)?;
-    tables.write_mapped(gdt.va + 6 * 8, 0x00af_fb00_0000_ffff)?;
-    tables.remap(gdt.va, gdt.mfn, PRESENT | ACCESSED)?;
-    guest_sdk::hypercall::set_gdt(&[gdt.mfn], 7)?;
+    let gdt = DescriptorTable::load(tables, TableKind::Gdt, &[0, 0, 0, 0, 0, FLAT_DATA, CODE_64])?;
     drop(kernel);
-    println!("again, on the kernel's own GDT selectors 0x33 and 0x2b");
-    Ok(user::run_on(CODE, STACK + PAGE_SIZE, 0x33, 0x2b))
+    let (code, data) = (gdt.selector(6), gdt.selector(5));
+    println!("again, on the kernel's own GDT selectors {code:#x} and {data:#x}");
+    Ok(user::run_on(CODE, STACK + PAGE_SIZE, code, data))
 }
 
 guest_sdk::entry!(main);
