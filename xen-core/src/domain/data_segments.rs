@@ -44,6 +44,10 @@ impl PvDomain {
         platform: &mut impl Platform,
     ) -> (DataSelectors, bool) {
         let saved = self.vcpu.selectors;
+        if saved == DataSelectors::default() {
+            // The common case (64-bit code needs no data selectors).
+            return (saved, true);
+        }
         let loadable = saved.to_array().map(|selector| {
             if self.loads(frames, platform, selector) {
                 selector
