@@ -38,6 +38,43 @@ pub const XENMEM_MAXIMUM_GPFN: u32 = 14;
 /// Remove a page from the physical map.
 pub const XENMEM_REMOVE_FROM_PHYSMAP: u32 = 15;
 
+/// Set the pod target (HVM only).
+pub const XENMEM_SET_POD_TARGET: u32 = 16;
+/// Read the pod target (HVM only).
+pub const XENMEM_GET_POD_TARGET: u32 = 17;
+/// Pages freed by memory sharing (a global counter).
+pub const XENMEM_GET_SHARING_FREED_PAGES: u32 = 18;
+/// Pages shared by memory sharing (a global counter).
+pub const XENMEM_GET_SHARING_SHARED_PAGES: u32 = 19;
+/// Memory access controls (HVM only).
+pub const XENMEM_ACCESS_OP: u32 = 21;
+/// `add_to_physmap` for a batch (translated guests only).
+pub const XENMEM_ADD_TO_PHYSMAP_BATCH: u32 = 23;
+/// Claim pages for a domain being built (toolstack).
+pub const XENMEM_CLAIM_PAGES: u32 = 24;
+/// The 32-bit M2P's frames.
+pub const XENMEM_MACHPHYS_COMPAT_MFN_LIST: u32 = 25;
+/// A domain's virtual NUMA topology.
+pub const XENMEM_GET_VNUMAINFO: u32 = 26;
+
+/// The sub-op is the low bits of `memory_op`'s command...
+pub const MEMOP_CMD_MASK: u64 = (1 << MEMOP_EXTENT_SHIFT) - 1;
+/// ...and the extent to resume at (continuations) the bits from here up.
+pub const MEMOP_EXTENT_SHIFT: u32 = 6;
+
+/// `mem_flags`: the address width limit, bits 0-7 (0: none).
+pub const fn xenmemf_address_bits(mem_flags: u32) -> u32 {
+    mem_flags & 0xff
+}
+/// `mem_flags`: a NUMA node request (node + 1 in bits 8-15).
+pub const XENMEMF_NODE_MASK: u32 = 0xff << 8;
+/// `mem_flags`: populate on demand (HVM).
+pub const XENMEMF_POPULATE_ON_DEMAND: u32 = 1 << 16;
+/// `mem_flags`: the node request must be met exactly.
+pub const XENMEMF_EXACT_NODE_REQUEST: u32 = 1 << 17;
+/// `mem_flags`: the node is a virtual node.
+pub const XENMEMF_VNODE: u32 = 1 << 18;
+
 /// `struct xen_memory_reservation` (32 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -80,7 +117,59 @@ pub struct XenMachphysMapping {
     pub max_mfn: u64,
 }
 
+/// `struct xen_memory_exchange` (72 bytes): `in`'s extents for `out`'s.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct XenMemoryExchange {
+    /// The extents given up (machine frame numbers for a PV guest).
+    pub input: XenMemoryReservation,
+    /// The extents wanted (in: pseudo-physical numbers; out: machine ones).
+    pub output: XenMemoryReservation,
+    /// Input extents exchanged so far; the caller sets 0.
+    pub nr_exchanged: u64,
+}
+
+/// `struct xen_machphys_mfn_list` (24 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct XenMachphysMfnList {
+    /// Entries the array holds.
+    pub max_extents: u32,
+    /// Implicit C padding; zero.
+    pub _pad0: u32,
+    /// Guest pointer to an array of frame numbers.
+    pub extent_start: u64,
+    /// Out: entries written.
+    pub nr_extents: u32,
+    /// Implicit C padding at the end; zero.
+    pub _pad1: u32,
+}
+
+/// One E820 map entry (`struct e820entry`, packed: 20 bytes).
+#[repr(C, packed)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct E820Entry {
+    /// First byte.
+    pub addr: u64,
+    /// Bytes.
+    pub size: u64,
+    /// `E820_RAM` and the rest.
+    pub kind: u32,
+}
+
+/// Usable RAM.
+pub const E820_RAM: u32 = 1;
+/// Reserved.
+pub const E820_RESERVED: u32 = 2;
+/// Most entries a map set with `XENMEM_set_memory_map` may have (`E820MAX`).
+pub const E820MAX: u32 = 1024;
+
 const _: () = {
+    assert!(size_of::<XenMemoryExchange>() == 72);
+    assert!(offset_of!(XenMemoryExchange, nr_exchanged) == 64);
+    assert!(size_of::<XenMachphysMfnList>() == 24);
+    assert!(offset_of!(XenMachphysMfnList, nr_extents) == 16);
+    assert!(size_of::<E820Entry>() == 20);
     assert!(size_of::<XenMemoryReservation>() == 32);
     assert!(offset_of!(XenMemoryReservation, nr_extents) == 8);
     assert!(offset_of!(XenMemoryReservation, extent_order) == 16);

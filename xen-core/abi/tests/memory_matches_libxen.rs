@@ -25,6 +25,26 @@ fn memory_layouts_and_numbers_match_the_xen_header() {
         "v_end" => v_end,
         "max_mfn" => max_mfn,
     });
+    layout!(p, "struct xen_memory_exchange", XenMemoryExchange {
+        "in" => input,
+        "out" => output,
+        "nr_exchanged" => nr_exchanged,
+    });
+    layout!(p, "struct xen_machphys_mfn_list", XenMachphysMfnList {
+        "max_extents" => max_extents,
+        "extent_start" => extent_start,
+        "nr_extents" => nr_extents,
+    });
+    constants!(p,
+        XENMEM_set_pod_target => XENMEM_SET_POD_TARGET,
+        XENMEM_get_pod_target => XENMEM_GET_POD_TARGET,
+        XENMEM_add_to_physmap_batch => XENMEM_ADD_TO_PHYSMAP_BATCH,
+        XENMEM_machphys_compat_mfn_list => XENMEM_MACHPHYS_COMPAT_MFN_LIST,
+        XENMEM_get_vnumainfo => XENMEM_GET_VNUMAINFO,
+        XENMEMF_populate_on_demand => XENMEMF_POPULATE_ON_DEMAND,
+        XENMEMF_exact_node_request => XENMEMF_EXACT_NODE_REQUEST,
+        XENMEMF_vnode => XENMEMF_VNODE,
+    );
     constants!(p,
         XENMEM_increase_reservation => XENMEM_INCREASE_RESERVATION,
         XENMEM_decrease_reservation => XENMEM_DECREASE_RESERVATION,

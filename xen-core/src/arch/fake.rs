@@ -217,7 +217,14 @@ pub struct FakePlatform {
     pub m2p: FakeM2p,
     /// System time (ns).
     pub now: u64,
+    /// Free frames for guests' reservations (empty until a test adds some).
+    pub frames: FakeFrameAllocator,
+    /// The machine's memory map.
+    pub machine_map: std::vec::Vec<xen_abi::memory::E820Entry>,
 }
+
+/// The fake machine's allocator: 32768 frames.
+pub type FakeFrameAllocator = crate::mm::frame_allocator::FrameAllocator<512>;
 
 impl Platform for FakePlatform {
     type Guest = FakeGuestMemory;
@@ -257,6 +264,18 @@ impl Platform for FakePlatform {
 
     fn port_read(&mut self, port: u16, _size: u8) -> u32 {
         u32::from(port) ^ 0x5a5a
+    }
+
+    fn allocate_extent(&mut self, order: u32, limit: Mfn) -> Option<Mfn> {
+        self.frames.allocate_extent(order, limit)
+    }
+
+    fn free_frame(&mut self, mfn: Mfn) -> bool {
+        self.frames.free(mfn).is_ok()
+    }
+
+    fn machine_map_entry(&mut self, index: usize) -> Option<xen_abi::memory::E820Entry> {
+        self.machine_map.get(index).copied()
     }
 }
 

@@ -108,6 +108,18 @@ impl Platform for FakeMachine {
     fn port_read(&mut self, port: u16, size: u8) -> u32 {
         self.platform.port_read(port, size)
     }
+
+    fn allocate_extent(&mut self, order: u32, limit: Mfn) -> Option<Mfn> {
+        self.platform.allocate_extent(order, limit)
+    }
+
+    fn free_frame(&mut self, mfn: Mfn) -> bool {
+        self.platform.free_frame(mfn)
+    }
+
+    fn machine_map_entry(&mut self, index: usize) -> Option<xen_abi::memory::E820Entry> {
+        self.platform.machine_map_entry(index)
+    }
 }
 
 impl Machine for FakeMachine {

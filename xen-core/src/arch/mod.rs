@@ -161,6 +161,16 @@ pub trait Platform {
     fn port_write(&mut self, port: u16, size: u8, value: u32);
     /// Reads from an I/O port (emulated `in`).
     fn port_read(&mut self, port: u16, size: u8) -> u32;
+    /// Takes `2^order` free frames, machine-contiguous and aligned, all
+    /// below frame `limit`, for a guest's reservation (`memory_op`); the
+    /// first, or `None` when there is no such run.
+    fn allocate_extent(&mut self, order: u32, limit: Mfn) -> Option<Mfn>;
+    /// Gives back a frame nothing refers to any more (its domain gave it
+    /// up); false if it was not the allocator's.
+    fn free_frame(&mut self, mfn: Mfn) -> bool;
+    /// Entry `index` of the machine's memory map as the firmware gave it
+    /// (`XENMEM_machine_memory_map`), `None` past the last.
+    fn machine_map_entry(&mut self, index: usize) -> Option<xen_abi::memory::E820Entry>;
 }
 
 /// The machine-to-physical table: for every machine frame, the guest

@@ -86,6 +86,17 @@ impl MemoryMap {
         self.regions.iter().copied()
     }
 
+    /// The map as E820 entries (`XENMEM_machine_memory_map`): each region
+    /// with its firmware type, the hypervisor's own memory still RAM, as
+    /// Xen reports it.
+    pub fn e820_entries(&self) -> impl Iterator<Item = xen_abi::memory::E820Entry> + '_ {
+        self.regions.iter().map(|region| xen_abi::memory::E820Entry {
+            addr: region.range.start,
+            size: region.range.len(),
+            kind: region.kind.to_xen(),
+        })
+    }
+
     /// The reservations in the order they were made.
     pub fn reservations(&self) -> impl Iterator<Item = Reservation> + '_ {
         self.reservations.iter().copied()

@@ -22,6 +22,7 @@ pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;
 pub mod register_moves;
+pub mod reservation;
 pub mod resume_check;
 pub mod runstate;
 pub mod vcpu;

@@ -1,6 +1,7 @@
 //! A PV domain: identity, lifecycle, its vCPU, its console line.
 
 use super::privilege::Privilege;
+use super::reservation::Reservation;
 use super::vcpu::Vcpu;
 use crate::arch::{PhysicalMemory, Platform};
 use crate::event::PortTable;
@@ -50,8 +51,10 @@ pub struct PvDomain {
     /// hypervisor writes, from ever becoming one of the guest's page tables
     /// (Xen's `share_xen_page_with_guest`); set by the builder.
     shared_info_ref: Option<TypedRef>,
-    /// Pages of memory it owns.
+    /// Pages of memory it was built with.
     nr_pages: u64,
+    /// How much memory it may hold, and the memory map it is shown.
+    pub reservation: Reservation,
     /// Why the hypervisor crashed it, once it has.
     crash_reason: Option<&'static str>,
     /// Console output not yet ended by a newline (non-privileged domains).
@@ -91,6 +94,11 @@ impl PvDomain {
             shared_info,
             shared_info_ref: None,
             nr_pages,
+            reservation: if id == 0 {
+                Reservation::dom0()
+            } else {
+                Reservation::domu(nr_pages)
+            },
             crash_reason: None,
             console_line: Vec::new(),
             events: PortTable::default(),

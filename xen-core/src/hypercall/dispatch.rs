@@ -8,6 +8,7 @@ use super::fpu_taskswitch::fpu_taskswitch;
 use super::grant_table_op::grant_table_op;
 use super::hypercall_context::HypercallContext;
 use super::iret::iret;
+use super::memory_op::memory_op;
 use super::mmu_update::mmu_update;
 use super::mmuext_op::mmuext_op;
 use super::multicall::multicall;
@@ -80,6 +81,7 @@ pub(super) fn dispatch_with<P: Platform>(
         Ok(number::MMUEXT_OP) => call!(mmuext_op),
         Ok(number::PHYSDEV_OP) => call!(physdev_op),
         Ok(number::GRANT_TABLE_OP) => call!(grant_table_op),
+        Ok(number::MEMORY_OP) => call!(memory_op),
         _ => Err(Errno::ENOSYS),
     };
     result.unwrap_or_else(|errno| Completion::Value(errno.as_return()))

@@ -17,6 +17,7 @@ mod hypercall_context;
 pub mod hypercall_page;
 mod implicit_grant_unmaps;
 mod iret;
+mod memory_op;
 mod mmu_update;
 mod mmuext_op;
 mod multicall;

@@ -435,8 +435,8 @@ fn xen_version_reports_the_interface_and_features() {
     s.put(DATA, &[0u8; 8]);
     assert_eq!(s.call(nr::XEN_VERSION, [6, DATA, 0, 0, 0]), Completion::Value(0));
     // mmu_pt_update_preserve_ad, highmem_assist, gnttab_map_avail_bits,
-    // direct_mapped; dom0.
-    let domu_features: u32 = 1 << 5 | 1 << 6 | 1 << 7 | 1 << 17;
+    // memory_op_vnode_supported, direct_mapped (0x220e0, Xen 4.17's); dom0.
+    let domu_features: u32 = 1 << 5 | 1 << 6 | 1 << 7 | 1 << 13 | 1 << 17;
     assert_eq!(
         s.get(DATA + 4, 4),
         (domu_features | 1 << 11).to_le_bytes(),

@@ -59,14 +59,16 @@ pub fn xen_version<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u6
 /// (`MMU_PT_UPDATE_PRESERVE_AD`), `highmem_assist` (`MMUEXT_CLEAR_PAGE` and
 /// `COPY_PAGE`), `direct_mapped` (PV: machine frames are the guest's own),
 /// `pae_pgdir_above_4gb` once the guest enabled `pae_extended_cr3`, `dom0`.
-/// Not reported, as on Xen: `writable_page_tables` (the guest asks with
-/// `vm_assist`). Not yet backed, so not reported: `gnttab_map_avail_bits`
-/// (grant maps do not carry the guest's available bits) and
-/// `memory_op_vnode_supported` (no `memory_op` yet).
+/// `gnttab_map_avail_bits` (grant maps carry the guest's available bits),
+/// `memory_op_vnode_supported` (`XENMEMF_vnode` is understood: with no
+/// virtual NUMA topology it is ignored and `get_vnumainfo` says so, as Xen
+/// does for such a domain). Not reported, as on Xen: `writable_page_tables`
+/// (the guest asks with `vm_assist`).
 fn features(domain: &crate::domain::pv_domain::PvDomain) -> u32 {
     let mut features = 1 << XENFEAT_MMU_PT_UPDATE_PRESERVE_AD
         | 1 << XENFEAT_HIGHMEM_ASSIST
         | 1 << XENFEAT_GNTTAB_MAP_AVAIL_BITS
+        | 1 << XENFEAT_MEMORY_OP_VNODE_SUPPORTED
         | 1 << XENFEAT_DIRECT_MAPPED;
     if domain.vm_assist(xen_abi::mmu::VMASST_TYPE_PAE_EXTENDED_CR3) {
         features |= 1 << XENFEAT_PAE_PGDIR_ABOVE_4GB;

@@ -10,6 +10,8 @@ use super::mfn::Mfn;
 use super::phys_range::PhysRange;
 use core::fmt;
 
+mod extents;
+
 /// Frames per bitmap word.
 const FRAMES_PER_WORD: u64 = u64::BITS as u64;
 
@@ -192,7 +194,7 @@ impl<const WORDS: usize> Default for FrameAllocator<WORDS> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::boot::memory_map::{MemoryMap, RegionKind};
     use crate::mm::mfn::PAGE_SIZE;
@@ -204,11 +206,13 @@ mod tests {
     /// Proves that the allocator can be built at compile time, as a `static` needs.
     static EMPTY: FrameAllocator<4> = FrameAllocator::new();
 
-    fn frames(first: u64, end: u64) -> PhysRange {
+    /// Frames `first..end` as a physical range.
+    pub(in crate::mm) fn frames(first: u64, end: u64) -> PhysRange {
         PhysRange::new(first * PAGE_SIZE, end * PAGE_SIZE)
     }
 
-    fn drain<const WORDS: usize>(allocator: &mut FrameAllocator<WORDS>) -> BTreeSet<u64> {
+    /// Takes every free frame, checking none comes twice.
+    pub(in crate::mm) fn drain<const WORDS: usize>(allocator: &mut FrameAllocator<WORDS>) -> BTreeSet<u64> {
         let mut taken = BTreeSet::new();
         while let Some(mfn) = allocator.allocate() {
             assert!(taken.insert(mfn.0), "{mfn} handed out twice");

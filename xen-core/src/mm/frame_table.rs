@@ -21,6 +21,7 @@ use super::l1tf::L1tfPolicy;
 use super::page_type::TableLevel;
 use super::pte_rules::HYPERVISOR_L4_SLOTS;
 use heapless::Vec;
+use xen_abi::domain_builder::MAX_DOMAINS;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
 
@@ -46,6 +47,10 @@ pub struct FrameTable<'f> {
     pub(super) l1tf: L1tfPolicy,
     /// Page-table work kept between hypercall invocations.
     pub(super) jobs: Vec<Job, MAX_JOBS>,
+    /// Frames each domain owns (Xen's `tot_pages`), by domain id: counted
+    /// where a frame gets its owner ([`FrameTable::assign`]) and where it
+    /// becomes free, so it never drifts from the table.
+    pub(super) owned: [u64; MAX_DOMAINS],
 }
 
 /// Frames of destroyed domains that may be queued between two drains: at
@@ -68,6 +73,7 @@ impl<'f> FrameTable<'f> {
             jobs: Vec::new(),
             freed_orphans: Vec::new(),
             lost_orphans: 0,
+            owned: [0; MAX_DOMAINS],
         }
     }
 
@@ -111,7 +117,24 @@ impl<'f> FrameTable<'f> {
             allocated: true,
             ..FrameInfo::FREE
         };
+        if let Some(owned) = self.owned.get_mut(usize::from(owner)) {
+            *owned += 1;
+        }
         Ok(())
+    }
+
+    /// Frames `owner` owns now, free ones excluded (`XENMEM_current_
+    /// reservation`). Frames it gave up that are still referenced count
+    /// until they are free, as on Xen.
+    pub fn owned_by(&self, owner: DomId) -> u64 {
+        self.owned.get(usize::from(owner)).copied().unwrap_or(0)
+    }
+
+    /// A frame of `owner` became free.
+    pub(super) fn count_freed(&mut self, owner: DomId) {
+        if let Some(owned) = self.owned.get_mut(usize::from(owner)) {
+            *owned = owned.saturating_sub(1);
+        }
     }
 
     /// The level of `mfn` if it is a validated page table in use, which is

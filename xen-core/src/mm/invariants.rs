@@ -67,6 +67,18 @@ type JobRefs = heapless::Vec<(Mfn, Held), { 4 * super::job::MAX_JOBS }>;
 impl FrameTable<'_> {
     /// Checks every invariant; returns the first violation found.
     pub fn check_invariants(&self, memory: &impl PhysicalMemory) -> Result<(), InvariantViolation> {
+        let mut owned = self.owned;
+        for frame in self.frames() {
+            if let Some(slot) = frame.owner.and_then(|owner| owned.get_mut(usize::from(owner))) {
+                *slot = slot.wrapping_sub(1);
+            }
+        }
+        if let Some(owner) = owned.iter().position(|&left| left != 0) {
+            return Err(InvariantViolation {
+                mfn: Mfn(owner as u64),
+                rule: "a domain's count of frames differs from the frames it owns (mfn: the domain)",
+            });
+        }
         let (job_tables, job_refs) = self.job_holdings();
         for (index, frame) in self.frames().iter().enumerate() {
             let mfn = Mfn(index as u64);

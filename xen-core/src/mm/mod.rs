@@ -41,6 +41,7 @@ pub mod pte_rules;
 #[cfg(test)]
 mod pv_mmu_tests;
 mod release_stack;
+pub mod reservation;
 pub mod segment_descriptor;
 pub mod teardown;
 pub mod tlb_flush;

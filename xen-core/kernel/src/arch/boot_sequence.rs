@@ -10,7 +10,7 @@ use crate::arch::physical_memory::DIRECT_MAP;
 use crate::arch::physical_memory::reserved_bytes;
 use crate::arch::qemu_exit::exit;
 use crate::arch::trap_dispatch;
-use crate::arch::{clock, fpu, frame_table_storage, gdt, idt, lapic, paging, pic, rtc, syscall};
+use crate::arch::{clock, fpu, frame_table_storage, gdt, idt, lapic, machine_map, paging, pic, rtc, syscall};
 use core::fmt;
 use xen_core::boot::bundle::BootBundle;
 use xen_core::boot::command_line::CommandLine;
@@ -64,6 +64,7 @@ pub fn start(start_info: u64) -> ! {
         boot.module_count
     );
     let memory_map = build_memory_map(&boot);
+    machine_map::record(&memory_map);
     let direct_map = add_free_frames(&memory_map);
     let paging = paging::build_and_switch(direct_map, &mut *FRAMES.lock())
         .unwrap_or_else(|e| fatal(format_args!("paging: {e}")));

@@ -2,18 +2,20 @@
 //! hypercalls need) and `Machine` (what the scheduling loop needs) over
 //! this CPU, its memory and devices.
 
-use super::free_frames::FreeFrames;
+use super::free_frames::{FRAMES, FreeFrames};
 use super::guest_memory::CurrentGuestMemory;
 use super::physical_memory::{DIRECT_MAP, DirectMap};
 use super::serial::Serial;
-use super::{clock, control_registers, fpu, lapic, port_io, segment_base, segment_selectors};
+use super::{clock, control_registers, fpu, lapic, machine_map, port_io, segment_base, segment_selectors};
 use crate::arch::m2p::M2pWriter;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
+use xen_abi::memory::E820Entry;
 use xen_core::arch::{Machine, Platform};
 use xen_core::domain::data_selectors::{DataSelectors, SavedSegments};
 use xen_core::domain::vcpu::{FpuArea, RegistersToLoad};
 use xen_core::log_level::LogLevel;
+use xen_core::mm::Mfn;
 use xen_core::time::time_scale::TimeScale;
 use xen_core::time::vcpu_time::ClockReading;
 use xen_core::trap_frame::TrapFrame;
@@ -99,6 +101,18 @@ impl Platform for KernelMachine {
 
     fn port_read(&mut self, port: u16, size: u8) -> u32 {
         port_io::read(port, size)
+    }
+
+    fn allocate_extent(&mut self, order: u32, limit: Mfn) -> Option<Mfn> {
+        FRAMES.lock().allocate_extent(order, limit)
+    }
+
+    fn free_frame(&mut self, mfn: Mfn) -> bool {
+        FRAMES.lock().free(mfn).is_ok()
+    }
+
+    fn machine_map_entry(&mut self, index: usize) -> Option<E820Entry> {
+        machine_map::entry(index)
     }
 }
 

@@ -27,6 +27,7 @@ pub mod idt;
 pub mod kernel_machine;
 pub mod lapic;
 pub mod m2p;
+pub mod machine_map;
 pub mod paging;
 pub mod physical_memory;
 pub mod pic;
