@@ -36,6 +36,7 @@ pub mod event_channel;
 pub mod fault;
 pub mod grant_table;
 pub mod hypercall;
+pub mod memory;
 pub mod msr;
 pub mod page_table;
 pub mod pv_console;

@@ -127,6 +127,16 @@ impl<M: SharedMemory> SharedInfo<M> {
         SharedInfo { memory }
     }
 
+    /// Tells the hypervisor one past the highest pseudo-physical frame the
+    /// kernel uses (`arch.max_pfn`, what `XENMEM_maximum_gpfn` reports; Linux
+    /// keeps it as its p2m grows).
+    pub fn set_max_pfn(&self, pfn: u64) {
+        self.memory.store(
+            core::mem::offset_of!(xen_abi::shared_info::SharedInfo, arch.max_pfn),
+            pfn,
+        );
+    }
+
     /// Whether the hypervisor flagged an upcall.
     pub fn upcall_pending(&self) -> bool {
         self.memory.load_u8(UPCALL_PENDING) != 0

@@ -208,6 +208,25 @@ fn a_user_program_runs_the_same_on_real_xen_and_on_xen_core() {
 }
 
 #[test]
+fn memory_reservations_and_exchanges_answer_the_same_on_real_xen_and_on_xen_core() {
+    let real = on_real_xen("reservation");
+    let ours = Boot::new("").with_guest("reservation").run();
+    assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
+    let expected = guest_lines(&ours);
+    assert_eq!(expected.len(), 14, "the guest's lines: {expected:?}");
+    assert!(
+        expected.iter().filter(|line| line.contains(" false")).count() == 0,
+        "every property holds on xen-core: {expected:?}"
+    );
+    assert_eq!(
+        guest_lines(&real),
+        expected,
+        "the reservation queries, the maps, populate and decrease round trips, an exchange \
+         for a contiguous extent below 4 GiB, and the refusals read the same"
+    );
+}
+
+#[test]
 fn the_attacker_gets_xens_errno_for_every_attack_real_xen_refuses_too() {
     let real = on_real_xen("attacker");
     let ours = Boot::new("").with_guest("attacker").run();

@@ -230,12 +230,14 @@ pub fn build_pv_domain<'t>(
     }
     let l4 = build_page_tables(&mut domain, &layout, request.hypervisor_l4);
 
-    let shared_info = frames.take()?;
+    // shared_info and the grant frames are the hypervisor's pages shared
+    // with the guest, outside its reservation, as Xen's xenheap pages.
+    let shared_info = frames.take_shared_xen_page()?;
     domain.memory.zero_frame(shared_info);
     let guest = slot.fill(request.name, shared_info, request.nr_pages);
     let mut grant_frames = [Mfn(0); MAX_GRANT_FRAMES];
     for grant_frame in &mut grant_frames {
-        *grant_frame = frames.take()?;
+        *grant_frame = frames.take_shared_xen_page()?;
         domain.memory.zero_frame(*grant_frame);
     }
     let table = &mut *frames.table;
@@ -308,6 +310,15 @@ impl<F: FrameSource> DomainFrames<'_, '_, F> {
         let mfn = self.source.allocate_frame().ok_or(BuildError::OutOfMemory)?;
         self.table
             .assign(mfn, self.owner)
+            .map_err(|errno| BuildError::FrameNotAssignable(mfn, errno))?;
+        Ok(mfn)
+    }
+
+    /// A free frame, now a hypervisor page shared with the domain.
+    fn take_shared_xen_page(&mut self) -> Result<Mfn, BuildError> {
+        let mfn = self.source.allocate_frame().ok_or(BuildError::OutOfMemory)?;
+        self.table
+            .assign_shared_xen_page(mfn, self.owner)
             .map_err(|errno| BuildError::FrameNotAssignable(mfn, errno))?;
         Ok(mfn)
     }

@@ -37,6 +37,10 @@ pub struct FrameInfo {
     pub(super) handle_refs: u32,
     /// Typed references held by `TypedRef` handles.
     pub(super) handle_type_refs: u32,
+    /// A hypervisor page shared with its owner (shared_info, grant frames:
+    /// Xen's xenheap pages): not part of the owner's reservation, and not
+    /// the owner's to give back.
+    pub(super) shared_xen_page: bool,
 }
 
 impl FrameInfo {
@@ -52,6 +56,7 @@ impl FrameInfo {
         releasing: false,
         handle_refs: 0,
         handle_type_refs: 0,
+        shared_xen_page: false,
     };
 
     /// The owning domain, `None` for a free frame.
@@ -97,6 +102,11 @@ impl FrameInfo {
         } else {
             None
         }
+    }
+
+    /// Whether it is a hypervisor page shared with its owner.
+    pub const fn is_shared_xen_page(&self) -> bool {
+        self.shared_xen_page
     }
 
     /// Whether the frame is free.

@@ -123,6 +123,19 @@ impl<'f> FrameTable<'f> {
         Ok(())
     }
 
+    /// Gives free frame `mfn` to `owner` as a hypervisor page shared with it
+    /// (shared_info, a grant frame): owned and referenced like its own, but
+    /// not counted in its reservation ([`FrameTable::owned_by`]) nor its to
+    /// give back, as Xen's xenheap pages. Errors as [`FrameTable::assign`].
+    pub fn assign_shared_xen_page(&mut self, mfn: Mfn, owner: DomId) -> Result<(), Errno> {
+        self.assign(mfn, owner)?;
+        self.count_freed(owner);
+        if let Some(frame) = self.frame_mut(mfn) {
+            frame.shared_xen_page = true;
+        }
+        Ok(())
+    }
+
     /// Frames `owner` owns now, free ones excluded (`XENMEM_current_
     /// reservation`). Frames it gave up that are still referenced count
     /// until they are free, as on Xen.

@@ -69,7 +69,8 @@ impl FrameTable<'_> {
     pub fn check_invariants(&self, memory: &impl PhysicalMemory) -> Result<(), InvariantViolation> {
         let mut owned = self.owned;
         for frame in self.frames() {
-            if let Some(slot) = frame.owner.and_then(|owner| owned.get_mut(usize::from(owner))) {
+            let counted = frame.owner.filter(|_| !frame.shared_xen_page);
+            if let Some(slot) = counted.and_then(|owner| owned.get_mut(usize::from(owner))) {
                 *slot = slot.wrapping_sub(1);
             }
         }

@@ -101,8 +101,8 @@ impl FrameTable<'_> {
         }
         frame.count -= 1;
         if frame.count == 0 {
-            let owner = frame.owner;
-            let orphan = owner.is_some() && !frame.allocated;
+            let owner = frame.owner.filter(|_| !frame.shared_xen_page);
+            let orphan = frame.owner.is_some() && !frame.allocated;
             *frame = FrameInfo::FREE;
             if let Some(owner) = owner {
                 self.count_freed(owner);

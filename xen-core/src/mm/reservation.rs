@@ -15,11 +15,12 @@ impl FrameTable<'_> {
     /// with the last reference (queued then, see
     /// [`FrameTable::take_freed_orphans`]). A frame given up already but
     /// still referenced is given up again without error, as on Xen.
-    /// -EINVAL beyond the table; -ENXIO if it is not a frame of `owner`.
+    /// -EINVAL beyond the table; -ENXIO if it is not a frame of `owner` (a
+    /// hypervisor page shared with it is not).
     /// Whether it became free now (the caller gives it to the allocator).
     pub fn give_up(&mut self, mfn: Mfn, owner: DomId) -> Result<bool, Errno> {
         let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
-        if frame.owner != Some(owner) || frame.count == 0 {
+        if frame.owner != Some(owner) || frame.count == 0 || frame.shared_xen_page {
             return Err(Errno::ENXIO);
         }
         if !frame.allocated {
@@ -36,8 +37,9 @@ impl FrameTable<'_> {
     /// reference: no mapping, type, pin or handle. Only such a frame can be
     /// exchanged (Xen's `steal_page`).
     pub fn is_held_only_by_allocation(&self, mfn: Mfn, owner: DomId) -> bool {
-        self.frame(mfn)
-            .is_some_and(|frame| frame.owner == Some(owner) && frame.allocated && frame.count == 1)
+        self.frame(mfn).is_some_and(|frame| {
+            frame.owner == Some(owner) && frame.allocated && frame.count == 1 && !frame.shared_xen_page
+        })
     }
 
     /// Takes `mfn` back from `owner` for an exchange: it must be held only by

@@ -131,7 +131,10 @@ impl Domains {
 fn the_reservation_queries_answer_as_xen_does() {
     let mut d = setup();
     let owned = d.frames.owned_by(DOMU) as i64;
-    assert!(owned >= PAGES as i64, "its pages and the builder's tables");
+    assert_eq!(
+        owned, PAGES as i64,
+        "its pages, the builder's tables among them; not shared_info or grant frames"
+    );
     assert_eq!(d.query(DOMU, XENMEM_CURRENT_RESERVATION, DOMID_SELF), owned);
     assert_eq!(d.query(DOMU, XENMEM_CURRENT_RESERVATION, DOMU), owned, "its own id");
     assert_eq!(
