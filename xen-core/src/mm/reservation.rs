@@ -4,7 +4,9 @@
 //! through [`FrameTable::assign`].
 
 use super::Mfn;
+use super::budget::Budget;
 use super::frame_table::FrameTable;
+use crate::arch::PhysicalMemory;
 use xen_abi::errno::Errno;
 use xen_abi::mmu::DomId;
 
@@ -18,12 +20,33 @@ impl FrameTable<'_> {
     /// -EINVAL beyond the table; -ENXIO if it is not a frame of `owner` (a
     /// hypervisor page shared with it is not).
     /// Whether it became free now (the caller gives it to the allocator).
-    pub fn give_up(&mut self, mfn: Mfn, owner: DomId) -> Result<bool, Errno> {
+    pub fn give_up<M: PhysicalMemory>(
+        &mut self,
+        memory: &mut M,
+        mfn: Mfn,
+        owner: DomId,
+        budget: &mut Budget,
+    ) -> Result<bool, Errno> {
         let frame = self.frame_mut(mfn).ok_or(Errno::EINVAL)?;
         if frame.owner != Some(owner) || frame.count == 0 || frame.shared_xen_page {
             return Err(Errno::ENXIO);
         }
         if !frame.allocated {
+            return Ok(false);
+        }
+        if frame.pinned {
+            // As Xen's `guest_remove_page`: the pin goes first (only an
+            // allocated frame can be unpinned, or pinned again). Its tree's
+            // release goes on within `budget` and, past it, before the
+            // owner's next page-table request.
+            self.unpin_within(memory, mfn, owner, budget)?;
+        }
+        let Some(frame) = self.frame_mut(mfn) else {
+            return Ok(false);
+        };
+        if frame.is_free() || !frame.allocated {
+            // The unpin dropped its last reference but the allocation's:
+            // cannot be, the allocation reference is still held.
             return Ok(false);
         }
         frame.allocated = false;
@@ -72,28 +95,56 @@ mod tests {
     #[test]
     fn a_frame_given_up_is_free_at_once_when_nothing_else_holds_it() {
         let mut frames = table(16);
+        let mut memory = FakeMemory::default();
         frames.assign(Mfn(3), 1).unwrap();
         frames.assign(Mfn(4), 1).unwrap();
         assert_eq!(frames.owned_by(1), 2);
-        assert_eq!(frames.give_up(Mfn(3), 2), Err(Errno::ENXIO), "not its frame");
-        assert_eq!(frames.give_up(Mfn(9), 1), Err(Errno::ENXIO), "a free frame");
-        assert_eq!(frames.give_up(Mfn(99), 1), Err(Errno::EINVAL), "beyond the table");
-        assert_eq!(frames.give_up(Mfn(3), 1), Ok(true));
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(3), 2, &mut Budget::unlimited()),
+            Err(Errno::ENXIO),
+            "not its frame"
+        );
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(9), 1, &mut Budget::unlimited()),
+            Err(Errno::ENXIO),
+            "a free frame"
+        );
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(99), 1, &mut Budget::unlimited()),
+            Err(Errno::EINVAL),
+            "beyond the table"
+        );
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(3), 1, &mut Budget::unlimited()),
+            Ok(true)
+        );
         assert!(frames.frame(Mfn(3)).unwrap().is_free());
         assert_eq!(frames.owned_by(1), 1);
-        assert_eq!(frames.give_up(Mfn(3), 1), Err(Errno::ENXIO), "gone");
-        assert_eq!(frames.check_invariants(&FakeMemory::default()), Ok(()));
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(3), 1, &mut Budget::unlimited()),
+            Err(Errno::ENXIO),
+            "gone"
+        );
+        assert_eq!(frames.check_invariants(&memory), Ok(()));
     }
 
     #[test]
     fn a_referenced_frame_given_up_stays_counted_until_its_last_reference_goes() {
         let mut frames = table(16);
+        let mut memory = FakeMemory::default();
         frames.assign(Mfn(5), 2).unwrap();
         let held = frames.get_page(Mfn(5), 2).unwrap();
         assert!(!frames.is_held_only_by_allocation(Mfn(5), 2));
         assert_eq!(frames.take_back(Mfn(5), 2), Err(Errno::EINVAL), "in use: no exchange");
-        assert_eq!(frames.give_up(Mfn(5), 2), Ok(false));
-        assert_eq!(frames.give_up(Mfn(5), 2), Ok(false), "again: still fine");
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(5), 2, &mut Budget::unlimited()),
+            Ok(false)
+        );
+        assert_eq!(
+            frames.give_up(&mut memory, Mfn(5), 2, &mut Budget::unlimited()),
+            Ok(false),
+            "again: still fine"
+        );
         assert_eq!(frames.owned_by(2), 1, "still the domain's");
         frames.put_page(held);
         assert!(frames.frame(Mfn(5)).unwrap().is_free());

@@ -29,11 +29,36 @@ pub fn after_step(world: &World, report: &StepReport, recount: bool) -> Result<(
             .check_invariants(&world.platform.memory)
             .map_err(|violation| format!("frame table: {violation}"))?;
     }
+    check_reservations(world)?;
     check_cpu(world)?;
     if let Some(caller) = report.caller {
-        check_writes(world, caller, &report.written)?;
+        check_writes(world, caller, report)?;
         check_registers(world, caller)?;
         check_descriptor_state(world, caller)?;
+    }
+    Ok(())
+}
+
+/// Memory changes hands only through the allocator: a frame the allocator
+/// may hand out belongs to no domain, and no domain holds more than its
+/// reservation allows (the recount of `owned_by` is the invariant
+/// checker's).
+fn check_reservations(world: &World) -> Result<(), String> {
+    for (index, frame) in world.frames.frames().iter().enumerate() {
+        let mfn = Mfn(index as u64);
+        if world.platform.frames.is_free(mfn) && !frame.is_free() {
+            return Err(format!("{mfn} is free to allocate but {frame:?}"));
+        }
+    }
+    for domain in world.domains.iter() {
+        let owned = world.frames.owned_by(domain.id());
+        if owned > domain.reservation.max_pages() {
+            return Err(format!(
+                "d{} owns {owned} frames, over its {}",
+                domain.id(),
+                domain.reservation.max_pages()
+            ));
+        }
     }
     Ok(())
 }
@@ -161,9 +186,9 @@ fn check_cpu(world: &World) -> Result<(), String> {
 }
 
 /// Every frame written during the step is one the caller may have written
-/// to: its own, a shared_info or grant frame (events and grant status), or
-/// a frame granted to it for writing.
-fn check_writes(world: &World, caller: xen_abi::mmu::DomId, written: &BTreeSet<u64>) -> Result<(), String> {
+/// to: its own, a shared_info or grant frame (events and grant status), a
+/// frame granted to it for writing, or one of its own that the step freed.
+fn check_writes(world: &World, caller: xen_abi::mmu::DomId, report: &StepReport) -> Result<(), String> {
     let mut allowed: BTreeSet<u64> = written_grants(world, caller).iter().map(|mfn| mfn.0).collect();
     for domain in world.domains.iter() {
         allowed.insert(domain.shared_info().0);
@@ -173,9 +198,11 @@ fn check_writes(world: &World, caller: xen_abi::mmu::DomId, written: &BTreeSet<u
             }
         }
     }
-    for &frame in written {
-        let owner = world.frames.frame(Mfn(frame)).and_then(|info| info.owner());
-        if owner != Some(caller) && !allowed.contains(&frame) {
+    for &frame in &report.written {
+        let info = world.frames.frame(Mfn(frame));
+        let owner = info.and_then(|info| info.owner());
+        let freed_by_step = report.owned_at_start.contains(&frame) && info.is_some_and(|info| info.is_free());
+        if owner != Some(caller) && !allowed.contains(&frame) && !freed_by_step {
             return Err(format!("d{caller}'s step wrote frame {frame:#x}, owned by {owner:?}"));
         }
     }

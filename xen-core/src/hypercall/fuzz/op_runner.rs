@@ -301,6 +301,13 @@ impl World {
                 }
                 report.invocations += 1;
             }
+            FuzzOp::Reservation {
+                kind,
+                frames,
+                order,
+                bits,
+                ..
+            } => self.reservation(caller, *kind, frames, u32::from(*order), u32::from(*bits), report),
             FuzzOp::Resume { .. } => {
                 if let Some((number, args)) = self.pending[slot_of(caller)].take() {
                     self.call(caller, number, args, report);
@@ -334,6 +341,59 @@ impl World {
         if let Completion::Continue(next) = completion {
             self.pending[slot_of(caller)] = Some((number, next));
         }
+    }
+
+    /// A `memory_op` reservation call (see [`FuzzOp::Reservation`]): its
+    /// frame list at the start of the argument page, its struct after it.
+    fn reservation(
+        &mut self,
+        caller: DomId,
+        kind: u8,
+        choices: &[FrameChoice],
+        order: u32,
+        bits: u32,
+        report: &mut StepReport,
+    ) {
+        use xen_abi::memory::*;
+        let (arg, ..) = self.layout[slot_of(caller)];
+        let list: Vec<u64> = choices
+            .iter()
+            .map(|&choice| match kind {
+                0 => u64::from(choice.index),
+                _ => self.frame_of(caller, choice).0,
+            })
+            .collect();
+        self.put(arg, list.as_bytes());
+        let reservation = |extent_start, nr_extents, extent_order| XenMemoryReservation {
+            extent_start,
+            nr_extents,
+            extent_order,
+            mem_flags: bits,
+            domid: DOMID_SELF,
+            _pad0: [0; 3],
+        };
+        let request = arg + 1024;
+        let command = match kind {
+            0 => XENMEM_POPULATE_PHYSMAP,
+            1 => XENMEM_DECREASE_RESERVATION,
+            2 => XENMEM_INCREASE_RESERVATION,
+            _ => XENMEM_EXCHANGE,
+        };
+        if command == XENMEM_EXCHANGE {
+            let count = list.len() as u64;
+            let out_order = order + count.next_power_of_two().trailing_zeros();
+            let out_list = arg + 512;
+            self.put(out_list, &u64::from(choices[0].index).to_le_bytes());
+            let exchange = XenMemoryExchange {
+                input: reservation(arg, count.next_power_of_two(), order),
+                output: reservation(out_list, 1, out_order),
+                nr_exchanged: 0,
+            };
+            self.put(request, exchange.as_bytes());
+        } else {
+            self.put(request, reservation(arg, list.len() as u64, order).as_bytes());
+        }
+        self.call(caller, nr::MEMORY_OP, [u64::from(command), request, 0, 0, 0], report);
     }
 
     /// A page-table batch of `count` requests (`list`), with `*done` at

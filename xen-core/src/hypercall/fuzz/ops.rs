@@ -154,6 +154,17 @@ pub enum FuzzOp {
         va: VaChoice,
         value: EntryChoice,
     },
+    /// A `memory_op` reservation call: `kind` 0 populate (at
+    /// pseudo-physical numbers from `frames`' indexes), 1 decrease, 2
+    /// increase, 3 exchange (`frames` for one extent of their total size),
+    /// with extents of `2^order` and an address-width limit `bits`.
+    Reservation {
+        caller: u8,
+        kind: u8,
+        frames: Vec<FrameChoice>,
+        order: u8,
+        bits: u8,
+    },
     /// Re-runs the caller's preempted hypercall, if it has one.
     Resume { caller: u8 },
     /// The domain dies (crash or shutdown) and is destroyed.
@@ -264,6 +275,17 @@ pub fn fuzz_op() -> impl Strategy<Value = FuzzOp> {
             enable
         }),
         2 => (caller.clone(), va(), entry()).prop_map(|(caller, va, value)| FuzzOp::PageTableWrite { caller, va, value }),
+        2 => (caller.clone(), 0u8..4, vec(frame(), 1..5), prop_oneof![4 => Just(0u8), 1 => 0u8..12], prop_oneof![
+            3 => Just(0u8),
+            1 => 0u8..40
+        ])
+        .prop_map(|(caller, kind, frames, order, bits)| FuzzOp::Reservation {
+            caller,
+            kind,
+            frames,
+            order,
+            bits
+        }),
         2 => caller.clone().prop_map(|caller| FuzzOp::Resume { caller }),
         1 => (0u8..24).prop_map(|domain| FuzzOp::Die { domain }),
     ]

@@ -41,6 +41,10 @@ pub struct StepReport {
     pub max_reads: u64,
     /// Frames written during the step, by the hypervisor or the guest.
     pub written: std::collections::BTreeSet<u64>,
+    /// The caller's frames when the step began: one of them may be written
+    /// and then freed by the same step (a frame it gave up, written while
+    /// still mapped, whose last mapping the step took away).
+    pub owned_at_start: std::collections::BTreeSet<u64>,
     /// Hypercall invocations made.
     pub invocations: u64,
 }
@@ -95,6 +99,11 @@ impl World {
             assert!(built.domain.grants.setup(1).is_some());
             layout[slot] = (built.layout.stack, built.layout.virt_base, built.layout.end);
         }
+        // The machine's free frames, which reservations come from.
+        let free = FIRST + 3 * (BUILD_FRAMES + SPARES);
+        platform
+            .frames
+            .add_free_range(crate::mm::PhysRange::new(free * 4096, MACHINE_FRAMES * 4096));
         let _ = frames.take_flush_request();
         let l4 = base_of(&domains, DOMUS[0]).unwrap();
         platform.guest.walk_tables(&platform.memory, l4, caching);
@@ -142,6 +151,7 @@ impl World {
             | FuzzOp::VcpuAreas { caller, .. }
             | FuzzOp::VmAssist { caller, .. }
             | FuzzOp::PageTableWrite { caller, .. }
+            | FuzzOp::Reservation { caller, .. }
             | FuzzOp::Resume { caller } => &DOMUS[usize::from(caller)],
         };
         let caller = *caller;
@@ -153,6 +163,13 @@ impl World {
             caller: Some(caller),
             max_reads: 0,
             written: Default::default(),
+            owned_at_start: (0..self.frames.frame_count())
+                .filter(|&mfn| {
+                    self.frames
+                        .frame(Mfn(mfn))
+                        .is_some_and(|info| info.owner() == Some(caller))
+                })
+                .collect(),
             invocations: 0,
         };
         self.run(caller, op, &mut report);

@@ -18,6 +18,7 @@ use super::super::hypercall_context::HypercallContext;
 use super::target::{Target, resolve};
 use crate::arch::{GuestMemory, MachineToPhys, PhysicalMemory, Platform};
 use crate::guest_copy::{element_address, read_from_guest, write_to_guest};
+use crate::mm::budget::Budget;
 use crate::mm::tlb_flush::TlbFlush;
 use crate::mm::{Mfn, Pfn};
 use xen_abi::errno::Errno;
@@ -210,7 +211,11 @@ impl Run {
         let first: u64 = read_from_guest(context.platform.guest(), self.element(index)?)?;
         for page in 0..1u64 << self.request.extent_order {
             let mfn = Mfn(first.checked_add(page).ok_or(Errno::EINVAL)?);
-            if context.frames.give_up(mfn, self.target.id)? {
+            // A pinned table's tree is released within this budget; what is
+            // left is finished before the owner's next page-table request.
+            let mut budget = Budget::per_invocation();
+            let memory = context.platform.memory();
+            if context.frames.give_up(memory, mfn, self.target.id, &mut budget)? {
                 let (_, _, m2p) = context.platform.memory_parts();
                 m2p.set(mfn, INVALID_M2P_ENTRY);
                 context.platform.free_frame(mfn);

@@ -510,3 +510,22 @@ fn what_a_pv_guest_may_not_use_gets_xens_errno() {
     let command = u64::from(XENMEM_POPULATE_PHYSMAP) | 5 << MEMOP_EXTENT_SHIFT;
     assert_eq!(d.memory_op(DOMU, command, request.as_bytes()), 5);
 }
+
+#[test]
+fn giving_up_a_pinned_table_unpins_it_and_the_domains_end_still_frees_everything() {
+    let mut d = setup();
+    let l4 = d.table.get(DOMU).unwrap().vcpu.kernel_base.as_ref().unwrap().mfn();
+    let (given, _) = d.reservation(DOMU, XENMEM_DECREASE_RESERVATION, 0, 0, &[l4.0]);
+    assert_eq!(given, 1);
+    let info = *d.frames.frame(l4).unwrap();
+    assert!(
+        !info.is_pinned() && !info.is_allocated(),
+        "unpinned, as on Xen: {info:?}"
+    );
+    assert_eq!(d.owner(l4.0), Some(DOMU), "still the base");
+    let mut domain = d.0.table.remove(DOMU).unwrap();
+    let world = &mut *d.0;
+    domain.release_memory(&mut world.frames, &mut world.platform.memory, &mut |_| ());
+    let left = world.frames.frames().iter().filter(|frame| !frame.is_free()).count();
+    assert_eq!(left, 0, "no frame of its tree kept alive");
+}
