@@ -27,6 +27,7 @@
 
 #[cfg(target_os = "none")]
 mod arch;
+pub mod boot_module;
 pub mod console;
 pub mod control_registers;
 pub mod cpuid;

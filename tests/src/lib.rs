@@ -75,6 +75,16 @@ impl Boot {
         self
     }
 
+    /// Boots the domains of `bundle` with `files` beside their images: the
+    /// boot modules its domains name with `ramdisk=`.
+    pub fn with_domains_and_files(mut self, bundle: &Bundle, files: &[(&str, &[u8])]) -> Self {
+        let path = images()
+            .write_with_files(bundle, files)
+            .unwrap_or_else(|e| panic!("writing bundle {}: {e}", bundle.name));
+        self.config.bundle = Some(path);
+        self
+    }
+
     /// Boots with another bundle (or none).
     pub fn with_bundle(mut self, bundle: Option<PathBuf>) -> Self {
         self.config.bundle = bundle;

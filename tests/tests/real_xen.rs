@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 use tests::{Boot, Outcome, images, run_command};
 use xtask::bundle::{Bundle, Domain};
-use xtask::real_xen::{ensure_real_xen, real_xen_command};
+use xtask::real_xen::{ensure_real_xen, real_xen_command, real_xen_command_with_module};
 
 /// Real Xen under TCG takes about a second to reach dom0; leave room for a
 /// loaded CI machine.
@@ -224,6 +224,67 @@ fn memory_reservations_and_exchanges_answer_the_same_on_real_xen_and_on_xen_core
         "the reservation queries, the maps, populate and decrease round trips, an exchange \
          for a contiguous extent below 4 GiB, and the refusals read the same"
     );
+}
+
+/// boot_module as dom0 with a module, as real Xen gets it: 64 MiB.
+const BOOT_MODULE_AS_ON_REAL_XEN: Bundle = Bundle::new(
+    "boot_module-with-module",
+    &[Domain::new(
+        "dom0",
+        "boot_module",
+        "memory=64M ramdisk=module.bin cmdline=debug-exit",
+    )],
+);
+
+/// A module of a few pages and a bit, with a first line to print and bytes
+/// that differ page to page.
+fn module_bytes() -> Vec<u8> {
+    let mut bytes = b"xen-core boot module: the first line\n".to_vec();
+    bytes.extend((0..3 * 4096 + 123u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    bytes
+}
+
+/// FNV-1a, 64-bit, as the guest computes it.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[test]
+fn a_boot_module_is_placed_named_and_read_back_the_same_on_real_xen_and_on_xen_core() {
+    let module = module_bytes();
+    let path = std::env::temp_dir().join(format!("xen-core-module-{}.bin", std::process::id()));
+    std::fs::write(&path, &module).unwrap();
+    let xen = ensure_real_xen().unwrap_or_else(|error| panic!("fetching real Xen: {error}"));
+    let image = images().image_of("boot_module").expect("boot_module is built");
+    let real = run_command(
+        real_xen_command_with_module(&xen, image, "debug-exit", Some(&path), 64, "qemu64"),
+        REAL_XEN_TIMEOUT,
+    );
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(real.status, Some(33), "real Xen run; last lines:\n{}", real.tail());
+    let ours = Boot::new("")
+        .with_domains_and_files(&BOOT_MODULE_AS_ON_REAL_XEN, &[("module.bin", &module)])
+        .run();
+    assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
+    let expected = guest_lines(&ours);
+    assert_eq!(
+        expected,
+        [
+            format!(
+                "module: {} bytes, by frame number true, from pfn 0x400, within its pages true",
+                module.len()
+            ),
+            format!(
+                "module: fnv-1a {:#018x}, first line \"xen-core boot module: the first line\"",
+                fnv1a(&module)
+            ),
+            "module checks done".to_string(),
+        ],
+        "every byte read back, from the frames after the boot region's power-of-two block"
+    );
+    assert_eq!(guest_lines(&real), expected, "placed and read the same on real Xen");
 }
 
 #[test]

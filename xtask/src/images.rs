@@ -57,6 +57,12 @@ impl Images {
     /// Writes `bundle` (its manifest and the images of the guests it names)
     /// under `target/bundle` and returns its path.
     pub fn write(&self, bundle: &Bundle) -> Result<PathBuf> {
+        self.write_with_files(bundle, &[])
+    }
+
+    /// Writes `bundle` as [`Images::write`] does, with `extra` files (boot
+    /// modules its manifest names with `ramdisk=`) after the images.
+    pub fn write_with_files(&self, bundle: &Bundle, extra: &[(&str, &[u8])]) -> Result<PathBuf> {
         let manifest = bundle.manifest();
         {
             let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
@@ -83,6 +89,7 @@ impl Images {
         let members: Vec<(&str, &[u8])> = files
             .iter()
             .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+            .chain(extra.iter().copied())
             .collect();
         let path = self.path_of(bundle.name);
         write_bundle(&path, &manifest, &members)?;
@@ -101,15 +108,25 @@ fn bundle_directory() -> PathBuf {
 }
 
 /// Writes a bundle booting the guest ELF at `image` (any guest, e.g. one
-/// outside the tree) as dom0 with `memory_mib` and `cmdline`.
-pub fn bundle_for_guest(image: &Path, memory_mib: u32, cmdline: &str) -> Result<PathBuf> {
+/// outside the tree) as dom0 with `memory_mib`, `cmdline` and the boot
+/// module in the file `module`, if any.
+pub fn bundle_for_guest(image: &Path, memory_mib: u32, cmdline: &str, module: Option<&Path>) -> Result<PathBuf> {
     let name = image.file_name().and_then(|name| name.to_str()).unwrap_or("guest");
     let bytes = std::fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
-    let settings = format!("memory={memory_mib}M cmdline={cmdline}");
+    let module_bytes = match module {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let ramdisk = if module.is_some() { " ramdisk=module" } else { "" };
+    let settings = format!("memory={memory_mib}M{ramdisk} cmdline={cmdline}");
     let domains = [Domain::new("dom0", name, &settings)];
     let path = bundle_directory().join(format!("custom-{name}.tar"));
     let file = format!("{name}.elf");
-    write_bundle(&path, &Bundle::new(name, &domains).manifest(), &[(&file, &bytes)])?;
+    let mut files = vec![(file.as_str(), bytes.as_slice())];
+    if let Some(module) = &module_bytes {
+        files.push(("module", module.as_slice()));
+    }
+    write_bundle(&path, &Bundle::new(name, &domains).manifest(), &files)?;
     Ok(path)
 }
 

@@ -39,6 +39,13 @@ struct RunArgs {
     /// Command line of the guest given with --guest.
     #[arg(long, default_value = "")]
     guest_cmdline: String,
+    /// Memory in MiB of the guest given with --guest (dom0 here).
+    #[arg(long, default_value_t = 32)]
+    guest_memory: u32,
+    /// A boot module (initrd) for the guest given with --guest, as
+    /// xl.cfg's `ramdisk=`.
+    #[arg(long)]
+    module: Option<std::path::PathBuf>,
     /// Extra QEMU arguments, after `--`.
     #[arg(last = true)]
     qemu_args: Vec<String>,
@@ -108,6 +115,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     ensure_qemu()?;
     let profile = profile(args.debug);
     let images = build_images(profile)?;
+    if args.guest.is_none() && args.module.is_some() {
+        return Err("--module goes with --guest: the demo's domains take no module".into());
+    }
     let bundle = match &args.guest {
         None => images.write(&xtask::demo::DEMO)?,
         Some(guest) => {
@@ -116,7 +126,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             } else {
                 guest.clone()
             };
-            bundle_for_guest(&image, 32, &args.guest_cmdline)?
+            bundle_for_guest(&image, args.guest_memory, &args.guest_cmdline, args.module.as_deref())?
         }
     };
     let mut config = QemuConfig::new(images.hypervisor.clone(), Some(bundle));

@@ -87,6 +87,19 @@ pub fn real_xen_command(
     dom0_mib: u32,
     cpu: &str,
 ) -> Command {
+    real_xen_command_with_module(xen, guest, guest_cmdline, None, dom0_mib, cpu)
+}
+
+/// [`real_xen_command`] with a boot module for dom0 (`module`, Xen's
+/// second multiboot module: dom0's initrd).
+pub fn real_xen_command_with_module(
+    xen: &std::path::Path,
+    guest: &std::path::Path,
+    guest_cmdline: &str,
+    module: Option<&std::path::Path>,
+    dom0_mib: u32,
+    cpu: &str,
+) -> Command {
     let mut qemu = Command::new("qemu-system-x86_64");
     qemu.args([
         "-machine", "q35", "-accel", "tcg", "-cpu", cpu, "-m", "512M", "-smp", "1",
@@ -109,6 +122,10 @@ pub fn real_xen_command(
         "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem={dom0_mib}M noreboot"
     ))
     .arg("-initrd")
-    .arg(format!("{} {guest_cmdline}", guest.display()));
+    .arg(match module {
+        // QEMU's multiboot loader separates modules with commas.
+        Some(module) => format!("{} {guest_cmdline},{}", guest.display(), module.display()),
+        None => format!("{} {guest_cmdline}", guest.display()),
+    });
     qemu
 }

@@ -45,6 +45,13 @@ pub enum BundleError<'a> {
         /// The kernel file the manifest names.
         file: &'a str,
     },
+    /// A domain's boot module (`ramdisk=`) is not in the archive.
+    MissingRamdisk {
+        /// The domain's name.
+        domain: &'a str,
+        /// The module file the manifest names.
+        file: &'a str,
+    },
 }
 
 impl From<TarError> for BundleError<'_> {
@@ -74,6 +81,9 @@ impl fmt::Display for BundleError<'_> {
             BundleError::EmptyKernel { domain, file } => {
                 write!(f, "bundle: kernel `{file}` of domain `{domain}` is empty")
             }
+            BundleError::MissingRamdisk { domain, file } => {
+                write!(f, "bundle: ramdisk `{file}` of domain `{domain}` is not in the archive")
+            }
         }
     }
 }
@@ -93,6 +103,11 @@ impl<'a> BootBundle<'a> {
                     return Err(BundleError::EmptyKernel { domain: name, file });
                 }
                 Some(_) => {}
+            }
+            if let Some(file) = domain.ramdisk
+                && archive.file(file).is_none()
+            {
+                return Err(BundleError::MissingRamdisk { domain: name, file });
             }
         }
         Ok(BootBundle { archive, manifest })
@@ -114,6 +129,15 @@ impl<'a> BootBundle<'a> {
     /// empty slice can only mean a domain from some other manifest.
     pub fn kernel_image(&self, domain: &DomainSpec<'_>) -> &'a [u8] {
         self.archive.file(domain.kernel).map_or(&[], |file| file.data)
+    }
+
+    /// The boot module of `domain` (`ramdisk=`), empty if it has none.
+    /// [`BootBundle::parse`] checked that every module named is there.
+    pub fn module(&self, domain: &DomainSpec<'_>) -> &'a [u8] {
+        domain
+            .ramdisk
+            .and_then(|name| self.archive.file(name))
+            .map_or(&[], |file| file.data)
     }
 }
 
@@ -214,6 +238,26 @@ mod tests {
     }
 
     #[test]
+    fn a_ramdisk_named_must_be_in_the_archive_and_is_its_domains_module() {
+        const WITH_MODULE: &[u8] = b"xen-core-manifest 1\n\
+                                     domain dom0 kernel=dom0.elf ramdisk=initrd\n\
+                                     domain demo kernel=dom0.elf\n";
+        let bytes = archive(&[("manifest", WITH_MODULE), ("dom0.elf", b"k")]);
+        assert_eq!(
+            BootBundle::parse(&bytes).unwrap_err(),
+            BundleError::MissingRamdisk {
+                domain: "dom0",
+                file: "initrd"
+            }
+        );
+        let bytes = archive(&[("manifest", WITH_MODULE), ("dom0.elf", b"k"), ("initrd", b"module")]);
+        let bundle = BootBundle::parse(&bytes).unwrap();
+        let domains = &bundle.manifest().domains;
+        assert_eq!(bundle.module(&domains[0]), b"module");
+        assert_eq!(bundle.module(&domains[1]), b"", "no ramdisk= line: no module");
+    }
+
+    #[test]
     fn a_domain_from_elsewhere_has_no_kernel_here() {
         let bytes = archive(&[("manifest", MANIFEST), ("dom0.elf", b"k"), ("boot/hello.elf", b"k")]);
         let bundle = BootBundle::parse(&bytes).unwrap();
@@ -221,6 +265,8 @@ mod tests {
             name: "x",
             kernel: "other.elf",
             memory_bytes: 4096,
+            maxmem_bytes: 4096,
+            ramdisk: None,
             cmdline: "",
             weight: 256,
             cap: 0,

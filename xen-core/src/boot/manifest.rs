@@ -20,6 +20,14 @@
 //!   - `memory=<n>K|M|G` (default `32M`): decimal, unit required (so that a
 //!     forgotten unit is not read as bytes), a whole number of 4 KiB pages, more
 //!     than 0 and at most 64 GiB.
+//!   - `maxmem=<n>K|M|G` (default: `memory=`): what a domU may grow to by
+//!     ballooning (its `max_pages`, plus libxl's 1 MiB of slack), at least
+//!     its memory, as xl.cfg's `maxmem=`. dom0 has no limit, as on Xen
+//!     without `dom0_mem=max:`.
+//!   - `ramdisk=<file>` (default none): the boot module (initrd), a file name
+//!     in the archive, placed as Xen's builder places it (after the kernel,
+//!     or by frame number for a guest with the MOD_START_PFN note) and named
+//!     in `start_info.mod_start`/`mod_len`.
 //!   - `weight=<n>` (default 256): the scheduler weight, 1 to 65535; CPU time
 //!     is shared in proportion to weights.
 //!   - `cap=<n>` (default 0, none): the most CPU the domain may use, in percent

@@ -28,8 +28,11 @@ pub struct LayoutRequest {
     pub kernel_start: u64,
     /// End of the kernel image (exclusive).
     pub kernel_end: u64,
-    /// Size of the boot module, 0 for none.
+    /// Size of the boot module mapped in the region, 0 for none.
     pub module_bytes: u64,
+    /// Pages of a boot module left out of the region, given by frame number
+    /// (the guest's MOD_START_PFN note); 0 for none.
+    pub unmapped_module_pages: u64,
     /// Pages of memory the domain gets.
     pub nr_pages: u64,
     /// Whether to place xenstore and console ring pages (domU, not dom0).
@@ -59,8 +62,12 @@ pub struct BootLayout {
     pub virt_base: u64,
     /// The kernel image, rounded out to pages.
     pub kernel: VirtualRange,
-    /// The module (empty if none).
+    /// The module mapped in the region (empty if none).
     pub module: VirtualRange,
+    /// The first frame of a module left unmapped: Xen's builder gives the
+    /// region a power-of-two block of frames and the module the frames
+    /// right after it.
+    pub unmapped_module: Option<Pfn>,
     /// The p2m list: `nr_pages` 8-byte entries.
     pub p2m: VirtualRange,
     /// The start_info page.
@@ -222,7 +229,16 @@ impl BootLayout {
                 end,
             });
         }
-        let needed = (end - request.virt_base) / PAGE_SIZE;
+        let mapped = (end - request.virt_base) / PAGE_SIZE;
+        let (needed, unmapped_module) = if request.unmapped_module_pages > 0 {
+            let first = mapped.next_power_of_two();
+            let needed = first
+                .checked_add(request.unmapped_module_pages)
+                .ok_or(LayoutError::AddressOverflow)?;
+            (needed, Some(Pfn(first)))
+        } else {
+            (mapped, None)
+        };
         if needed > request.nr_pages {
             return Err(LayoutError::TooLittleMemory {
                 needed,
@@ -233,6 +249,7 @@ impl BootLayout {
             virt_base: request.virt_base,
             kernel,
             module,
+            unmapped_module,
             p2m,
             start_info,
             xenstore,
@@ -268,6 +285,7 @@ mod tests {
             kernel_start: TOP,
             kernel_end: TOP + kernel_bytes,
             module_bytes: 0,
+            unmapped_module_pages: 0,
             nr_pages,
             ring_pages: false,
         }
@@ -314,6 +332,58 @@ mod tests {
     }
 
     #[test]
+    fn a_mapped_module_follows_the_kernel_and_pushes_the_p2m_along() {
+        let request = LayoutRequest {
+            module_bytes: 2 * PAGE_SIZE + 1,
+            ..dom0(3 * PAGE_SIZE + 100, 8192)
+        };
+        let layout = BootLayout::compute(&request).unwrap();
+        assert_eq!(
+            layout.module,
+            VirtualRange {
+                start: TOP + 4 * PAGE_SIZE,
+                end: TOP + 7 * PAGE_SIZE
+            }
+        );
+        assert_eq!(layout.p2m.start, layout.module.end);
+        assert_eq!(layout.unmapped_module, None);
+    }
+
+    #[test]
+    fn an_unmapped_module_takes_the_frames_after_the_regions_power_of_two_block() {
+        // A 4 MiB region is 1024 pages, already a power of two.
+        let request = LayoutRequest {
+            unmapped_module_pages: 3,
+            ..dom0(PAGE_SIZE, 8192)
+        };
+        let layout = BootLayout::compute(&request).unwrap();
+        assert_eq!(layout.module.pages(), 0, "not in the region");
+        assert_eq!(layout.p2m.start, layout.kernel.end);
+        assert_eq!(layout.end, TOP + 4 * MIB);
+        assert_eq!(layout.unmapped_module, Some(Pfn(1024)));
+        // A 12 MiB region (3072 pages) is given 4096.
+        let request = LayoutRequest {
+            unmapped_module_pages: 3,
+            ..dom0(9 * MIB, 8192)
+        };
+        let layout = BootLayout::compute(&request).unwrap();
+        assert_eq!(layout.mapped_pages(), 3072);
+        assert_eq!(layout.unmapped_module, Some(Pfn(4096)));
+        // The block and the module must both fit, as Xen requires.
+        let request = LayoutRequest {
+            unmapped_module_pages: 3,
+            ..dom0(9 * MIB, 4098)
+        };
+        assert_eq!(
+            BootLayout::compute(&request),
+            Err(LayoutError::TooLittleMemory {
+                needed: 4099,
+                available: 4098
+            })
+        );
+    }
+
+    #[test]
     fn domus_get_xenstore_and_console_pages_after_start_info() {
         let request = LayoutRequest {
             ring_pages: true,
@@ -332,6 +402,7 @@ mod tests {
             kernel_start: 0,
             kernel_end: 0x5_0000,
             module_bytes: 0,
+            unmapped_module_pages: 0,
             nr_pages: 8192,
             ring_pages: true,
         };
@@ -366,6 +437,7 @@ mod tests {
             kernel_start: top - 8 * MIB,
             kernel_end: top - MIB,
             module_bytes: 0,
+            unmapped_module_pages: 0,
             nr_pages: 65536,
             ring_pages: false,
         };
@@ -417,6 +489,7 @@ mod tests {
             kernel_start: u64::MAX - 4 * PAGE_SIZE + 1,
             kernel_end: u64::MAX - 3 * PAGE_SIZE + 1,
             module_bytes: 0,
+            unmapped_module_pages: 0,
             nr_pages: 8192,
             ring_pages: false,
         };

@@ -68,6 +68,8 @@ pub struct BuildRequest<'a> {
     pub nr_pages: u64,
     /// The guest command line.
     pub cmdline: &'a str,
+    /// Its boot module (initrd), empty for none.
+    pub module: &'a [u8],
     /// The hypervisor's L4, whose slots 256–271 every guest L4 shares.
     pub hypervisor_l4: Mfn,
 }
@@ -165,6 +167,14 @@ impl<M: PhysicalMemory> DomainMemory<'_, M> {
             .write_u64(page.address() + (pfn % ENTRIES_PER_PAGE) * 8, mfn.0);
     }
 
+    /// Writes `data` to the domain's frames from `first` on, page by page.
+    fn write_frames(&mut self, Pfn(first): Pfn, data: &[u8]) {
+        for (page, chunk) in data.chunks(PAGE_SIZE as usize).enumerate() {
+            let mfn = self.mfn(Pfn(first + page as u64));
+            self.memory.write_bytes(mfn.address(), chunk);
+        }
+    }
+
     /// Writes `data` at guest virtual `va`, page by page.
     fn write_virtual(&mut self, layout: &BootLayout, va: u64, data: &[u8]) {
         let mut done = 0;
@@ -201,11 +211,20 @@ pub fn build_pv_domain<'t>(
     if request.cmdline.len() >= MAX_GUEST_CMDLINE {
         return Err(BuildError::CommandLineTooLong(request.cmdline.len()));
     }
+    // A guest with the MOD_START_PFN note takes its module by frame number,
+    // unmapped, as Xen's builder then gives it.
+    let unmapped_module = notes.mod_start_pfn && !request.module.is_empty();
+    let module_bytes = request.module.len() as u64;
     let layout = BootLayout::compute(&LayoutRequest {
         virt_base: notes.virt_base,
         kernel_start: notes.virt_kstart,
         kernel_end: notes.virt_kend,
-        module_bytes: 0,
+        module_bytes: if unmapped_module { 0 } else { module_bytes },
+        unmapped_module_pages: if unmapped_module {
+            module_bytes.div_ceil(PAGE_SIZE)
+        } else {
+            0
+        },
         nr_pages: request.nr_pages,
         ring_pages: Privilege::of_domain(domid).is_none(),
     })
@@ -223,6 +242,10 @@ pub fn build_pv_domain<'t>(
     };
     allocate_memory(&mut domain, &layout, &mut frames, m2p)?;
     load_segments(&mut domain, &layout, request.image, notes);
+    match layout.unmapped_module {
+        Some(first) => domain.write_frames(first, request.module),
+        None => domain.write_virtual(&layout, layout.module.start, request.module),
+    }
     if let Some(page) = notes.hypercall_page {
         let mut stubs = [0u8; HYPERCALL_PAGE_SIZE];
         fill_hypercall_page(&mut stubs);
@@ -465,6 +488,18 @@ fn write_start_info<M: PhysicalMemory>(
         SifFlags::PRIVILEGED | SifFlags::INITDOMAIN
     } else {
         SifFlags::empty()
+    };
+    let module_bytes = request.module.len() as u64;
+    if module_bytes > 0 {
+        info.mod_len = module_bytes;
+        info.mod_start = match layout.unmapped_module {
+            Some(Pfn(first)) => first,
+            None => layout.module.start,
+        };
+    }
+    let flags = match layout.unmapped_module {
+        Some(_) => flags | SifFlags::MOD_START_PFN,
+        None => flags,
     };
     info.flags = flags.bits();
     info.pt_base = layout.page_tables.start;

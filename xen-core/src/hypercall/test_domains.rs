@@ -111,6 +111,7 @@ pub(crate) fn build_domain_in<'t>(
         name: "d",
         nr_pages,
         cmdline: "",
+        module: &[],
         hypervisor_l4: Mfn(0x10),
     };
     let mut source = FakeFrames {

@@ -5,10 +5,12 @@ use super::Hypervisor;
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
 use crate::boot::bundle::BootBundle;
 use crate::boot::manifest::DomainSpec;
+use crate::domain::boot_layout::BootLayout;
 use crate::domain::builder::{BuildError, BuildRequest, build_pv_domain};
 use crate::domain::domain_table::MAX_DOMAINS;
 use crate::domain::elf_image::{ElfImage, ImageError};
 use crate::domain::guest_notes::{GuestNotes, NotesError};
+use crate::domain::reservation::Reservation;
 use crate::log_level::LogLevel;
 use crate::mm::mfn::PAGE_SIZE;
 use crate::mm::{FrameTable, Mfn};
@@ -117,6 +119,7 @@ impl Hypervisor {
                 name: spec.name,
                 nr_pages: spec.memory_bytes / PAGE_SIZE,
                 cmdline: spec.cmdline,
+                module: bundle.module(spec),
                 hypervisor_l4,
             };
             let slot = self
@@ -126,6 +129,7 @@ impl Hypervisor {
             let built = build_pv_domain(&request, slot, memory, source, frames, m2p)
                 .map_err(|e| fail(BootDomainCause::Build(e)))?;
             let layout = &built.layout;
+            log_module(log, domid, spec, layout);
             log(
                 LogLevel::Info,
                 format_args!(
@@ -142,6 +146,10 @@ impl Hypervisor {
                 ),
             );
             let domain = built.domain;
+            if domid != 0 {
+                // A domU may balloon up to `maxmem=` (dom0 has no limit).
+                domain.reservation = Reservation::domu(spec.maxmem_bytes / PAGE_SIZE);
+            }
             domain.vcpu.context = built.frame;
             domain.vcpu.sched = SchedEntity::new(SchedParams {
                 weight: spec.weight,
@@ -150,6 +158,30 @@ impl Hypervisor {
             publish_wallclock(memory, domain.shared_info(), wallclock);
         }
         Ok(())
+    }
+}
+
+/// Where a domain's boot module went, if it has one: a virtual range in its
+/// boot region, or the frames it was given by number (MOD_START_PFN).
+fn log_module(
+    log: &mut impl FnMut(LogLevel, fmt::Arguments<'_>),
+    domid: DomId,
+    spec: &DomainSpec<'_>,
+    layout: &BootLayout,
+) {
+    let Some(name) = spec.ramdisk else { return };
+    match layout.unmapped_module {
+        Some(first) => log(
+            LogLevel::Info,
+            format_args!("d{domid}: module {name} unmapped, from pfn {:#x}", first.0),
+        ),
+        None => log(
+            LogLevel::Info,
+            format_args!(
+                "d{domid}: module {name} at {:#x}-{:#x}",
+                layout.module.start, layout.module.end
+            ),
+        ),
     }
 }
 

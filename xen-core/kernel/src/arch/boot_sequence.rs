@@ -257,11 +257,14 @@ fn list_bundle(boot: &BootInfo) -> BootBundle<'static> {
     for (index, domain) in bundle.manifest().domains.iter().enumerate() {
         let role = if index == 0 { "dom0" } else { "domU" };
         info!(
-            "  domain {:<8} {role} kernel {} ({} bytes), {} MiB, cmdline \"{}\"",
+            "  domain {:<8} {role} kernel {} ({} bytes), ramdisk {} ({} bytes), {} MiB (max {}), cmdline \"{}\"",
             domain.name,
             domain.kernel,
             bundle.kernel_image(domain).len(),
+            domain.ramdisk.unwrap_or("none"),
+            bundle.module(domain).len(),
             domain.memory_bytes >> 20,
+            domain.maxmem_bytes >> 20,
             domain.cmdline
         );
     }

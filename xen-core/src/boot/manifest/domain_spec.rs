@@ -21,6 +21,12 @@ pub struct DomainSpec<'a> {
     pub kernel: &'a str,
     /// Memory to give the domain, a whole number of 4 KiB pages.
     pub memory_bytes: u64,
+    /// Most memory it may grow to by ballooning (`maxmem=`, as in xl.cfg):
+    /// at least `memory_bytes`, which it is when the line has no `maxmem=`.
+    pub maxmem_bytes: u64,
+    /// Name of its boot module (initrd) in the bundle archive (`ramdisk=`,
+    /// as in xl.cfg), if it has one.
+    pub ramdisk: Option<&'a str>,
     /// The guest kernel's command line, possibly empty.
     pub cmdline: &'a str,
     /// Scheduler weight (1 to 65535).
@@ -45,7 +51,8 @@ pub(super) fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKi
     {
         return Err(ManifestErrorKind::BadName(name));
     }
-    let (mut kernel, mut memory, mut weight, mut cap, mut cmdline) = (None, None, None, None, "");
+    let (mut kernel, mut memory, mut maxmem, mut ramdisk) = (None, None, None, None);
+    let (mut weight, mut cap, mut cmdline) = (None, None, "");
     loop {
         rest = rest.trim_start_matches(is_blank);
         if let Some(verbatim) = rest.strip_prefix("cmdline=") {
@@ -59,6 +66,8 @@ pub(super) fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKi
         let slot = match key {
             "kernel" => &mut kernel,
             "memory" => &mut memory,
+            "maxmem" => &mut maxmem,
+            "ramdisk" => &mut ramdisk,
             "weight" => &mut weight,
             "cap" => &mut cap,
             _ => return Err(ManifestErrorKind::UnknownKey(key)),
@@ -72,6 +81,19 @@ pub(super) fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKi
         return Err(ManifestErrorKind::EmptyValue("kernel"));
     }
     let memory_bytes = memory.map_or(Ok(DEFAULT_MEMORY_BYTES), parse_memory)?;
+    let maxmem_bytes = match maxmem {
+        None => memory_bytes,
+        Some(text) => {
+            let bytes = parse_memory(text)?;
+            if bytes < memory_bytes {
+                return Err(ManifestErrorKind::MaxmemBelowMemory(text));
+            }
+            bytes
+        }
+    };
+    if ramdisk == Some("") {
+        return Err(ManifestErrorKind::EmptyValue("ramdisk"));
+    }
     let weight = match weight {
         None => DEFAULT_WEIGHT,
         Some(text) => text
@@ -95,6 +117,8 @@ pub(super) fn parse_domain(line: &str) -> Result<DomainSpec<'_>, ManifestErrorKi
         name,
         kernel,
         memory_bytes,
+        maxmem_bytes,
+        ramdisk,
         cmdline,
         weight,
         cap,

@@ -47,6 +47,8 @@ pub enum ManifestErrorKind<'a> {
     MemoryOutOfRange(&'a str),
     /// The memory size is not a whole number of 4 KiB pages.
     MemoryNotPageMultiple(&'a str),
+    /// `maxmem=` is below the domain's `memory=` (xl refuses it too).
+    MaxmemBelowMemory(&'a str),
     /// `weight=` is not a number from 1 to 65535.
     BadWeight(&'a str),
     /// `cap=` is not a number from 0 to 100.
@@ -86,6 +88,7 @@ impl fmt::Display for ManifestErrorKind<'_> {
             Self::MemoryNotPageMultiple(size) => {
                 write!(f, "memory size `{size}` is not a whole number of 4K pages")
             }
+            Self::MaxmemBelowMemory(size) => write!(f, "maxmem `{size}` is below the domain's memory"),
             Self::BadWeight(weight) => write!(f, "bad weight `{weight}`: expected 1 to 65535"),
             Self::BadCap(cap) => write!(f, "bad cap `{cap}`: expected a percentage from 0 to 100"),
             Self::CmdlineTooLong(len) => {

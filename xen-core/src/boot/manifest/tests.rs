@@ -30,6 +30,8 @@ fn the_documented_example_parses() {
                 name: "dom0",
                 kernel: "dom0.elf",
                 memory_bytes: 64 * MIB,
+                maxmem_bytes: 64 * MIB,
+                ramdisk: None,
                 cmdline: "",
                 weight: DEFAULT_WEIGHT,
                 cap: 0,
@@ -38,6 +40,8 @@ fn the_documented_example_parses() {
                 name: "demo",
                 kernel: "hello.elf",
                 memory_bytes: 16 * MIB,
+                maxmem_bytes: 16 * MIB,
+                ramdisk: None,
                 cmdline: "console=hvc0 loglevel=3",
                 weight: DEFAULT_WEIGHT,
                 cap: 0,
@@ -59,11 +63,42 @@ fn layout_is_forgiving_where_it_is_unambiguous() {
             name: "guest_1-a",
             kernel: "k",
             memory_bytes: 4096,
+            maxmem_bytes: 4096,
+            ramdisk: None,
             cmdline: "",
             weight: DEFAULT_WEIGHT,
             cap: 0,
         }]
     );
+}
+
+#[test]
+fn maxmem_and_ramdisk_are_read_and_checked() {
+    let domain = one_domain("domain d kernel=k memory=16M maxmem=48M ramdisk=initrd.cpio").unwrap();
+    assert_eq!(
+        (domain.memory_bytes, domain.maxmem_bytes, domain.ramdisk),
+        (16 * MIB, 48 * MIB, Some("initrd.cpio"))
+    );
+    let domain = one_domain("domain d kernel=k memory=16M maxmem=16M").unwrap();
+    assert_eq!(domain.maxmem_bytes, 16 * MIB, "maxmem may equal memory");
+    for (line, kind) in [
+        (
+            "domain d kernel=k memory=16M maxmem=8M",
+            ManifestErrorKind::MaxmemBelowMemory("8M"),
+        ),
+        ("domain d kernel=k maxmem=lots", ManifestErrorKind::BadMemory("lots")),
+        (
+            "domain d kernel=k maxmem=65G",
+            ManifestErrorKind::MemoryOutOfRange("65G"),
+        ),
+        ("domain d kernel=k ramdisk=", ManifestErrorKind::EmptyValue("ramdisk")),
+        (
+            "domain d kernel=k ramdisk=a ramdisk=b",
+            ManifestErrorKind::DuplicateKey("ramdisk"),
+        ),
+    ] {
+        assert_eq!(one_domain(line), Err(kind), "{line}");
+    }
 }
 
 #[test]

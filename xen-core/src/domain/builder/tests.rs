@@ -61,6 +61,16 @@ struct Built {
 }
 
 fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -> Result<Built, BuildError> {
+    build_with_module(bytes, nr_pages, privileged, &[], machine)
+}
+
+fn build_with_module(
+    bytes: &[u8],
+    nr_pages: u64,
+    privileged: bool,
+    module: &[u8],
+    machine: &mut Machine,
+) -> Result<Built, BuildError> {
     let domid = if privileged { 0 } else { 1 };
     let mut table = std::boxed::Box::new(DomainTable::new());
     let image = ElfImage::parse(bytes).unwrap();
@@ -71,6 +81,7 @@ fn build(bytes: &[u8], nr_pages: u64, privileged: bool, machine: &mut Machine) -
         name: "test",
         nr_pages,
         cmdline: "console=hvc0",
+        module,
         hypervisor_l4: HYPERVISOR_L4,
     };
     let built = build_pv_domain(
@@ -216,6 +227,76 @@ fn start_info_describes_the_domain() {
     assert_eq!(info.mfn_list, built.layout.p2m.start);
     assert_eq!(&info.cmd_line[..13], b"console=hvc0\0");
     assert_eq!(info.store_mfn, 0, "dom0 has no xenstore page");
+    m.tear_down(built);
+}
+
+/// A module of `pages` pages and a bit, each byte telling where it is.
+fn module_of(pages: usize) -> Vec<u8> {
+    (0..pages * PAGE_SIZE as usize + 100).map(|i| (i / 7) as u8).collect()
+}
+
+#[test]
+fn a_module_is_mapped_after_the_kernel_and_named_in_start_info() {
+    let module = module_of(2);
+    let mut m = machine(8192);
+    let built = build_with_module(&ours().build(), 4096, true, &module, &mut m).unwrap();
+    let info = start_info(&m.memory, &built);
+    assert_eq!(info.mod_start, built.layout.kernel.end, "right after the kernel");
+    assert_eq!(info.mod_len, module.len() as u64);
+    assert_eq!(info.flags & SifFlags::MOD_START_PFN.bits(), 0);
+    let read = read_virtual(&m.memory, built.l4, info.mod_start, module.len() + 16);
+    assert_eq!(&read[..module.len()], &module[..]);
+    assert!(
+        read[module.len()..].iter().all(|&b| b == 0),
+        "the last page's tail is zero"
+    );
+    assert_eq!(info.mfn_list, built.layout.module.end, "the p2m follows it");
+    m.tear_down(built);
+}
+
+#[test]
+fn a_guest_asking_for_it_gets_its_module_by_frame_number_outside_the_region() {
+    use crate::domain::elf_image::test_elf::{our_notes, ours_with, xen_u64};
+    let notes = [our_notes(), xen_u64(xen_abi::elfnote::XEN_ELFNOTE_MOD_START_PFN, 1)].concat();
+    let module = module_of(3);
+    let mut m = machine(8192);
+    let built = build_with_module(&ours_with(notes).build(), 4096, true, &module, &mut m).unwrap();
+    let info = start_info(&m.memory, &built);
+    assert_ne!(info.flags & SifFlags::MOD_START_PFN.bits(), 0);
+    assert_eq!(
+        info.mod_start, 1024,
+        "after the 4 MiB region's 1024 frames, as Xen puts it"
+    );
+    assert_eq!(info.mod_len, module.len() as u64);
+    assert_eq!(built.layout.module.pages(), 0, "nothing of it in the region");
+    // Read it back through the p2m list, frame by frame.
+    let p2m = read_virtual(&m.memory, built.l4, info.mfn_list, 4096 * 8);
+    let mut read = Vec::new();
+    for page in 0..4u64 {
+        let entry = &p2m[(info.mod_start + page) as usize * 8..][..8];
+        let mfn = Mfn(u64::from_le_bytes(entry.try_into().unwrap()));
+        let mut bytes = [0u8; PAGE_SIZE as usize];
+        m.memory.read_bytes(mfn.address(), &mut bytes);
+        read.extend_from_slice(&bytes);
+    }
+    assert_eq!(&read[..module.len()], &module[..]);
+    // The region (4 MiB) plus four module pages must fit: 1027 pages do not.
+    let mut small = machine(8192);
+    let refused = build_with_module(
+        &ours_with([our_notes(), xen_u64(xen_abi::elfnote::XEN_ELFNOTE_MOD_START_PFN, 1)].concat()).build(),
+        1027,
+        true,
+        &module,
+        &mut small,
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(BuildError::Layout(LayoutError::TooLittleMemory { needed: 1028, .. }))
+        ),
+        "{:?}",
+        refused.err()
+    );
     m.tear_down(built);
 }
 
