@@ -27,6 +27,7 @@
 
 #[cfg(target_os = "none")]
 mod arch;
+pub mod balloon;
 pub mod boot_module;
 pub mod console;
 pub mod control_registers;

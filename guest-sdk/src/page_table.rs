@@ -31,7 +31,7 @@ use xen_abi::mmu::{
     MMUEXT_PIN_L1_TABLE, MMUEXT_UNPIN_TABLE, MmuUpdate, MmuextOp, UVMF_INVLPG,
 };
 use xen_abi::page_table_entry::ENTRIES_PER_TABLE;
-use xen_abi::start_info::{BOOTSTRAP_MIN_PADDING, StartInfo};
+use xen_abi::start_info::{BOOTSTRAP_ALIGN, BOOTSTRAP_MIN_PADDING, StartInfo};
 
 /// Flags for entries that point at lower tables, as Xen's builder writes them.
 pub const TABLE_FLAGS: u64 = PRESENT | RW | USER | ACCESSED | DIRTY;
@@ -179,6 +179,16 @@ impl<B: MmuBackend> PageTableManager<B> {
     pub fn mfn_of(&self, va: u64) -> Option<u64> {
         let pfn = va.checked_sub(self.virt_base)? / PAGE_SIZE;
         (pfn < self.nr_pages).then(|| self.frame(pfn).mfn)
+    }
+
+    /// One past the last frame of the bootstrap region the builder mapped:
+    /// by `xen.h`'s rule, the end of the stack page after the page tables,
+    /// with at least 512 KiB more, rounded up to 4 MiB. Frames from here on
+    /// are not in the kernel's mappings (a balloon may give them back).
+    pub fn boot_region_end_pfn(&self, info: &StartInfo) -> u64 {
+        let stack_end = info.pt_base + (info.nr_pt_frames + 1) * PAGE_SIZE;
+        let end = (stack_end + BOOTSTRAP_MIN_PADDING).next_multiple_of(BOOTSTRAP_ALIGN);
+        (end - self.virt_base) / PAGE_SIZE
     }
 
     /// The kernel's current root: the L4 the builder left at `pt_base`.

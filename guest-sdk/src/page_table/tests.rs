@@ -234,3 +234,15 @@ fn the_user_base_is_one_mmuext_op_after_the_queue_is_flushed() {
     let op = xen.ops.last().unwrap();
     assert_eq!((op.cmd, op.arg1), (xen_abi::mmu::MMUEXT_NEW_USER_BASEPTR, 0x4321));
 }
+
+#[test]
+fn the_boot_region_ends_at_4_mib_with_512_kib_past_the_stack() {
+    let tables = manager();
+    let mut info = <StartInfo as zerocopy::FromZeros>::new_zeroed();
+    info.pt_base = VIRT_BASE + PT_PFN * PAGE_SIZE;
+    info.nr_pt_frames = 4;
+    assert_eq!(tables.boot_region_end_pfn(&info), 1024, "stack ends at 100 KiB");
+    // A stack ending 100 KiB short of 4 MiB leaves too little: 8 MiB.
+    info.pt_base = VIRT_BASE + (1024 - 25 - 5) * PAGE_SIZE;
+    assert_eq!(tables.boot_region_end_pfn(&info), 2048);
+}

@@ -5,7 +5,9 @@
 //! granted to dom0 by the builder). For the xenstore round trip it also
 //! watches each domU's `data/request` and answers in `data/response`.
 //! When a domU ends (VIRQ_DOM_EXC) its rings are closed; when none is
-//! left, dom0 powers off.
+//! left, dom0 powers off. With `balloon=<domid>:<MiB>,...` on its command
+//! line it sets those domains' memory targets once they are introduced, as
+//! `xl mem-set` would.
 #![no_std]
 #![no_main]
 
@@ -22,9 +24,9 @@ use core::sync::atomic::Ordering::SeqCst;
 use dom0_tools::xenstore::watches::ConnId;
 use dom0_tools::xenstore::wire::fields;
 use dom0_tools::xenstore::xenstored::{Quotas, Xenstored};
-use guest_sdk::start_info::StartInfo;
+use guest_sdk::start_info::{StartInfo, command_line, parameter};
 use guest_sdk::{event_channel, println, sched, upcall};
-use store::{StoreRing, dom0_request, introduce};
+use store::{StoreRing, dom0_request, introduce, set_target};
 use vdemo::Vdemo;
 use wake::{WORK, work};
 use xen_abi::domain_builder::MAX_DOMAINS;
@@ -140,6 +142,14 @@ fn main(info: &'static StartInfo) -> ! {
             store,
             vdemo,
         });
+    }
+    for (domid, mib) in parameter(command_line(info), "balloon")
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .filter_map(|(domid, mib)| Some((domid.parse().ok()?, mib.parse().ok()?)))
+    {
+        set_target(&mut xs, dom0, domid, mib);
     }
     // A domU may have written to a ring and signalled before dom0 bound the
     // port, and that signal went nowhere: look at every ring once anyway.

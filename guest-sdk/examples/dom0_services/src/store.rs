@@ -2,7 +2,9 @@
 //! at a grant window from entry 1, signalled on port 1), and dom0's own
 //! requests in process. Introducing a domain does what Xen's toolstack
 //! does: its home `/local/domain/<id>`, owned by it, with `name`,
-//! `domid` and its console's `console/ring-ref`, `console/port`.
+//! `domid`, its console's `console/ring-ref`, `console/port`, and its
+//! balloon's `memory/static-max` and `memory/target` (KiB, as libxl writes
+//! them).
 
 use crate::STORE_PORT;
 use crate::wake::work;
@@ -48,6 +50,18 @@ impl StoreRingIo for PageRing<'_> {
     }
 }
 
+/// Pages libxl adds to a domain's maxmem for its `max_pages`
+/// (`LIBXL_MAXMEM_CONSTANT`, 1 MiB).
+const MAXMEM_SLACK_PAGES: u64 = 256;
+
+/// Sets domain `domid`'s balloon target to `mib` MiB, as `xl mem-set` does.
+pub fn set_target(xs: &mut Xenstored, dom0: ConnId, domid: u16, mib: u64) {
+    let path = format!("/local/domain/{domid}/memory/target");
+    let kib = format!("{}", mib * 1024);
+    dom0_request(xs, dom0, XsdSockmsgType::Write, &[path.as_bytes(), kib.as_bytes()]);
+    println!("dom0: d{domid}'s memory target is now {mib} MiB");
+}
+
 /// Makes a request of `xs` on dom0's connection `conn`; the reply. Watch
 /// events for dom0 stay queued for `handle_events`.
 pub fn dom0_request(xs: &mut Xenstored, conn: ConnId, kind: XsdSockmsgType, fields: &[&[u8]]) -> Message {
@@ -60,7 +74,13 @@ pub fn introduce(xs: &mut Xenstored, dom0: ConnId, domid: u16, name: &str) {
     let home = format!("/local/domain/{domid}");
     let owner = format!("n{domid}");
     let id = format!("{domid}");
-    let requests: [(XsdSockmsgType, Vec<Vec<u8>>); 7] = [
+    // As libxl: static-max is maxmem (max_pages less its 1 MiB of slack),
+    // the target what the domain holds at its start.
+    let kib = |pages: u64| format!("{}", pages * 4);
+    let held = guest_sdk::memory::current_reservation(domid).unwrap_or(0);
+    let max = guest_sdk::memory::maximum_reservation(domid).unwrap_or(0);
+    let static_max = max.saturating_sub(MAXMEM_SLACK_PAGES).max(held);
+    let requests: [(XsdSockmsgType, Vec<Vec<u8>>); 9] = [
         (XsdSockmsgType::Mkdir, alloc::vec![home.clone().into_bytes()]),
         (
             XsdSockmsgType::SetPerms,
@@ -87,6 +107,17 @@ pub fn introduce(xs: &mut Xenstored, dom0: ConnId, domid: u16, name: &str) {
                 format!("{home}/console/port").into_bytes(),
                 format!("{}", crate::CONSOLE_PORT).into_bytes()
             ],
+        ),
+        (
+            XsdSockmsgType::Write,
+            alloc::vec![
+                format!("{home}/memory/static-max").into_bytes(),
+                kib(static_max).into_bytes()
+            ],
+        ),
+        (
+            XsdSockmsgType::Write,
+            alloc::vec![format!("{home}/memory/target").into_bytes(), kib(held).into_bytes()],
         ),
         (
             XsdSockmsgType::Introduce,
