@@ -258,6 +258,16 @@ impl Outcome {
         }
     }
 
+    /// The number after `label` in the first line containing `label`.
+    pub fn number_after(&self, label: &str) -> u64 {
+        let line = self.expect_line(label);
+        let rest = &line[line.find(label).unwrap_or(0) + label.len()..];
+        let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("no number after {label:?} in {line:?}"))
+    }
+
     /// Panics with the tail of serial unless some line contains `text`.
     pub fn expect_line(&self, text: &str) -> &str {
         self.line_with(text)

@@ -6,16 +6,6 @@ use tests::{Boot, Outcome};
 use xen_core::debug_exit::DebugExit;
 use xtask::bundle::{Bundle, Domain};
 
-/// The number after `label` in the first line containing `label`.
-fn number_after(outcome: &Outcome, label: &str) -> u64 {
-    let line = outcome.expect_line(label);
-    let rest = &line[line.find(label).unwrap() + label.len()..];
-    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("no number after {label:?} in {line:?}"))
-}
-
 /// The number after `label` in every line containing it, in order.
 fn numbers_after(outcome: &Outcome, label: &str) -> Vec<u64> {
     outcome
@@ -51,7 +41,7 @@ fn four_domains_ping_pong_over_event_channels_and_survive_a_crash() {
     outcome.expect_line("(d2) pong: 1000 pings answered");
     outcome.expect_line("(d3) crasher: told to crash; dividing by zero");
     outcome.expect_line("domain 3 (crasher) crashed: unhandled exception");
-    let death = number_after(&outcome, "referee: VIRQ_DOM_EXC after round");
+    let death = outcome.number_after("referee: VIRQ_DOM_EXC after round");
     assert!((500..1000).contains(&death), "death reported at round {death}");
     outcome.expect_line("referee: ping-pong passed");
 }
@@ -96,15 +86,15 @@ fn timers_wake_on_time_weights_share_the_cpu_and_a_blocked_domain_uses_none() {
     outcome.expect_verdict(DebugExit::Success);
     outcome.expect_line("sleeper: slept 100 ms; the timer upcall came ");
     outcome.expect_line("timers passed");
-    let light = number_after(&outcome, "domain 1 destroyed: ran") as f64;
-    let heavy = number_after(&outcome, "domain 2 destroyed: ran") as f64;
+    let light = outcome.number_after("domain 1 destroyed: ran") as f64;
+    let heavy = outcome.number_after("domain 2 destroyed: ran") as f64;
     let ratio = heavy / light;
     assert!(
         (1.8..=2.2).contains(&ratio),
         "CPU time {heavy} us : {light} us = {ratio}"
     );
-    let light_loops = number_after(&outcome, "(d1) spinner:") as f64;
-    let heavy_loops = number_after(&outcome, "(d2) spinner:") as f64;
+    let light_loops = outcome.number_after("(d1) spinner:") as f64;
+    let heavy_loops = outcome.number_after("(d2) spinner:") as f64;
     let loop_ratio = heavy_loops / light_loops;
     assert!((1.8..=2.2).contains(&loop_ratio), "iterations ratio {loop_ratio}");
     // Logged after each spinner's end and at the end of the run: from the
@@ -195,8 +185,8 @@ fn a_domus_pv_console_output_appears_in_dom0s_log_with_its_prefix() {
 /// those went back once dom0 unmapped them.
 fn expect_memory_back(outcome: &Outcome, id: u16) {
     let label = format!("domain {id}'s memory given back: ");
-    let freed = number_after(outcome, &label);
-    let held = number_after(outcome, &format!("{freed} frames freed,"));
+    let freed = outcome.number_after(&label);
+    let held = outcome.number_after(&format!("{freed} frames freed,"));
     assert!(freed > 4000 && held <= 2, "{freed} freed, {held} held");
     if held > 0 {
         outcome.expect_line("of ended domains given back, their last mapping gone");

@@ -1,7 +1,7 @@
 //! Memory changing hands at run time: ballooning, with dom0 setting the
 //! targets as a toolstack would.
 
-use tests::{Boot, Outcome};
+use tests::Boot;
 use xen_core::debug_exit::DebugExit;
 use xtask::bundle::{Bundle, Domain};
 
@@ -18,21 +18,11 @@ const BALLOON: Bundle = Bundle::new(
     ],
 );
 
-/// The number after `label` in the first line containing it.
-fn number_after(outcome: &Outcome, label: &str) -> u64 {
-    let line = outcome.expect_line(label);
-    let rest = &line[line.find(label).unwrap() + label.len()..];
-    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("no number after {label:?} in {line:?}"))
-}
-
 #[test]
 fn a_domain_gives_16_mib_back_and_another_grows_by_more_than_was_free() {
     let outcome = Boot::new("").with_domains(&BALLOON).with_memory(128).run();
     outcome.expect_verdict(DebugExit::Success);
-    let free = number_after(&outcome, "frames:");
+    let free = outcome.number_after("frames:");
     let free_line = outcome.expect_line("free after building the domains");
     let free_after_build: u64 = free_line
         .split_whitespace()
