@@ -23,7 +23,7 @@ use super::privilege::Privilege;
 use super::pv_domain::PvDomain;
 use crate::arch::{FrameSource, MachineToPhys, PhysicalMemory};
 use crate::event::Channel;
-use crate::grant::grant_table::MAX_GRANT_FRAMES;
+use crate::grant::grant_table::INITIAL_GRANT_FRAMES;
 use crate::hypercall::hypercall_page::{HYPERCALL_PAGE_SIZE, fill_hypercall_page};
 use crate::mm::layout::{FIRST_HYPERVISOR_L4_SLOT, LAST_HYPERVISOR_L4_SLOT};
 use crate::mm::mfn::PAGE_SIZE;
@@ -258,7 +258,7 @@ pub fn build_pv_domain<'t>(
     let shared_info = frames.take_shared_xen_page()?;
     domain.memory.zero_frame(shared_info);
     let guest = slot.fill(request.name, shared_info, request.nr_pages);
-    let mut grant_frames = [Mfn(0); MAX_GRANT_FRAMES];
+    let mut grant_frames = [Mfn(0); INITIAL_GRANT_FRAMES];
     for grant_frame in &mut grant_frames {
         *grant_frame = frames.take_shared_xen_page()?;
         domain.memory.zero_frame(*grant_frame);

@@ -8,9 +8,12 @@ use heapless::index_map::FnvIndexMap;
 use xen_abi::grant_table::{GNTST_GENERAL_ERROR, GNTST_NO_SPACE, GRANT_ENTRIES_V1_PER_FRAME, GrantFlags};
 use xen_abi::mmu::DomId;
 
-/// Grant frames a domain may have (Xen's default maximum is 64; ours keeps
-/// 2048 entries, plenty for a handful of devices).
-pub const MAX_GRANT_FRAMES: usize = 4;
+/// Grant frames a domain may have: Xen's default `max_grant_frames`, 64
+/// frames of 512 version-1 entries.
+pub const MAX_GRANT_FRAMES: usize = 64;
+/// Frames a table starts with, as on Xen (`INITIAL_NR_GRANT_FRAMES`); it
+/// grows when the domain sets up more.
+pub const INITIAL_GRANT_FRAMES: usize = 1;
 /// Version 1 entries per 4 KiB frame.
 pub const ENTRIES_PER_FRAME: u32 = GRANT_ENTRIES_V1_PER_FRAME;
 /// Grants of one domain that may be mapped at once.
@@ -43,53 +46,47 @@ pub struct Granted {
 /// A domain's grant frames and active grants.
 #[derive(Debug, Default)]
 pub struct GrantTable {
-    /// The frames the builder gave the domain, each with the writable type
-    /// reference that keeps it from becoming a page table.
+    /// The table's frames, each with the writable type reference that keeps
+    /// it from becoming a page table: the builder's first, then those it
+    /// grew by.
     frames: Vec<TypedRef, MAX_GRANT_FRAMES>,
-    /// How many of them the domain has set up (`setup_table`).
-    in_use: u32,
     /// Mapped grants, by reference.
     active: FnvIndexMap<u32, ActiveGrant, MAX_ACTIVE>,
 }
 
 impl GrantTable {
-    /// Adds a grant frame (the builder's); gives it back if there are
-    /// [`MAX_GRANT_FRAMES`] already.
+    /// Adds a grant frame (the builder's, or one the table grows by); gives
+    /// it back if there are [`MAX_GRANT_FRAMES`] already.
     pub fn add_frame(&mut self, frame: TypedRef) -> Result<(), TypedRef> {
         self.frames.push(frame)
     }
 
     /// Takes back every frame's reference, for the domain's teardown.
     pub fn take_frames(&mut self) -> impl Iterator<Item = TypedRef> + '_ {
-        self.in_use = 0;
         self.frames.drain(..)
     }
 
-    /// Frames the domain may set up.
+    /// Frames the table may grow to (`max_grant_frames`).
     pub fn max_frames(&self) -> u32 {
+        MAX_GRANT_FRAMES as u32
+    }
+
+    /// Frames it has now (`query_size`'s `nr_frames`).
+    pub fn frames_in_use(&self) -> u32 {
         self.frames.len() as u32
     }
 
-    /// Frames set up so far.
-    pub fn frames_in_use(&self) -> u32 {
-        self.in_use
-    }
-
-    /// Sets up the first `count` frames (never fewer than before) and gives
-    /// their numbers; `None` beyond [`GrantTable::max_frames`].
+    /// The machine frames of its first `count` frames; `None` if it has
+    /// fewer (the caller grows it first, up to [`GrantTable::max_frames`]).
     pub fn setup(&mut self, count: u32) -> Option<impl Iterator<Item = Mfn> + '_> {
-        if count > self.max_frames() {
+        if count > self.frames_in_use() {
             return None;
         }
-        self.in_use = self.in_use.max(count);
         Some(self.frames.iter().take(count as usize).map(TypedRef::mfn))
     }
 
-    /// The machine address of entry `gref`, if it is in a frame set up.
+    /// The machine address of entry `gref`, if the table has it.
     pub fn entry_address(&self, gref: u32) -> Option<u64> {
-        if gref >= self.in_use * ENTRIES_PER_FRAME {
-            return None;
-        }
         let frame = self.frames.get((gref / ENTRIES_PER_FRAME) as usize)?;
         Some(frame.mfn().address() + u64::from(gref % ENTRIES_PER_FRAME) * 8)
     }

@@ -129,6 +129,40 @@ fn setup_table<P: Platform>(context: &mut HypercallContext<'_, P>, op: &mut Gntt
             return Ok(());
         }
     };
+    // The table grows to what is asked, up to its maximum, as Xen's
+    // `gnttab_grow_table`: frames are the hypervisor's pages shared with
+    // the domain, outside its reservation.
+    if op.nr_frames > domain.grants.max_frames() {
+        op.status = GNTST_GENERAL_ERROR;
+        return Ok(());
+    }
+    while domain.grants.frames_in_use() < op.nr_frames {
+        let Some(mfn) = context.platform.allocate_extent(0, Mfn(u64::MAX)) else {
+            op.status = GNTST_GENERAL_ERROR;
+            return Ok(());
+        };
+        let id = domain.id();
+        if context.frames.assign_shared_xen_page(mfn, id).is_err() {
+            context.platform.free_frame(mfn);
+            op.status = GNTST_GENERAL_ERROR;
+            return Ok(());
+        }
+        let memory = context.platform.memory();
+        memory.zero_frame(mfn);
+        // A fresh frame of its own: typing it cannot fail. Were it to, the
+        // frame would stay the domain's and go back at its end.
+        match context.frames.get_page_and_type(memory, mfn, id, PageType::Writable) {
+            Ok(typed) => {
+                if let Err(typed) = domain.grants.add_frame(typed) {
+                    context.frames.put_page_and_type(memory, typed);
+                }
+            }
+            Err(_) => {
+                op.status = GNTST_GENERAL_ERROR;
+                return Ok(());
+            }
+        }
+    }
     let Some(frames) = domain.grants.setup(op.nr_frames) else {
         op.status = GNTST_GENERAL_ERROR;
         return Ok(());

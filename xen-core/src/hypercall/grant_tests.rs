@@ -29,7 +29,7 @@ fn setup_and_query_report_the_granters_frames() {
     // to dom0 in it.
     assert_eq!(
         (result, query.nr_frames, query.max_nr_frames, query.status),
-        (0, 1, 4, GNTST_OKAY)
+        (0, 1, 64, GNTST_OKAY)
     );
     let table = w.setup();
     assert_eq!(w.d.frames.frame(table).unwrap().owner(), Some(GRANTER));
@@ -48,7 +48,7 @@ fn setup_and_query_report_the_granters_frames() {
         GNTTABOP_SETUP_TABLE,
         GnttabSetupTable {
             dom: DOMID_SELF,
-            nr_frames: 5,
+            nr_frames: 65,
             frame_list: LIST,
             ..Default::default()
         },
@@ -90,6 +90,91 @@ fn setup_and_query_report_the_granters_frames() {
         ),
         Errno::EINVAL.as_return()
     );
+}
+
+#[test]
+fn a_table_grows_to_what_setup_asks_up_to_64_frames_outside_the_reservation() {
+    let mut w = world();
+    let held = w.d.frames.owned_by(GRANTER);
+    let setup = |w: &mut World, nr_frames| {
+        w.op(
+            GRANTER,
+            GNTTABOP_SETUP_TABLE,
+            GnttabSetupTable {
+                dom: DOMID_SELF,
+                nr_frames,
+                frame_list: LIST,
+                ..Default::default()
+            },
+        )
+        .1
+        .status
+    };
+    assert_eq!(setup(&mut w, 64), GNTST_OKAY);
+    let mut listed = [0u64; 64];
+    crate::arch::GuestMemory::read(&mut w.d.platform.guest, LIST, listed.as_mut_bytes()).unwrap();
+    let distinct: std::collections::BTreeSet<u64> = listed.iter().copied().collect();
+    assert_eq!(distinct.len(), 64, "64 frames, each once");
+    for &mfn in &listed[1..] {
+        assert!((POOL..POOL + POOL_FRAMES).contains(&mfn), "grown from the free pool");
+        let info = w.d.frames.frame(Mfn(mfn)).unwrap();
+        assert_eq!(info.owner(), Some(GRANTER));
+        assert_eq!(w.d.platform.memory.read_u64(Mfn(mfn).address() + 8), 0, "zeroed");
+    }
+    assert_eq!(w.d.frames.owned_by(GRANTER), held, "not counted in its reservation");
+    let (_, query) = w.op(
+        GRANTER,
+        GNTTABOP_QUERY_SIZE,
+        GnttabQuerySize {
+            dom: DOMID_SELF,
+            ..Default::default()
+        },
+    );
+    assert_eq!((query.nr_frames, query.max_nr_frames), (64, 64));
+    // The last entry of the last frame is usable.
+    assert!(
+        w.d.table
+            .get(GRANTER)
+            .unwrap()
+            .grants
+            .entry_address(64 * 512 - 1)
+            .is_some()
+    );
+    // The other domain cannot grow past what is free: 8 frames are left.
+    let (_, op) = w.op(
+        MAPPER,
+        GNTTABOP_SETUP_TABLE,
+        GnttabSetupTable {
+            dom: DOMID_SELF,
+            nr_frames: 20,
+            frame_list: LIST,
+            ..Default::default()
+        },
+    );
+    assert_eq!(op.status, GNTST_GENERAL_ERROR);
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
+    // Its end gives every frame back.
+    let mut freed = std::vec::Vec::new();
+    let death = destroy_domain(
+        &mut w.d.table,
+        &mut w.d.frames,
+        &mut w.d.platform.memory,
+        GRANTER,
+        &mut |mfn| freed.push(mfn.0),
+    )
+    .unwrap();
+    assert_eq!(death.teardown.still_referenced, 0);
+    assert!(
+        listed[1..].iter().all(|mfn| freed.contains(mfn)),
+        "handed back to be freed"
+    );
+    assert!(
+        listed[1..]
+            .iter()
+            .all(|&mfn| w.d.frames.frame(Mfn(mfn)).unwrap().is_free()),
+        "the grown frames are free again"
+    );
+    w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::arch::PhysicalMemory;
 use crate::arch::fake::FakePlatform;
 use crate::domain::domain_table::DomainTable;
 use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, entry_address, entry_mfn};
-use crate::mm::{FrameInfo, Mfn};
+use crate::mm::{FrameInfo, Mfn, PhysRange};
 use xen_abi::grant_table::*;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::DOMID_SELF;
@@ -34,11 +34,20 @@ pub(super) struct World {
     pub(super) map_va: u64,
 }
 
+/// The free pool: frames `POOL..POOL + POOL_FRAMES`.
+pub(super) const POOL: u64 = 0x100 + 2 * 4096;
+/// Enough for one table to grow to its maximum, and a few more.
+pub(super) const POOL_FRAMES: u64 = 72;
+
 pub(super) fn world() -> World {
     let mut platform = FakePlatform::default();
     platform.guest.map(ARG, true);
     platform.guest.map(LIST, true);
-    let storage = std::vec![FrameInfo::FREE; 0x100 + 2 * 4096].leak();
+    // Free frames after the two domains', for tables that grow.
+    platform
+        .frames
+        .add_free_range(PhysRange::new(POOL * 4096, (POOL + POOL_FRAMES) * 4096));
+    let storage = std::vec![FrameInfo::FREE; (POOL + POOL_FRAMES) as usize].leak();
     let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
     let mut table = DomainTable::new();
     assert!(table.create(0, "dom0", Mfn(0x80), 1).is_some());
