@@ -59,6 +59,21 @@ fn check_reservations(world: &World) -> Result<(), String> {
                 domain.reservation.max_pages()
             ));
         }
+        // Its grant frames, however far the table grew, are its own and
+        // typed writable (never a page table).
+        let frames = domain.grants.frames_in_use();
+        if frames > domain.grants.max_frames() {
+            return Err(format!("d{} has {frames} grant frames", domain.id()));
+        }
+        for frame in 0..frames {
+            let Some(address) = domain.grants.entry_address(frame * 512) else {
+                return Err(format!("d{}'s grant frame {frame} has no address", domain.id()));
+            };
+            let info = world.frames.frame(Mfn(address >> 12));
+            if !info.is_some_and(|info| info.owner() == Some(domain.id()) && info.page_type() == PageType::Writable) {
+                return Err(format!("d{}'s grant frame {frame} is {info:?}", domain.id()));
+            }
+        }
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! their guest-memory arguments written first.
 
 use super::ops::{FrameChoice, FuzzOp};
-use super::world::{StepReport, World, slot_of};
+use super::world::{DOMUS, StepReport, World, slot_of};
 use crate::arch::{GuestMemory, PhysicalMemory};
 use crate::hypercall::Completion;
 use crate::hypercall::test_domains::call_as;
@@ -278,6 +278,22 @@ impl World {
                 self.put(arg, area.as_bytes());
                 let args = [u64::from(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA), 0, arg, 0, 0];
                 self.call(caller, nr::VCPU_OP, args, report);
+            }
+            FuzzOp::GrantSetup { frames, other, .. } => {
+                let dom = if *other {
+                    DOMUS[(slot_of(caller) + 1) % 3]
+                } else {
+                    xen_abi::mmu::DOMID_SELF
+                };
+                let setup = xen_abi::grant_table::GnttabSetupTable {
+                    dom,
+                    nr_frames: u32::from(*frames),
+                    frame_list: arg + 1024,
+                    ..Default::default()
+                };
+                self.put(arg, setup.as_bytes());
+                let command = u64::from(xen_abi::grant_table::GNTTABOP_SETUP_TABLE);
+                self.call(caller, nr::GRANT_TABLE_OP, [command, arg, 1, 0, 0], report);
             }
             FuzzOp::VmAssist { kind, enable, .. } => {
                 let args = [u64::from(!*enable), u64::from(*kind), 0, 0, 0];

@@ -165,6 +165,9 @@ pub enum FuzzOp {
         order: u8,
         bits: u8,
     },
+    /// `grant_table_op(setup_table)` for `frames` frames of the caller's
+    /// table (or another domain's, refused), growing it from the free pool.
+    GrantSetup { caller: u8, frames: u8, other: bool },
     /// Re-runs the caller's preempted hypercall, if it has one.
     Resume { caller: u8 },
     /// The domain dies (crash or shutdown) and is destroyed.
@@ -286,6 +289,9 @@ pub fn fuzz_op() -> impl Strategy<Value = FuzzOp> {
             order,
             bits
         }),
+        1 => (caller.clone(), prop_oneof![3 => 0u8..8, 1 => 0u8..70], any::<bool>()).prop_map(
+            |(caller, frames, other)| FuzzOp::GrantSetup { caller, frames, other }
+        ),
         2 => caller.clone().prop_map(|caller| FuzzOp::Resume { caller }),
         1 => (0u8..24).prop_map(|domain| FuzzOp::Die { domain }),
     ]

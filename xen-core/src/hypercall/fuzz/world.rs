@@ -152,6 +152,7 @@ impl World {
             | FuzzOp::VmAssist { caller, .. }
             | FuzzOp::PageTableWrite { caller, .. }
             | FuzzOp::Reservation { caller, .. }
+            | FuzzOp::GrantSetup { caller, .. }
             | FuzzOp::Resume { caller } => &DOMUS[usize::from(caller)],
         };
         let caller = *caller;
