@@ -144,14 +144,18 @@ fn number(note: XenNote<'_>) -> Result<u64, NotesError> {
     })
 }
 
-/// A string descriptor: UTF-8 up to a NUL inside the descriptor.
+/// A string descriptor: UTF-8 up to a NUL, or the whole descriptor. Linux
+/// writes its FEATURES note with `.ascii`, no NUL inside; Xen reads on to
+/// the first NUL after it, which the note's padding (or the next note's
+/// header) supplies, so nothing a guest means is lost by stopping at the
+/// descriptor's end.
 fn string(note: XenNote<'_>) -> Result<&str, NotesError> {
     let note_type = note.note_type;
     let end = note
         .descriptor
         .iter()
         .position(|&byte| byte == 0)
-        .ok_or(NotesError::UnterminatedString(note_type))?;
+        .unwrap_or(note.descriptor.len());
     let bytes = note.descriptor.get(..end).unwrap_or_default();
     core::str::from_utf8(bytes).map_err(|_| NotesError::NotUtf8(note_type))
 }

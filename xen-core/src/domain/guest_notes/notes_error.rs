@@ -86,8 +86,6 @@ pub enum NotesError {
         /// The number.
         value: u64,
     },
-    /// A string note has no NUL inside its descriptor.
-    UnterminatedString(u32),
     /// A string note is not UTF-8.
     NotUtf8(u32),
     /// XEN_VERSION does not start with "xen-3.0".
@@ -199,11 +197,6 @@ impl fmt::Display for NotesError {
                     NoteName(note_type)
                 )
             }
-            &NotesError::UnterminatedString(note_type) => write!(
-                f,
-                "the {} note string has no NUL terminator inside its descriptor",
-                NoteName(note_type)
-            ),
             &NotesError::NotUtf8(note_type) => write!(f, "the {} note string is not UTF-8", NoteName(note_type)),
             NotesError::BadXenVersion(found) => {
                 write!(f, "XEN_VERSION is {found}; it must start with \"{XEN_VERSION_PREFIX}\"")
