@@ -5,7 +5,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 use xtask::bare_metal::{bare_metal_cargo, bare_metal_workspace};
 use xtask::images::{Profile, build_guest_crate, build_images, bundle_for_guest};
-use xtask::prerequisites::{BARE_METAL_TARGET, ensure_bare_metal_target, ensure_qemu, ensure_xen_headers};
+use xtask::prerequisites::{
+    BARE_METAL_TARGET, ensure_bare_metal_target, ensure_compressors, ensure_qemu, ensure_xen_headers,
+};
 use xtask::qemu::QemuConfig;
 use xtask::rustflags::append_rustflags;
 use xtask::{Result, workspace_root};
@@ -198,6 +200,7 @@ fn test() -> Result<ExitCode> {
     ensure_bare_metal_target()?;
     ensure_qemu()?;
     ensure_xen_headers()?;
+    ensure_compressors()?;
     eprintln!("xtask test: building images");
     build_images(Profile::Release)?;
     step(

@@ -92,3 +92,12 @@ pub fn ensure_xen_headers() -> Result<()> {
     }
     apt_install(&["libxen-dev"], "Xen public headers are missing")
 }
+
+/// Makes sure `gzip` and `xz` exist (Debian packages gzip and xz-utils):
+/// the kernel-image tests compress with them as Linux's build does.
+pub fn ensure_compressors() -> Result<()> {
+    if runs("gzip", "--version") && runs("xz", "--version") {
+        return Ok(());
+    }
+    apt_install(&["gzip", "xz-utils"], "gzip or xz is missing")
+}

@@ -18,6 +18,7 @@ pub mod forced_emulation;
 pub mod guest_gdt;
 pub mod guest_notes;
 pub mod io_ports;
+pub mod kernel_image;
 pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;
