@@ -173,6 +173,23 @@ impl CompressedKernel<'_> {
         }
     }
 
+    /// The dictionary its decompression needs: an xz stream's LZMA2 window,
+    /// from its first block header (Linux's build uses 32 MiB); 0 for other
+    /// methods.
+    pub fn dictionary_size(&self) -> Result<usize, KernelImageError> {
+        if self.method != Compression::Xz {
+            return Ok(0);
+        }
+        xz_dictionary_size(self.data).ok_or(KernelImageError::Corrupt(Compression::Xz))
+    }
+
+    /// Scratch memory [`Self::decompress`] needs: output, then dictionary.
+    pub fn scratch_needed(&self) -> Result<usize, KernelImageError> {
+        self.uncompressed_size()?
+            .checked_add(self.dictionary_size()?)
+            .ok_or(KernelImageError::NoSize)
+    }
+
     /// Decompresses into `out` (at least [`Self::uncompressed_size`]
     /// bytes), with `dictionary` as xz's window (Linux's kernels use up to
     /// 32 MiB; other methods ignore it). The bytes written.
@@ -223,6 +240,52 @@ impl CompressedKernel<'_> {
         }
         Ok(written)
     }
+}
+
+/// The LZMA2 dictionary size of an xz stream's first block (the xz file
+/// format, sections 2.1 and 3.1): the stream header's 12 bytes, then the
+/// block header (size, flags, optional sizes, filter flags), whose LZMA2
+/// filter (id 0x21) has one property byte encoding the size.
+fn xz_dictionary_size(data: &[u8]) -> Option<usize> {
+    const LZMA2: u64 = 0x21;
+    let header = data.get(12..)?;
+    let header_size = (usize::from(*header.first()?) + 1) * 4;
+    let block = header.get(..header_size)?;
+    let flags = *block.get(1)?;
+    let mut at = 2;
+    let vli = |at: &mut usize| -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..63).step_by(7) {
+            let byte = *block.get(*at)?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    };
+    for present in [0x40, 0x80] {
+        if flags & present != 0 {
+            vli(&mut at)?;
+        }
+    }
+    for _ in 0..(flags & 3) + 1 {
+        let id = vli(&mut at)?;
+        let properties = usize::try_from(vli(&mut at)?).ok()?;
+        if id == LZMA2 && properties == 1 {
+            let bits = u32::from(*block.get(at)? & 0x3f);
+            if bits > 40 {
+                return None;
+            }
+            if bits == 40 {
+                return Some(u32::MAX as usize);
+            }
+            return Some((2 | (bits & 1) as usize) << (bits / 2 + 11));
+        }
+        at = at.checked_add(properties)?;
+    }
+    None
 }
 
 /// Bytes of a gzip member's header (RFC 1952): the fixed ten, then the

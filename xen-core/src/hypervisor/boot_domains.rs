@@ -10,6 +10,7 @@ use crate::domain::builder::{BuildError, BuildRequest, build_pv_domain};
 use crate::domain::domain_table::MAX_DOMAINS;
 use crate::domain::elf_image::{ElfImage, ImageError};
 use crate::domain::guest_notes::{GuestNotes, NotesError};
+use crate::domain::kernel_image::{CompressedKernel, KernelFile, KernelImageError};
 use crate::domain::reservation::Reservation;
 use crate::log_level::LogLevel;
 use crate::mm::mfn::PAGE_SIZE;
@@ -29,6 +30,9 @@ pub struct BootMachine<'m, M, S, P, L> {
     pub m2p: &'m mut P,
     /// The console log.
     pub log: &'m mut L,
+    /// Memory to unpack a compressed kernel in (empty if none is): at least
+    /// the largest `CompressedKernel::scratch_needed` of the manifest's.
+    pub scratch: &'m mut [u8],
 }
 
 /// Why a boot domain could not be built: the boot cannot go on.
@@ -45,6 +49,8 @@ pub struct BootDomainError<'a> {
 /// What went wrong building one boot domain.
 #[derive(Debug)]
 pub enum BootDomainCause {
+    /// Its kernel file cannot be unpacked (bzImage, compressed ELF).
+    KernelFile(KernelImageError),
     /// Its kernel is not an ELF image we can load.
     Image(ImageError),
     /// Its Xen notes are missing or wrong.
@@ -60,6 +66,7 @@ impl fmt::Display for BootDomainError<'_> {
         let role = if self.domid == 0 { "dom0" } else { "domU" };
         write!(f, "{role} {}: ", self.name)?;
         match &self.cause {
+            BootDomainCause::KernelFile(error) => write!(f, "{error}"),
             BootDomainCause::Image(error) => write!(f, "{error}"),
             BootDomainCause::Notes(error) => write!(f, "{error}"),
             BootDomainCause::Build(error) => write!(f, "{error}"),
@@ -93,6 +100,7 @@ impl Hypervisor {
             frames: source,
             m2p,
             log,
+            scratch,
         } = machine;
         for (index, spec) in bundle.manifest().domains.iter().enumerate() {
             let role = if index == 0 { "dom0" } else { "domU" };
@@ -110,7 +118,26 @@ impl Hypervisor {
                 domid,
                 cause,
             };
-            let image = ElfImage::parse(bundle.kernel_image(spec)).map_err(|e| fail(BootDomainCause::Image(e)))?;
+            let file =
+                KernelFile::recognise(bundle.kernel_image(spec)).map_err(|e| fail(BootDomainCause::KernelFile(e)))?;
+            let elf = match file {
+                KernelFile::Plain(bytes) => bytes,
+                KernelFile::Compressed(kernel) => {
+                    let unpacked = unpack(&kernel, scratch).map_err(|e| fail(BootDomainCause::KernelFile(e)))?;
+                    log(
+                        LogLevel::Info,
+                        format_args!(
+                            "d{domid}: kernel {} is a {}{:?}-compressed ELF of {} bytes",
+                            spec.kernel,
+                            if kernel.from_bzimage { "bzImage holding a " } else { "" },
+                            kernel.method,
+                            unpacked.len()
+                        ),
+                    );
+                    unpacked
+                }
+            };
+            let image = ElfImage::parse(elf).map_err(|e| fail(BootDomainCause::Image(e)))?;
             let notes = GuestNotes::from_image(&image).map_err(|e| fail(BootDomainCause::Notes(e)))?;
             log_domain(log, domid, spec, &notes);
             let request = BuildRequest {
@@ -159,6 +186,18 @@ impl Hypervisor {
         }
         Ok(())
     }
+}
+
+/// Unpacks `kernel` into `scratch`: its ELF bytes.
+fn unpack<'s>(kernel: &CompressedKernel<'_>, scratch: &'s mut [u8]) -> Result<&'s [u8], KernelImageError> {
+    let size = kernel.uncompressed_size()?;
+    let needed = kernel.scratch_needed()?;
+    if scratch.len() < needed {
+        return Err(KernelImageError::BufferTooSmall { needed });
+    }
+    let (out, dictionary) = scratch.split_at_mut(size);
+    let written = kernel.decompress(out, dictionary)?;
+    Ok(&out[..written])
 }
 
 /// Where a domain's boot module went, if it has one: a virtual range in its

@@ -2,6 +2,7 @@
 #![deny(unsafe_code)] // safe code over the arch wrappers; it sits here as the x86 side of the seam
 
 use crate::arch::boot_info::BootInfo;
+use crate::arch::boot_scratch::BootScratch;
 use crate::arch::console;
 use crate::arch::deliberate_fault::DeliberateFault;
 use crate::arch::free_frames::FRAMES;
@@ -16,6 +17,7 @@ use xen_core::boot::bundle::BootBundle;
 use xen_core::boot::command_line::CommandLine;
 use xen_core::boot::memory_map::{MemoryMap, RegionKind};
 use xen_core::debug_exit::DebugExit;
+use xen_core::domain::kernel_image::KernelFile;
 use xen_core::hypervisor::BootMachine;
 use xen_core::mm::direct_map::direct_map_ranges;
 use xen_core::mm::hypervisor_page_table::HypervisorPageTable;
@@ -130,18 +132,38 @@ fn start_domains(bundle: &BootBundle<'static>, mut table: HypervisorPageTable, m
     let mut frame_table = create_frame_table(machine_frames, &mut table);
     let mut log = console::log;
     let mut memory = DIRECT_MAP;
+    // Room to unpack the largest compressed kernel, taken before building
+    // and given back after.
+    let scratch_needed = bundle
+        .manifest()
+        .domains
+        .iter()
+        .filter_map(|spec| match KernelFile::recognise(bundle.kernel_image(spec)) {
+            Ok(KernelFile::Compressed(kernel)) => kernel.scratch_needed().ok(),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let mut scratch = BootScratch::take(scratch_needed).unwrap_or_else(|| {
+        fatal(format_args!(
+            "no {} MiB of contiguous memory to unpack a compressed kernel in",
+            scratch_needed >> 20
+        ))
+    });
     let built = trap_dispatch::with_hypervisor(|hypervisor| {
         let machine = BootMachine {
             memory: &mut memory,
             frames: &mut *FRAMES.lock(),
             m2p: &mut M2pWriter,
             log: &mut log,
+            scratch: scratch.bytes(),
         };
         hypervisor.build_boot_domains(bundle, &mut frame_table, table.root(), wallclock, machine)
     });
     if let Err(error) = built {
         fatal(format_args!("{error}"));
     }
+    drop(scratch);
     info!(
         "frames: {} free after building the domains",
         FRAMES.lock().free_frames()

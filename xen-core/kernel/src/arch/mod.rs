@@ -8,6 +8,7 @@
 #[macro_use]
 pub mod console;
 pub mod boot_info;
+pub mod boot_scratch;
 pub mod boot_sequence;
 pub mod clock;
 pub mod control_registers;

@@ -65,7 +65,7 @@ fn unpack(file: &[u8]) -> Result<Vec<u8>, KernelImageError> {
         panic!("not recognised as compressed");
     };
     let mut out = std::vec![0u8; kernel.uncompressed_size()?];
-    let mut dictionary = std::vec![0u8; 1 << 20];
+    let mut dictionary = std::vec![0u8; kernel.dictionary_size()?];
     let written = kernel.decompress(&mut out, &mut dictionary)?;
     out.truncate(written);
     Ok(out)
@@ -92,6 +92,30 @@ fn a_bzimage_with_a_gzip_payload_gives_back_its_elf() {
 fn a_bzimage_with_an_xz_payload_as_debian_ships_gives_back_its_elf() {
     let elf = vmlinux();
     assert_eq!(unpack(&bzimage(&linux_xz(&elf))).unwrap(), elf);
+}
+
+#[test]
+fn the_xz_dictionary_size_is_read_from_the_stream() {
+    let elf = vmlinux();
+    for (option, size) in [("dict=1MiB", 1 << 20), ("dict=3MiB", 3 << 20), ("dict=32MiB", 32 << 20)] {
+        let mut bytes = compress(
+            "xz",
+            &["--check=crc32", "--x86", &std::format!("--lzma2={option}")],
+            &elf,
+        );
+        bytes.extend_from_slice(&(elf.len() as u32).to_le_bytes());
+        let KernelFile::Compressed(kernel) = KernelFile::recognise(&bytes).unwrap() else {
+            panic!()
+        };
+        assert_eq!(kernel.dictionary_size(), Ok(size), "{option}");
+        assert_eq!(kernel.scratch_needed(), Ok(elf.len() + size));
+    }
+    // gzip needs none.
+    let gzipped = compress("gzip", &["-c"], &elf);
+    let KernelFile::Compressed(gzip) = KernelFile::recognise(&gzipped).unwrap() else {
+        panic!()
+    };
+    assert_eq!(gzip.dictionary_size(), Ok(0));
 }
 
 #[test]
