@@ -7,6 +7,7 @@
 
 pub mod bare_metal;
 pub mod bundle;
+pub mod debian_kernel;
 pub mod demo;
 pub mod hypercall_bench;
 pub mod images;

@@ -9,6 +9,7 @@
 //! count depends on the end, which depends on their count: computed by
 //! iterating until it is stable.
 
+use super::p2m_mapping::P2mMapping;
 use crate::mm::Pfn;
 use crate::mm::mfn::PAGE_SIZE;
 use core::fmt;
@@ -35,6 +36,9 @@ pub struct LayoutRequest {
     pub unmapped_module_pages: u64,
     /// Pages of memory the domain gets.
     pub nr_pages: u64,
+    /// Where the guest wants its p2m list (its INIT_P2M note), outside the
+    /// region; `None` to put it in the region.
+    pub init_p2m: Option<u64>,
     /// Whether to place xenstore and console ring pages (domU, not dom0).
     pub ring_pages: bool,
 }
@@ -68,8 +72,11 @@ pub struct BootLayout {
     /// region a power-of-two block of frames and the module the frames
     /// right after it.
     pub unmapped_module: Option<Pfn>,
-    /// The p2m list: `nr_pages` 8-byte entries.
+    /// The p2m list: `nr_pages` 8-byte entries (empty when it is mapped
+    /// where the guest asked, [`BootLayout::p2m_mapping`]).
     pub p2m: VirtualRange,
+    /// The p2m list mapped where the guest asked (INIT_P2M).
+    pub p2m_mapping: Option<P2mMapping>,
     /// The start_info page.
     pub start_info: u64,
     /// The xenstore ring page (domU only).
@@ -100,6 +107,9 @@ pub enum LayoutError {
     },
     /// An address computation overflowed: the image is placed too high.
     AddressOverflow,
+    /// The p2m list the guest asked for (INIT_P2M) would touch the boot
+    /// region or leave the guest's address space.
+    P2mPlacement(u64),
     /// VIRT_BASE is not page-aligned.
     MisalignedBase(u64),
     /// The region would reach into the hypervisor's L4 slots 256–271 (or
@@ -123,6 +133,10 @@ impl fmt::Display for LayoutError {
                 (needed * PAGE_SIZE) >> 20
             ),
             LayoutError::AddressOverflow => write!(f, "domain layout: addresses overflow the address space"),
+            LayoutError::P2mPlacement(address) => write!(
+                f,
+                "domain layout: the p2m list at {address:#x} touches the boot region or leaves the guest's space"
+            ),
             LayoutError::MisalignedBase(base) => write!(f, "domain layout: VIRT_BASE {base:#x} is not page-aligned"),
             LayoutError::OutsideGuestSpace { start, end } => {
                 write!(
@@ -179,7 +193,10 @@ impl BootLayout {
             start: kernel.end,
             end: module_end,
         };
-        let p2m_bytes = request.nr_pages.checked_mul(8).ok_or(LayoutError::AddressOverflow)?;
+        let p2m_bytes = match request.init_p2m {
+            Some(_) => 0,
+            None => request.nr_pages.checked_mul(8).ok_or(LayoutError::AddressOverflow)?,
+        };
         let p2m = VirtualRange {
             start: module.end,
             end: round_up(
@@ -230,7 +247,7 @@ impl BootLayout {
             });
         }
         let mapped = (end - request.virt_base) / PAGE_SIZE;
-        let (needed, unmapped_module) = if request.unmapped_module_pages > 0 {
+        let (mut needed, unmapped_module) = if request.unmapped_module_pages > 0 {
             let first = mapped.next_power_of_two();
             let needed = first
                 .checked_add(request.unmapped_module_pages)
@@ -238,6 +255,24 @@ impl BootLayout {
             (needed, Some(Pfn(first)))
         } else {
             (mapped, None)
+        };
+        let p2m_mapping = match request.init_p2m {
+            None => None,
+            Some(address) => {
+                // Xen's first block of frames covers the region less a
+                // mapped module, whose frames follow it as an unmapped
+                // module's do; the mapping's frames come next.
+                let block = (mapped - module.pages()).next_power_of_two();
+                let first = block + module.pages() + request.unmapped_module_pages;
+                let mapping = P2mMapping::new(address, request.nr_pages, first, (request.virt_base, end))
+                    .ok_or(LayoutError::AddressOverflow)?;
+                if mapping.overlaps_region() || !crate::guest_copy::is_guest_range(address, mapping.end - address) {
+                    return Err(LayoutError::P2mPlacement(address));
+                }
+                // Xen's own check: the list's pages and three tables fit.
+                needed = first + mapping.pages() + 3;
+                Some(mapping)
+            }
         };
         if needed > request.nr_pages {
             return Err(LayoutError::TooLittleMemory {
@@ -251,6 +286,7 @@ impl BootLayout {
             module,
             unmapped_module,
             p2m,
+            p2m_mapping,
             start_info,
             xenstore,
             console,
@@ -286,6 +322,7 @@ mod tests {
             kernel_end: TOP + kernel_bytes,
             module_bytes: 0,
             unmapped_module_pages: 0,
+            init_p2m: None,
             nr_pages,
             ring_pages: false,
         }
@@ -403,6 +440,7 @@ mod tests {
             kernel_end: 0x5_0000,
             module_bytes: 0,
             unmapped_module_pages: 0,
+            init_p2m: None,
             nr_pages: 8192,
             ring_pages: true,
         };
@@ -438,6 +476,7 @@ mod tests {
             kernel_end: top - MIB,
             module_bytes: 0,
             unmapped_module_pages: 0,
+            init_p2m: None,
             nr_pages: 65536,
             ring_pages: false,
         };
@@ -490,6 +529,7 @@ mod tests {
             kernel_end: u64::MAX - 3 * PAGE_SIZE + 1,
             module_bytes: 0,
             unmapped_module_pages: 0,
+            init_p2m: None,
             nr_pages: 8192,
             ring_pages: false,
         };

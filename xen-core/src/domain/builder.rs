@@ -31,6 +31,8 @@ use crate::mm::pte_rules::{ACCESSED, ADDRESS_MASK, DIRTY, GUEST_KERNEL, PRESENT,
 use crate::mm::{FrameTable, Mfn, PageType, Pfn, TableLevel};
 use crate::trap_frame::TrapFrame;
 use core::fmt;
+use heapless::Vec;
+use p2m_tables::{MAX_P2M_TABLES, P2mFrames, map_p2m, table_positions};
 use xen_abi::errno::Errno;
 use xen_abi::grant_table::{GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE, GrantFlags};
 use xen_abi::mmu::DomId;
@@ -97,8 +99,6 @@ pub enum BuildError {
     OutOfMemory,
     /// The command line does not fit start_info.
     CommandLineTooLong(usize),
-    /// INIT_P2M asks for a p2m mapping the builder does not make.
-    InitP2mUnsupported,
     /// The frame table refused to give a frame to the domain (it is beyond
     /// the table or not free): a hypervisor bug.
     FrameNotAssignable(Mfn, Errno),
@@ -127,7 +127,6 @@ impl fmt::Display for BuildError {
                     MAX_GUEST_CMDLINE - 1
                 )
             }
-            BuildError::InitP2mUnsupported => write!(f, "domain builder: INIT_P2M placement is not supported"),
             BuildError::FrameNotAssignable(mfn, errno) => {
                 write!(
                     f,
@@ -152,6 +151,9 @@ impl fmt::Display for BuildError {
 struct DomainMemory<'m, M: PhysicalMemory> {
     memory: &'m mut M,
     p2m_frames: [Mfn; MAX_P2M_PAGES],
+    /// The tables mapping the p2m list where the guest asked, in the order
+    /// they were taken.
+    p2m_tables: Vec<Mfn, MAX_P2M_TABLES>,
     nr_pages: u64,
 }
 
@@ -205,9 +207,6 @@ pub fn build_pv_domain<'t>(
     if request.nr_pages > MAX_DOMAIN_PAGES {
         return Err(BuildError::TooLarge(request.nr_pages));
     }
-    if notes.init_p2m.is_some() {
-        return Err(BuildError::InitP2mUnsupported);
-    }
     if request.cmdline.len() >= MAX_GUEST_CMDLINE {
         return Err(BuildError::CommandLineTooLong(request.cmdline.len()));
     }
@@ -226,6 +225,7 @@ pub fn build_pv_domain<'t>(
             0
         },
         nr_pages: request.nr_pages,
+        init_p2m: notes.init_p2m,
         ring_pages: Privilege::of_domain(domid).is_none(),
     })
     .map_err(BuildError::Layout)?;
@@ -233,6 +233,7 @@ pub fn build_pv_domain<'t>(
     let mut domain = DomainMemory {
         memory,
         p2m_frames: [Mfn(0); MAX_P2M_PAGES],
+        p2m_tables: Vec::new(),
         nr_pages: request.nr_pages,
     };
     let mut frames = DomainFrames {
@@ -252,6 +253,15 @@ pub fn build_pv_domain<'t>(
         domain.write_virtual(&layout, page, &stubs);
     }
     let l4 = build_page_tables(&mut domain, &layout, request.hypervisor_l4);
+    if let Some(mapping) = &layout.p2m_mapping {
+        let frames = P2mFrames {
+            tables: &domain.p2m_tables,
+            pages: &domain.p2m_frames,
+            table_flags: TABLE_FLAGS,
+            leaf_flags: L1_FLAGS,
+        };
+        map_p2m(domain.memory, mapping, l4, &frames);
+    }
 
     // shared_info and the grant frames are the hypervisor's pages shared
     // with the guest, outside its reservation, as Xen's xenheap pages.
@@ -360,17 +370,32 @@ fn allocate_memory<M: PhysicalMemory>(
         Ok(mfn)
     };
     // The p2m pages first: every other page's entry is written into them.
-    let Pfn(first_p2m_pfn) = layout.pfn(layout.p2m.start);
     let p2m_pages = domain.nr_pages.div_ceil(ENTRIES_PER_PAGE);
     for page in 0..p2m_pages as usize {
         domain.p2m_frames[page] = take(domain.memory)?;
     }
+    // Where their frame numbers start, and which of the numbers after are
+    // the tables mapping them where the guest asked (INIT_P2M).
+    let (first_p2m_pfn, tables) = match &layout.p2m_mapping {
+        Some(mapping) => (
+            mapping.first_pfn,
+            table_positions(mapping).ok_or(BuildError::OutOfMemory)?,
+        ),
+        None => (layout.pfn(layout.p2m.start).0, Vec::new()),
+    };
     for pfn in 0..domain.nr_pages {
-        let p2m_page = pfn.checked_sub(first_p2m_pfn).filter(|&index| index < p2m_pages);
+        let position = pfn.checked_sub(first_p2m_pfn);
+        let is_table = position.is_some_and(|at| tables.iter().any(|table| table.position == at));
+        let p2m_page = position
+            .map(|at| at - tables.iter().filter(|table| table.position < at).count() as u64)
+            .filter(|&index| index < p2m_pages && !is_table);
         let mfn = match p2m_page {
             Some(index) => domain.p2m_frames[index as usize],
             None => take(domain.memory)?,
         };
+        if is_table {
+            domain.p2m_tables.push(mfn).map_err(|_| BuildError::OutOfMemory)?;
+        }
         domain.set_mfn(Pfn(pfn), mfn);
         m2p.set(mfn, Pfn(pfn));
     }
@@ -505,6 +530,11 @@ fn write_start_info<M: PhysicalMemory>(
     info.pt_base = layout.page_tables.start;
     info.nr_pt_frames = layout.page_tables.pages();
     info.mfn_list = layout.p2m.start;
+    if let Some(mapping) = &layout.p2m_mapping {
+        info.mfn_list = mapping.start;
+        info.first_p2m_pfn = mapping.first_pfn;
+        info.nr_p2m_frames = mapping.frames;
+    }
     info.cmd_line[..request.cmdline.len()].copy_from_slice(request.cmdline.as_bytes());
     if let (Some(store), Some(console)) = (layout.xenstore, layout.console) {
         info.store_mfn = domain.mfn(layout.pfn(store)).0;
@@ -516,5 +546,6 @@ fn write_start_info<M: PhysicalMemory>(
     domain.write_virtual(layout, layout.start_info, info.as_bytes());
 }
 
+mod p2m_tables;
 #[cfg(test)]
 mod tests;

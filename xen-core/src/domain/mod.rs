@@ -19,6 +19,7 @@ pub mod guest_gdt;
 pub mod guest_notes;
 pub mod io_ports;
 pub mod kernel_image;
+pub mod p2m_mapping;
 pub mod privilege;
 pub mod privileged_op;
 pub mod pv_domain;

@@ -301,6 +301,37 @@ fn a_guest_asking_for_it_gets_its_module_by_frame_number_outside_the_region() {
 }
 
 #[test]
+fn a_p2m_list_where_the_guest_asks_is_mapped_there_by_frames_after_the_first_block() {
+    use crate::domain::elf_image::test_elf::{our_notes, ours_with, xen_u64};
+    const LINUX_P2M: u64 = 0x80_0000_0000;
+    let notes = [our_notes(), xen_u64(xen_abi::elfnote::XEN_ELFNOTE_INIT_P2M, LINUX_P2M)].concat();
+    let mut m = machine(8192);
+    let built = build(&ours_with(notes).build(), 4096, true, &mut m).unwrap();
+    let info = start_info(&m.memory, &built);
+    assert_eq!(info.mfn_list, LINUX_P2M);
+    // A 4 MiB region is 1024 frames; then an L3, an L2, an L1 and the
+    // list's 8 pages, as Xen numbers them.
+    assert_eq!((info.first_p2m_pfn, info.nr_p2m_frames), (1024, 3 + 8));
+    assert_eq!(built.layout.p2m.pages(), 0, "nothing of it in the region");
+    assert_eq!(info.pt_base, built.layout.page_tables.start);
+    assert_eq!(built.layout.page_tables.start, built.layout.start_info + PAGE_SIZE);
+    // Read through the guest's tables at 512 GiB, it is the p2m: every entry
+    // names the frame the M2P says backs that pfn.
+    let list = read_virtual(&m.memory, built.l4, LINUX_P2M, 4096 * 8);
+    for (pfn, entry) in list.chunks_exact(8).enumerate() {
+        let mfn = u64::from_le_bytes(entry.try_into().unwrap());
+        assert_eq!(m.m2p.entries.get(&mfn), Some(&(pfn as u64)), "pfn {pfn}");
+    }
+    // The list's first page is pfn 1027, after the three tables; the L3 is
+    // pfn 1024 and hangs from L4 slot 1.
+    let frame_of = |pfn: usize| u64::from_le_bytes(list[pfn * 8..pfn * 8 + 8].try_into().unwrap());
+    assert_eq!(walk(&m.memory, built.l4, LINUX_P2M).unwrap().0 >> 12, frame_of(1027));
+    let l4_slot_1 = m.memory.read_u64(built.l4.address() + 8);
+    assert_eq!(l4_slot_1 >> 12 & 0xff_ffff_ffff, frame_of(1024));
+    m.tear_down(built);
+}
+
+#[test]
 fn p2m_and_m2p_agree_and_no_frame_is_used_twice() {
     let mut m = machine(8192);
     let built = build(&ours().build(), 4096, true, &mut m).unwrap();
