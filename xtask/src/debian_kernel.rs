@@ -6,27 +6,15 @@
 use crate::{Result, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, PoisonError};
 
 /// The metapackage naming the current kernel package.
 const METAPACKAGE: &str = "linux-image-amd64";
 
 /// The path of Debian's `vmlinuz`, fetching it first if needed. Safe from
-/// many threads and processes at once, as [`crate::real_xen::ensure_real_xen`].
+/// many threads and processes at once.
 pub fn ensure_debian_kernel() -> Result<PathBuf> {
-    static FETCHING: Mutex<()> = Mutex::new(());
-    let _turn = FETCHING.lock().unwrap_or_else(PoisonError::into_inner);
     let directory = workspace_root().join("target").join("debian-kernel");
-    let image = directory.join("vmlinuz");
-    if image.exists() {
-        return Ok(image);
-    }
-    let scratch = directory.join(format!("fetching-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch)?;
-    let fetched = fetch_into(&scratch).and_then(|vmlinuz| Ok(std::fs::rename(vmlinuz, &image)?));
-    let _ = std::fs::remove_dir_all(&scratch);
-    fetched.map(|()| image)
+    crate::real_xen::fetch_once(&directory, "vmlinuz", fetch_into)
 }
 
 /// The kernel package the metapackage depends on, e.g.

@@ -23,17 +23,29 @@ const IMAGE_IN_PACKAGE: &str = "boot/xen-4.17-amd64.gz";
 /// the finished image into place. Two fetches sharing one directory once
 /// made `dpkg -x` read the other's half-downloaded package.
 pub fn ensure_real_xen() -> Result<PathBuf> {
+    let directory = workspace_root().join("target").join("real-xen");
+    fetch_once(&directory, "xen-4.17.elf", fetch_into)
+}
+
+/// `directory/name`, made first by `fetch` if it is not there: `fetch`
+/// works in a scratch directory of this process's own, and its result is
+/// renamed into place, so threads and processes fetching at once never
+/// read each other's half-made files.
+pub(crate) fn fetch_once(
+    directory: &Path,
+    name: &str,
+    fetch: impl FnOnce(&Path) -> Result<PathBuf>,
+) -> Result<PathBuf> {
     static FETCHING: Mutex<()> = Mutex::new(());
     let _turn = FETCHING.lock().unwrap_or_else(PoisonError::into_inner);
-    let directory = workspace_root().join("target").join("real-xen");
-    let image = directory.join("xen-4.17.elf");
+    let image = directory.join(name);
     if image.exists() {
         return Ok(image);
     }
     let scratch = directory.join(format!("fetching-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
-    let fetched = fetch_into(&scratch).and_then(|elf| Ok(std::fs::rename(elf, &image)?));
+    let fetched = fetch(&scratch).and_then(|made| Ok(std::fs::rename(made, &image)?));
     let _ = std::fs::remove_dir_all(&scratch);
     fetched.map(|()| image)
 }
