@@ -98,15 +98,26 @@ impl BootModule {
 #[macro_export]
 macro_rules! module_by_frame_number {
     () => {
+        $crate::xen_note_u64!($crate::boot_module::XEN_ELFNOTE_MOD_START_PFN, 1);
+    };
+}
+
+/// Adds a Xen ELF note of `kind` holding the 64-bit `value` to the guest
+/// image, beside the SDK's own; e.g. `XEN_ELFNOTE_INIT_P2M` for where the
+/// builder should map the p2m list. Use at the top level of the guest crate.
+#[macro_export]
+macro_rules! xen_note_u64 {
+    ($kind:expr, $value:expr) => {
         ::core::arch::global_asm!(
             ".pushsection .note.Xen, \"a\", @note",
             ".balign 4",
             ".long 4, 8, {kind}",
             ".asciz \"Xen\"",
             ".balign 4",
-            ".quad 1",
+            ".quad {value}",
             ".popsection",
-            kind = const $crate::boot_module::XEN_ELFNOTE_MOD_START_PFN,
+            kind = const $kind,
+            value = const $value,
         );
     };
 }

@@ -287,6 +287,32 @@ fn a_boot_module_is_placed_named_and_read_back_the_same_on_real_xen_and_on_xen_c
     assert_eq!(guest_lines(&real), expected, "placed and read the same on real Xen");
 }
 
+/// p2m_placement as dom0 with 64 MiB, as on_real_xen runs it.
+const P2M_PLACEMENT_AS_ON_REAL_XEN: Bundle = Bundle::new(
+    "p2m_placement-64m",
+    &[Domain::new("dom0", "p2m_placement", "memory=64M cmdline=debug-exit")],
+);
+
+#[test]
+fn a_p2m_list_where_the_guest_asks_is_placed_and_numbered_the_same_on_real_xen_and_on_xen_core() {
+    let real = on_real_xen("p2m_placement");
+    let ours = Boot::new("").with_domains(&P2M_PLACEMENT_AS_ON_REAL_XEN).run();
+    assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
+    let expected = guest_lines(&ours);
+    assert_eq!(
+        expected,
+        [
+            // 64 MiB: a 4 MiB region (1024 frames), then an L3, an L2, an
+            // L1 and the list's 32 pages.
+            "p2m: mfn_list 0x8000000000 (asked 0x8000000000), first_p2m_pfn 0x400, nr_p2m_frames 35, \
+             nr_pages 16384, nr_pt_frames 5",
+            "p2m: the list and the M2P agree for every frame true",
+            "p2m checks done",
+        ]
+    );
+    assert_eq!(guest_lines(&real), expected, "start_info's p2m fields read the same");
+}
+
 /// Debian's stock kernel (a bzImage with an xz payload, INIT_P2M at 512
 /// GiB, MOD_START_PFN, a FEATURES note without NUL) as dom0 with 256 MiB:
 /// both hypervisors unpack it and lay it out at the same addresses, the
