@@ -47,6 +47,18 @@ pub fn machphys_mapping() -> Result<XenMachphysMapping, XenError> {
     Ok(mapping)
 }
 
+/// The first machine frame of each 2 MiB run of the M2P table into
+/// `extents` (`XENMEM_machphys_mfn_list`): how many were written.
+pub fn machphys_mfn_list(extents: &mut [u64]) -> Result<usize, XenError> {
+    let mut list = XenMachphysMfnList {
+        max_extents: u32::try_from(extents.len()).unwrap_or(u32::MAX),
+        extent_start: extents.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    memory_op(XENMEM_MACHPHYS_MFN_LIST, &raw mut list as u64)?;
+    Ok(list.nr_extents as usize)
+}
+
 /// The guest's own memory map into `entries` (`XENMEM_memory_map`): how
 /// many were written. -ENOSYS when none was set (a PV dom0).
 pub fn memory_map(entries: &mut [E820Entry]) -> Result<usize, XenError> {

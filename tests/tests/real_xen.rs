@@ -213,7 +213,7 @@ fn memory_reservations_and_exchanges_answer_the_same_on_real_xen_and_on_xen_core
     let ours = Boot::new("").with_guest("reservation").run();
     assert_eq!(ours.status, Some(33), "xen-core run; last lines:\n{}", ours.tail());
     let expected = guest_lines(&ours);
-    assert_eq!(expected.len(), 14, "the guest's lines: {expected:?}");
+    assert_eq!(expected.len(), 15, "the guest's lines: {expected:?}");
     assert!(
         expected.iter().filter(|line| line.contains(" false")).count() == 0,
         "every property holds on xen-core: {expected:?}"

@@ -221,6 +221,8 @@ pub struct FakePlatform {
     pub frames: FakeFrameAllocator,
     /// The machine's memory map.
     pub machine_map: std::vec::Vec<xen_abi::memory::E820Entry>,
+    /// The first frames of the M2P table's 2 MiB runs.
+    pub m2p_extents: std::vec::Vec<Mfn>,
 }
 
 /// The fake machine's allocator: 32768 frames.
@@ -276,6 +278,10 @@ impl Platform for FakePlatform {
 
     fn machine_map_entry(&mut self, index: usize) -> Option<xen_abi::memory::E820Entry> {
         self.machine_map.get(index).copied()
+    }
+
+    fn m2p_extent(&mut self, index: usize) -> Option<Mfn> {
+        self.m2p_extents.get(index).copied()
     }
 }
 

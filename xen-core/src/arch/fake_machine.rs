@@ -120,6 +120,10 @@ impl Platform for FakeMachine {
     fn machine_map_entry(&mut self, index: usize) -> Option<xen_abi::memory::E820Entry> {
         self.platform.machine_map_entry(index)
     }
+
+    fn m2p_extent(&mut self, index: usize) -> Option<Mfn> {
+        self.platform.m2p_extent(index)
+    }
 }
 
 impl Machine for FakeMachine {

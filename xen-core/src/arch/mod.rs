@@ -171,6 +171,9 @@ pub trait Platform {
     /// Entry `index` of the machine's memory map as the firmware gave it
     /// (`XENMEM_machine_memory_map`), `None` past the last.
     fn machine_map_entry(&mut self, index: usize) -> Option<xen_abi::memory::E820Entry>;
+    /// The first machine frame of the M2P table's 2 MiB run `index`
+    /// (`XENMEM_machphys_mfn_list`), `None` past the last.
+    fn m2p_extent(&mut self, index: usize) -> Option<Mfn>;
 }
 
 /// The machine-to-physical table: for every machine frame, the guest

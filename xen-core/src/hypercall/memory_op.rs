@@ -96,6 +96,7 @@ pub fn memory_op<P: Platform>(context: &mut HypercallContext<'_, P>, args: [u64;
         XENMEM_SET_MEMORY_MAP => memory_maps::set_memory_map(context, argument),
         XENMEM_MACHINE_MEMORY_MAP => memory_maps::machine_memory_map(context, argument),
         XENMEM_MACHPHYS_MAPPING => memory_maps::machphys_mapping(context, argument),
+        XENMEM_MACHPHYS_MFN_LIST => memory_maps::machphys_mfn_list(context, argument),
         // No memory sharing: nothing freed or shared by it.
         XENMEM_GET_SHARING_FREED_PAGES | XENMEM_GET_SHARING_SHARED_PAGES => value(0),
         // No 32-bit PV guests, so no 32-bit M2P (Xen with `pv=no-32`).

@@ -48,6 +48,15 @@ fn main(info: &'static StartInfo) -> ! {
         ),
         Err(error) => println!("check machphys mapping: {error}"),
     }
+    let mut runs = [0u64; 64];
+    let listed = machphys_mfn_list(&mut runs);
+    let count = listed.unwrap_or(0) as u64;
+    println!(
+        "check machphys mfn list: {:?}, covers every frame {}, runs 2 MiB-aligned {}",
+        listed.map(|_| ()),
+        count * (2 << 20) / 8 >= ram_page,
+        runs[..count as usize].iter().all(|mfn| mfn.is_multiple_of(512))
+    );
     let mut map = [E820Entry::default(); 64];
     println!("check memory map (dom0 has none): {:?}", errno(memory_map(&mut map)));
     let entries = machine_memory_map(&mut map).unwrap_or(0);

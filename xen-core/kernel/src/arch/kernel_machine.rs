@@ -114,6 +114,10 @@ impl Platform for KernelMachine {
     fn machine_map_entry(&mut self, index: usize) -> Option<E820Entry> {
         machine_map::entry(index)
     }
+
+    fn m2p_extent(&mut self, index: usize) -> Option<Mfn> {
+        super::m2p::M2P.lock().extent(index)
+    }
 }
 
 impl Machine for KernelMachine {

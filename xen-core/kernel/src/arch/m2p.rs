@@ -5,7 +5,8 @@ use crate::arch::physical_memory::DIRECT_MAP;
 use heapless::Vec;
 use spin::Mutex;
 use xen_abi::mmu::MACH2PHYS_VIRT_START;
-use xen_core::arch::{FrameSource, MachineToPhys, PhysicalMemory};
+use xen_core::arch::{MachineToPhys, PhysicalMemory};
+use xen_core::mm::frame_allocator::FrameAllocator;
 use xen_core::mm::hypervisor_page_table::{HypervisorPageTable, MapError, PteFlags};
 use xen_core::mm::mfn::PAGE_SIZE;
 use xen_core::mm::{Mfn, Pfn};
@@ -16,13 +17,23 @@ const MAX_FRAMES: usize = 2048;
 /// Entries per frame.
 const ENTRIES_PER_FRAME: u64 = PAGE_SIZE / 8;
 
+/// Frames per extent: the table is allocated in 2 MiB runs, as Xen's is,
+/// so that `XENMEM_machphys_mfn_list` can name each by its first frame.
+const FRAMES_PER_EXTENT: u64 = 512;
+/// Most extents: 4 GiB of machine memory's entries are 8 MiB.
+const MAX_EXTENTS: usize = MAX_FRAMES / FRAMES_PER_EXTENT as usize;
+
 /// The table's frames, written through the direct map.
 pub struct KernelM2p {
     frames: Vec<Mfn, MAX_FRAMES>,
+    extents: Vec<Mfn, MAX_EXTENTS>,
 }
 
 /// The one table (16 KiB of frame numbers: kept off the stack).
-pub static M2P: Mutex<KernelM2p> = Mutex::new(KernelM2p { frames: Vec::new() });
+pub static M2P: Mutex<KernelM2p> = Mutex::new(KernelM2p {
+    frames: Vec::new(),
+    extents: Vec::new(),
+});
 
 /// Writes M2P entries: a handle for the platform and the domain builder,
 /// which locks the table for each entry.
@@ -33,16 +44,25 @@ impl KernelM2p {
     /// (all-ones), and maps them read-only and user-readable at
     /// MACH2PHYS_VIRT_START, where every guest finds them from its first
     /// instruction on.
-    pub fn create(
+    pub fn create<const WORDS: usize>(
         &mut self,
         machine_frames: u64,
         table: &mut HypervisorPageTable,
-        frames: &mut impl FrameSource,
+        frames: &mut FrameAllocator<WORDS>,
     ) -> Result<(), MapError> {
         let mut memory = DIRECT_MAP;
         let count = machine_frames.div_ceil(ENTRIES_PER_FRAME).min(MAX_FRAMES as u64);
         for index in 0..count {
-            let mfn = frames.allocate_frame().ok_or(MapError::OutOfFrames)?;
+            if index % FRAMES_PER_EXTENT == 0 {
+                let extent = frames
+                    .allocate_extent(FRAMES_PER_EXTENT.trailing_zeros(), Mfn(u64::MAX))
+                    .ok_or(MapError::OutOfFrames)?;
+                let _ = self.extents.push(extent);
+            }
+            let Some(&extent) = self.extents.last() else {
+                return Err(MapError::OutOfFrames);
+            };
+            let mfn = Mfn(extent.0 + index % FRAMES_PER_EXTENT);
             for word in 0..ENTRIES_PER_FRAME {
                 memory.write_u64(mfn.address() + word * 8, u64::MAX);
             }
@@ -52,6 +72,11 @@ impl KernelM2p {
             let _ = self.frames.push(mfn);
         }
         Ok(())
+    }
+
+    /// The first frame of the table's 2 MiB run `index`, if it has one.
+    pub fn extent(&self, index: usize) -> Option<Mfn> {
+        self.extents.get(index).copied()
     }
 
     /// Machine frames the table covers.

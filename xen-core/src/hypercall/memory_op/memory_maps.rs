@@ -9,7 +9,7 @@ use crate::arch::Platform;
 use crate::domain::reservation::MAX_MAP_ENTRIES;
 use crate::guest_copy::{copy_from_guest, element_address, read_from_guest, write_to_guest};
 use xen_abi::errno::Errno;
-use xen_abi::memory::{E820Entry, E820MAX, XenMachphysMapping, XenMemoryMap};
+use xen_abi::memory::{E820Entry, E820MAX, XenMachphysMapping, XenMachphysMfnList, XenMemoryMap};
 use xen_abi::mmu::{DomId, MACH2PHYS_NR_ENTRIES, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START};
 use zerocopy::IntoBytes;
 
@@ -106,6 +106,29 @@ pub fn machphys_mapping<P: Platform>(
         max_mfn,
     };
     write_to_guest(context.platform.guest(), argument, &mapping)?;
+    Ok(Completion::Value(0))
+}
+
+/// `XENMEM_machphys_mfn_list`: the first machine frame of each 2 MiB run
+/// of the M2P table, up to `max_extents`, and how many were written. Any
+/// PV guest may ask, as on Xen; the table is a few runs long (8 MiB of
+/// entries cover 4 GiB), so the work is bounded.
+pub fn machphys_mfn_list<P: Platform>(
+    context: &mut HypercallContext<'_, P>,
+    argument: u64,
+) -> Result<Completion, Errno> {
+    let mut list: XenMachphysMfnList = read_from_guest(context.platform.guest(), argument)?;
+    let mut written = 0u32;
+    while written < list.max_extents {
+        let Some(extent) = context.platform.m2p_extent(written as usize) else {
+            break;
+        };
+        let slot = element_address(list.extent_start, u64::from(written), 8)?;
+        write_to_guest(context.platform.guest(), slot, &extent.0)?;
+        written += 1;
+    }
+    list.nr_extents = written;
+    write_to_guest(context.platform.guest(), argument, &list)?;
     Ok(Completion::Value(0))
 }
 

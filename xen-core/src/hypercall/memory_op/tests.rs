@@ -529,3 +529,30 @@ fn giving_up_a_pinned_table_unpins_it_and_the_domains_end_still_frees_everything
     let left = world.frames.frames().iter().filter(|frame| !frame.is_free()).count();
     assert_eq!(left, 0, "no frame of its tree kept alive");
 }
+
+#[test]
+fn machphys_mfn_list_names_the_m2p_runs_up_to_the_room_given() {
+    let mut d = setup();
+    d.platform.m2p_extents = std::vec![Mfn(0x2000), Mfn(0x2200), Mfn(0x2400)];
+    let request = |max_extents| XenMachphysMfnList {
+        max_extents,
+        extent_start: LIST,
+        ..Default::default()
+    };
+    let (result, list) = d.op(DOMU, nr::MEMORY_OP, XENMEM_MACHPHYS_MFN_LIST, 0, request(8));
+    assert_eq!((result, list.nr_extents), (0, 3), "any PV guest may ask, as on Xen");
+    let mut written = [0u64; 3];
+    d.platform.guest.read(LIST, written.as_mut_bytes()).unwrap();
+    assert_eq!(written, [0x2000, 0x2200, 0x2400]);
+    let (result, list) = d.op(DOMU, nr::MEMORY_OP, XENMEM_MACHPHYS_MFN_LIST, 0, request(2));
+    assert_eq!((result, list.nr_extents), (0, 2), "no more than the room given");
+    // An array the guest cannot write: -EFAULT.
+    let unmapped = XenMachphysMfnList {
+        extent_start: 0xdead_0000,
+        ..request(8)
+    };
+    assert_eq!(
+        d.op(DOMU, nr::MEMORY_OP, XENMEM_MACHPHYS_MFN_LIST, 0, unmapped).0,
+        Errno::EFAULT.as_return()
+    );
+}
