@@ -393,9 +393,17 @@ impl World {
             0 => XENMEM_POPULATE_PHYSMAP,
             1 => XENMEM_DECREASE_RESERVATION,
             2 => XENMEM_INCREASE_RESERVATION,
-            _ => XENMEM_EXCHANGE,
+            3 => XENMEM_EXCHANGE,
+            _ => XENMEM_MACHPHYS_MFN_LIST,
         };
-        if command == XENMEM_EXCHANGE {
+        if command == XENMEM_MACHPHYS_MFN_LIST {
+            let list = XenMachphysMfnList {
+                max_extents: choices.len() as u32,
+                extent_start: arg,
+                ..Default::default()
+            };
+            self.put(request, list.as_bytes());
+        } else if command == XENMEM_EXCHANGE {
             let count = list.len() as u64;
             let out_order = order + count.next_power_of_two().trailing_zeros();
             let out_list = arg + 512;

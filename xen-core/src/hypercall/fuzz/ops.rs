@@ -156,7 +156,8 @@ pub enum FuzzOp {
     },
     /// A `memory_op` reservation call: `kind` 0 populate (at
     /// pseudo-physical numbers from `frames`' indexes), 1 decrease, 2
-    /// increase, 3 exchange (`frames` for one extent of their total size),
+    /// increase, 3 exchange (`frames` for one extent of their total size), 4
+    /// machphys_mfn_list (room for as many runs as `frames`),
     /// with extents of `2^order` and an address-width limit `bits`.
     Reservation {
         caller: u8,
@@ -278,7 +279,7 @@ pub fn fuzz_op() -> impl Strategy<Value = FuzzOp> {
             enable
         }),
         2 => (caller.clone(), va(), entry()).prop_map(|(caller, va, value)| FuzzOp::PageTableWrite { caller, va, value }),
-        2 => (caller.clone(), 0u8..4, vec(frame(), 1..5), prop_oneof![4 => Just(0u8), 1 => 0u8..12], prop_oneof![
+        2 => (caller.clone(), 0u8..5, vec(frame(), 1..5), prop_oneof![4 => Just(0u8), 1 => 0u8..12], prop_oneof![
             3 => Just(0u8),
             1 => 0u8..40
         ])

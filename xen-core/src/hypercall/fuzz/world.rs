@@ -104,6 +104,9 @@ impl World {
         platform
             .frames
             .add_free_range(crate::mm::PhysRange::new(free * 4096, MACHINE_FRAMES * 4096));
+        // The M2P's runs, as machphys_mfn_list names them (frames of the
+        // hypervisor's, outside the frame table's domains).
+        platform.m2p_extents = std::vec![Mfn(0x10_0000), Mfn(0x10_0200), Mfn(0x10_0400)];
         let _ = frames.take_flush_request();
         let l4 = base_of(&domains, DOMUS[0]).unwrap();
         platform.guest.walk_tables(&platform.memory, l4, caching);
