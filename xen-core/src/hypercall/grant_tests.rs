@@ -43,17 +43,7 @@ fn setup_and_query_report_the_granters_frames() {
     );
     assert_eq!(query.nr_frames, 1);
     // Too many frames; another domain's table without privilege.
-    let (_, op) = w.op(
-        GRANTER,
-        GNTTABOP_SETUP_TABLE,
-        GnttabSetupTable {
-            dom: DOMID_SELF,
-            nr_frames: 65,
-            frame_list: LIST,
-            ..Default::default()
-        },
-    );
-    assert_eq!(op.status, GNTST_GENERAL_ERROR);
+    assert_eq!(w.setup_frames(GRANTER, 65), GNTST_GENERAL_ERROR);
     let (_, op) = w.op(
         MAPPER,
         GNTTABOP_QUERY_SIZE,
@@ -96,21 +86,7 @@ fn setup_and_query_report_the_granters_frames() {
 fn a_table_grows_to_what_setup_asks_up_to_64_frames_outside_the_reservation() {
     let mut w = world();
     let held = w.d.frames.owned_by(GRANTER);
-    let setup = |w: &mut World, nr_frames| {
-        w.op(
-            GRANTER,
-            GNTTABOP_SETUP_TABLE,
-            GnttabSetupTable {
-                dom: DOMID_SELF,
-                nr_frames,
-                frame_list: LIST,
-                ..Default::default()
-            },
-        )
-        .1
-        .status
-    };
-    assert_eq!(setup(&mut w, 64), GNTST_OKAY);
+    assert_eq!(w.setup_frames(GRANTER, 64), GNTST_OKAY);
     let mut listed = [0u64; 64];
     crate::arch::GuestMemory::read(&mut w.d.platform.guest, LIST, listed.as_mut_bytes()).unwrap();
     let distinct: std::collections::BTreeSet<u64> = listed.iter().copied().collect();
@@ -141,17 +117,7 @@ fn a_table_grows_to_what_setup_asks_up_to_64_frames_outside_the_reservation() {
             .is_some()
     );
     // The other domain cannot grow past what is free: 8 frames are left.
-    let (_, op) = w.op(
-        MAPPER,
-        GNTTABOP_SETUP_TABLE,
-        GnttabSetupTable {
-            dom: DOMID_SELF,
-            nr_frames: 20,
-            frame_list: LIST,
-            ..Default::default()
-        },
-    );
-    assert_eq!(op.status, GNTST_GENERAL_ERROR);
+    assert_eq!(w.setup_frames(MAPPER, 20), GNTST_GENERAL_ERROR);
     w.d.frames.check_invariants(&w.d.platform.memory).unwrap();
     // Its end gives every frame back.
     let mut freed = std::vec::Vec::new();

@@ -2,13 +2,11 @@
 //! the builder made (d1 grants, d2 maps and copies) and dom0, on one fake
 //! machine, with the operations each side performs.
 
-use super::test_domains::{ARG, Domains, build_domain_in};
+use super::test_domains::{Domains, build_domain_in, machine_with_pool};
 use super::*;
 use crate::arch::PhysicalMemory;
-use crate::arch::fake::FakePlatform;
-use crate::domain::domain_table::DomainTable;
-use crate::mm::pte_rules::{HYPERVISOR_L4_SLOTS, entry_address, entry_mfn};
-use crate::mm::{FrameInfo, Mfn, PhysRange};
+use crate::mm::Mfn;
+use crate::mm::pte_rules::{entry_address, entry_mfn};
 use xen_abi::grant_table::*;
 use xen_abi::hypercall as nr;
 use xen_abi::mmu::DOMID_SELF;
@@ -40,17 +38,9 @@ pub(super) const POOL: u64 = 0x100 + 2 * 4096;
 pub(super) const POOL_FRAMES: u64 = 72;
 
 pub(super) fn world() -> World {
-    let mut platform = FakePlatform::default();
-    platform.guest.map(ARG, true);
-    platform.guest.map(LIST, true);
     // Free frames after the two domains', for tables that grow.
-    platform
-        .frames
-        .add_free_range(PhysRange::new(POOL * 4096, (POOL + POOL_FRAMES) * 4096));
-    let storage = std::vec![FrameInfo::FREE; (POOL + POOL_FRAMES) as usize].leak();
-    let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
-    let mut table = DomainTable::new();
-    assert!(table.create(0, "dom0", Mfn(0x80), 1).is_some());
+    let (mut platform, mut frames, mut table) = machine_with_pool(POOL, POOL_FRAMES);
+    platform.guest.map(LIST, true);
     let mut map_va = 0;
     for (domid, first) in [(GRANTER, 0x100), (MAPPER, 0x100 + 4096)] {
         let built = build_domain_in(
@@ -90,20 +80,27 @@ impl World {
         self.d.op(caller, nr::GRANT_TABLE_OP, command, 1, op)
     }
 
-    /// Sets up the granter's first grant frame; its number.
-    pub(super) fn setup(&mut self) -> Mfn {
-        use crate::arch::GuestMemory;
+    /// `caller` sets up `nr_frames` frames of its own table, their numbers
+    /// written at LIST; the call's status.
+    pub(super) fn setup_frames(&mut self, caller: DomId, nr_frames: u32) -> i16 {
         let (result, op) = self.op(
-            GRANTER,
+            caller,
             GNTTABOP_SETUP_TABLE,
             GnttabSetupTable {
                 dom: DOMID_SELF,
-                nr_frames: 1,
+                nr_frames,
                 frame_list: LIST,
                 ..Default::default()
             },
         );
-        assert_eq!((result, op.status), (0, GNTST_OKAY));
+        assert_eq!(result, 0, "setup_table reports in its status");
+        op.status
+    }
+
+    /// Sets up the granter's first grant frame; its number.
+    pub(super) fn setup(&mut self) -> Mfn {
+        use crate::arch::GuestMemory;
+        assert_eq!(self.setup_frames(GRANTER, 1), GNTST_OKAY);
         let mut list = [0u8; 8];
         self.d.platform.guest.read(LIST, &mut list).unwrap();
         Mfn(u64::from_le_bytes(list))

@@ -66,6 +66,24 @@ impl Domains {
     }
 }
 
+/// An empty machine for domains to be built in: a frame table of frames
+/// `0..pool + pool_frames`, frames `pool..` free in the platform's
+/// allocator (for reservations and tables that grow), [`ARG`] mapped, and
+/// dom0 in the table, not built.
+pub(super) fn machine_with_pool(pool: u64, pool_frames: u64) -> (FakePlatform, FrameTable<'static>, DomainTable) {
+    let mut platform = FakePlatform::default();
+    platform.guest.map(ARG, true);
+    let end = pool + pool_frames;
+    platform
+        .frames
+        .add_free_range(crate::mm::PhysRange::new(pool * 4096, end * 4096));
+    let storage = std::vec![crate::mm::FrameInfo::FREE; end as usize].leak();
+    let frames = FrameTable::new(storage, [0; crate::mm::pte_rules::HYPERVISOR_L4_SLOTS]);
+    let mut table = DomainTable::new();
+    assert!(table.create(0, "dom0", Mfn(0x80), 1).is_some());
+    (platform, frames, table)
+}
+
 /// Domain `caller` of `table` makes hypercall `number` through the table:
 /// how it completed and whether it asked for a reschedule; `None` if there
 /// is no such domain.

@@ -1,14 +1,11 @@
 //! `memory_op` through the hypercall table: dom0 and a domU the builder
 //! made, a pool of free frames, and Xen's answers.
 
-use super::super::test_domains::{ARG, Domains, build_domain_in, call_as};
+use super::super::test_domains::{ARG, Domains, build_domain_in, call_as, machine_with_pool};
 use super::super::*;
 use super::reservation_change::PAGES_PER_INVOCATION;
-use crate::arch::fake::FakePlatform;
 use crate::arch::{GuestMemory, PhysicalMemory};
-use crate::domain::domain_table::DomainTable;
-use crate::mm::pte_rules::HYPERVISOR_L4_SLOTS;
-use crate::mm::{FrameInfo, Mfn, PhysRange};
+use crate::mm::Mfn;
 use xen_abi::errno::Errno;
 use xen_abi::hypercall as nr;
 use xen_abi::memory::*;
@@ -51,18 +48,10 @@ impl Drop for World {
 }
 
 fn setup() -> World {
-    let mut platform = FakePlatform::default();
-    platform.guest.map(ARG, true);
+    let (mut platform, mut frames, mut table) = machine_with_pool(POOL, POOL_FRAMES);
     for page in 0..2 {
         platform.guest.map(LIST + page * 4096, true);
     }
-    platform
-        .frames
-        .add_free_range(PhysRange::new(POOL * 4096, (POOL + POOL_FRAMES) * 4096));
-    let storage = std::vec![FrameInfo::FREE; (POOL + POOL_FRAMES) as usize].leak();
-    let mut frames = FrameTable::new(storage, [0; HYPERVISOR_L4_SLOTS]);
-    let mut table = DomainTable::new();
-    assert!(table.create(0, "dom0", Mfn(0x80), 1).is_some());
     build_domain_in(
         &mut platform,
         &mut frames,
