@@ -66,6 +66,8 @@ pub enum KernelImageError {
     OldBootProtocol(u16),
     /// Its payload lies outside the file.
     PayloadOutsideFile,
+    /// The payload is neither an ELF nor compressed by a method we know.
+    UnknownPayload,
     /// The payload is compressed with a method we do not decompress.
     Unsupported(Compression),
     /// The payload's size trailer is missing or zero.
@@ -89,6 +91,10 @@ impl fmt::Display for KernelImageError {
                 version & 0xff
             ),
             Self::PayloadOutsideFile => write!(f, "kernel image: bzImage payload lies outside the file"),
+            Self::UnknownPayload => write!(
+                f,
+                "kernel image: bzImage payload is neither ELF nor known compressed data"
+            ),
             Self::Unsupported(method) => write!(f, "kernel image: {method:?} payloads are not supported"),
             Self::NoSize => write!(f, "kernel image: compressed payload has no size trailer"),
             Self::BufferTooSmall { needed } => {
@@ -145,12 +151,16 @@ impl<'a> KernelFile<'a> {
                 .checked_add(length)
                 .and_then(|end| bytes.get(start..end))
                 .ok_or(KernelImageError::PayloadOutsideFile)?;
-            let method = Compression::of(data).ok_or(KernelImageError::PayloadOutsideFile)?;
-            return Ok(KernelFile::Compressed(CompressedKernel {
-                data,
-                method,
-                from_bzimage: true,
-            }));
+            // An uncompressed ELF payload is taken as it is, as Xen does.
+            return match Compression::of(data) {
+                Some(method) => Ok(KernelFile::Compressed(CompressedKernel {
+                    data,
+                    method,
+                    from_bzimage: true,
+                })),
+                None if data.starts_with(b"\x7fELF") => Ok(KernelFile::Plain(data)),
+                None => Err(KernelImageError::UnknownPayload),
+            };
         }
         Ok(match Compression::of(bytes) {
             Some(method) => KernelFile::Compressed(CompressedKernel {
@@ -215,9 +225,8 @@ impl CompressedKernel<'_> {
                 loop {
                     let (input, output) = (&self.data[consumed..], &mut out[written..]);
                     match decoder.decode(input, output) {
-                        Ok(XzNextBlockResult::EndOfStream(read, produced)) => {
+                        Ok(XzNextBlockResult::EndOfStream(_, produced)) => {
                             written += produced;
-                            let _ = read;
                             break;
                         }
                         Ok(XzNextBlockResult::NeedMoreData(read, produced)) => {

@@ -78,6 +78,20 @@ fn an_elf_is_taken_as_it_is() {
 }
 
 #[test]
+fn a_bzimage_with_an_uncompressed_elf_payload_is_that_elf_and_garbage_is_refused() {
+    let elf = vmlinux();
+    let file = bzimage(&elf);
+    let KernelFile::Plain(payload) = KernelFile::recognise(&file).unwrap() else {
+        panic!("an ELF payload needs no unpacking")
+    };
+    assert_eq!(payload, &elf[..]);
+    assert_eq!(
+        KernelFile::recognise(&bzimage(b"not a kernel at all")),
+        Err(KernelImageError::UnknownPayload)
+    );
+}
+
+#[test]
 fn a_bzimage_with_a_gzip_payload_gives_back_its_elf() {
     let elf = vmlinux();
     let file = bzimage(&compress("gzip", &["-9", "-n"], &elf));
